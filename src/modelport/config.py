@@ -1,0 +1,110 @@
+"""One frozen Settings object, built once at start-up from flags and the environment.
+
+Nothing reads the environment at import time; ``Settings.from_env`` is called by the CLI and the
+tests. Every limit modelport enforces is named here, so that the docs can list them in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8790
+DEFAULT_DATA_DIR = "~/.modelport"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every limit the platform enforces, with AWS's value where AWS has one."""
+
+    max_payload_bytes: int = 6 * 1024 * 1024  # InvokeEndpoint request and response (6 MB)
+    invocation_timeout_s: float = 60.0  # real-time container response time
+    max_in_flight_per_instance: int = 64  # beyond it: ThrottlingException, never a queue
+    startup_timeout_s: float = 240.0  # health-check startup window (AWS: 4 minutes)
+    ping_timeout_s: float = 2.0
+    max_archive_bytes: int = 8 * 1024**3  # total unpacked size of one model.tar.gz
+    max_archive_members: int = 100_000
+    max_download_bytes: int = 8 * 1024**3
+    max_instances_per_variant: int = 16
+    max_control_body_bytes: int = 2 * 1024 * 1024  # control-plane JSON bodies
+    signature_skew_s: float = 15 * 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know, fixed for its lifetime."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path = Path(DEFAULT_DATA_DIR).expanduser()
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    auth_enabled: bool = True
+    root_access_key_id: str | None = None
+    root_secret_access_key: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_region: str | None = None
+    profile_name: str = "modelport"
+    write_profile: bool = True
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "modelport.sqlite3"
+
+    @property
+    def artifact_dir(self) -> Path:
+        return self.data_dir / "artifacts"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``MODELPORT_*`` variables, then apply explicit overrides (flags).
+
+        Overrides whose value is ``None`` are ignored, so CLI flags left unset fall through.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, (variable, convert) in ENVIRONMENT_VARIABLES.items():
+            if variable in env and env[variable] != "":
+                values[name] = convert(env[variable])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "data_dir" in values:
+            values["data_dir"] = Path(values["data_dir"]).expanduser().resolve()
+        return dataclasses.replace(cls(), **values)
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+# Setting name -> (environment variable, converter). The README's table is checked against this.
+ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
+    "host": ("MODELPORT_HOST", str),
+    "port": ("MODELPORT_PORT", int),
+    "data_dir": ("MODELPORT_DATA_DIR", Path),
+    "region": ("MODELPORT_REGION", str),
+    "account_id": ("MODELPORT_ACCOUNT_ID", str),
+    "auth_enabled": ("MODELPORT_AUTH", _flag),
+    "root_access_key_id": ("MODELPORT_ROOT_ACCESS_KEY_ID", str),
+    "root_secret_access_key": ("MODELPORT_ROOT_SECRET_ACCESS_KEY", str),
+    "s3_endpoint_url": ("MODELPORT_S3_ENDPOINT_URL", str),
+    "s3_access_key_id": ("MODELPORT_S3_ACCESS_KEY_ID", str),
+    "s3_secret_access_key": ("MODELPORT_S3_SECRET_ACCESS_KEY", str),
+    "s3_region": ("MODELPORT_S3_REGION", str),
+    "profile_name": ("MODELPORT_PROFILE", str),
+    "write_profile": ("MODELPORT_WRITE_PROFILE", _flag),
+}
