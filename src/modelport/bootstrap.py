@@ -1,0 +1,59 @@
+"""The composition root: the one place that picks concrete classes and wires them together."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from modelport.artifacts.cache import ArtifactCache
+from modelport.auth.keys import KeyStoreLookup
+from modelport.auth.sqlite_keys import SqliteKeyStore
+from modelport.clock import Clock, SystemClock
+from modelport.config import Settings
+from modelport.engine.controller import Controller
+from modelport.engine.router import Router
+from modelport.engine.supervisor import Supervisor
+from modelport.service.context import ServiceContext
+from modelport.store.sqlite import SqliteStore
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    clock: Clock
+    store: SqliteStore
+    keys: SqliteKeyStore
+    key_lookup: KeyStoreLookup
+    supervisor: Supervisor
+    router: Router
+    controller: Controller
+    context: ServiceContext
+
+
+def build_platform(settings: Settings, *, clock: Clock | None = None, rng: random.Random | None = None) -> Platform:
+    clock = clock or SystemClock()
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    store = SqliteStore(settings.store_path)
+    keys = SqliteKeyStore(store.connection)
+    limits = settings.limits
+    supervisor = Supervisor(startup_timeout_s=limits.startup_timeout_s, ping_timeout_s=limits.ping_timeout_s)
+    router = Router(max_in_flight=limits.max_in_flight_per_instance, timeout_s=limits.invocation_timeout_s, rng=rng)
+    controller = Controller(
+        store=store,
+        settings=settings,
+        clock=clock,
+        supervisor=supervisor,
+        router=router,
+        artifacts=ArtifactCache(settings.artifact_dir, settings),
+    )
+    return Platform(
+        settings=settings,
+        clock=clock,
+        store=store,
+        keys=keys,
+        key_lookup=KeyStoreLookup(keys, clock),
+        supervisor=supervisor,
+        router=router,
+        controller=controller,
+        context=ServiceContext(store=store, settings=settings, clock=clock, engine=controller),
+    )

@@ -1,0 +1,100 @@
+"""The main job: the seed tutorial's SageMaker half, end to end, on embedded defaults.
+
+It starts a private server (temporary data folder, free port, keys of its own so your AWS
+profile is untouched), trains the tutorial's XGBoost iris classifier, packages it the way the
+deployment notebook does, and then uses nothing but boto3 — create_model,
+create_endpoint_config, create_endpoint, the endpoint_in_service waiter, invoke_endpoint with
+each row of test_point.csv — before deleting everything and stopping the server.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+from rich.console import Console
+from rich.table import Table
+
+from modelport import seed
+from modelport.launcher import ServerProcess, start_server
+
+console = Console()
+
+ENDPOINT = "iris-demo-endpoint"
+CONFIG = "iris-demo-config"
+MODEL = "iris-demo-model"
+
+
+def run_demo(*, keep: bool = False) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="modelport-demo-"))
+    access_key = "AKIA" + secrets.token_hex(8).upper()
+    secret_key = secrets.token_urlsafe(30)
+    env = {
+        "MODELPORT_ROOT_ACCESS_KEY_ID": access_key,
+        "MODELPORT_ROOT_SECRET_ACCESS_KEY": secret_key,
+        "MODELPORT_WRITE_PROFILE": "0",
+    }
+    console.print("[bold]1.[/] starting a modelport server ...")
+    server = start_server(workdir / "data", env=env)
+    try:
+        _tutorial(server, access_key, secret_key, workdir, keep=keep)
+    finally:
+        if keep:
+            console.print(f"server left running at {server.url} (pid {server.process.pid}); data in {workdir}")
+        else:
+            server.stop()
+            console.print("[bold]7.[/] server stopped; nothing left running.")
+
+
+def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: Path, *, keep: bool) -> None:
+    session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name="us-east-1")
+    sm = session.client("sagemaker", endpoint_url=server.url)
+    runtime = session.client("sagemaker-runtime", endpoint_url=server.url)
+
+    console.print("[bold]2.[/] training XGBoost on iris and packaging model.tar.gz (joblib → Booster.save_model) ...")
+    archive = seed.package_model(seed.train_iris_model(), workdir / "model")
+
+    console.print("[bold]3.[/] create_model, create_endpoint_config, create_endpoint ...")
+    started = time.perf_counter()
+    sm.create_model(
+        ModelName=MODEL,
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/modelport-demo",
+        PrimaryContainer={"Image": seed.XGBOOST_IMAGE, "ModelDataUrl": str(archive)},
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName=CONFIG,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": MODEL,
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m4.xlarge",
+            }
+        ],
+    )
+    sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=CONFIG)
+    sm.get_waiter("endpoint_in_service").wait(EndpointName=ENDPOINT, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    status = sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"]
+    console.print(f"   endpoint {ENDPOINT} is {status} after {time.perf_counter() - started:.2f} s")
+
+    console.print("[bold]4.[/] invoke_endpoint with each row of test_point.csv:")
+    table = Table("features", "probabilities (response body)", "prediction")
+    for row in seed.test_points():
+        response = runtime.invoke_endpoint(EndpointName=ENDPOINT, ContentType="text/csv", Body=row)
+        body = response["Body"].read().decode()
+        probabilities = [float(p) for p in body.strip().split(",")]
+        table.add_row(row, body.strip(), seed.CLASSES[probabilities.index(max(probabilities))])
+    console.print(table)
+
+    if keep:
+        return
+    console.print("[bold]5.[/] cleaning up: delete_endpoint, delete_endpoint_config, delete_model ...")
+    sm.delete_endpoint(EndpointName=ENDPOINT)
+    sm.get_waiter("endpoint_deleted").wait(EndpointName=ENDPOINT, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    sm.delete_endpoint_config(EndpointConfigName=CONFIG)
+    sm.delete_model(ModelName=MODEL)
+    left = len(sm.list_endpoints()["Endpoints"]) + len(sm.list_models()["Models"])
+    console.print(f"[bold]6.[/] {left} resources left.")

@@ -1,0 +1,92 @@
+"""Starting a modelport server as a child process and waiting until it answers.
+
+Used by the CLI (which starts a server when none is running), the main job, the benchmark and
+the end-to-end tests — all of them meet the real server over HTTP, as a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def is_running(url: str, timeout_s: float = 0.5) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=timeout_s).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[bytes]
+    url: str
+    data_dir: Path
+    log_path: Path
+
+    def stop(self, timeout_s: float = 15.0) -> int:
+        """SIGTERM and wait: the server stops its workers before it exits."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def start_server(
+    data_dir: Path,
+    *,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    timeout_s: float = 30.0,
+) -> ServerProcess:
+    """Start ``modelport server`` and wait for its health check; raise with its log if it fails."""
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_path or data_dir / "server.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modelport", "server", "--port", str(port), "--data-dir", str(data_dir)],
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = ServerProcess(process=process, url=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"modelport server exited with code {process.returncode}:\n{server.log()}")
+        if is_running(server.url, timeout_s=0.2):
+            return server
+        time.sleep(0.05)
+    server.kill()
+    raise RuntimeError(f"modelport server did not answer within {timeout_s:.0f} s:\n{server.log()}")

@@ -1,0 +1,105 @@
+"""CreateEndpointConfig, DescribeEndpointConfig, ListEndpointConfigs, DeleteEndpointConfig."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelport.errors import InvalidRequest, ResourceAlreadyExists, ResourceLimitExceeded, ResourceNotFound
+from modelport.service.context import ServiceContext
+from modelport.service.listing import paginate
+from modelport.service.models import get_model
+from modelport.store.base import Resource
+
+KIND = "endpoint_config"
+
+# Features whose members the API accepts but modelport does not serve yet: refusing them is
+# honest, accepting and ignoring them would not be.
+_NOT_YET = {
+    "AsyncInferenceConfig": "Asynchronous inference (AsyncInferenceConfig)",
+    "ShadowProductionVariants": "Shadow variants (ShadowProductionVariants)",
+    "ExplainerConfig": "Clarify explainers (ExplainerConfig)",
+}
+
+
+def create_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["EndpointConfigName"]
+    arn = ctx.arn(KIND, name)
+    for member, feature in _NOT_YET.items():
+        if params.get(member):
+            raise InvalidRequest(f"{feature} is not supported yet by modelport.")
+    capture = params.get("DataCaptureConfig")
+    if capture and capture.get("EnableCapture", True):
+        raise InvalidRequest("Data capture (DataCaptureConfig) is not supported yet by modelport.")
+    variants = [_variant(ctx, v) for v in params["ProductionVariants"]]
+    names = [v["VariantName"].lower() for v in variants]
+    if len(set(names)) != len(names):
+        raise InvalidRequest("Each production variant in an endpoint configuration must have a unique VariantName.")
+    body = {k: v for k, v in params.items() if k not in ("EndpointConfigName", "Tags", "ProductionVariants")}
+    body["ProductionVariants"] = variants
+    now = ctx.clock.now()
+    resource = Resource(kind=KIND, name=name, arn=arn, creation_time=now, last_modified_time=now, body=body)
+    if not ctx.store.insert(resource):
+        raise ResourceAlreadyExists(f'Cannot create already existing endpoint configuration "{arn}".')
+    if tags := params.get("Tags"):
+        ctx.store.put_tags(arn, {tag["Key"]: tag.get("Value", "") for tag in tags})
+    return {"EndpointConfigArn": arn}
+
+
+def _variant(ctx: ServiceContext, variant: dict[str, Any]) -> dict[str, Any]:
+    if not variant.get("ModelName"):
+        raise InvalidRequest(f"Production variant {variant['VariantName']} must name a ModelName.")
+    get_model(ctx, variant["ModelName"])
+    serverless = variant.get("ServerlessConfig")
+    if serverless is None and (not variant.get("InstanceType") or "InitialInstanceCount" not in variant):
+        raise InvalidRequest(
+            f"Production variant {variant['VariantName']} needs InstanceType and InitialInstanceCount, "
+            "or a ServerlessConfig."
+        )
+    count = int(variant.get("InitialInstanceCount", 1))
+    limit = ctx.settings.limits.max_instances_per_variant
+    if count > limit:
+        raise ResourceLimitExceeded(
+            f"The account-level service limit 'instances per variant' is {limit} Instances, "
+            f"and the request asks for {count} Instances for variant {variant['VariantName']}. "
+            "Raise the limit with MODELPORT_MAX_INSTANCES_PER_VARIANT or ask for fewer instances."
+        )
+    return {"InitialVariantWeight": 1.0, **variant}
+
+
+def describe_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    config = get_endpoint_config(ctx, params["EndpointConfigName"])
+    return {
+        "EndpointConfigName": config.name,
+        "EndpointConfigArn": config.arn,
+        **config.body,
+        "CreationTime": config.creation_time,
+    }
+
+
+def list_endpoint_configs(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    summaries = [
+        {"EndpointConfigName": c.name, "EndpointConfigArn": c.arn, "CreationTime": c.creation_time}
+        for c in ctx.store.list(KIND)
+    ]
+    page = paginate(
+        summaries,
+        params,
+        name_field="EndpointConfigName",
+        sort_fields={"Name": "EndpointConfigName", "CreationTime": "CreationTime"},
+    )
+    return {"EndpointConfigs": page.items, **({"NextToken": page.next_token} if page.next_token else {})}
+
+
+def delete_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    config = get_endpoint_config(ctx, params["EndpointConfigName"])
+    # SageMaker does not block deleting a config in use; the running endpoint keeps its fleet.
+    ctx.store.delete(KIND, config.name)
+    ctx.store.delete_tags(config.arn)
+    return {}
+
+
+def get_endpoint_config(ctx: ServiceContext, name: str) -> Resource:
+    config = ctx.store.get(KIND, name)
+    if config is None:
+        raise ResourceNotFound(f'Could not find endpoint configuration "{ctx.arn(KIND, name)}".')
+    return config

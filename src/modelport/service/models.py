@@ -1,0 +1,94 @@
+"""CreateModel, DescribeModel, ListModels, DeleteModel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelport.artifacts.urls import parse_model_data_url
+from modelport.domain.images import resolve_image
+from modelport.errors import InvalidRequest, ResourceAlreadyExists, ResourceNotFound
+from modelport.service.context import ServiceContext
+from modelport.service.listing import paginate
+from modelport.store.base import Resource
+
+KIND = "model"
+
+# Members echoed back by DescribeModel, in the order the API reference lists them.
+_DESCRIBED = ("PrimaryContainer", "Containers", "InferenceExecutionConfig", "ExecutionRoleArn", "VpcConfig")
+
+
+def create_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["ModelName"]
+    arn = ctx.arn(KIND, name)
+    container = _single_container(params)
+    resolve_image(container.get("Image", ""))  # refuse unknown images now, not at deploy time
+    if url := container.get("ModelDataUrl"):
+        parse_model_data_url(url)
+    if container.get("Mode", "SingleModel") != "SingleModel":
+        raise InvalidRequest("Multi-model containers (Mode=MultiModel) are not supported yet by modelport.")
+    body = {key: params[key] for key in (*_DESCRIBED, "EnableNetworkIsolation") if key in params}
+    now = ctx.clock.now()
+    resource = Resource(kind=KIND, name=name, arn=arn, creation_time=now, last_modified_time=now, body=body)
+    if not ctx.store.insert(resource):
+        raise ResourceAlreadyExists(f'Cannot create already existing model "{arn}".')
+    if tags := params.get("Tags"):
+        ctx.store.put_tags(arn, {tag["Key"]: tag.get("Value", "") for tag in tags})
+    return {"ModelArn": arn}
+
+
+def describe_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    model = get_model(ctx, params["ModelName"])
+    return {
+        "ModelName": model.name,
+        **model.body,
+        "CreationTime": model.creation_time,
+        "ModelArn": model.arn,
+        "EnableNetworkIsolation": model.body.get("EnableNetworkIsolation", False),
+    }
+
+
+def list_models(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    summaries = [
+        {"ModelName": m.name, "ModelArn": m.arn, "CreationTime": m.creation_time} for m in ctx.store.list(KIND)
+    ]
+    page = paginate(
+        summaries, params, name_field="ModelName", sort_fields={"Name": "ModelName", "CreationTime": "CreationTime"}
+    )
+    return {"Models": page.items, **({"NextToken": page.next_token} if page.next_token else {})}
+
+
+def delete_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    model = get_model(ctx, params["ModelName"])
+    # Like SageMaker, deleting a model does not check whether an endpoint still uses it.
+    ctx.store.delete(KIND, model.name)
+    ctx.store.delete_tags(model.arn)
+    return {}
+
+
+def get_model(ctx: ServiceContext, name: str) -> Resource:
+    model = ctx.store.get(KIND, name)
+    if model is None:
+        raise ResourceNotFound(f'Could not find model "{ctx.arn(KIND, name)}".')
+    return model
+
+
+def model_container(model: Resource) -> dict[str, Any]:
+    """The one container a stored model serves (checked at CreateModel)."""
+    return _single_container(model.body)
+
+
+def _single_container(params: dict[str, Any]) -> dict[str, Any]:
+    primary = params.get("PrimaryContainer")
+    containers = params.get("Containers") or []
+    if primary and containers:
+        raise InvalidRequest("Specify either PrimaryContainer or Containers, not both.")
+    if not primary and not containers:
+        raise InvalidRequest("Either PrimaryContainer or Containers must be specified.")
+    if len(containers) > 1:
+        raise InvalidRequest(
+            "Inference pipelines (Containers with more than one container) are not supported yet by modelport."
+        )
+    container: dict[str, Any] = primary or containers[0]
+    if not container.get("Image"):
+        raise InvalidRequest("The container must name an Image, e.g. xgboost:1.7-1 or a SageMaker XGBoost image URI.")
+    return container

@@ -1,0 +1,51 @@
+"""The Store interface: durable desired state for every resource modelport manages.
+
+A resource is a named JSON document of one kind (``model``, ``endpoint_config``,
+``endpoint``) with its ARN, times and, for endpoints, a status. Names are unique per kind
+case-insensitively, because AWS lower-cases names in ARNs (spec §2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    name: str
+    arn: str
+    creation_time: float
+    last_modified_time: float
+    body: dict[str, Any] = field(default_factory=dict)
+    status: str | None = None
+
+    def evolve(self, **changes: Any) -> Resource:
+        return replace(self, **changes)
+
+
+class Store(Protocol):
+    def insert(self, resource: Resource) -> bool:
+        """Add a resource; False (and nothing written) when the name is taken."""
+        ...
+
+    def get(self, kind: str, name: str) -> Resource | None: ...
+
+    def list(self, kind: str) -> list[Resource]: ...
+
+    def update(self, resource: Resource) -> None:
+        """Replace a stored resource (matched by kind and name)."""
+        ...
+
+    def delete(self, kind: str, name: str) -> bool: ...
+
+    def put_tags(self, arn: str, tags: dict[str, str]) -> None: ...
+
+    def get_tags(self, arn: str) -> dict[str, str]: ...
+
+    def delete_tags(self, arn: str, keys: list[str] | None = None) -> None:
+        """Remove the named tag keys, or all of the ARN's tags when ``keys`` is None."""
+        ...
+
+    def close(self) -> None: ...
