@@ -1,0 +1,154 @@
+"""The one table from modelport's error tree to AWS error codes and HTTP statuses, per service.
+
+A class not in a service's table is looked up through its bases (``ResourceNotFound`` finds
+``InvalidRequest``). Anything still unmapped, including every exception outside the tree, is
+answered as ``InternalFailure`` 500 with ``An internal error occurred. Request id: <id>`` and
+logged with its traceback and the request id; the client never sees a traceback.
+
+Choices worth knowing:
+
+- SageMaker reports "not found", "already exists" and wrong-state as ``ValidationException``
+  (spec §0.2); the ``endpoint_deleted`` waiter depends on it.
+- ``SignatureExpired`` is ``InvalidSignatureException`` (``Signature expired: ...``), as AWS's
+  JSON services answer.
+- ``AccessDeniedException`` is 400 on the JSON 1.1 control plane (Coral's status) and 403 on the
+  rest-json runtime.
+- Runtime ``PayloadTooLarge`` is ``ValidationError`` with HTTP 413: AWS's exact answer is not
+  documented (spec §6.1 open question); 413 tells proxies and people what happened and botocore
+  does not retry it.
+- Runtime ``ModelFailure`` is ``ModelError`` 424 with the body AWS sends (spec §6.1); building
+  its ``Message`` and ``LogStreamArn`` needs an ``InvocationContext``.
+- Runtime ``Throttled`` with an empty message sends ``"message": null``, as AWS does.
+- A service without its own table (the later ``lambda``, ``iam`` ...) uses SageMaker's until it
+  gets one: add it here, next to the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelport import errors as e
+from modelport.protocol.models import ServiceProtocol
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WireError:
+    code: str
+    status: int
+
+
+_AUTH: dict[type[BaseException], WireError] = {
+    e.MissingAuthentication: WireError("MissingAuthenticationTokenException", 403),
+    e.IncompleteSignature: WireError("IncompleteSignatureException", 403),
+    e.UnrecognizedClient: WireError("UnrecognizedClientException", 403),
+    e.InvalidSignature: WireError("InvalidSignatureException", 403),
+    e.SignatureExpired: WireError("InvalidSignatureException", 403),
+    e.AuthError: WireError("AccessDeniedException", 403),
+}
+
+ERROR_TABLE: dict[str, dict[type[BaseException], WireError]] = {
+    "sagemaker": {
+        e.InvalidRequest: WireError("ValidationException", 400),
+        e.ArtifactError: WireError("ValidationException", 400),
+        e.UnsupportedMediaType: WireError("SerializationException", 400),
+        e.UnknownOperation: WireError("UnknownOperationException", 400),
+        e.ResourceLimitExceeded: WireError("ResourceLimitExceeded", 400),
+        e.Throttled: WireError("ThrottlingException", 400),
+        e.ServiceUnavailable: WireError("ServiceUnavailable", 503),
+        **_AUTH,
+        e.AccessDenied: WireError("AccessDeniedException", 400),
+    },
+    "sagemaker-runtime": {
+        e.InvalidRequest: WireError("ValidationError", 400),
+        e.PayloadTooLarge: WireError("ValidationError", 413),
+        # A multi-model endpoint whose model data cannot be fetched: AWS says ValidationError.
+        e.ArtifactError: WireError("ValidationError", 400),
+        e.UnsupportedMediaType: WireError("ValidationError", 400),
+        e.UnknownOperation: WireError("UnknownOperationException", 404),
+        e.ResourceLimitExceeded: WireError("ValidationError", 400),
+        e.ModelFailure: WireError("ModelError", 424),
+        e.ModelNotReady: WireError("ModelNotReadyException", 429),
+        e.Throttled: WireError("ThrottlingException", 400),
+        e.ServiceUnavailable: WireError("ServiceUnavailable", 503),
+        **_AUTH,
+        e.AccessDenied: WireError("AccessDeniedException", 403),
+    },
+}
+
+INTERNAL_FAILURE = WireError("InternalFailure", 500)
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationContext:
+    """Who was invoked, for the parts of runtime errors that name the endpoint."""
+
+    endpoint_name: str
+    region: str
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReply:
+    """An error ready for a protocol serializer: code, status, JSON members, extra headers."""
+
+    code: str
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def wire_error(service: str, exc: BaseException) -> WireError | None:
+    """The code and status for ``exc`` in ``service``, or ``None`` when unmapped."""
+    table = ERROR_TABLE.get(service, ERROR_TABLE["sagemaker"])
+    for cls in type(exc).__mro__:
+        found = table.get(cls)
+        if found is not None:
+            return found
+    return None
+
+
+def error_reply(
+    proto: ServiceProtocol,
+    exc: BaseException,
+    request_id: str,
+    context: InvocationContext | None = None,
+) -> ErrorReply:
+    mapped = wire_error(proto.name, exc)
+    if mapped is None or not isinstance(exc, e.ModelportError):
+        logger.exception("Unhandled error in request %s", request_id, exc_info=exc)
+        internal = f"An internal error occurred. Request id: {request_id}"
+        return ErrorReply(INTERNAL_FAILURE.code, INTERNAL_FAILURE.status, {"message": internal})
+    if isinstance(exc, e.ModelFailure) and mapped.code == "ModelError":
+        return _model_error(exc, mapped, context)
+    key = proto.error_message_members.get(mapped.code) or "message"
+    message: str | None = exc.message
+    if isinstance(exc, e.Throttled) and not message:
+        message = None
+    return ErrorReply(mapped.code, mapped.status, {key: message})
+
+
+def _log_group(context: InvocationContext) -> str:
+    return f"/aws/sagemaker/Endpoints/{context.endpoint_name}"
+
+
+def _model_error(exc: e.ModelFailure, mapped: WireError, context: InvocationContext | None) -> ErrorReply:
+    if context is None:
+        # Without a context the message cannot name the log group; say what the model said.
+        context = InvocationContext(endpoint_name="unknown", region="us-east-1", account_id="000000000000")
+    error_code = "CLIENT_ERROR_FROM_MODEL" if 400 <= exc.status < 500 else "SERVER_ERROR_FROM_MODEL"
+    body = {
+        "ErrorCode": error_code,
+        "LogStreamArn": (
+            f"arn:aws:logs:{context.region}:{context.account_id}:log-group:{_log_group(context)}"
+        ),
+        # The service words the message (client/server error, timeout, unreadable body).
+        "Message": exc.message,
+        "OriginalMessage": exc.body,
+        "OriginalStatusCode": exc.status,
+    }
+    headers = {"x-Amzn-Invoked-Production-Variant": exc.variant} if exc.variant else {}
+    return ErrorReply(mapped.code, mapped.status, body, headers)
