@@ -36,7 +36,12 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, rng: rando
     store = SqliteStore(settings.store_path)
     keys = SqliteKeyStore(store.connection)
     limits = settings.limits
-    supervisor = Supervisor(startup_timeout_s=limits.startup_timeout_s, ping_timeout_s=limits.ping_timeout_s)
+    supervisor = Supervisor(
+        startup_timeout_s=limits.startup_timeout_s,
+        ping_timeout_s=limits.ping_timeout_s,
+        warm_per_runtime=limits.warm_workers_per_runtime,
+        pool_log_dir=settings.log_dir / "_warm",
+    )
     router = Router(max_in_flight=limits.max_in_flight_per_instance, timeout_s=limits.invocation_timeout_s, rng=rng)
     controller = Controller(
         store=store,

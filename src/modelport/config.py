@@ -30,6 +30,7 @@ class Limits:
     max_archive_members: int = 100_000
     max_download_bytes: int = 8 * 1024**3
     max_instances_per_variant: int = 16
+    warm_workers_per_runtime: int = 2  # spare workers with libraries imported, for fast deploys
     max_control_body_bytes: int = 2 * 1024 * 1024  # control-plane JSON bodies
     signature_skew_s: float = 15 * 60.0
 
@@ -81,10 +82,26 @@ class Settings:
         for name, (variable, convert) in ENVIRONMENT_VARIABLES.items():
             if variable in env and env[variable] != "":
                 values[name] = convert(env[variable])
+        limits = {
+            f.name: _convert_limit(f.type, env[limit_variable(f.name)])
+            for f in dataclasses.fields(Limits)
+            if env.get(limit_variable(f.name))
+        }
+        if limits:
+            values["limits"] = dataclasses.replace(Limits(), **limits)
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"]).expanduser().resolve()
         return dataclasses.replace(cls(), **values)
+
+
+def limit_variable(field_name: str) -> str:
+    """Every limit can be set from the environment: ``max_payload_bytes`` → ``MODELPORT_MAX_PAYLOAD_BYTES``."""
+    return f"MODELPORT_{field_name.upper()}"
+
+
+def _convert_limit(type_name: Any, value: str) -> int | float:
+    return int(value) if type_name in (int, "int") else float(value)
 
 
 def _flag(value: str) -> bool:

@@ -34,6 +34,7 @@ def run_server(settings: Settings) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     platform = build_platform(settings)
     print(prepare_credentials(platform), file=sys.stderr, flush=True)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):

@@ -71,6 +71,7 @@ class Controller:
     # -- entry points -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.supervisor.fill_pool()
         for endpoint in self.store.list(KIND):
             self.wake(endpoint.name)
         self._health_task = asyncio.create_task(self._health_loop())
