@@ -7,6 +7,10 @@ import logging
 from typing import Any, NoReturn
 
 import pytest
+
+from modelport.config import Settings
+from modelport.engine.router import WorkerAnswer
+from modelport.service.invocations import model_failure
 from botocore.exceptions import ClientError, WaiterError
 
 from modelport import errors as e
@@ -166,7 +170,9 @@ def test_runtime_throttling_has_a_null_message(runtime: ServiceProtocol) -> None
 
 
 def test_model_error_carries_the_modeled_members() -> None:
-    exc = e.ModelFailure("container said 404", status=404, body="no such route", variant="AllTraffic")
+    answer = WorkerAnswer(status=404, body=b"no such route", content_type=None, custom_attributes=None,
+                          variant="AllTraffic")
+    exc = model_failure(answer, endpoint_name="my-endpoint", settings=Settings())
     client, wire = make_client("sagemaker-runtime", _raise(exc))
     with pytest.raises(client.exceptions.ModelError) as info:
         client.invoke_endpoint(EndpointName="my-endpoint", Body=b"1")
@@ -199,7 +205,8 @@ def test_model_error_code_follows_the_container_status(
     runtime: ServiceProtocol, status: int, kind: str, code: str
 ) -> None:
     context = InvocationContext(endpoint_name="ep", region="eu-west-1", account_id="111122223333")
-    exc = e.ModelFailure("x", status=status, body="oops", variant="v")
+    answer = WorkerAnswer(status=status, body=b"oops", content_type=None, custom_attributes=None, variant="v")
+    exc = model_failure(answer, endpoint_name="ep", settings=Settings(region="eu-west-1", account_id="111122223333"))
     body = json.loads(serialize_rest_error(runtime, exc, "rid", context).body)
     assert body["ErrorCode"] == f"{code}_ERROR_FROM_MODEL"
     assert body["Message"].startswith(
