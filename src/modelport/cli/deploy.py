@@ -1,0 +1,227 @@
+"""``modelport deploy PATH``: detect, package, create model + config + endpoint, wait, explain.
+
+Each deploy creates a model and an endpoint config named ``<name>-<stamp>``; the endpoint is
+``<name>``. Deploying onto an existing endpoint updates it to the new config (the previous
+config and model are kept; ``modelport cleanup --all`` or the SDK removes them).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from modelport.cli import output
+from modelport.cli.background import start_detached
+from modelport.cli.client import (
+    Connection,
+    ConnectionOptions,
+    connect,
+    connection_options,
+    data_dir_option,
+    invoke_url,
+    is_local,
+    resolve_data_dir,
+)
+from modelport.cli.detect import FRAMEWORKS, IMAGES, detect_framework
+from modelport.cli.failures import CommandFailed, NoServer
+from modelport.cli.packaging import package
+from modelport.launcher import is_running
+
+VARIANT = "AllTraffic"
+POLL_S = 0.25
+_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_STAMP_LENGTH = len("20240101-120000")
+
+
+def name_from_path(path: Path) -> str:
+    """A valid endpoint name from a file or folder name: ``iris_model.joblib`` → ``iris-model``."""
+    stem = path.resolve().name
+    for suffix in (
+        ".tar.gz",
+        ".tgz",
+        ".joblib",
+        ".pkl",
+        ".pickle",
+        ".sav",
+        ".json",
+        ".ubj",
+        ".model",
+        ".bst",
+    ):
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    if stem.lower() == "model":  # model.tar.gz says nothing; its folder often does
+        stem = path.resolve().parent.name or stem
+    cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", stem).strip("-")[:63].strip("-")
+    return cleaned or "model"
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise click.BadParameter(
+            f"{name!r} is not a valid endpoint name: use letters, digits and hyphens, "
+            "start with a letter or digit, at most 63 characters",
+            param_hint="'--name'",
+        )
+    return name
+
+
+def check_instance_type(instance_type: str) -> str:
+    if not _INSTANCE_TYPE.match(instance_type):
+        raise click.BadParameter(
+            f"{instance_type!r} is not an instance type like ml.m5.large", param_hint="'--instance-type'"
+        )
+    return instance_type
+
+
+def choose_image(path: Path, framework: str | None, image: str | None) -> tuple[str, str]:
+    """The container image and a sentence on how it was chosen."""
+    if image:
+        return image, f"image {image} (--image)"
+    if framework:
+        return IMAGES[framework], f"{framework} (--framework)"
+    detection = detect_framework(path)
+    return detection.image, f"{detection.framework}, from {detection.reason}"
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--name", default=None, help="Endpoint name (default: from PATH's file or folder name).")
+@click.option(
+    "--framework",
+    type=click.Choice(FRAMEWORKS),
+    default=None,
+    help="Skip detection: serve with the xgboost (xgboost:1.7-1) or sklearn (sklearn:1.2-1) image.",
+)
+@click.option("--instances", type=click.IntRange(min=1), default=1, show_default=True, help="Instance count.")
+@click.option(
+    "--instance-type", default="ml.m5.large", show_default=True, help="Instance type of the variant."
+)
+@click.option("--image", default=None, help="Container image, e.g. xgboost:1.5-1 (overrides --framework).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    show_default=True,
+    help="Seconds to wait for InService.",
+)
+@data_dir_option
+@connection_options
+def deploy(
+    path: Path,
+    name: str | None,
+    framework: str | None,
+    instances: int,
+    instance_type: str,
+    image: str | None,
+    timeout: float,
+    data_dir: Path | None,
+    connection: ConnectionOptions,
+) -> None:
+    """Deploy a model file, folder or model.tar.gz as an endpoint and print how to invoke it.
+
+    The framework is detected from file names and pickle contents (nothing is unpickled);
+    pass --framework when it cannot be. The model is packaged into
+    <data-dir>/packages/<name>-<stamp>.tar.gz, which the server reads in place. When no server
+    answers at a local URL, one is started in the background.
+    """
+    name = check_name(name or name_from_path(path))
+    check_instance_type(instance_type)
+    out = output.stdout()
+    chosen_image, how = choose_image(path, framework, image)
+    out.print(f"Framework: {escape(how)}")
+
+    folder = resolve_data_dir(data_dir)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    resource_name = f"{name[: 63 - _STAMP_LENGTH - 1]}-{stamp}"
+    archive = package(path, folder / "packages", f"{name}-{stamp}")
+    out.print(f"Packaged:  {escape(str(archive))}")
+
+    conn = _connect_starting_server(connection, folder, out)
+    sm = conn.sagemaker()
+    started = time.monotonic()
+    sm.create_model(
+        ModelName=resource_name, PrimaryContainer={"Image": chosen_image, "ModelDataUrl": str(archive)}
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName=resource_name,
+        ProductionVariants=[
+            {
+                "VariantName": VARIANT,
+                "ModelName": resource_name,
+                "InitialInstanceCount": instances,
+                "InstanceType": instance_type,
+            }
+        ],
+    )
+    if _endpoint_exists(sm, name):
+        sm.update_endpoint(EndpointName=name, EndpointConfigName=resource_name)
+        out.print(f"Updating endpoint {escape(name)} to config {escape(resource_name)} ...")
+    else:
+        sm.create_endpoint(EndpointName=name, EndpointConfigName=resource_name)
+    _wait_in_service(sm, name, resource_name, timeout, out)
+
+    url = invoke_url(conn.endpoint_url, name)
+    out.print(f"[green]Endpoint {escape(name)} is InService[/] ({time.monotonic() - started:.1f} s).")
+    out.print(f"Invoke URL: {escape(url)}\n")
+    out.print(
+        escape(
+            output.usage_examples(
+                url=url, endpoint_url=conn.endpoint_url, endpoint_name=name, region=conn.region
+            )
+        ),
+        end="",
+    )
+
+
+def _connect_starting_server(options: ConnectionOptions, data_dir: Path, out: Console) -> Connection:
+    url = connect(options).endpoint_url
+    if not is_running(url, timeout_s=2.0):
+        if not is_local(url):
+            raise NoServer(url)
+        with out.status(f"No server at {escape(url)}; starting one ..."):
+            server = start_detached(url, data_dir)
+        out.print(
+            f"Started a modelport server at {escape(url)} in the background "
+            f"(pid {server.pid}, log {escape(str(server.log_path))}; stop it with: kill {server.pid})."
+        )
+    # Connect again: a server's first start writes the profile that holds its keys.
+    return connect(options)
+
+
+def _endpoint_exists(sm: Any, name: str) -> bool:
+    for page in sm.get_paginator("list_endpoints").paginate(NameContains=name):
+        if any(endpoint["EndpointName"] == name for endpoint in page["Endpoints"]):
+            return True
+    return False
+
+
+def _wait_in_service(sm: Any, name: str, config_name: str, timeout: float, out: Console) -> None:
+    deadline = time.monotonic() + timeout
+    status = "?"
+    with out.status(f"Waiting for endpoint {escape(name)} ...") as spinner:
+        while time.monotonic() < deadline:
+            described = sm.describe_endpoint(EndpointName=name)
+            status = described["EndpointStatus"]
+            spinner.update(f"Endpoint {escape(name)}: {escape(status)} ...")
+            if status == "InService" and described.get("EndpointConfigName") == config_name:
+                return
+            if status == "Failed" or (status == "InService" and "FailureReason" in described):
+                reason = described.get("FailureReason", "no reason given")
+                raise CommandFailed(
+                    f"endpoint {name} {'failed' if status == 'Failed' else 'kept its previous config'}: "
+                    f"{reason} (see: modelport logs {name})"
+                )
+            time.sleep(POLL_S)
+    raise CommandFailed(
+        f"endpoint {name} is still {status} after {timeout:.0f} s (see: modelport logs {name})"
+    )

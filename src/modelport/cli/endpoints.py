@@ -1,0 +1,199 @@
+"""The endpoint commands: ``invoke``, ``ls``, ``describe``, ``rm`` and ``cleanup``.
+
+Each one is a few boto3 calls against the server; ``COMMANDS`` is what ``cli.main`` registers
+(``deploy`` and ``logs`` live in modules of their own).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from botocore.exceptions import ClientError
+from rich.markup import escape
+
+from modelport.cli import output
+from modelport.cli.client import Connection, ConnectionOptions, connect, connection_options, require_server
+from modelport.cli.deploy import deploy
+from modelport.cli.logs import logs
+
+WAIT_DELAY_S = 0.2
+WAIT_ATTEMPTS = 1500  # five minutes at WAIT_DELAY_S
+
+
+def server_connection(options: ConnectionOptions) -> Connection:
+    conn = connect(options)
+    require_server(conn.endpoint_url)
+    return conn
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Send FILE as text/csv.",
+)
+@click.option("--body", default=None, help="Send this text as the request body.")
+@click.option("--content-type", default=None, help="Content-Type of the body (default: text/csv).")
+@click.option("--accept", default=None, help="Accept header: the response type wanted.")
+@connection_options
+def invoke(
+    name: str,
+    csv_file: Path | None,
+    body: str | None,
+    content_type: str | None,
+    accept: str | None,
+    connection: ConnectionOptions,
+) -> None:
+    """Invoke endpoint NAME once and print the response body.
+
+    Give the body with --body TEXT or --csv FILE (all rows in one request).
+    """
+    if (csv_file is None) == (body is None):
+        raise click.UsageError("give exactly one of --body TEXT or --csv FILE")
+    payload = csv_file.read_bytes() if csv_file is not None else (body or "").encode()
+    arguments: dict[str, Any] = {
+        "EndpointName": name,
+        "ContentType": content_type or "text/csv",
+        "Body": payload,
+    }
+    if accept:
+        arguments["Accept"] = accept
+    response = server_connection(connection).runtime().invoke_endpoint(**arguments)
+    data: bytes = response["Body"].read()
+    sys.stdout.buffer.write(data if data.endswith(b"\n") or not data else data + b"\n")
+    sys.stdout.flush()
+
+
+@click.command(name="ls")
+@connection_options
+def list_resources(connection: ConnectionOptions) -> None:
+    """List endpoints with their status, then models and endpoint configs."""
+    sm = server_connection(connection).sagemaker()
+    endpoints = _all(sm, "list_endpoints", "Endpoints")
+    models = _all(sm, "list_models", "Models")
+    configs = _all(sm, "list_endpoint_configs", "EndpointConfigs")
+    out = output.stdout()
+    out.print(output.endpoints_table(endpoints) if endpoints else "No endpoints.")
+    out.print(output.named_table("Models", "ModelName", models) if models else "No models.")
+    out.print(
+        output.named_table("Endpoint configs", "EndpointConfigName", configs)
+        if configs
+        else "No endpoint configs."
+    )
+
+
+@click.command()
+@click.argument("name")
+@connection_options
+def describe(name: str, connection: ConnectionOptions) -> None:
+    """Show endpoint NAME (DescribeEndpoint as JSON) and its config's variants."""
+    sm = server_connection(connection).sagemaker()
+    described = sm.describe_endpoint(EndpointName=name)
+    out = output.stdout()
+    out.print(escape(output.to_json(described)))
+    config_name = described.get("EndpointConfigName")
+    if config_name:
+        config = sm.describe_endpoint_config(EndpointConfigName=config_name)
+        out.print(
+            output.variants_table(
+                config_name, config.get("ProductionVariants", []), described.get("ProductionVariants", [])
+            )
+        )
+
+
+@click.command()
+@click.argument("name")
+@connection_options
+def rm(name: str, connection: ConnectionOptions) -> None:
+    """Delete endpoint NAME, then its endpoint config and model(s)."""
+    sm = server_connection(connection).sagemaker()
+    config_name = sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+    models = _models_of_config(sm, config_name)
+    out = output.stdout()
+    with out.status(f"Deleting endpoint {escape(name)} ..."):
+        sm.delete_endpoint(EndpointName=name)
+        _wait_deleted(sm, name)
+    out.print(f"Deleted endpoint {escape(name)}.")
+    if _ignore_missing(sm.delete_endpoint_config, EndpointConfigName=config_name):
+        out.print(f"Deleted endpoint config {escape(config_name)}.")
+    for model in models:
+        if _ignore_missing(sm.delete_model, ModelName=model):
+            out.print(f"Deleted model {escape(model)}.")
+
+
+@click.command()
+@click.option(
+    "--all", "everything", is_flag=True, help="Required: delete every endpoint, endpoint config and model."
+)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@connection_options
+def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
+    """Delete every endpoint, endpoint config and model on the server."""
+    if not everything:
+        raise click.UsageError("cleanup deletes everything on the server; say so with --all")
+    sm = server_connection(connection).sagemaker()
+    endpoints = [e["EndpointName"] for e in _all(sm, "list_endpoints", "Endpoints")]
+    configs = [c["EndpointConfigName"] for c in _all(sm, "list_endpoint_configs", "EndpointConfigs")]
+    models = [m["ModelName"] for m in _all(sm, "list_models", "Models")]
+    out = output.stdout()
+    summary = f"{len(endpoints)} endpoint(s), {len(configs)} endpoint config(s) and {len(models)} model(s)"
+    if not (endpoints or configs or models):
+        out.print("Nothing to delete.")
+        return
+    if not yes:
+        click.confirm(f"Delete {summary}?", abort=True, err=True)
+    with out.status("Deleting endpoints ..."):
+        for name in endpoints:
+            _ignore_missing(sm.delete_endpoint, EndpointName=name)
+        for name in endpoints:
+            _wait_deleted(sm, name)
+    for name in configs:
+        _ignore_missing(sm.delete_endpoint_config, EndpointConfigName=name)
+    for name in models:
+        _ignore_missing(sm.delete_model, ModelName=name)
+    out.print(f"Deleted {summary}.")
+
+
+def _all(sm: Any, operation: str, key: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in sm.get_paginator(operation).paginate():
+        items.extend(page[key])
+    return items
+
+
+def _models_of_config(sm: Any, config_name: str) -> list[str]:
+    try:
+        config = sm.describe_endpoint_config(EndpointConfigName=config_name)
+    except ClientError:
+        return []  # already gone: the endpoint still goes
+    names = [
+        variant["ModelName"] for variant in config.get("ProductionVariants", []) if variant.get("ModelName")
+    ]
+    return list(dict.fromkeys(names))
+
+
+def _wait_deleted(sm: Any, name: str) -> None:
+    sm.get_waiter("endpoint_deleted").wait(
+        EndpointName=name, WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_ATTEMPTS}
+    )
+
+
+def _ignore_missing(delete: Any, **arguments: str) -> bool:
+    """Call ``delete``; False when the resource was already gone (someone else removed it)."""
+    try:
+        delete(**arguments)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("ValidationException", "ValidationError"):
+            message = str(error.response.get("Error", {}).get("Message", ""))
+            if "not find" in message or "not found" in message or "does not exist" in message:
+                return False
+        raise
+    return True
+
+
+COMMANDS: list[click.Command] = [deploy, invoke, list_resources, describe, logs, rm, cleanup]

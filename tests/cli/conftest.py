@@ -1,0 +1,53 @@
+"""Real model files for the CLI tests, written once per session: detection reads real bytes."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Named model files: joblib XGBClassifier (plain and zlib), joblib LogisticRegression, Booster JSON."""
+    import joblib
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    from modelport import seed
+
+    folder = tmp_path_factory.mktemp("models")
+    xgb = seed.train_iris_model()
+    features, labels = load_iris(return_X_y=True)
+    logistic = LogisticRegression(max_iter=500).fit(features, labels)
+    paths = {
+        "xgb_joblib": folder / "iris-xgb.joblib",
+        "xgb_joblib_zlib": folder / "iris-xgb-compressed.joblib",
+        "sklearn_joblib": folder / "iris-logistic.joblib",
+        "sklearn_pkl_noext": folder / "logistic-model",
+        "booster_json": folder / "iris-booster.json",
+    }
+    joblib.dump(xgb, paths["xgb_joblib"])
+    joblib.dump(xgb, paths["xgb_joblib_zlib"], compress=3)
+    joblib.dump(logistic, paths["sklearn_joblib"])
+    joblib.dump(logistic, paths["sklearn_pkl_noext"])
+    xgb.get_booster().save_model(str(paths["booster_json"]))
+    return paths
+
+
+def make_tar(path: Path, members: dict[str, bytes]) -> Path:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def tar_names(path: Path) -> list[str]:
+    with tarfile.open(path, "r:gz") as tar:
+        return sorted(tar.getnames())

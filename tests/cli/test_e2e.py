@@ -1,0 +1,286 @@
+"""The CLI as a user runs it: ``python -m modelport ...`` subprocesses against one real server.
+
+The tests run in order and share the server and the deployed ``iris`` endpoint; each CLI call
+is a fresh process, so what is checked is exactly what a terminal would show.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelport import seed
+from modelport.launcher import ServerProcess, free_port, is_running, start_server
+
+pytestmark = pytest.mark.e2e
+
+ACCESS_KEY = "AKIA" + secrets.token_hex(8).upper()
+SECRET_KEY = secrets.token_urlsafe(30)
+SERVER_ENV = {
+    "MODELPORT_ROOT_ACCESS_KEY_ID": ACCESS_KEY,
+    "MODELPORT_ROOT_SECRET_ACCESS_KEY": SECRET_KEY,
+    "MODELPORT_WRITE_PROFILE": "0",
+}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli-e2e")
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[ServerProcess]:
+    process = start_server(workdir / "data", env=SERVER_ENV)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def model_file(workdir: Path) -> Path:
+    import joblib
+
+    path = workdir / "iris-model.joblib"
+    joblib.dump(seed.train_iris_model(), path)
+    return path
+
+
+def cli_env(workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MODELPORT_"))}
+    return {
+        **env,
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # Keep the user's own AWS files out of it.
+        "AWS_CONFIG_FILE": str(workdir / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "aws-credentials"),
+        "MODELPORT_DATA_DIR": str(workdir / "cli-data"),
+        "COLUMNS": "200",
+    }
+
+
+def run(
+    workdir: Path,
+    *args: str,
+    url: str | None = None,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "modelport", *args]
+    if url is not None:
+        command += ["--endpoint-url", url]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        input=input if input is not None else "",
+        env={**cli_env(workdir), **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, (
+        f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )
+    return result.stdout
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_deploy_prints_how_to_invoke(server: ServerProcess, workdir: Path, model_file: Path) -> None:
+    out = ok(run(workdir, "deploy", str(model_file), "--name", "iris", url=server.url))
+    assert "xgboost, from iris-model.joblib (pickle of xgboost.sklearn)" in out
+    assert "Endpoint iris is InService" in out
+    assert f"{server.url}/endpoints/iris/invocations" in out
+    assert '--aws-sigv4 "aws:amz:us-east-1:sagemaker"' in out
+    assert '--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"' in out
+    assert 'invoke_endpoint(EndpointName="iris"' in out
+    packages = list((workdir / "cli-data" / "packages").glob("iris-*.tar.gz"))
+    assert len(packages) == 1
+
+
+def test_invoke_with_the_seed_rows(server: ServerProcess, workdir: Path) -> None:
+    rows = workdir / "test_point.csv"
+    rows.write_text(seed.test_points_csv())
+    out = ok(run(workdir, "invoke", "iris", "--csv", str(rows), url=server.url))
+    predictions = [[float(p) for p in line.split(",")] for line in out.splitlines()]
+    assert len(predictions) == len(seed.test_points())
+    assert all(len(p) == 3 and abs(sum(p) - 1) < 1e-3 for p in predictions)
+    assert predictions[-1].index(max(predictions[-1])) == 0  # the last row is a Setosa
+
+
+def test_invoke_body_and_accept(server: ServerProcess, workdir: Path) -> None:
+    out = ok(
+        run(
+            workdir,
+            "invoke",
+            "iris",
+            "--body",
+            "5.1,3.5,1.4,0.2",
+            "--accept",
+            "application/json",
+            url=server.url,
+        )
+    )
+    assert out.startswith('{"predictions"')
+
+
+def test_ls_shows_it_in_service(server: ServerProcess, workdir: Path) -> None:
+    out = ok(run(workdir, "ls", url=server.url))
+    line = next(line for line in out.splitlines() if " iris " in line)
+    assert "InService" in line
+    assert "Models" in out and "Endpoint configs" in out
+    assert out.count("iris-2") == 2  # the model and the config, named <name>-<stamp>
+
+
+def test_describe(server: ServerProcess, workdir: Path) -> None:
+    out = ok(run(workdir, "describe", "iris", url=server.url))
+    assert '"EndpointStatus": "InService"' in out
+    assert '"EndpointName": "iris"' in out
+    assert "Variants of endpoint config iris-" in out
+    assert "ml.m5.large" in out
+
+
+def test_logs_show_the_worker(server: ServerProcess, workdir: Path) -> None:
+    out = ok(run(workdir, "logs", "iris", "--data-dir", str(server.data_dir)))
+    assert out.splitlines()
+    assert all(line.startswith("AllTraffic-0 | ") for line in out.splitlines())
+    assert "XGBoost" in out
+
+
+def test_logs_follow_until_interrupted(server: ServerProcess, workdir: Path) -> None:
+    command = [sys.executable, "-m", "modelport", "logs", "iris", "-f", "--data-dir", str(server.data_dir)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(workdir), text=True
+    )
+    time.sleep(1.5)
+    log_file = server.data_dir / "logs" / "iris" / "AllTraffic-0.log"
+    with open(log_file, "a") as handle:
+        handle.write("a line written while following\n")
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "AllTraffic-0 | a line written while following" in out
+
+
+def test_redeploy_updates_the_endpoint(server: ServerProcess, workdir: Path, model_file: Path) -> None:
+    out = ok(
+        run(workdir, "deploy", str(model_file), "--name", "iris", "--framework", "xgboost", url=server.url)
+    )
+    assert "Updating endpoint iris" in out
+    assert "Endpoint iris is InService" in out
+
+
+def test_rm_removes_endpoint_config_and_model(server: ServerProcess, workdir: Path) -> None:
+    described = ok(run(workdir, "describe", "iris", url=server.url))
+    config = described.split('"EndpointConfigName": "', 1)[1].split('"', 1)[0]
+    out = ok(run(workdir, "rm", "iris", url=server.url))
+    assert "Deleted endpoint iris." in out
+    assert f"Deleted endpoint config {config}." in out
+    assert f"Deleted model {config}." in out
+    listing = ok(run(workdir, "ls", url=server.url))
+    assert "No endpoints." in listing
+    assert config not in listing
+
+
+def test_cleanup_all(server: ServerProcess, workdir: Path, model_file: Path) -> None:
+    ok(run(workdir, "deploy", str(model_file), "--name", "second", url=server.url))
+    refused = run(workdir, "cleanup", "--all", url=server.url, input="n\n")
+    assert refused.returncode != 0
+    assert "second" in ok(run(workdir, "ls", url=server.url))
+    out = ok(run(workdir, "cleanup", "--all", "--yes", url=server.url))
+    assert out.startswith("Deleted 1 endpoint(s), 2 endpoint config(s) and 2 model(s)")
+    listing = ok(run(workdir, "ls", url=server.url))
+    assert listing.splitlines() == ["No endpoints.", "No models.", "No endpoint configs."]
+
+
+def test_invoke_unknown_endpoint_is_one_line(server: ServerProcess, workdir: Path) -> None:
+    line = one_error_line(run(workdir, "invoke", "nope", "--body", "1,2,3,4", url=server.url))
+    assert line.startswith("error: ValidationError: Endpoint nope")
+    assert line.endswith("not found.")
+
+
+def test_deploy_unknown_file_type(server: ServerProcess, workdir: Path) -> None:
+    path = workdir / "weights.onnx"
+    path.write_bytes(b"\x08\x07onnx")
+    line = one_error_line(run(workdir, "deploy", str(path), url=server.url))
+    assert "--framework xgboost or --framework sklearn" in line
+
+
+def test_no_server_at_url(workdir: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    for args in (
+        ["ls"],
+        ["describe", "x"],
+        ["rm", "x"],
+        ["invoke", "x", "--body", "1"],
+        ["cleanup", "--all", "-y"],
+    ):
+        line = one_error_line(run(workdir, *args, url=url))
+        assert line == f"error: no modelport server at {url}; start one with: modelport server"
+
+
+def test_logs_without_folder(workdir: Path) -> None:
+    line = one_error_line(run(workdir, "logs", "ghost", "--data-dir", str(workdir / "empty")))
+    assert "no logs for endpoint ghost" in line and "does not exist" in line
+
+
+def test_deploy_starts_a_server_when_none_runs(workdir: Path, model_file: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    data_dir = workdir / "autostart"
+    result = run(
+        workdir,
+        "deploy",
+        str(model_file),
+        "--name",
+        "auto",
+        "--data-dir",
+        str(data_dir),
+        url=url,
+        env=SERVER_ENV,
+    )
+    pid_path = data_dir / "server.pid"
+    try:
+        out = ok(result)
+        assert f"Started a modelport server at {url}" in out
+        assert "Endpoint auto is InService" in out
+        assert (data_dir / "server.log").exists()
+        assert is_running(url)
+    finally:
+        if pid_path.exists():
+            _stop(int(pid_path.read_text()))
+
+
+def _stop(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)

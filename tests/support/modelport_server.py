@@ -1,0 +1,116 @@
+"""A real modelport server for tests, started as a subprocess and reached with boto3 over HTTP."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from modelport.launcher import ServerProcess, start_server
+
+REGION = "us-east-1"
+
+
+def new_key_pair() -> tuple[str, str]:
+    alphabet = string.ascii_uppercase + string.digits
+    return "AKIA" + "".join(secrets.choice(alphabet) for _ in range(16)), secrets.token_urlsafe(30)[:40]
+
+
+@dataclass
+class ModelportServer:
+    """One server with its own data folder and root keys; ``restart`` keeps both."""
+
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    process: ServerProcess | None = None
+
+    def __post_init__(self) -> None:
+        self.access_key, self.secret_key = new_key_pair()
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.process is not None
+        return self.process.url
+
+    def start(self) -> ModelportServer:
+        env = {
+            "MODELPORT_ROOT_ACCESS_KEY_ID": self.access_key,
+            "MODELPORT_ROOT_SECRET_ACCESS_KEY": self.secret_key,
+            "MODELPORT_WRITE_PROFILE": "0",
+            **self.env,
+        }
+        self.process = start_server(self.data_dir, port=self.port, env=env)
+        self.port = int(self.process.url.rsplit(":", 1)[1])
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+
+    def client(self, service: str, *, retries: int = 1, **kwargs: Any) -> Any:
+        config = Config(retries={"mode": "standard", "max_attempts": retries}, read_timeout=90)
+        return boto3.Session(
+            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key, region_name=REGION
+        ).client(service, endpoint_url=self.url, config=config, **kwargs)
+
+
+def wait_in_service(sagemaker: Any, name: str) -> dict[str, Any]:
+    """The endpoint_in_service waiter, polling fast; returns the final description."""
+    sagemaker.get_waiter("endpoint_in_service").wait(
+        EndpointName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 1200}
+    )
+    description: dict[str, Any] = sagemaker.describe_endpoint(EndpointName=name)
+    return description
+
+
+def wait_status(sagemaker: Any, name: str, wanted: set[str], timeout_s: float = 60.0) -> dict[str, Any]:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        description: dict[str, Any] = sagemaker.describe_endpoint(EndpointName=name)
+        if description["EndpointStatus"] in wanted:
+            return description
+        if time.monotonic() > deadline:
+            raise AssertionError(f"endpoint {name} stuck in {description['EndpointStatus']}")
+        time.sleep(0.05)
+
+
+def deploy(
+    sagemaker: Any,
+    name: str,
+    model_data_url: str,
+    *,
+    image: str = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+    instances: int = 1,
+    environment: dict[str, str] | None = None,
+) -> None:
+    """CreateModel, CreateEndpointConfig and CreateEndpoint, each named ``name``."""
+    container: dict[str, Any] = {"Image": image, "ModelDataUrl": model_data_url}
+    if environment:
+        container["Environment"] = environment
+    sagemaker.create_model(
+        ModelName=name, ExecutionRoleArn="arn:aws:iam::123456789012:role/test", PrimaryContainer=container
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": name,
+                "InitialInstanceCount": instances,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
