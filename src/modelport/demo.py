@@ -81,12 +81,14 @@ def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: 
     console.print(f"   endpoint {ENDPOINT} is {status} after {time.perf_counter() - started:.2f} s")
 
     console.print("[bold]4.[/] invoke_endpoint with each row of test_point.csv:")
-    table = Table("features", "probabilities (response body)", "prediction")
+    table = Table("features", "probabilities (text/csv response)", "prediction")
     for row in seed.test_points():
         response = runtime.invoke_endpoint(EndpointName=ENDPOINT, ContentType="text/csv", Body=row)
         body = response["Body"].read().decode()
         probabilities = [float(p) for p in body.strip().split(",")]
-        table.add_row(row, body.strip(), seed.CLASSES[probabilities.index(max(probabilities))])
+        features = ", ".join(f"{float(value):g}" for value in row.split(","))
+        shown = ", ".join(f"{p:.4f}" for p in probabilities)
+        table.add_row(features, shown, seed.CLASSES[probabilities.index(max(probabilities))])
     console.print(table)
 
     if keep:

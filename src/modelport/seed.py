@@ -52,7 +52,10 @@ def package_model(model: Any, folder: Path, *, style: str = "booster") -> Path:
     joblib.dump(model, pickled)
     member = folder / "xgboost-model"
     if style == "booster":
-        joblib.load(pickled).get_booster().save_model(str(member))
+        # The extension picks XGBoost's UBJSON format (its default); the training job names it xgboost-model.
+        native = folder / "xgboost-model.ubj"
+        joblib.load(pickled).get_booster().save_model(str(native))
+        native.replace(member)
     elif style == "pickle":
         member.write_bytes(pickled.read_bytes())
     else:

@@ -8,7 +8,9 @@ server is killed with SIGKILL (they watch their parent), so no process outlives 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+from types import FrameType
 
 import uvicorn
 
@@ -49,6 +51,16 @@ def run_server(settings: Settings) -> None:
         timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
+    # uvicorn stops gracefully on SIGTERM/SIGINT, then re-raises the signal with the handlers it
+    # found in place; these make that last step a normal exit with status 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_cleanly)
     log.info("modelport listening on %s (data in %s)", settings.url, settings.data_dir)
-    server.run()
-    platform.store.close()
+    try:
+        server.run()
+    finally:
+        platform.store.close()
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    sys.exit(0)

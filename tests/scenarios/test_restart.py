@@ -1,0 +1,119 @@
+"""Restarts lose nothing: kill -9 the server mid-create, mid-update and mid-serve, start it again.
+
+Every acknowledged create, update and delete must survive; InService endpoints come back by
+themselves; an endpoint caught Creating or Updating is finished; no worker outlives its server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelport import seed
+from support.modelport_server import ModelportServer, deploy, wait_in_service, wait_status
+from support.processes import children_of, wait_gone
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ModelportServer]:
+    running = ModelportServer(tmp_path / "data").start()
+    yield running
+    running.stop()
+
+
+def kill_and_restart(server: ModelportServer) -> None:
+    assert server.process is not None
+    workers = children_of(server.process.process.pid)
+    assert workers, "the server should have worker processes (spares at least)"
+    server.kill()
+    assert wait_gone(workers) == set(), "workers outlived their killed server"
+    server.start()
+
+
+def invoke(server: ModelportServer, name: str) -> bytes:
+    runtime = server.client("sagemaker-runtime", retries=10)  # ModelNotReady (429) while instances start
+    body: bytes = runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body=seed.test_points_csv())[
+        "Body"
+    ].read()
+    return body
+
+
+def test_kill_mid_serve_brings_the_endpoint_back(server: ModelportServer, model_archive: Path) -> None:
+    sagemaker = server.client("sagemaker")
+    deploy(sagemaker, "served", str(model_archive), instances=2)
+    wait_in_service(sagemaker, "served")
+    before = invoke(server, "served")
+
+    kill_and_restart(server)
+
+    sagemaker = server.client("sagemaker")
+    assert sagemaker.describe_endpoint(EndpointName="served")["EndpointStatus"] == "InService"
+    assert invoke(server, "served") == before
+    assert [m["ModelName"] for m in sagemaker.list_models()["Models"]] == ["served"]
+    assert [c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]] == ["served"]
+    variant = wait_in_service(sagemaker, "served")["ProductionVariants"][0]
+    assert variant["CurrentInstanceCount"] == 2
+
+
+def test_kill_mid_create_finishes_the_create(server: ModelportServer, model_archive: Path) -> None:
+    sagemaker = server.client("sagemaker")
+    deploy(sagemaker, "creating", str(model_archive))
+    kill_and_restart(server)  # the create was acknowledged; whatever the status, it must complete
+    sagemaker = server.client("sagemaker")
+    wait_in_service(sagemaker, "creating")
+    assert invoke(server, "creating").count(b"\n") == 5
+
+
+def test_kill_mid_update_finishes_on_the_new_config(
+    server: ModelportServer, model_archive: Path, iris_model: Any
+) -> None:
+    sagemaker = server.client("sagemaker")
+    deploy(sagemaker, "updating", str(model_archive))
+    wait_in_service(sagemaker, "updating")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="updating-v2",
+        ProductionVariants=[
+            {"VariantName": "Blue", "ModelName": "updating", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}
+        ],
+    )
+    sagemaker.update_endpoint(EndpointName="updating", EndpointConfigName="updating-v2")
+    kill_and_restart(server)
+    sagemaker = server.client("sagemaker")
+    description = wait_status(sagemaker, "updating", {"InService", "Failed"})
+    assert description["EndpointStatus"] == "InService"
+    assert description["EndpointConfigName"] == "updating-v2"
+    assert [v["VariantName"] for v in description["ProductionVariants"]] == ["Blue"]
+    response = server.client("sagemaker-runtime", retries=10).invoke_endpoint(
+        EndpointName="updating", ContentType="text/csv", Body="5.1,3.3,1.7,0.5"
+    )
+    assert response["InvokedProductionVariant"] == "Blue"
+
+
+def test_acknowledged_deletes_stay_deleted(server: ModelportServer, model_archive: Path) -> None:
+    sagemaker = server.client("sagemaker")
+    deploy(sagemaker, "doomed", str(model_archive))
+    wait_in_service(sagemaker, "doomed")
+    sagemaker.delete_endpoint(EndpointName="doomed")
+    sagemaker.delete_endpoint_config(EndpointConfigName="doomed")
+    sagemaker.delete_model(ModelName="doomed")
+    kill_and_restart(server)
+    sagemaker = server.client("sagemaker")
+    assert sagemaker.list_endpoints()["Endpoints"] == []
+    assert sagemaker.list_endpoint_configs()["EndpointConfigs"] == []
+    assert sagemaker.list_models()["Models"] == []
+
+
+def test_clean_shutdown_leaves_no_process(server: ModelportServer, model_archive: Path) -> None:
+    sagemaker = server.client("sagemaker")
+    deploy(sagemaker, "stopping", str(model_archive))
+    wait_in_service(sagemaker, "stopping")
+    assert server.process is not None
+    workers = children_of(server.process.process.pid)
+    assert server.process.stop() == 0
+    assert wait_gone(workers, timeout_s=1.0) == set()
+    server.start()  # the fixture's teardown stops it again
