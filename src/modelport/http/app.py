@@ -63,9 +63,8 @@ def create_app(platform: Platform) -> Starlette:
         try:
             body = await _read_body(request, settings.limits.max_payload_bytes)
             authenticate(platform, request, body, service=SIGNING_NAME)
-            parsed = parse_rest_request(
-                runtime, request.method, request.scope["path"], request.headers, body
-            )
+            raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+            parsed = parse_rest_request(runtime, request.method, raw_path.decode("latin-1"), request.headers, body)
             result = await invoke_endpoint(
                 parsed.params, router=platform.router, store=platform.store, settings=settings
             )
