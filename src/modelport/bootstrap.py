@@ -30,7 +30,9 @@ class Platform:
     context: ServiceContext
 
 
-def build_platform(settings: Settings, *, clock: Clock | None = None, rng: random.Random | None = None) -> Platform:
+def build_platform(
+    settings: Settings, *, clock: Clock | None = None, rng: random.Random | None = None
+) -> Platform:
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = SqliteStore(settings.store_path)
@@ -42,7 +44,9 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, rng: rando
         warm_per_runtime=limits.warm_workers_per_runtime,
         pool_log_dir=settings.log_dir / "_warm",
     )
-    router = Router(max_in_flight=limits.max_in_flight_per_instance, timeout_s=limits.invocation_timeout_s, rng=rng)
+    router = Router(
+        max_in_flight=limits.max_in_flight_per_instance, timeout_s=limits.invocation_timeout_s, rng=rng
+    )
     controller = Controller(
         store=store,
         settings=settings,

@@ -41,7 +41,7 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
-    data_dir: Path = Path(DEFAULT_DATA_DIR).expanduser()
+    data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR).expanduser())
     region: str = "us-east-1"
     account_id: str = "123456789012"
     auth_enabled: bool = True
@@ -88,7 +88,7 @@ class Settings:
             if env.get(limit_variable(f.name))
         }
         if limits:
-            values["limits"] = dataclasses.replace(Limits(), **limits)
+            values["limits"] = dataclasses.replace(Limits(), **limits)  # type: ignore[arg-type]
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"]).expanduser().resolve()

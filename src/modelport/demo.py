@@ -43,18 +43,24 @@ def run_demo(*, keep: bool = False) -> None:
         _tutorial(server, access_key, secret_key, workdir, keep=keep)
     finally:
         if keep:
-            console.print(f"server left running at {server.url} (pid {server.process.pid}); data in {workdir}")
+            console.print(
+                f"server left running at {server.url} (pid {server.process.pid}); data in {workdir}"
+            )
         else:
             server.stop()
             console.print("[bold]7.[/] server stopped; nothing left running.")
 
 
 def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: Path, *, keep: bool) -> None:
-    session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name="us-east-1")
+    session = boto3.Session(
+        aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name="us-east-1"
+    )
     sm = session.client("sagemaker", endpoint_url=server.url)
     runtime = session.client("sagemaker-runtime", endpoint_url=server.url)
 
-    console.print("[bold]2.[/] training XGBoost on iris and packaging model.tar.gz (joblib → Booster.save_model) ...")
+    console.print(
+        "[bold]2.[/] training XGBoost on iris and packaging model.tar.gz (joblib → Booster.save_model) ..."
+    )
     archive = seed.package_model(seed.train_iris_model(), workdir / "model")
 
     console.print("[bold]3.[/] create_model, create_endpoint_config, create_endpoint ...")
@@ -76,7 +82,9 @@ def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: 
         ],
     )
     sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=CONFIG)
-    sm.get_waiter("endpoint_in_service").wait(EndpointName=ENDPOINT, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    sm.get_waiter("endpoint_in_service").wait(
+        EndpointName=ENDPOINT, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600}
+    )
     status = sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"]
     console.print(f"   endpoint {ENDPOINT} is {status} after {time.perf_counter() - started:.2f} s")
 
@@ -95,7 +103,9 @@ def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: 
         return
     console.print("[bold]5.[/] cleaning up: delete_endpoint, delete_endpoint_config, delete_model ...")
     sm.delete_endpoint(EndpointName=ENDPOINT)
-    sm.get_waiter("endpoint_deleted").wait(EndpointName=ENDPOINT, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    sm.get_waiter("endpoint_deleted").wait(
+        EndpointName=ENDPOINT, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600}
+    )
     sm.delete_endpoint_config(EndpointConfigName=CONFIG)
     sm.delete_model(ModelName=MODEL)
     left = len(sm.list_endpoints()["Endpoints"]) + len(sm.list_models()["Models"])

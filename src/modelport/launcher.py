@@ -80,7 +80,9 @@ def start_server(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = ServerProcess(process=process, url=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path)
+    server = ServerProcess(
+        process=process, url=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path
+    )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from modelport import seed
 from support.modelport_server import ModelportServer, deploy, wait_in_service, wait_status
 from support.processes import children_of, wait_gone
 
@@ -35,7 +34,12 @@ def add_config(sagemaker: object, name: str, model: str, variant: str = "AllTraf
     sagemaker.create_endpoint_config(  # type: ignore[attr-defined]
         EndpointConfigName=name,
         ProductionVariants=[
-            {"VariantName": variant, "ModelName": model, "InitialInstanceCount": count, "InstanceType": "ml.m5.large"}
+            {
+                "VariantName": variant,
+                "ModelName": model,
+                "InitialInstanceCount": count,
+                "InstanceType": "ml.m5.large",
+            }
         ],
     )
 
@@ -49,7 +53,9 @@ def test_update_switches_to_the_new_config(server: ModelportServer, model_archiv
 
     sagemaker.update_endpoint(EndpointName="blue-green", EndpointConfigName="blue-green-v2")
     # The old fleet serves while the new one starts (Updating serves invocations).
-    response = runtime.invoke_endpoint(EndpointName="blue-green", ContentType="text/csv", Body="5.1,3.3,1.7,0.5")
+    response = runtime.invoke_endpoint(
+        EndpointName="blue-green", ContentType="text/csv", Body="5.1,3.3,1.7,0.5"
+    )
     assert response["InvokedProductionVariant"] in {"AllTraffic", "Green"}
     description = wait_in_service(sagemaker, "blue-green")
     assert description["EndpointConfigName"] == "blue-green-v2"
@@ -57,7 +63,9 @@ def test_update_switches_to_the_new_config(server: ModelportServer, model_archiv
         ("Green", 2)
     ]
     assert "FailureReason" not in description
-    response = runtime.invoke_endpoint(EndpointName="blue-green", ContentType="text/csv", Body="5.1,3.3,1.7,0.5")
+    response = runtime.invoke_endpoint(
+        EndpointName="blue-green", ContentType="text/csv", Body="5.1,3.3,1.7,0.5"
+    )
     assert response["InvokedProductionVariant"] == "Green"
 
 
@@ -121,7 +129,9 @@ def test_a_dead_worker_is_replaced_while_the_endpoint_serves(
     wait_gone({instances[0]})
     # Requests keep succeeding: a request that cannot reach the dead worker goes to the other one.
     for _ in range(30):
-        response = runtime.invoke_endpoint(EndpointName="phoenix", ContentType="text/csv", Body="5.1,3.3,1.7,0.5")
+        response = runtime.invoke_endpoint(
+            EndpointName="phoenix", ContentType="text/csv", Body="5.1,3.3,1.7,0.5"
+        )
         assert response["Body"].read().count(b",") == 2
     assert sagemaker.describe_endpoint(EndpointName="phoenix")["EndpointStatus"] == "InService"
 

@@ -37,9 +37,9 @@ def kill_and_restart(server: ModelportServer) -> None:
 
 def invoke(server: ModelportServer, name: str) -> bytes:
     runtime = server.client("sagemaker-runtime", retries=10)  # ModelNotReady (429) while instances start
-    body: bytes = runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body=seed.test_points_csv())[
-        "Body"
-    ].read()
+    body: bytes = runtime.invoke_endpoint(
+        EndpointName=name, ContentType="text/csv", Body=seed.test_points_csv()
+    )["Body"].read()
     return body
 
 
@@ -55,7 +55,9 @@ def test_kill_mid_serve_brings_the_endpoint_back(server: ModelportServer, model_
     assert sagemaker.describe_endpoint(EndpointName="served")["EndpointStatus"] == "InService"
     assert invoke(server, "served") == before
     assert [m["ModelName"] for m in sagemaker.list_models()["Models"]] == ["served"]
-    assert [c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]] == ["served"]
+    assert [c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]] == [
+        "served"
+    ]
     variant = wait_in_service(sagemaker, "served")["ProductionVariants"][0]
     assert variant["CurrentInstanceCount"] == 2
 
@@ -78,7 +80,12 @@ def test_kill_mid_update_finishes_on_the_new_config(
     sagemaker.create_endpoint_config(
         EndpointConfigName="updating-v2",
         ProductionVariants=[
-            {"VariantName": "Blue", "ModelName": "updating", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}
+            {
+                "VariantName": "Blue",
+                "ModelName": "updating",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
         ],
     )
     sagemaker.update_endpoint(EndpointName="updating", EndpointConfigName="updating-v2")

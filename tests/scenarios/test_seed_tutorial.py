@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from modelport import seed
-from support.processes import children_of
 from support.modelport_server import ModelportServer, deploy, wait_in_service
+from support.processes import children_of
 from support.s3server import S3Endpoint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.s3]
@@ -67,7 +67,10 @@ def test_the_2023_notebook_over_s3_https_url(
     runtime = s3_server.client("sagemaker-runtime")
 
     deploy(sagemaker, "iris-2023", url)
-    assert sagemaker.describe_endpoint(EndpointName="iris-2023")["EndpointStatus"] in {"Creating", "InService"}
+    assert sagemaker.describe_endpoint(EndpointName="iris-2023")["EndpointStatus"] in {
+        "Creating",
+        "InService",
+    }
     description = wait_in_service(sagemaker, "iris-2023")
     assert description["ProductionVariants"][0]["CurrentInstanceCount"] == 1
 
@@ -79,9 +82,9 @@ def test_the_2023_notebook_over_s3_https_url(
     assert response["Body"].read() == csv_rows_1_3_style(local_probabilities(iris_model))
 
     # The tutorial's Lambda handler logic, applied to the fifth row: Setosa.
-    body = runtime.invoke_endpoint(
-        EndpointName="iris-2023", ContentType="text/csv", Body="5.1,3.3,1.7,0.5"
-    )["Body"].read()
+    body = runtime.invoke_endpoint(EndpointName="iris-2023", ContentType="text/csv", Body="5.1,3.3,1.7,0.5")[
+        "Body"
+    ].read()
     scores = [float(v) for v in body.decode().strip().split(",")]
     assert seed.CLASSES[scores.index(max(scores))] == "Setosa"
 
@@ -101,15 +104,17 @@ def test_the_2021_variant_pickle_tarred_directly_on_0_90_1(
 
     deploy(sagemaker, "iris-2021", "s3://iris-2021/model.tar.gz", image=seed.XGBOOST_IMAGE_2021)
     wait_in_service(sagemaker, "iris-2021")
-    body = s3_server.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName="iris-2021", ContentType="text/csv", Body=seed.test_points_csv()
-    )["Body"].read()
+    body = (
+        s3_server.client("sagemaker-runtime")
+        .invoke_endpoint(EndpointName="iris-2021", ContentType="text/csv", Body=seed.test_points_csv())[
+            "Body"
+        ]
+        .read()
+    )
     assert body == csv_rows_0_90_style(local_probabilities(iris_model))
 
 
-def test_two_instances_both_serve(
-    s3_server: ModelportServer, iris_model: Any, model_archive: Path
-) -> None:
+def test_two_instances_both_serve(s3_server: ModelportServer, iris_model: Any, model_archive: Path) -> None:
     sagemaker = s3_server.client("sagemaker")
     runtime = s3_server.client("sagemaker-runtime")
     deploy(sagemaker, "iris-two", str(model_archive), instances=2)
@@ -119,7 +124,9 @@ def test_two_instances_both_serve(
 
     expected = csv_rows_1_3_style(local_probabilities(iris_model))
     for _ in range(20):
-        body = runtime.invoke_endpoint(EndpointName="iris-two", ContentType="text/csv", Body=seed.test_points_csv())
+        body = runtime.invoke_endpoint(
+            EndpointName="iris-two", ContentType="text/csv", Body=seed.test_points_csv()
+        )
         assert body["Body"].read() == expected
     # Both instances answered: each wrote its model-load line and neither is idle in the logs.
     logs = sorted((s3_server.data_dir / "logs" / "iris-two").glob("AllTraffic-*.log"))

@@ -29,8 +29,12 @@ def cli() -> None:
     default=None,
     help="Folder for the SQLite store, artifacts and logs (default ~/.modelport; MODELPORT_DATA_DIR).",
 )
-@click.option("--region", default=None, help="Region in ARNs and signatures (default us-east-1; MODELPORT_REGION).")
-@click.option("--s3-endpoint-url", default=None, help="S3 endpoint for model data (MODELPORT_S3_ENDPOINT_URL).")
+@click.option(
+    "--region", default=None, help="Region in ARNs and signatures (default us-east-1; MODELPORT_REGION)."
+)
+@click.option(
+    "--s3-endpoint-url", default=None, help="S3 endpoint for model data (MODELPORT_S3_ENDPOINT_URL)."
+)
 def server(
     host: str | None, port: int | None, data_dir: Path | None, region: str | None, s3_endpoint_url: str | None
 ) -> None:

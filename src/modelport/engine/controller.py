@@ -26,12 +26,13 @@ from typing import Any, Protocol
 
 from modelport.clock import Clock
 from modelport.config import Settings
+from modelport.domain.deployments import ENDPOINT_KIND as KIND
+from modelport.domain.deployments import variant_summaries
 from modelport.domain.status import EndpointStatus
 from modelport.engine.fleet import Fleet, Instance, VariantFleet
 from modelport.engine.router import Router
 from modelport.engine.supervisor import InstanceSpec, StartupFailed, Supervisor
 from modelport.errors import ArtifactError
-from modelport.service.endpoints import KIND, variant_summaries
 from modelport.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class Controller:
         if record is None:
             await self._retire(self.router.remove(endpoint_name))
             return
-        status = EndpointStatus(record.status)
+        status = EndpointStatus(record.status or EndpointStatus.FAILED)
         if status is EndpointStatus.CREATING:
             await self._create(record.name, record.body["Deployment"])
         elif status is EndpointStatus.UPDATING:
@@ -163,8 +164,10 @@ class Controller:
             if self.router.fleet(name) is None:
                 await self._restore(name, body["Deployment"], keep_status=True)
             self._set_status(
-                name, EndpointStatus.IN_SERVICE, failure_reason=f"Update failed; still serving the previous "
-                f"configuration. {exc}", body_changes={"PendingDeployment": None}
+                name,
+                EndpointStatus.IN_SERVICE,
+                failure_reason=f"Update failed; still serving the previous configuration. {exc}",
+                body_changes={"PendingDeployment": None},
             )
             return
         await self._retire(self.router.install(fleet))
@@ -187,7 +190,9 @@ class Controller:
     async def _launch(self, name: str, deployment: dict[str, Any]) -> Fleet:
         """Start every instance of a deployment; all healthy, or none left running."""
         variants = [
-            VariantFleet(name=v["VariantName"], weight=v["Weight"], desired_count=v["InstanceCount"], snapshot=v)
+            VariantFleet(
+                name=v["VariantName"], weight=v["Weight"], desired_count=v["InstanceCount"], snapshot=v
+            )
             for v in deployment["Variants"]
         ]
         fleet = Fleet(endpoint_name=name, deployment=deployment, variants=variants)
@@ -279,13 +284,19 @@ class Controller:
         if instance_id in self._replacing:
             return
         self._replacing.add(instance_id)
-        log.warning("instance %s died (exit code %s); starting a replacement", instance_id, dead.worker.process.returncode)
+        log.warning(
+            "instance %s died (exit code %s); starting a replacement",
+            instance_id,
+            dead.worker.process.returncode,
+        )
         self.supervisor.workers.pop(instance_id, None)
         index = variant.instances.index(dead)
 
         async def replace() -> None:
             try:
-                _, fresh = await self._start_instance(fleet.endpoint_name, variant, index, dead.worker.spec.model_dir)
+                _, fresh = await self._start_instance(
+                    fleet.endpoint_name, variant, index, dead.worker.spec.model_dir
+                )
             except StartupFailed:
                 log.exception("replacement for %s failed; the health loop will try again", instance_id)
                 return

@@ -52,7 +52,9 @@ class Router:
         return self.fleets.pop(endpoint_name.lower(), None)
 
     def new_client(self, base_url: str) -> httpx.AsyncClient:
-        limits = httpx.Limits(max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight)
+        limits = httpx.Limits(
+            max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight
+        )
         return httpx.AsyncClient(base_url=base_url, timeout=self.timeout_s, limits=limits)
 
     async def invoke(

@@ -18,11 +18,11 @@ orphan behind.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
 import socket
-import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -84,7 +84,12 @@ class StartupFailed(Exception):
 
 class Supervisor:
     def __init__(
-        self, *, startup_timeout_s: float, ping_timeout_s: float, warm_per_runtime: int = 0, pool_log_dir: Path
+        self,
+        *,
+        startup_timeout_s: float,
+        ping_timeout_s: float,
+        warm_per_runtime: int = 0,
+        pool_log_dir: Path,
     ) -> None:
         self.startup_timeout_s = startup_timeout_s
         self.ping_timeout_s = ping_timeout_s
@@ -131,16 +136,24 @@ class Supervisor:
         assert spare.process.stdin is not None
         spare.process.stdin.write(json.dumps(message).encode() + b"\n")
         spare.process.stdin.close()
-        worker = WorkerProcess(spec=spec, process=spare.process, port=spare.port, log_file_size_at_start=start_size)
+        worker = WorkerProcess(
+            spec=spec, process=spare.process, port=spare.port, log_file_size_at_start=start_size
+        )
         self.workers[spec.instance_id] = worker
-        log.info("started instance %s from a warm worker (pid %d, port %d)", spec.instance_id, spare.process.pid,
-                 spare.port)
+        log.info(
+            "started instance %s from a warm worker (pid %d, port %d)",
+            spec.instance_id,
+            spare.process.pid,
+            spare.port,
+        )
         return worker
 
     def _spawn_spare(self, runtime: str) -> Spare:
         self.pool_log_dir.mkdir(parents=True, exist_ok=True)
         env = {"MODELPORT_RUNTIME": runtime, "MODELPORT_WAIT_FOR_SPEC": "1"}
-        process, port = self._launch(env, self.pool_log_dir / f"{runtime}.log", cwd=self.pool_log_dir, stdin_pipe=True)
+        process, port = self._launch(
+            env, self.pool_log_dir / f"{runtime}.log", cwd=self.pool_log_dir, stdin_pipe=True
+        )
         return Spare(runtime=runtime, process=process, port=port)
 
     def _spawn(self, spec: InstanceSpec) -> WorkerProcess:
@@ -244,8 +257,17 @@ def _instance_environment(spec: InstanceSpec) -> dict[str, str]:
 
 def _base_environment() -> dict[str, str]:
     """The worker's environment before the model's: enough for Python, nothing secret."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "OPENBLAS_CORETYPE",
-            "OPENBLAS_L2_SIZE")
+    keep = (
+        "PATH",
+        "HOME",
+        "LANG",
+        "LC_ALL",
+        "TMPDIR",
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+    )
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env.setdefault("OMP_NUM_THREADS", "1")
     env["PYTHONUNBUFFERED"] = "1"

@@ -59,12 +59,16 @@ def create_app(platform: Platform) -> Starlette:
     async def invocations(request: Request) -> Response:
         rid = request_id()
         name = request.path_params["name"]
-        context = InvocationContext(endpoint_name=name, region=settings.region, account_id=settings.account_id)
+        context = InvocationContext(
+            endpoint_name=name, region=settings.region, account_id=settings.account_id
+        )
         try:
             body = await _read_body(request, settings.limits.max_payload_bytes)
             authenticate(platform, request, body, service=SIGNING_NAME)
             raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
-            parsed = parse_rest_request(runtime, request.method, raw_path.decode("latin-1"), request.headers, body)
+            parsed = parse_rest_request(
+                runtime, request.method, raw_path.decode("latin-1"), request.headers, body
+            )
             result = await invoke_endpoint(
                 parsed.params, router=platform.router, store=platform.store, settings=settings
             )

@@ -33,7 +33,9 @@ def create_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dict[
     variants = [_variant(ctx, v) for v in params["ProductionVariants"]]
     names = [v["VariantName"].lower() for v in variants]
     if len(set(names)) != len(names):
-        raise InvalidRequest("Each production variant in an endpoint configuration must have a unique VariantName.")
+        raise InvalidRequest(
+            "Each production variant in an endpoint configuration must have a unique VariantName."
+        )
     body = {k: v for k, v in params.items() if k not in ("EndpointConfigName", "Tags", "ProductionVariants")}
     body["ProductionVariants"] = variants
     now = ctx.clock.now()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelport.domain.deployments import ENDPOINT_KIND, variant_summaries
 from modelport.domain.images import resolve_image
 from modelport.domain.status import IN_PROGRESS, EndpointStatus
 from modelport.errors import InvalidState, ResourceAlreadyExists, ResourceNotFound
@@ -19,7 +20,7 @@ from modelport.service.listing import paginate
 from modelport.service.models import get_model, model_container
 from modelport.store.base import Resource
 
-KIND = "endpoint"
+KIND = ENDPOINT_KIND
 
 
 def create_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +60,9 @@ def describe_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, 
     }
     if endpoint.status != EndpointStatus.CREATING:
         live = ctx.engine.live_variants(endpoint.name)
-        answer["ProductionVariants"] = live if live is not None else variant_summaries(deployment, running=False)
+        answer["ProductionVariants"] = (
+            live if live is not None else variant_summaries(deployment, running=False)
+        )
     answer["EndpointStatus"] = endpoint.status
     if reason := endpoint.body.get("FailureReason"):
         answer["FailureReason"] = reason
@@ -168,36 +171,6 @@ def deployment_snapshot(ctx: ServiceContext, config_name: str) -> dict[str, Any]
             }
         )
     return {"EndpointConfigName": config.name, "Variants": variants}
-
-
-def variant_summaries(deployment: dict[str, Any], *, running: bool, counts: dict[str, int] | None = None) -> list[
-    dict[str, Any]
-]:
-    """ProductionVariantSummary dicts for a deployment snapshot.
-
-    ``counts`` gives the live instance count per variant; without it the current count is the
-    desired one when ``running`` and zero otherwise.
-    """
-    summaries = []
-    for v in deployment["Variants"]:
-        current = (counts or {}).get(v["VariantName"], v["InstanceCount"] if running else 0)
-        summaries.append(
-            {
-                "VariantName": v["VariantName"],
-                "DeployedImages": [
-                    {
-                        "SpecifiedImage": v["Image"],
-                        "ResolvedImage": f"modelport/{v['Runtime']}:{v['FrameworkVersion']}",
-                        "ResolutionTime": v["ResolutionTime"],
-                    }
-                ],
-                "CurrentWeight": v["Weight"],
-                "DesiredWeight": v["Weight"],
-                "CurrentInstanceCount": current,
-                "DesiredInstanceCount": v["InstanceCount"],
-            }
-        )
-    return summaries
 
 
 def _refuse_unless_settled(endpoint: Resource, *, action: str) -> None:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from modelport.config import Settings
+from modelport.domain.deployments import ENDPOINT_KIND
 from modelport.domain.status import SERVING, EndpointStatus
 from modelport.engine.router import Router, WorkerAnswer
 from modelport.errors import InvalidRequest, ModelFailure, ModelNotReady, PayloadTooLarge
 from modelport.store.base import Store
-
-_ENDPOINT_KIND = "endpoint"
 
 
 async def invoke_endpoint(
@@ -54,7 +53,9 @@ async def invoke_endpoint(
         raise model_failure(answer, endpoint_name=name, settings=settings)
     if len(answer.body) > limit:
         raise model_failure(
-            WorkerAnswer(500, b"", None, None, answer.variant, broken=True), endpoint_name=name, settings=settings
+            WorkerAnswer(500, b"", None, None, answer.variant, broken=True),
+            endpoint_name=name,
+            settings=settings,
         )
     output: dict[str, Any] = {"Body": answer.body, "InvokedProductionVariant": answer.variant}
     if answer.content_type is not None:
@@ -65,11 +66,11 @@ async def invoke_endpoint(
 
 
 def _explain_missing_fleet(name: str, store: Store, settings: Settings) -> None:
-    record = store.get(_ENDPOINT_KIND, name)
+    record = store.get(ENDPOINT_KIND, name)
     if record is None:
         raise InvalidRequest(f"Endpoint {name} of account {settings.account_id} not found.")
     if record.status not in SERVING:
-        status = EndpointStatus(record.status)
+        status = EndpointStatus(record.status or EndpointStatus.FAILED)
         raise InvalidRequest(
             f"Endpoint {name} of account {settings.account_id} is in status {status} and cannot serve "
             f"invocations; it serves in InService and Updating."

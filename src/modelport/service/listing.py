@@ -33,7 +33,8 @@ def epoch(value: Any) -> float:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
-        return value.timestamp()
+        seconds: float = value.timestamp()
+        return seconds
     return float(value)
 
 

@@ -49,10 +49,14 @@ def describe_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any
 
 def list_models(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     summaries = [
-        {"ModelName": m.name, "ModelArn": m.arn, "CreationTime": m.creation_time} for m in ctx.store.list(KIND)
+        {"ModelName": m.name, "ModelArn": m.arn, "CreationTime": m.creation_time}
+        for m in ctx.store.list(KIND)
     ]
     page = paginate(
-        summaries, params, name_field="ModelName", sort_fields={"Name": "ModelName", "CreationTime": "CreationTime"}
+        summaries,
+        params,
+        name_field="ModelName",
+        sort_fields={"Name": "ModelName", "CreationTime": "CreationTime"},
     )
     return {"Models": page.items, **({"NextToken": page.next_token} if page.next_token else {})}
 
@@ -90,5 +94,7 @@ def _single_container(params: dict[str, Any]) -> dict[str, Any]:
         )
     container: dict[str, Any] = primary or containers[0]
     if not container.get("Image"):
-        raise InvalidRequest("The container must name an Image, e.g. xgboost:1.7-1 or a SageMaker XGBoost image URI.")
+        raise InvalidRequest(
+            "The container must name an Image, e.g. xgboost:1.7-1 or a SageMaker XGBoost image URI."
+        )
     return container

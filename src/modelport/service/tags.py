@@ -18,7 +18,9 @@ def add_tags(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     new = {tag["Key"]: tag.get("Value", "") for tag in params["Tags"]}
     merged = {**ctx.store.get_tags(arn), **new}
     if len(merged) > MAX_TAGS:
-        raise InvalidRequest(f"A resource can have at most {MAX_TAGS} tags; this call would give it {len(merged)}.")
+        raise InvalidRequest(
+            f"A resource can have at most {MAX_TAGS} tags; this call would give it {len(merged)}."
+        )
     ctx.store.put_tags(arn, new)
     return {"Tags": [{"Key": k, "Value": v} for k, v in new.items()]}
 

@@ -7,6 +7,7 @@ case-insensitively, because AWS lower-cases names in ARNs (spec §2).
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -32,7 +33,7 @@ class Store(Protocol):
 
     def get(self, kind: str, name: str) -> Resource | None: ...
 
-    def list(self, kind: str) -> list[Resource]: ...
+    def list(self, kind: str) -> builtins.list[Resource]: ...
 
     def update(self, resource: Resource) -> None:
         """Replace a stored resource (matched by kind and name)."""
@@ -44,7 +45,7 @@ class Store(Protocol):
 
     def get_tags(self, arn: str) -> dict[str, str]: ...
 
-    def delete_tags(self, arn: str, keys: list[str] | None = None) -> None:
+    def delete_tags(self, arn: str, keys: builtins.list[str] | None = None) -> None:
         """Remove the named tag keys, or all of the ARN's tags when ``keys`` is None."""
         ...
 

@@ -7,6 +7,7 @@ by a lock; each call is a single short transaction.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -71,7 +72,7 @@ class SqliteStore:
             ).fetchone()
         return None if row is None else _resource(row)
 
-    def list(self, kind: str) -> list[Resource]:
+    def list(self, kind: str) -> builtins.list[Resource]:
         with self._lock:
             rows = self.connection.execute(
                 f"SELECT {_COLUMNS} FROM resources WHERE kind = ? ORDER BY creation_time", (kind,)
@@ -109,7 +110,7 @@ class SqliteStore:
             ).fetchall()
         return {key: value for key, value in rows}
 
-    def delete_tags(self, arn: str, keys: list[str] | None = None) -> None:
+    def delete_tags(self, arn: str, keys: builtins.list[str] | None = None) -> None:
         with self._lock:
             if keys is None:
                 self.connection.execute("DELETE FROM tags WHERE arn = ?", (arn,))

@@ -16,7 +16,9 @@ logger = logging.getLogger("modelport.worker")
 
 def main() -> int:
     logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
     )
     exit_on_sigterm()
     die_with_parent()
