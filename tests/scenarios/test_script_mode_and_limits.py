@@ -1,0 +1,169 @@
+"""scikit-learn script mode end to end, and the limits around an invocation.
+
+A model folder with ``code/inference.py`` (the SageMaker Python SDK's layout) is served by the
+scikit-learn runtime. The same user code can sleep or crash on request, which lets the tests
+check the invocation timeout, the in-flight bound (throttling instead of queueing) and a worker
+that dies while it holds a request.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pytest
+from botocore.exceptions import ClientError
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+from support.modelport_server import ModelportServer, deploy, wait_in_service
+
+pytestmark = pytest.mark.e2e
+
+INFERENCE_PY = """
+import json
+import os
+import time
+
+import joblib
+
+
+def model_fn(model_dir):
+    return joblib.load(os.path.join(model_dir, "model.joblib"))
+
+
+def input_fn(body, content_type):
+    return json.loads(body)
+
+
+def predict_fn(data, model):
+    if "sleep" in data:
+        time.sleep(data["sleep"])
+    if data.get("die"):
+        os._exit(3)
+    return model.predict(data["rows"])
+
+
+def output_fn(prediction, accept):
+    return json.dumps({"classes": prediction.tolist()}), "application/json"
+"""
+
+
+@pytest.fixture(scope="module")
+def script_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("script-model")
+    features, labels = load_iris(return_X_y=True)
+    joblib.dump(LogisticRegression(max_iter=500).fit(features, labels), folder / "model.joblib")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(folder / "model.joblib", arcname="model.joblib")
+        code = INFERENCE_PY.encode()
+        info = tarfile.TarInfo("code/inference.py")
+        info.size = len(code)
+        tar.addfile(info, io.BytesIO(code))
+    archive = folder / "model.tar.gz"
+    archive.write_bytes(buffer.getvalue())
+    return archive
+
+
+@pytest.fixture(scope="module")
+def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
+    env = {"MODELPORT_INVOCATION_TIMEOUT_S": "2", "MODELPORT_MAX_IN_FLIGHT_PER_INSTANCE": "1"}
+    running = ModelportServer(tmp_path_factory.mktemp("server"), env=env).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def endpoint(limited_server: ModelportServer, script_model: Path) -> str:
+    sagemaker = limited_server.client("sagemaker")
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    deploy(
+        sagemaker, "script", str(script_model), image=image, environment={"SAGEMAKER_PROGRAM": "inference.py"}
+    )
+    wait_in_service(sagemaker, "script")
+    return "script"
+
+
+def invoke(server: ModelportServer, endpoint: str, payload: dict[str, Any]) -> Any:
+    return server.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=endpoint, ContentType="application/json", Body=json.dumps(payload)
+    )
+
+
+def test_script_mode_serves_the_user_handlers(limited_server: ModelportServer, endpoint: str) -> None:
+    response = invoke(limited_server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5], [6.3, 2.8, 5.1, 1.5]]})
+    assert response["ContentType"] == "application/json"
+    assert json.loads(response["Body"].read()) == {"classes": [0, 2]}
+
+
+def test_the_invocation_timeout_answers_model_error(limited_server: ModelportServer, endpoint: str) -> None:
+    with pytest.raises(ClientError) as caught:
+        invoke(limited_server, endpoint, {"sleep": 4, "rows": [[5.1, 3.3, 1.7, 0.5]]})
+    error = caught.value.response
+    assert error["Error"]["Code"] == "ModelError"
+    assert error["OriginalStatusCode"] == 0
+    assert (
+        "Your invocation timed out while waiting for a response from container primary"
+        in error["Error"]["Message"]
+    )
+
+
+def test_a_full_instance_throttles_instead_of_queueing(
+    limited_server: ModelportServer, endpoint: str
+) -> None:
+    wait_in_service(limited_server.client("sagemaker"), endpoint)
+    _wait_until_answering(limited_server, endpoint)
+    slow = threading.Thread(
+        target=lambda: invoke(limited_server, endpoint, {"sleep": 1.5, "rows": [[5, 3, 1, 0]]})
+    )
+    slow.start()
+    try:
+        import time
+
+        time.sleep(0.5)  # the slow request now holds the instance's only slot
+        with pytest.raises(ClientError) as caught:
+            invoke(limited_server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5]]})
+        assert caught.value.response["Error"]["Code"] == "ThrottlingException"
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    finally:
+        slow.join()
+    assert json.loads(invoke(limited_server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5]]})["Body"].read()) == {
+        "classes": [0]
+    }
+
+
+def test_a_worker_dying_with_the_request_answers_an_error(
+    limited_server: ModelportServer, endpoint: str
+) -> None:
+    _wait_until_answering(limited_server, endpoint)
+    with pytest.raises(ClientError) as caught:
+        invoke(limited_server, endpoint, {"die": True, "rows": [[5.1, 3.3, 1.7, 0.5]]})
+    error = caught.value.response
+    assert error["Error"]["Code"] == "ModelError"
+    assert "could not load the entire response body" in error["Error"]["Message"]
+    # The endpoint stays InService and a replacement instance takes over.
+    sagemaker = limited_server.client("sagemaker")
+    assert sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointStatus"] == "InService"
+    _wait_until_answering(limited_server, endpoint)
+
+
+def _wait_until_answering(server: ModelportServer, endpoint: str, timeout_s: float = 30.0) -> None:
+    """After a timeout or crash the instance may still be busy or restarting; wait for a good answer."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            invoke(server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5]]})
+            return
+        except ClientError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
