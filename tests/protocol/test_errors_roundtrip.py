@@ -7,15 +7,14 @@ import logging
 from typing import Any, NoReturn
 
 import pytest
-
-from modelport.config import Settings
-from modelport.engine.router import WorkerAnswer
-from modelport.service.invocations import model_failure
 from botocore.exceptions import ClientError, WaiterError
 
 from modelport import errors as e
+from modelport.config import Settings
+from modelport.engine.router import WorkerAnswer
 from modelport.protocol import ServiceProtocol, serialize_json_error, serialize_rest_error
 from modelport.protocol.errors import ERROR_TABLE, InvocationContext
+from modelport.service.invocations import model_failure
 
 from .botocore_wire import REQUEST_ID, make_client
 
@@ -170,8 +169,9 @@ def test_runtime_throttling_has_a_null_message(runtime: ServiceProtocol) -> None
 
 
 def test_model_error_carries_the_modeled_members() -> None:
-    answer = WorkerAnswer(status=404, body=b"no such route", content_type=None, custom_attributes=None,
-                          variant="AllTraffic")
+    answer = WorkerAnswer(
+        status=404, body=b"no such route", content_type=None, custom_attributes=None, variant="AllTraffic"
+    )
     exc = model_failure(answer, endpoint_name="my-endpoint", settings=Settings())
     client, wire = make_client("sagemaker-runtime", _raise(exc))
     with pytest.raises(client.exceptions.ModelError) as info:
@@ -206,7 +206,9 @@ def test_model_error_code_follows_the_container_status(
 ) -> None:
     context = InvocationContext(endpoint_name="ep", region="eu-west-1", account_id="111122223333")
     answer = WorkerAnswer(status=status, body=b"oops", content_type=None, custom_attributes=None, variant="v")
-    exc = model_failure(answer, endpoint_name="ep", settings=Settings(region="eu-west-1", account_id="111122223333"))
+    exc = model_failure(
+        answer, endpoint_name="ep", settings=Settings(region="eu-west-1", account_id="111122223333")
+    )
     body = json.loads(serialize_rest_error(runtime, exc, "rid", context).body)
     assert body["ErrorCode"] == f"{code}_ERROR_FROM_MODEL"
     assert body["Message"].startswith(

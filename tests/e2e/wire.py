@@ -1,0 +1,106 @@
+"""Raw, signed HTTP requests to a modelport server, for requests boto3 would refuse to send.
+
+boto3 validates required members, types and minimums before a request leaves; the bad-input
+corpus needs to get past that, and to break signatures on purpose. ``send`` signs a request the
+way botocore does (``SigV4Auth`` over an ``AWSRequest``) and then lets a case spoil it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from unittest import mock
+
+import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+JSON_11 = "application/x-amz-json-1.1"
+
+
+@dataclass(frozen=True)
+class Keys:
+    access_key: str
+    secret_key: str
+
+
+def arn(kind: str, name: str) -> str:
+    """The ARN modelport quotes in messages (name lower-cased, as AWS does)."""
+    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{kind}/{name.lower()}"
+
+
+def encode(body: Any) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode()
+    return json.dumps(body).encode()
+
+
+def sign(
+    request: AWSRequest, keys: Keys, *, service: str = "sagemaker", when: dt.datetime | None = None
+) -> AWSRequest:
+    auth = SigV4Auth(Credentials(keys.access_key, keys.secret_key), service, REGION)
+    if when is None:
+        auth.add_auth(request)
+    else:
+        with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+            auth.add_auth(request)
+    return request
+
+
+def send(
+    url: str,
+    keys: Keys,
+    *,
+    path: str = "/",
+    body: Any = b"",
+    headers: dict[str, str] | None = None,
+    service: str = "sagemaker",
+    when: dt.datetime | None = None,
+    signed: bool = True,
+    spoil: Callable[[AWSRequest], None] | None = None,
+) -> httpx.Response:
+    """POST ``body`` to ``path``, signed with ``keys`` unless ``signed`` is false.
+
+    ``spoil`` edits the request after signing (tampered body, forged signature ...).
+    """
+    data = encode(body)
+    request = AWSRequest(method="POST", url=url + path, data=data, headers=dict(headers or {}))
+    if signed:
+        sign(request, keys, service=service, when=when)
+    if spoil is not None:
+        spoil(request)
+    prepared = request.prepare()
+    return httpx.post(
+        prepared.url, content=prepared.body, headers=dict(prepared.headers.items()), timeout=30.0
+    )
+
+
+def control(url: str, keys: Keys, target: str | None, body: Any, **kwargs: Any) -> httpx.Response:
+    """A control-plane call: ``X-Amz-Target: SageMaker.<target>`` (as given when it has a dot)."""
+    headers = {"Content-Type": JSON_11}
+    if target is not None:
+        headers["X-Amz-Target"] = target if "." in target else f"SageMaker.{target}"
+    return send(url, keys, body=body, headers=headers, **kwargs)
+
+
+def invoke(
+    url: str, keys: Keys, endpoint: str, body: Any, headers: dict[str, str] | None = None, **kwargs: Any
+) -> httpx.Response:
+    return send(url, keys, path=f"/endpoints/{endpoint}/invocations", body=body, headers=headers, **kwargs)
+
+
+def error_of(response: httpx.Response) -> tuple[str, str]:
+    """(code, message) as botocore reads them from either protocol's error response."""
+    data = response.json()
+    code = response.headers.get("x-amzn-ErrorType") or data.get("__type") or data.get("code") or ""
+    code = code.split(":")[0].rsplit("#", 1)[-1]
+    message = data.get("message") or data.get("Message") or ""
+    return code, message
