@@ -817,7 +817,7 @@ UNSUPPORTED = [
         "CreateEndpointConfig",
         config(AsyncInferenceConfig={"OutputConfig": {"S3OutputPath": "s3://out/x"}}),
         VALIDATION,
-        "Asynchronous inference (AsyncInferenceConfig) is not supported yet",
+        "modelport does not support asynchronous inference (AsyncInferenceConfig) yet",
     ),
     Case(
         "data-capture",
@@ -830,14 +830,14 @@ UNSUPPORTED = [
             }
         ),
         VALIDATION,
-        "Data capture (DataCaptureConfig) is not supported yet",
+        "modelport does not support data capture (DataCaptureConfig) yet",
     ),
     Case(
         "shadow-variants",
         "CreateEndpointConfig",
         config(ShadowProductionVariants=[variant(VariantName="shadow")]),
         VALIDATION,
-        "Shadow variants (ShadowProductionVariants) is not supported yet",
+        "modelport does not support shadow variants (ShadowProductionVariants) yet",
     ),
     Case(
         "next-token-garbage",

@@ -63,7 +63,7 @@ def create_app(platform: Platform) -> Starlette:
             endpoint_name=name, region=settings.region, account_id=settings.account_id
         )
         try:
-            body = await _read_body(request, settings.limits.max_payload_bytes)
+            body = await _read_body(request, settings.limits.max_payload_bytes, hint=_PAYLOAD_HINT)
             authenticate(platform, request, body, service=SIGNING_NAME)
             raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
             parsed = parse_rest_request(
@@ -96,17 +96,22 @@ def create_app(platform: Platform) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+_PAYLOAD_HINT = " Send fewer rows per request (InvokeEndpoint takes at most 6 MB), or use batch transform."
+
+
+async def _read_body(request: Request, limit: int, *, hint: str = "") -> bytes:
     """The request body, refused as soon as it passes ``limit`` bytes (never buffered past it)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body of {declared} bytes is larger than the {limit} bytes allowed.")
+        raise PayloadTooLarge(
+            f"Request body of {declared} bytes is larger than the {limit} bytes allowed.{hint}"
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"Request body is larger than the {limit} bytes allowed.")
+            raise PayloadTooLarge(f"Request body is larger than the {limit} bytes allowed.{hint}")
         chunks.append(chunk)
     return b"".join(chunks)
 

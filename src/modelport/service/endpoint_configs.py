@@ -15,8 +15,8 @@ KIND = "endpoint_config"
 # Features whose members the API accepts but modelport does not serve yet: refusing them is
 # honest, accepting and ignoring them would not be.
 _NOT_YET = {
-    "AsyncInferenceConfig": "Asynchronous inference (AsyncInferenceConfig)",
-    "ShadowProductionVariants": "Shadow variants (ShadowProductionVariants)",
+    "AsyncInferenceConfig": "asynchronous inference (AsyncInferenceConfig)",
+    "ShadowProductionVariants": "shadow variants (ShadowProductionVariants)",
     "ExplainerConfig": "Clarify explainers (ExplainerConfig)",
 }
 
@@ -26,10 +26,10 @@ def create_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dict[
     arn = ctx.arn(KIND, name)
     for member, feature in _NOT_YET.items():
         if params.get(member):
-            raise InvalidRequest(f"{feature} is not supported yet by modelport.")
+            raise InvalidRequest(f"modelport does not support {feature} yet.")
     capture = params.get("DataCaptureConfig")
     if capture and capture.get("EnableCapture", True):
-        raise InvalidRequest("Data capture (DataCaptureConfig) is not supported yet by modelport.")
+        raise InvalidRequest("modelport does not support data capture (DataCaptureConfig) yet.")
     variants = [_variant(ctx, v) for v in params["ProductionVariants"]]
     names = [v["VariantName"].lower() for v in variants]
     if len(set(names)) != len(names):

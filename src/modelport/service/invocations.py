@@ -13,7 +13,7 @@ from modelport.config import Settings
 from modelport.domain.deployments import ENDPOINT_KIND
 from modelport.domain.status import SERVING, EndpointStatus
 from modelport.engine.router import Router, WorkerAnswer
-from modelport.errors import InvalidRequest, ModelFailure, ModelNotReady, PayloadTooLarge
+from modelport.errors import InvalidRequest, ModelFailure, ModelNotReady
 from modelport.store.base import Store
 
 
@@ -22,12 +22,7 @@ async def invoke_endpoint(
 ) -> dict[str, Any]:
     name = params["EndpointName"]
     body: bytes = params.get("Body") or b""
-    limit = settings.limits.max_payload_bytes
-    if len(body) > limit:
-        raise PayloadTooLarge(
-            f"Request body of {len(body)} bytes is larger than the {limit} bytes (6 MB) InvokeEndpoint accepts. "
-            "Send fewer rows per request, or use batch transform."
-        )
+    # The front door has already refused bodies over Limits.max_payload_bytes while reading them.
     if params.get("TargetModel"):
         raise InvalidRequest(
             f"Endpoint {name} is not a multi-model endpoint and does not support target model header."
@@ -51,7 +46,7 @@ async def invoke_endpoint(
     )
     if answer.status < 200 or answer.status >= 300 or answer.timed_out or answer.broken:
         raise model_failure(answer, endpoint_name=name, settings=settings)
-    if len(answer.body) > limit:
+    if len(answer.body) > settings.limits.max_payload_bytes:
         raise model_failure(
             WorkerAnswer(500, b"", None, None, answer.variant, broken=True),
             endpoint_name=name,
