@@ -7,8 +7,11 @@ After every case the server must still be healthy and must have lost nothing.
 
 from __future__ import annotations
 
+import io
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -888,11 +891,36 @@ def test_bad_control_plane_request(
     healthy()
 
 
+SLOW_INFERENCE_PY = b"""
+import time
+
+
+def model_fn(model_dir):
+    time.sleep(4)  # holds the endpoint in Creating long enough to be caught there
+    return "slow"
+
+
+def predict_fn(data, model):
+    return data
+"""
+
+
 def test_update_and_delete_while_creating_are_refused(
-    sm: Any, iris: Deployed, healthy: Callable[[], None]
+    sm: Any, iris: Deployed, healthy: Callable[[], None], tmp_path: Path
 ) -> None:
-    """An endpoint takes a second or more to start a worker; calls in that window must be refused."""
-    sm.create_endpoint(EndpointName="creating-ep", EndpointConfigName=iris.config)
+    """Calls while an endpoint is Creating are refused; a model that loads slowly holds it there."""
+    archive = tmp_path / "slow.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("code/inference.py")
+        info.size = len(SLOW_INFERENCE_PY)
+        tar.addfile(info, io.BytesIO(SLOW_INFERENCE_PY))
+    sm.create_model(
+        ModelName="slow-model", PrimaryContainer={"Image": "sklearn:1.2-1", "ModelDataUrl": str(archive)}
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="slow-config", ProductionVariants=[variant(ModelName="slow-model")]
+    )
+    sm.create_endpoint(EndpointName="creating-ep", EndpointConfigName="slow-config")
     in_progress = f'Cannot update in-progress endpoint "{arn("endpoint", "creating-ep")}".'
     for call, message in (
         (lambda: sm.update_endpoint(EndpointName="creating-ep", EndpointConfigName=iris.config), in_progress),
@@ -907,6 +935,8 @@ def test_update_and_delete_while_creating_are_refused(
     sm.get_waiter("endpoint_deleted").wait(
         EndpointName="creating-ep", WaiterConfig={"Delay": 0.1, "MaxAttempts": 300}
     )
+    sm.delete_endpoint_config(EndpointConfigName="slow-config")
+    sm.delete_model(ModelName="slow-model")
     healthy()
 
 

@@ -6,6 +6,7 @@ themselves; an endpoint caught Creating or Updating is finished; no worker outli
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,16 @@ def invoke(server: ModelportServer, name: str) -> bytes:
     return body
 
 
+def wait_instances(sagemaker: Any, name: str, count: int, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        variants = sagemaker.describe_endpoint(EndpointName=name).get("ProductionVariants", [])
+        if variants and variants[0]["CurrentInstanceCount"] == count:
+            return
+        assert time.monotonic() < deadline, f"{name} did not get {count} live instances back"
+        time.sleep(0.1)
+
+
 def test_kill_mid_serve_brings_the_endpoint_back(server: ModelportServer, model_archive: Path) -> None:
     sagemaker = server.client("sagemaker")
     deploy(sagemaker, "served", str(model_archive), instances=2)
@@ -53,6 +64,8 @@ def test_kill_mid_serve_brings_the_endpoint_back(server: ModelportServer, model_
 
     sagemaker = server.client("sagemaker")
     assert sagemaker.describe_endpoint(EndpointName="served")["EndpointStatus"] == "InService"
+    # The store says InService at once; the instances are back when the live count says so.
+    wait_instances(sagemaker, "served", 2)
     assert invoke(server, "served") == before
     assert [m["ModelName"] for m in sagemaker.list_models()["Models"]] == ["served"]
     assert [c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]] == [

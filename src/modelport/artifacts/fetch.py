@@ -95,6 +95,9 @@ def _client(endpoint: str | None, access_key: str | None, secret_key: str | None
         read_timeout=60,
         # Stores behind a custom endpoint (SeaweedFS, MinIO) rarely do virtual-hosted buckets.
         s3={"addressing_style": "path" if endpoint is not None else "auto"},
+        # Without MODELPORT_S3_ENDPOINT_URL, S3 is AWS's: an endpoint_url in the user's AWS
+        # profile (the 'modelport' profile points at this very server) must not capture it.
+        ignore_configured_endpoint_urls=endpoint is None,
     )
     return boto3.session.Session().client(
         "s3",

@@ -24,6 +24,11 @@ def create_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     resolve_image(container.get("Image", ""))  # refuse unknown images now, not at deploy time
     if url := container.get("ModelDataUrl"):
         parse_model_data_url(url)
+    if container.get("ModelDataSource") or container.get("AdditionalModelDataSources"):
+        raise InvalidRequest(
+            "modelport does not support ModelDataSource or AdditionalModelDataSources yet; "
+            "give the model's location as ModelDataUrl."
+        )
     if container.get("Mode", "SingleModel") != "SingleModel":
         raise InvalidRequest("Multi-model containers (Mode=MultiModel) are not supported yet by modelport.")
     body = {key: params[key] for key in (*_DESCRIBED, "EnableNetworkIsolation") if key in params}

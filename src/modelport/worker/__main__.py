@@ -68,7 +68,7 @@ def serve(settings: WorkerSettings, runtime: object, load_error: str | None) -> 
     config = uvicorn.Config(
         app,
         http=_http_implementation(),
-        loop="asyncio",
+        loop="auto",
         lifespan="off",
         access_log=False,
         log_level="warning",
