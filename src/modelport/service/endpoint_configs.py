@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelport.errors import InvalidRequest, ResourceAlreadyExists, ResourceLimitExceeded, ResourceNotFound
+from modelport.errors import InvalidRequest, ResourceLimitExceeded
+from modelport.service import resources
 from modelport.service.context import ServiceContext
-from modelport.service.listing import paginate
 from modelport.service.models import get_model
 from modelport.store.base import Resource
 
@@ -23,7 +23,6 @@ _NOT_YET = {
 
 def create_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     name = params["EndpointConfigName"]
-    arn = ctx.arn(KIND, name)
     for member, feature in _NOT_YET.items():
         if params.get(member):
             raise InvalidRequest(f"modelport does not support {feature} yet.")
@@ -38,13 +37,7 @@ def create_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dict[
         )
     body = {k: v for k, v in params.items() if k not in ("EndpointConfigName", "Tags", "ProductionVariants")}
     body["ProductionVariants"] = variants
-    now = ctx.clock.now()
-    resource = Resource(kind=KIND, name=name, arn=arn, creation_time=now, last_modified_time=now, body=body)
-    if not ctx.store.insert(resource):
-        raise ResourceAlreadyExists(f'Cannot create already existing endpoint configuration "{arn}".')
-    if tags := params.get("Tags"):
-        ctx.store.put_tags(arn, {tag["Key"]: tag.get("Value", "") for tag in tags})
-    return {"EndpointConfigArn": arn}
+    return {"EndpointConfigArn": resources.create(ctx, KIND, name, body, params.get("Tags")).arn}
 
 
 def _variant(ctx: ServiceContext, variant: dict[str, Any]) -> dict[str, Any]:
@@ -79,29 +72,26 @@ def describe_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dic
 
 
 def list_endpoint_configs(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    summaries = [
-        {"EndpointConfigName": c.name, "EndpointConfigArn": c.arn, "CreationTime": c.creation_time}
-        for c in ctx.store.list(KIND)
-    ]
-    page = paginate(
-        summaries,
+    return resources.list_page(
+        ctx,
+        KIND,
         params,
+        result_key="EndpointConfigs",
+        summary=lambda c: {
+            "EndpointConfigName": c.name,
+            "EndpointConfigArn": c.arn,
+            "CreationTime": c.creation_time,
+        },
         name_field="EndpointConfigName",
         sort_fields={"Name": "EndpointConfigName", "CreationTime": "CreationTime"},
     )
-    return {"EndpointConfigs": page.items, **({"NextToken": page.next_token} if page.next_token else {})}
 
 
 def delete_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    config = get_endpoint_config(ctx, params["EndpointConfigName"])
     # SageMaker does not block deleting a config in use; the running endpoint keeps its fleet.
-    ctx.store.delete(KIND, config.name)
-    ctx.store.delete_tags(config.arn)
+    resources.remove(ctx, get_endpoint_config(ctx, params["EndpointConfigName"]))
     return {}
 
 
 def get_endpoint_config(ctx: ServiceContext, name: str) -> Resource:
-    config = ctx.store.get(KIND, name)
-    if config is None:
-        raise ResourceNotFound(f'Could not find endpoint configuration "{ctx.arn(KIND, name)}".')
-    return config
+    return resources.find(ctx, KIND, name)

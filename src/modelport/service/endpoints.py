@@ -13,10 +13,10 @@ from typing import Any
 from modelport.domain.deployments import ENDPOINT_KIND, variant_summaries
 from modelport.domain.images import resolve_image
 from modelport.domain.status import IN_PROGRESS, EndpointStatus
-from modelport.errors import InvalidState, ResourceAlreadyExists, ResourceNotFound
+from modelport.errors import InvalidState
+from modelport.service import resources
 from modelport.service.context import ServiceContext
 from modelport.service.endpoint_configs import get_endpoint_config
-from modelport.service.listing import paginate
 from modelport.service.models import get_model, model_container
 from modelport.store.base import Resource
 
@@ -25,29 +25,13 @@ KIND = ENDPOINT_KIND
 
 def create_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     name = params["EndpointName"]
-    arn = ctx.arn(KIND, name)
-    if ctx.store.get(KIND, name) is not None:
-        raise ResourceAlreadyExists(f'Cannot create already existing endpoint "{arn}".')
-    deployment = deployment_snapshot(ctx, params["EndpointConfigName"])
-    now = ctx.clock.now()
-    body: dict[str, Any] = {"Deployment": deployment}
+    resources.refuse_existing(ctx, KIND, name)  # before the config is looked at, as SageMaker does
+    body: dict[str, Any] = {"Deployment": deployment_snapshot(ctx, params["EndpointConfigName"])}
     if "DeploymentConfig" in params:
         body["DeploymentConfig"] = params["DeploymentConfig"]
-    resource = Resource(
-        kind=KIND,
-        name=name,
-        arn=arn,
-        creation_time=now,
-        last_modified_time=now,
-        status=EndpointStatus.CREATING,
-        body=body,
-    )
-    if not ctx.store.insert(resource):
-        raise ResourceAlreadyExists(f'Cannot create already existing endpoint "{arn}".')
-    if tags := params.get("Tags"):
-        ctx.store.put_tags(arn, {tag["Key"]: tag.get("Value", "") for tag in tags})
+    endpoint = resources.create(ctx, KIND, name, body, params.get("Tags"), status=EndpointStatus.CREATING)
     ctx.engine.wake(name)
-    return {"EndpointArn": arn}
+    return {"EndpointArn": endpoint.arn}
 
 
 def describe_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -88,24 +72,22 @@ def describe_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, 
 
 
 def list_endpoints(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    summaries = [
-        {
+    return resources.list_page(
+        ctx,
+        KIND,
+        params,
+        result_key="Endpoints",
+        summary=lambda e: {
             "EndpointName": e.name,
             "EndpointArn": e.arn,
             "CreationTime": e.creation_time,
             "LastModifiedTime": e.last_modified_time,
             "EndpointStatus": e.status,
-        }
-        for e in ctx.store.list(KIND)
-    ]
-    page = paginate(
-        summaries,
-        params,
+        },
         name_field="EndpointName",
         sort_fields={"Name": "EndpointName", "CreationTime": "CreationTime", "Status": "EndpointStatus"},
         status_field="EndpointStatus",
     )
-    return {"Endpoints": page.items, **({"NextToken": page.next_token} if page.next_token else {})}
 
 
 def update_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -138,10 +120,7 @@ def delete_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
 
 
 def get_endpoint(ctx: ServiceContext, name: str) -> Resource:
-    endpoint = ctx.store.get(KIND, name)
-    if endpoint is None:
-        raise ResourceNotFound(f'Could not find endpoint "{ctx.arn(KIND, name)}".')
-    return endpoint
+    return resources.find(ctx, KIND, name)
 
 
 def deployment_snapshot(ctx: ServiceContext, config_name: str) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from typing import Any
 
 from modelport.artifacts.urls import parse_model_data_url
 from modelport.domain.images import resolve_image
-from modelport.errors import InvalidRequest, ResourceAlreadyExists, ResourceNotFound
+from modelport.errors import InvalidRequest
+from modelport.service import resources
 from modelport.service.context import ServiceContext
-from modelport.service.listing import paginate
 from modelport.store.base import Resource
 
 KIND = "model"
@@ -19,7 +19,6 @@ _DESCRIBED = ("PrimaryContainer", "Containers", "InferenceExecutionConfig", "Exe
 
 def create_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     name = params["ModelName"]
-    arn = ctx.arn(KIND, name)
     container = _single_container(params)
     resolve_image(container.get("Image", ""))  # refuse unknown images now, not at deploy time
     if url := container.get("ModelDataUrl"):
@@ -32,13 +31,7 @@ def create_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     if container.get("Mode", "SingleModel") != "SingleModel":
         raise InvalidRequest("Multi-model containers (Mode=MultiModel) are not supported yet by modelport.")
     body = {key: params[key] for key in (*_DESCRIBED, "EnableNetworkIsolation") if key in params}
-    now = ctx.clock.now()
-    resource = Resource(kind=KIND, name=name, arn=arn, creation_time=now, last_modified_time=now, body=body)
-    if not ctx.store.insert(resource):
-        raise ResourceAlreadyExists(f'Cannot create already existing model "{arn}".')
-    if tags := params.get("Tags"):
-        ctx.store.put_tags(arn, {tag["Key"]: tag.get("Value", "") for tag in tags})
-    return {"ModelArn": arn}
+    return {"ModelArn": resources.create(ctx, KIND, name, body, params.get("Tags")).arn}
 
 
 def describe_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -53,32 +46,25 @@ def describe_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any
 
 
 def list_models(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    summaries = [
-        {"ModelName": m.name, "ModelArn": m.arn, "CreationTime": m.creation_time}
-        for m in ctx.store.list(KIND)
-    ]
-    page = paginate(
-        summaries,
+    return resources.list_page(
+        ctx,
+        KIND,
         params,
+        result_key="Models",
+        summary=lambda m: {"ModelName": m.name, "ModelArn": m.arn, "CreationTime": m.creation_time},
         name_field="ModelName",
         sort_fields={"Name": "ModelName", "CreationTime": "CreationTime"},
     )
-    return {"Models": page.items, **({"NextToken": page.next_token} if page.next_token else {})}
 
 
 def delete_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    model = get_model(ctx, params["ModelName"])
     # Like SageMaker, deleting a model does not check whether an endpoint still uses it.
-    ctx.store.delete(KIND, model.name)
-    ctx.store.delete_tags(model.arn)
+    resources.remove(ctx, get_model(ctx, params["ModelName"]))
     return {}
 
 
 def get_model(ctx: ServiceContext, name: str) -> Resource:
-    model = ctx.store.get(KIND, name)
-    if model is None:
-        raise ResourceNotFound(f'Could not find model "{ctx.arn(KIND, name)}".')
-    return model
+    return resources.find(ctx, KIND, name)
 
 
 def model_container(model: Resource) -> dict[str, Any]:
