@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "protocol": set(),
     "http": {"auth", "bootstrap", "protocol", "service", "engine", "domain", "ids"},
     "cli": {"launcher", "demo", "server", "seed"},
+    "bench": {"launcher", "seed"},
     "worker": {"runtimes"},
     "runtimes": set(),
 }
@@ -35,7 +36,9 @@ def imported_packages(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("modelport."):
+        if isinstance(node, ast.ImportFrom) and node.module == "modelport":
+            found.update(alias.name for alias in node.names)  # from modelport import seed
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("modelport."):
             found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
             for alias in node.names:

@@ -1,0 +1,154 @@
+"""The benchmark's results as one JSON-able document, a printed table and PASS/MISS per target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelport.bench.loadgen import LoadResult, percentile
+
+# The targets, as the project states them.
+INSERVICE_P50_S = 1.0
+ADDED_LATENCY_P50_MS = 1.0
+RSS_PER_INSTANCE_MB = 100.0
+
+_CPU_COLUMNS = ("load generator", "server", "worker", "fastapi")
+
+
+def deploy_summary(times: list[float]) -> dict[str, Any]:
+    return {
+        "count": len(times),
+        "p50_s": percentile(times, 50),
+        "min_s": min(times, default=0.0),
+        "max_s": max(times, default=0.0),
+        "all_s": [round(t, 4) for t in times],
+    }
+
+
+def load_summary(result: LoadResult) -> dict[str, Any]:
+    return {
+        "target": result.label,
+        "concurrency": result.concurrency,
+        "requests": result.requests,
+        "errors": result.errors,
+        "first_error": result.first_error,
+        "p50_ms": result.percentile_ms(50),
+        "p99_ms": result.percentile_ms(99),
+        "rps": result.rps,
+        "wall_s": result.wall_s,
+    }
+
+
+def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with the measured value and whether it is met."""
+    deploys = doc["deploys"]
+    loads = {(row["target"], row["concurrency"]): row for row in doc["loads"]}
+    c_max = max(row["concurrency"] for row in doc["loads"])
+    added = loads[("modelport", 1)]["p50_ms"] - doc["in_process"]["predict_p50_us"] / 1000.0
+    modelport_rps = loads[("modelport", c_max)]["rps"]
+    fastapi_rps = loads[("fastapi", c_max)]["rps"]
+    rss = max(m["rss_mb"] for m in doc["memory"]["instances"])
+    rows = [
+        ("InService p50, warm pool ready (the target)", deploys["warm"]["p50_s"], INSERVICE_P50_S, "s"),
+        ("InService p50, back-to-back", deploys["back_to_back"]["p50_s"], INSERVICE_P50_S, "s"),
+    ]
+    if deploys.get("cold", {}).get("count"):
+        rows.append(("InService p50, cold (no warm pool)", deploys["cold"]["p50_s"], INSERVICE_P50_S, "s"))
+    rows += [
+        ("added latency over in-process predict, p50 c=1", added, ADDED_LATENCY_P50_MS, "ms"),
+        ("RSS per XGBoost instance", rss, RSS_PER_INSTANCE_MB, "MB"),
+    ]
+    out = [
+        {"target": name, "value": value, "limit": f"<= {limit:g} {unit}", "pass": value <= limit}
+        for name, value, limit, unit in rows
+    ]
+    out.insert(
+        len(rows) - 1,
+        {
+            "target": f"req/s at c={c_max} >= FastAPI app's ({fastapi_rps:.0f})",
+            "value": modelport_rps,
+            "limit": f">= {fastapi_rps:.0f} req/s",
+            "pass": modelport_rps >= fastapi_rps,
+        },
+    )
+    return out
+
+
+def render(doc: dict[str, Any]) -> str:
+    """The results as Markdown tables (printed, and pasted into docs/benchmarks.md)."""
+    packages = ", ".join(f"{k} {v}" for k, v in doc["machine"].get("packages", {}).items())
+    lines = [
+        f"machine: {doc['machine']['nproc']} cores; load average {doc['machine']['load_start']} "
+        f"at start, {doc['machine']['load_end']} at end; {doc['machine']['python']}",
+        *([f"packages: {packages}"] if packages else []),
+        "",
+    ]
+    lines += ["| deploy (CreateEndpoint → InService) | n | p50 | min | max |", "|---|---:|---:|---:|---:|"]
+    for key, name in (
+        ("warm", "warm pool ready"),
+        ("back_to_back", "back-to-back"),
+        ("cold", "cold (pool off)"),
+    ):
+        d = doc["deploys"].get(key)
+        if d and d["count"]:
+            lines.append(
+                f"| {name} | {d['count']} | {d['p50_s']:.3f} s | {d['min_s']:.3f} s | {d['max_s']:.3f} s |"
+            )
+    ip = doc["in_process"]
+    lines += [
+        "",
+        "| invoke, one CSV row | c | requests | errors | p50 ms | p99 ms | req/s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| in-process `inplace_predict` | 1 | {ip['calls']} | 0 | {ip['predict_p50_us'] / 1000:.3f} "
+        f"| {ip['predict_p99_us'] / 1000:.3f} | — |",
+        f"| in-process parse + predict + encode | 1 | {ip['calls']} | 0 "
+        f"| {ip['parse_predict_encode_p50_us'] / 1000:.3f} | {ip['parse_predict_encode_p99_us'] / 1000:.3f} | — |",
+    ]
+    names = {
+        "modelport": "modelport (SigV4 → front door → router → worker)",
+        "worker": "modelport worker alone (unsigned, its port)",
+        "fastapi": "FastAPI + uvicorn, 1 worker (unsigned)",
+    }
+    for row in sorted(doc["loads"], key=lambda r: (r["concurrency"], list(names).index(r["target"]))):
+        lines.append(
+            f"| {names[row['target']]} | {row['concurrency']} | {row['requests']} | {row['errors']} "
+            f"| {row['p50_ms']:.3f} | {row['p99_ms']:.3f} | {row['rps']:.0f} |"
+        )
+    lines += [
+        "",
+        "| CPU ms per request (from /proc) | c | " + " | ".join(_CPU_COLUMNS) + " |",
+        "|---|---:|" + "---:|" * len(_CPU_COLUMNS),
+    ]
+    for row in sorted(doc["loads"], key=lambda r: (r["concurrency"], list(names).index(r["target"]))):
+        cpu = row.get("cpu_ms_per_request", {})
+        cells = " | ".join(f"{cpu[c]:.2f}" if c in cpu else "—" for c in _CPU_COLUMNS)
+        lines.append(f"| {row['target']} | {row['concurrency']} | {cells} |")
+    loads = {(row["target"], row["concurrency"]): row for row in doc["loads"]}
+    front_door = loads[("modelport", 1)]["p50_ms"] - loads[("worker", 1)]["p50_ms"]
+    client_floor = loads[("fastapi", 1)]["p50_ms"] - ip["parse_predict_encode_p50_us"] / 1000
+    lines += [
+        "",
+        f"front door's own share at c=1 (modelport p50 − worker-alone p50): {front_door:.3f} ms; "
+        f"one plain HTTP hop with this load generator (FastAPI p50 − in-process handler p50): {client_floor:.3f} ms",
+    ]
+    mem = doc["memory"]
+    lines += ["", "| process | pid | VmRSS MB | Pss MB |", "|---|---:|---:|---:|"]
+    for role, entries in (
+        ("instance (XGBoost worker)", mem["instances"]),
+        ("server", [mem["server"]]),
+        ("idle spare", mem["spares"]),
+    ):
+        for m in entries:
+            pss = f"{m['pss_mb']:.1f}" if m["pss_mb"] is not None else "n/a"
+            lines.append(f"| {role} | {m['pid']} | {m['rss_mb']:.1f} | {pss} |")
+    lines += [
+        "",
+        f"signing cost (botocore SigV4Auth, pre-signed before timing): "
+        f"{doc['signing_us_per_request']:.0f} µs per request",
+        "",
+    ]
+    lines += ["| target | measured | limit | result |", "|---|---:|---|---|"]
+    for t in doc["targets"]:
+        lines.append(
+            f"| {t['target']} | {t['value']:.3f} | {t['limit']} | {'PASS' if t['pass'] else 'MISS'} |"
+        )
+    return "\n".join(lines)
