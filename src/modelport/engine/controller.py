@@ -237,7 +237,7 @@ class Controller:
                 f"The primary container for production variant {variant.name} did not pass the ping health "
                 f"check: {exc} See the instance log with: modelport logs {name}"[:_MAX_REASON]
             ) from exc
-        return variant, Instance(worker=worker, client=self.router.new_client(worker.url))
+        return variant, Instance(worker=worker, client=self.router.new_client(worker.port))
 
     async def _retire(self, fleet: Fleet | None) -> None:
         if fleet is None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from modelport.engine.supervisor import WorkerProcess
+from modelport.engine.worker_client import WorkerClient
 
 
 @dataclass
 class Instance:
     worker: WorkerProcess
-    client: httpx.AsyncClient
+    client: WorkerClient
     outstanding: int = 0
 
     @property

@@ -1,7 +1,7 @@
 """The router: sends one invocation to one instance of the right variant.
 
 It picks the variant by weight (or TargetVariant), then the least-loaded instance, and talks
-to the worker over HTTP. A request that never reached its instance (the connection was
+to the worker over HTTP (``worker_client``). A request that never reached its instance (the connection was
 refused: the worker died) is retried on another instance; one that had reached it is answered
 with an error, since the model may have acted on it.
 """
@@ -11,10 +11,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-import httpx
-
 from modelport.engine import policies
 from modelport.engine.fleet import Fleet, Instance, VariantFleet
+from modelport.engine.worker_client import WorkerBroken, WorkerClient, WorkerTimeout, WorkerUnreachable
 from modelport.errors import InvalidRequest, ModelNotReady, Throttled
 
 
@@ -51,11 +50,8 @@ class Router:
     def remove(self, endpoint_name: str) -> Fleet | None:
         return self.fleets.pop(endpoint_name.lower(), None)
 
-    def new_client(self, base_url: str) -> httpx.AsyncClient:
-        limits = httpx.Limits(
-            max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight
-        )
-        return httpx.AsyncClient(base_url=base_url, timeout=self.timeout_s, limits=limits)
+    def new_client(self, port: int) -> WorkerClient:
+        return WorkerClient("127.0.0.1", port, timeout_s=self.timeout_s, max_idle=self.max_in_flight)
 
     async def invoke(
         self,
@@ -81,18 +77,18 @@ class Router:
             tried.add(id(instance))
             instance.outstanding += 1
             try:
-                response = await instance.client.post("/invocations", content=body, headers=headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
+                response = await instance.client.invoke(body, headers)
+            except WorkerUnreachable:
                 continue  # never reached the worker: safe to try another instance
-            except httpx.TimeoutException:
+            except WorkerTimeout:
                 return WorkerAnswer(0, b"", None, None, variant.name, timed_out=True)
-            except httpx.TransportError:
+            except WorkerBroken:
                 return WorkerAnswer(500, b"", None, None, variant.name, broken=True)
             finally:
                 instance.outstanding -= 1
             return WorkerAnswer(
-                status=response.status_code,
-                body=response.content,
+                status=response.status,
+                body=response.body,
                 content_type=response.headers.get("content-type"),
                 custom_attributes=response.headers.get("x-amzn-sagemaker-custom-attributes"),
                 variant=variant.name,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from collections.abc import Mapping
+from typing import Any
 
 from modelport.auth.principal import Principal, PrincipalKind
 from modelport.auth.sigv4 import SignedRequest, verify
@@ -11,15 +12,14 @@ from modelport.bootstrap import Platform
 ANONYMOUS = Principal(access_key_id="", kind=PrincipalKind.ROOT, name="anonymous")
 
 
-def authenticate(platform: Platform, request: Request, body: bytes, *, service: str) -> Principal:
-    """The principal that signed ``request`` for ``service``; raises an AuthError otherwise."""
+def authenticate(platform: Platform, scope: Mapping[str, Any], body: bytes, *, service: str) -> Principal:
+    """The principal that signed the request in ASGI ``scope`` for ``service``; raises an AuthError."""
     settings = platform.settings
     if not settings.auth_enabled:
         return ANONYMOUS
-    scope = request.scope
     signed = SignedRequest(
         method=scope["method"],
-        raw_path=scope.get("raw_path", scope["path"].encode()).decode("latin-1"),
+        raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
         query_string=scope.get("query_string", b"").decode("latin-1"),
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
         body=body,

@@ -1,0 +1,116 @@
+"""The runtime's hot path, ``POST /endpoints/{name}/invocations``, as a plain ASGI handler.
+
+Every invocation passes here, so it skips the framework: it reads the body with a running
+bound, verifies the signature, parses with the protocol layer, calls the service and writes
+the protocol layer's answer — nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.types import Receive, Scope, Send
+
+from modelport.bootstrap import Platform
+from modelport.errors import PayloadTooLarge
+from modelport.http.auth import authenticate
+from modelport.ids import request_id
+from modelport.protocol.errors import InvocationContext
+from modelport.protocol.models import ServiceProtocol, WireResponse
+from modelport.protocol.rest_json import parse_rest_request, serialize_rest_error, serialize_rest_response
+from modelport.service.invocations import invoke_endpoint
+
+PREFIX = "/endpoints/"
+SUFFIX = "/invocations"
+SIGNING_NAME = "sagemaker"  # both SageMaker APIs sign with this service name
+PAYLOAD_HINT = " Send fewer rows per request (InvokeEndpoint takes at most 6 MB), or use batch transform."
+
+
+def is_invocation(scope: Scope) -> bool:
+    if scope["type"] != "http":
+        return False
+    path: str = scope["path"]
+    return (
+        scope["method"] == "POST"
+        and path.startswith(PREFIX)
+        and path.endswith(SUFFIX)
+        and len(path) > len(PREFIX) + len(SUFFIX)
+    )
+
+
+class InvocationHandler:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.protocol = ServiceProtocol.load("sagemaker-runtime")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        platform, settings = self.platform, self.platform.settings
+        rid = request_id()
+        name = unquote(scope["path"][len(PREFIX) : -len(SUFFIX)])
+        context = InvocationContext(
+            endpoint_name=name, region=settings.region, account_id=settings.account_id
+        )
+        try:
+            body = await read_body(scope, receive, settings.limits.max_payload_bytes, hint=PAYLOAD_HINT)
+            authenticate(platform, scope, body, service=SIGNING_NAME)
+            raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+            parsed = parse_rest_request(self.protocol, "POST", raw_path, _Headers(scope["headers"]), body)
+            result = await invoke_endpoint(
+                parsed.params, router=platform.router, store=platform.store, settings=settings
+            )
+            reply = serialize_rest_response(self.protocol, parsed.operation, result, rid)
+        except Exception as exc:
+            reply = serialize_rest_error(self.protocol, exc, rid, context)
+        await send_reply(send, reply)
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int, *, hint: str = "") -> bytes:
+    """The request body, refused as soon as it passes ``limit`` bytes (never buffered past it)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise PayloadTooLarge(
+                f"Request body of {int(value)} bytes is larger than the {limit} bytes allowed.{hint}"
+            )
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Request body is larger than the {limit} bytes allowed.{hint}")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def send_reply(send: Send, reply: WireResponse) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
+    headers.append((b"content-length", str(len(reply.body)).encode()))
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})
+
+
+class _Headers(Mapping[str, str]):
+    """ASGI header pairs as the read-only mapping the protocol parser iterates over."""
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+
+    def items(self) -> Any:
+        return ((k.decode("latin-1"), v.decode("latin-1")) for k, v in self._raw)
+
+    def __getitem__(self, key: str) -> str:
+        wanted = key.lower().encode("latin-1")
+        for k, v in self._raw:
+            if k == wanted:
+                return v.decode("latin-1")
+        raise KeyError(key)
+
+    def __iter__(self) -> Any:
+        return (k.decode("latin-1") for k, _ in self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
