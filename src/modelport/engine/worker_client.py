@@ -64,6 +64,13 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
     chunks: list[bytes] = field(default_factory=list)
     complete: bool = False
+    keep_alive: bool = False
+    parser: httptools.HttpResponseParser | None = None
+
+    def on_headers_complete(self) -> None:
+        # Asked here: once the message is complete the parser has reset and always says False.
+        assert self.parser is not None
+        self.keep_alive = self.parser.should_keep_alive()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
@@ -96,7 +103,7 @@ class WorkerClient:
         request += b"Content-Length: %d\r\n\r\n" % len(body)
         request += body
         reply = _Reply()
-        parser = httptools.HttpResponseParser(reply)
+        parser = reply.parser = httptools.HttpResponseParser(reply)
         try:
             async with asyncio.timeout(self.timeout_s):
                 connection.writer.write(request)
@@ -115,7 +122,7 @@ class WorkerClient:
             connection.close()
             raise
         response = WorkerResponse(parser.get_status_code(), reply.headers, b"".join(reply.chunks))
-        if parser.should_keep_alive() and len(self._idle) < self.max_idle:
+        if reply.keep_alive and len(self._idle) < self.max_idle:
             self._idle.append(connection)
         else:
             connection.close()
