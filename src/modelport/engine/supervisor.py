@@ -98,9 +98,10 @@ class Supervisor:
         self.workers: dict[str, WorkerProcess] = {}
         self.spares: dict[str, list[Spare]] = {}
 
-    def fill_pool(self, runtimes: tuple[str, ...] = ("xgboost", "sklearn")) -> None:
+    def fill_pool(self, runtimes: tuple[str, ...] = ("xgboost",)) -> None:
         """Start spares until each runtime has ``warm_per_runtime`` of them (call on the loop thread:
-        a worker dies with the thread that started it)."""
+        a worker dies with the thread that started it). At start-up only XGBoost, the seed's
+        runtime, is warmed; another runtime's pool starts with its first instance."""
         for runtime in runtimes:
             pool = self.spares.setdefault(runtime, [])
             pool[:] = [spare for spare in pool if spare.process.poll() is None]
@@ -119,15 +120,17 @@ class Supervisor:
         return worker
 
     def _take_spare(self, spec: InstanceSpec) -> Spare | None:
-        if any(key.startswith(_IMPORT_TIME_PREFIXES) for key in spec.environment):
-            return None
-        pool = self.spares.get(spec.runtime, [])
-        while pool:
-            spare = pool.pop(0)
-            if spare.process.poll() is None:
-                self.fill_pool((spec.runtime,))
-                return spare
-        return None
+        """A live spare for the spec's runtime, if any; the runtime's pool is refilled either way,
+        so a runtime gets spares from its first use on."""
+        spare = None
+        if not any(key.startswith(_IMPORT_TIME_PREFIXES) for key in spec.environment):
+            pool = self.spares.get(spec.runtime, [])
+            while pool and spare is None:
+                candidate = pool.pop(0)
+                if candidate.process.poll() is None:
+                    spare = candidate
+        self.fill_pool((spec.runtime,))
+        return spare
 
     def _adopt(self, spare: Spare, spec: InstanceSpec) -> WorkerProcess:
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
