@@ -68,11 +68,32 @@ def start_server(
     log_path: Path | None = None,
     timeout_s: float = 30.0,
 ) -> ServerProcess:
-    """Start ``modelport server`` and wait for its health check; raise with its log if it fails."""
-    port = port or free_port()
+    """Start ``modelport server`` and wait for its health check; raise with its log if it fails.
+
+    Without an explicit ``port`` a free one is picked; if another process takes it before the
+    server binds it (workers bind ephemeral ports too), the start is retried on a new port.
+    """
+    attempts = 1 if port is not None else 3
+    for attempt in range(attempts):
+        try:
+            return _start_once(data_dir, port or free_port(), env, log_path, timeout_s)
+        except PortTaken:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(RuntimeError):
+    """The server could not bind its port: another process took it."""
+
+
+def _start_once(
+    data_dir: Path, port: int, env: dict[str, str] | None, log_path: Path | None, timeout_s: float
+) -> ServerProcess:
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_path or data_dir / "server.log"
     with open(log_path, "ab") as log:
+        start = log.tell()
         process = subprocess.Popen(
             [sys.executable, "-m", "modelport", "server", "--port", str(port), "--data-dir", str(data_dir)],
             env={**os.environ, **(env or {})},
@@ -86,7 +107,10 @@ def start_server(
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"modelport server exited with code {process.returncode}:\n{server.log()}")
+            output = server.log()
+            if "address already in use" in output[start:]:
+                raise PortTaken(f"port {port} was taken before modelport could bind it")
+            raise RuntimeError(f"modelport server exited with code {process.returncode}:\n{output}")
         if is_running(server.url, timeout_s=0.2):
             return server
         time.sleep(0.05)

@@ -12,6 +12,7 @@ import io
 import json
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,16 +121,29 @@ def test_a_full_instance_throttles_instead_of_queueing(
 ) -> None:
     wait_in_service(limited_server.client("sagemaker"), endpoint)
     _wait_until_answering(limited_server, endpoint)
-    slow = threading.Thread(
-        target=lambda: invoke(limited_server, endpoint, {"sleep": 1.5, "rows": [[5, 3, 1, 0]]})
-    )
+    slow_client = limited_server.client("sagemaker-runtime")
+    fast_client = limited_server.client("sagemaker-runtime")
+    started = threading.Event()
+
+    def hold_the_slot() -> None:
+        started.set()
+        slow_client.invoke_endpoint(
+            EndpointName=endpoint,
+            ContentType="application/json",
+            Body=json.dumps({"sleep": 1.9, "rows": [[5, 3, 1, 0]]}),
+        )
+
+    slow = threading.Thread(target=hold_the_slot)
     slow.start()
     try:
-        import time
-
-        time.sleep(0.5)  # the slow request now holds the instance's only slot
+        started.wait()
+        time.sleep(0.8)  # the slow request now holds the instance's only slot (timeout is 2 s)
         with pytest.raises(ClientError) as caught:
-            invoke(limited_server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5]]})
+            fast_client.invoke_endpoint(
+                EndpointName=endpoint,
+                ContentType="application/json",
+                Body=json.dumps({"rows": [[5.1, 3.3, 1.7, 0.5]]}),
+            )
         assert caught.value.response["Error"]["Code"] == "ThrottlingException"
         assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     finally:
@@ -156,8 +170,6 @@ def test_a_worker_dying_with_the_request_answers_an_error(
 
 def _wait_until_answering(server: ModelportServer, endpoint: str, timeout_s: float = 30.0) -> None:
     """After a timeout or crash the instance may still be busy or restarting; wait for a good answer."""
-    import time
-
     deadline = time.monotonic() + timeout_s
     while True:
         try:
