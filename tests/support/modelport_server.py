@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from modelport.launcher import ServerProcess, start_server
+from modelport.launcher import PortTaken, ServerProcess, start_server
 
 REGION = "us-east-1"
 
@@ -45,7 +45,10 @@ class ModelportServer:
             "MODELPORT_WRITE_PROFILE": "0",
             **self.env,
         }
-        self.process = start_server(self.data_dir, port=self.port, env=env)
+        try:
+            self.process = start_server(self.data_dir, port=self.port, env=env)
+        except PortTaken:  # a restart whose old port another process took meanwhile
+            self.process = start_server(self.data_dir, env=env)
         self.port = int(self.process.url.rsplit(":", 1)[1])
         return self
 
