@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "http": {"auth", "bootstrap", "protocol", "service", "engine", "domain", "ids"},
     "cli": {"launcher", "demo", "server", "seed"},
     "bench": {"launcher", "seed"},
+    "functions": set(),
     "worker": {"runtimes"},
     "runtimes": set(),
 }

@@ -25,6 +25,7 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
             "--requests=20",
             "--concurrency=1,2",
             "--predict-calls=50",
+            "--wrk-seconds=1",
             f"--workdir={tmp_path / 'work'}",
             f"--json={out}",
         ],
@@ -47,4 +48,33 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
     assert doc["in_process"]["predict_p50_us"] > 0
     assert doc["memory"]["instances"][0]["rss_mb"] > 0
     assert doc["memory"]["server"]["rss_mb"] > 0
-    assert len(doc["targets"]) == 6
+    assert len(doc["targets"]) == 6 + (2 if doc["wrk"] else 0)
+
+
+WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:1/invocations
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    91.76ms   20.11ms 301.00ms   80.00%
+  Latency Distribution
+     50%   91.76ms
+     75%  100.00ms
+     90%  120.00ms
+     99%    1.20s
+  5432 requests in 8.01s, 1.00MB read
+  Socket errors: connect 0, read 1, write 0, timeout 3
+  Non-2xx or 3xx responses: 2
+Requests/sec:    678.53
+Transfer/sec:    128.00KB
+"""
+
+
+def test_wrk_output_is_read() -> None:
+    from modelport.bench.wrk import parse
+
+    assert parse(WRK_OUTPUT) == {
+        "errors": 6,
+        "p50_ms": 91.76,
+        "p99_ms": 1200.0,
+        "requests": 5432,
+        "rps": 678.53,
+    }

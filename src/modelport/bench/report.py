@@ -70,7 +70,32 @@ def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "pass": modelport_rps >= fastapi_rps,
         },
     )
+    out += _wrk_targets(doc)
     return out
+
+
+def _wrk_targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The latency and throughput targets again, measured with wrk (a C load generator)."""
+    runs = {(row["target"], row["concurrency"]): row for row in doc.get("wrk", [])}
+    if not runs:
+        return []
+    c_max = max(level for _, level in runs)
+    added = runs[("modelport", 1)]["p50_ms"] - doc["in_process"]["predict_p50_us"] / 1000.0
+    modelport_rps, fastapi_rps = runs[("modelport", c_max)]["rps"], runs[("fastapi", c_max)]["rps"]
+    return [
+        {
+            "target": "wrk: added latency over in-process predict, p50 c=1",
+            "value": added,
+            "limit": f"<= {ADDED_LATENCY_P50_MS:g} ms",
+            "pass": added <= ADDED_LATENCY_P50_MS,
+        },
+        {
+            "target": f"wrk: req/s at c={c_max} >= FastAPI app's ({fastapi_rps:.0f})",
+            "value": modelport_rps,
+            "limit": f">= {fastapi_rps:.0f} req/s",
+            "pass": modelport_rps >= fastapi_rps,
+        },
+    ]
 
 
 def render(doc: dict[str, Any]) -> str:
@@ -113,6 +138,18 @@ def render(doc: dict[str, Any]) -> str:
             f"| {names[row['target']]} | {row['concurrency']} | {row['requests']} | {row['errors']} "
             f"| {row['p50_ms']:.3f} | {row['p99_ms']:.3f} | {row['rps']:.0f} |"
         )
+    if doc.get("wrk"):
+        lines += [
+            "",
+            "| same loads with wrk (C load generator) | c | requests | errors | p50 ms | p99 ms | req/s |",
+        ]
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        for row in sorted(doc["wrk"], key=lambda r: (r["concurrency"], list(names).index(r["target"]))):
+            lines.append(
+                f"| {names[row['target']]} | {row['concurrency']} | {row.get('requests', 0)} | {row['errors']} "
+                f"| {row.get('p50_ms', float('nan')):.3f} | {row.get('p99_ms', float('nan')):.3f} "
+                f"| {row.get('rps', 0.0):.0f} |"
+            )
     lines += [
         "",
         "| CPU ms per request (from /proc) | c | " + " | ".join(_CPU_COLUMNS) + " |",

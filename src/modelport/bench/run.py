@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from modelport import seed
-from modelport.bench import deploys, processes, report
+from modelport.bench import deploys, processes, report, wrk
 from modelport.bench.baseline import time_in_process
 from modelport.bench.loadgen import WARMUP_PER_WORKER, run_load
 from modelport.bench.signing import Signer, presign_batch
@@ -50,6 +50,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", default="1,16,64", help="comma-separated levels (must include 1)")
     parser.add_argument("--predict-calls", type=int, default=20000, help="in-process predict calls")
     parser.add_argument("--row", default=DEFAULT_ROW, help="the CSV row sent in every request")
+    parser.add_argument(
+        "--wrk-seconds", type=int, default=8, help="seconds per wrk run, when wrk is installed; 0 skips"
+    )
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     parser.add_argument("--workdir", type=Path, help="keep data here (default: a temporary folder)")
     return parser.parse_args(argv)
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         deploys.deploy(sm, "bench-load", "bench")
         pool_wait = functools.partial(processes.wait_idle_workers, server.process.pid, spares + 1)
         pool_wait()
-        doc["loads"], doc["signing_us_per_request"] = _loads(
+        doc["loads"], doc["signing_us_per_request"], doc["wrk"] = _loads(
             server, "bench-load", Signer(access_key, secret_key), args, levels, model_file
         )
         doc["memory"] = _memory(server, "bench-load")
@@ -146,7 +149,7 @@ def _loads(
     args: argparse.Namespace,
     levels: list[int],
     model_file: Path,
-) -> tuple[list[dict[str, Any]], float]:
+) -> tuple[list[dict[str, Any]], float, list[dict[str, Any]]]:
     body = args.row.encode()
     pid = processes.instance_pid(server.data_dir, endpoint, server.process.pid)
     worker_url = f"http://127.0.0.1:{processes.worker_port(server.log(), pid)}/invocations"
@@ -191,10 +194,24 @@ def _loads(
                     f"    p50 {result.percentile_ms(50):.3f} ms, p99 {result.percentile_ms(99):.3f} ms, "
                     f"{result.rps:.0f} req/s, {result.errors} errors (load {processes.load_average()})"
                 )
+        wrk_rows: list[dict[str, Any]] = []
+        if args.wrk_seconds and wrk.available():
+            one_signature = signer.invoke_headers(server.url, endpoint, body, CONTENT_TYPE)
+            for level in levels:
+                for label, url, replayed in (
+                    ("modelport", modelport_url, one_signature),
+                    ("worker", worker_url, unsigned[0]),
+                    ("fastapi", fastapi[1], unsigned[0]),
+                ):
+                    say(f"  wrk {label} c={level}: {args.wrk_seconds} s ...")
+                    measured = wrk.run(url, body, replayed, concurrency=level, seconds=args.wrk_seconds)
+                    wrk_rows.append({"target": label, "concurrency": level, **measured})
+        elif args.wrk_seconds:
+            say("  wrk is not installed (apt-get install wrk): skipping the C load generator runs")
     finally:
         fastapi[0].terminate()
         fastapi[0].wait(timeout=15)
-    return rows, signing_s * 1e6
+    return rows, signing_s * 1e6, wrk_rows
 
 
 def _start_fastapi(model_file: Path) -> tuple[subprocess.Popen[bytes], str]:

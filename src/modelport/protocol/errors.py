@@ -19,8 +19,18 @@ Choices worth knowing:
 - Runtime ``ModelFailure`` is ``ModelError`` 424 with the body AWS sends (spec §6.1); building
   its ``Message`` and ``LogStreamArn`` needs an ``InvocationContext``.
 - Runtime ``Throttled`` with an empty message sends ``"message": null``, as AWS does.
-- A service without its own table (the later ``lambda``, ``iam`` ...) uses SageMaker's until it
-  gets one: add it here, next to the others.
+- IAM and STS (``query`` protocol) use the query front end's codes: ``ValidationError`` for
+  constraint violations, ``InvalidAction`` for an unknown action or version,
+  ``MissingAuthenticationToken``/``InvalidClientTokenId``/``SignatureDoesNotMatch`` for auth
+  (an expired signature is ``SignatureDoesNotMatch`` ``Signature expired: ...``, as STS answers),
+  and IAM's modeled codes (``NoSuchEntity`` 404, ``EntityAlreadyExists``/``LimitExceeded``/
+  ``DeleteConflict`` 409). STS has no "not found": AssumeRole of an unknown role is
+  ``AccessDenied``, which the service raises itself. A value that does not parse as its type
+  (``MaxItems=abc``) or a body that is not UTF-8 is ``InvalidParameterValue`` 400 and
+  ``IncompleteSignature`` is 400, both from AWS's list of common query errors (less certain
+  than the rest: not checked against a live IAM).
+- A service without its own table (the later ``lambda`` ...) uses SageMaker's until it gets one:
+  add it here, next to the others.
 """
 
 from __future__ import annotations
@@ -50,6 +60,22 @@ _AUTH: dict[type[BaseException], WireError] = {
     e.AuthError: WireError("AccessDeniedException", 403),
 }
 
+# The query protocol's front end (IAM, STS) answers these the same way for every service.
+_QUERY_COMMON: dict[type[BaseException], WireError] = {
+    e.InvalidRequest: WireError("ValidationError", 400),
+    e.UnsupportedMediaType: WireError("InvalidParameterValue", 400),
+    e.UnknownOperation: WireError("InvalidAction", 400),
+    e.Throttled: WireError("Throttling", 400),
+    e.ServiceUnavailable: WireError("ServiceUnavailable", 503),
+    e.MissingAuthentication: WireError("MissingAuthenticationToken", 403),
+    e.IncompleteSignature: WireError("IncompleteSignature", 400),
+    e.UnrecognizedClient: WireError("InvalidClientTokenId", 403),
+    e.InvalidSignature: WireError("SignatureDoesNotMatch", 403),
+    e.SignatureExpired: WireError("SignatureDoesNotMatch", 403),
+    e.AuthError: WireError("AccessDenied", 403),
+    e.AccessDenied: WireError("AccessDenied", 403),
+}
+
 ERROR_TABLE: dict[str, dict[type[BaseException], WireError]] = {
     "sagemaker": {
         e.InvalidRequest: WireError("ValidationException", 400),
@@ -77,6 +103,14 @@ ERROR_TABLE: dict[str, dict[type[BaseException], WireError]] = {
         **_AUTH,
         e.AccessDenied: WireError("AccessDeniedException", 403),
     },
+    "iam": {
+        **_QUERY_COMMON,
+        e.ResourceNotFound: WireError("NoSuchEntity", 404),
+        e.ResourceAlreadyExists: WireError("EntityAlreadyExists", 409),
+        e.InvalidState: WireError("DeleteConflict", 409),
+        e.ResourceLimitExceeded: WireError("LimitExceeded", 409),
+    },
+    "sts": dict(_QUERY_COMMON),
 }
 
 INTERNAL_FAILURE = WireError("InternalFailure", 500)
