@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "artifacts": set(),
     "auth": set(),
     "engine": {"domain", "store", "artifacts"},
-    "service": {"domain", "store", "engine", "artifacts"},
+    "service": {"domain", "store", "engine", "artifacts", "auth", "functions"},
     "protocol": set(),
     "http": {"auth", "bootstrap", "protocol", "service", "engine", "domain", "ids"},
     "cli": {"launcher", "demo", "server", "seed"},

@@ -64,5 +64,7 @@ def build_platform(
         supervisor=supervisor,
         router=router,
         controller=controller,
-        context=ServiceContext(store=store, settings=settings, clock=clock, engine=controller),
+        context=ServiceContext(
+            store=store, settings=settings, clock=clock, engine=controller, keys=keys, runtimes={}
+        ),
     )

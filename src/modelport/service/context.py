@@ -1,10 +1,13 @@
-"""What every use case needs: the store, settings, clock, and the engine's entry points."""
+"""What every use case needs: the store, settings, clock, keys, the engine's entry points, and
+who is calling."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
+from modelport.auth.keys import KeyStore
+from modelport.auth.principal import Principal
 from modelport.clock import Clock
 from modelport.config import Settings
 from modelport.ids import sagemaker_arn
@@ -25,10 +28,22 @@ class EndpointEngine(Protocol):
 
 @dataclass(frozen=True)
 class ServiceContext:
+    """Shared by every call; ``acting_as`` gives the per-request copy that knows the caller.
+
+    ``runtimes`` holds long-lived runtime objects other services own (for example the Lambda
+    execution environments), keyed by name; the composition root fills it.
+    """
+
     store: Store
     settings: Settings
     clock: Clock
     engine: EndpointEngine
+    keys: KeyStore
+    runtimes: dict[str, Any]
+    principal: Principal | None = None
+
+    def acting_as(self, principal: Principal) -> ServiceContext:
+        return replace(self, principal=principal)
 
     def arn(self, kind: str, name: str) -> str:
         return sagemaker_arn(kind, name, region=self.settings.region, account_id=self.settings.account_id)
