@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from modelport.artifacts.cache import ArtifactCache
 from modelport.auth.keys import KeyStoreLookup
@@ -13,6 +15,7 @@ from modelport.config import Settings
 from modelport.engine.controller import Controller
 from modelport.engine.router import Router
 from modelport.engine.supervisor import Supervisor
+from modelport.service.authorization import authorize
 from modelport.service.context import ServiceContext
 from modelport.store.sqlite import SqliteStore
 
@@ -28,6 +31,16 @@ class Platform:
     router: Router
     controller: Controller
     context: ServiceContext
+    # authorize(context, service, operation, params): raises AccessDenied unless the caller may.
+    authorize: Callable[[ServiceContext, str, str, dict[str, Any]], None]
+
+    async def close(self) -> None:
+        """Stop everything that runs: endpoint instances, function environments."""
+        await self.controller.stop()
+        for runtime in self.context.runtimes.values():
+            close = getattr(runtime, "aclose", None)
+            if close is not None:
+                await close()
 
 
 def build_platform(
@@ -55,6 +68,9 @@ def build_platform(
         router=router,
         artifacts=ArtifactCache(settings.artifact_dir, settings),
     )
+    context = ServiceContext(
+        store=store, settings=settings, clock=clock, engine=controller, keys=keys, runtimes={"router": router}
+    )
     return Platform(
         settings=settings,
         clock=clock,
@@ -64,7 +80,6 @@ def build_platform(
         supervisor=supervisor,
         router=router,
         controller=controller,
-        context=ServiceContext(
-            store=store, settings=settings, clock=clock, engine=controller, keys=keys, runtimes={}
-        ),
+        context=context,
+        authorize=authorize,
     )

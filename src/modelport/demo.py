@@ -4,7 +4,10 @@ It starts a private server (temporary data folder, free port, keys of its own so
 profile is untouched), trains the tutorial's XGBoost iris classifier, packages it the way the
 deployment notebook does, and then uses nothing but boto3 — create_model,
 create_endpoint_config, create_endpoint, the endpoint_in_service waiter, invoke_endpoint with
-each row of test_point.csv — before deleting everything and stopping the server.
+each row of test_point.csv. Then the tutorial's serverless half: an IAM role with the tutorial's
+policy, a Lambda function calling the endpoint, a REST API ``POST /irisprediction`` on stage
+``test``, and a plain HTTP POST of ``{"data": "5.1,3.3,1.7,0.5"}`` that answers ``"Setosa"`` —
+before deleting everything and stopping the server.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import boto3
 from rich.console import Console
 from rich.table import Table
 
-from modelport import seed
+from modelport import demo_chain, seed
 from modelport.launcher import ServerProcess, start_server
 
 console = Console()
@@ -99,9 +102,22 @@ def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: 
         table.add_row(features, shown, seed.CLASSES[probabilities.index(max(probabilities))])
     console.print(table)
 
+    console.print(
+        "[bold]5.[/] the tutorial's chain: IAM role with its policy, Lambda function, REST API "
+        "POST /irisprediction on stage test ..."
+    )
+    invoke_url = demo_chain.build_chain(session, server.url, ENDPOINT)
+    answer = demo_chain.ask(invoke_url, "5.1,3.3,1.7,0.5")
+    console.print(f"   POST {invoke_url}")
+    console.print('   body {"data": "5.1,3.3,1.7,0.5"}')
+    console.print(f"   → HTTP {answer.status_code} {answer.headers.get('content-type')}: {answer.text}")
+    if answer.status_code != 200:
+        raise SystemExit(f"the REST API answered {answer.status_code}: {answer.text}")
+
     if keep:
         return
-    console.print("[bold]5.[/] cleaning up: delete_endpoint, delete_endpoint_config, delete_model ...")
+    console.print("[bold]6.[/] cleaning up: API, function, role, endpoint, endpoint config, model ...")
+    demo_chain.tear_down(session, server.url)
     sm.delete_endpoint(EndpointName=ENDPOINT)
     sm.get_waiter("endpoint_deleted").wait(
         EndpointName=ENDPOINT, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600}
@@ -109,4 +125,4 @@ def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: 
     sm.delete_endpoint_config(EndpointConfigName=CONFIG)
     sm.delete_model(ModelName=MODEL)
     left = len(sm.list_endpoints()["Endpoints"]) + len(sm.list_models()["Models"])
-    console.print(f"[bold]6.[/] {left} resources left.")
+    console.print(f"   {left} SageMaker resources left.")

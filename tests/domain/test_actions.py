@@ -21,6 +21,7 @@ from modelport.errors import InvalidRequest, UnknownOperation
 R, A = "us-east-1", "123456789012"
 MEMBERS = [
     "ModelName",
+    "UserName",
     "EndpointConfigName",
     "EndpointName",
     "ResourceArn",

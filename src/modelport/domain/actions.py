@@ -249,6 +249,18 @@ IAM: dict[str, _Rule] = {
     "GetPolicyVersion": _Rule("iam:GetPolicyVersion", _policy_arn),
     "ListPolicyVersions": _Rule("iam:ListPolicyVersions", _policy_arn),
     "DeletePolicyVersion": _Rule("iam:DeletePolicyVersion", _policy_arn),
+    # Users. A key call without UserName acts on the caller's own user in IAM; here it must
+    # name the user (checked against user/<name>), which root callers never need to.
+    "CreateUser": _Rule("iam:CreateUser", _iam("user", "UserName")),
+    "GetUser": _Rule("iam:GetUser", _iam("user", "UserName")),
+    "DeleteUser": _Rule("iam:DeleteUser", _iam("user", "UserName")),
+    "ListUsers": _Rule("iam:ListUsers", _any),
+    "CreateAccessKey": _Rule("iam:CreateAccessKey", _iam("user", "UserName")),
+    "DeleteAccessKey": _Rule("iam:DeleteAccessKey", _iam("user", "UserName")),
+    "ListAccessKeys": _Rule("iam:ListAccessKeys", _iam("user", "UserName")),
+    "AttachUserPolicy": _Rule("iam:AttachUserPolicy", _iam("user", "UserName")),
+    "DetachUserPolicy": _Rule("iam:DetachUserPolicy", _iam("user", "UserName")),
+    "PutUserPolicy": _Rule("iam:PutUserPolicy", _iam("user", "UserName")),
 }
 
 STS: dict[str, _Rule] = {

@@ -1,13 +1,16 @@
-"""The front door: one ASGI app serving the SageMaker control plane and runtime.
+"""The front door: one ASGI app for every AWS API modelport serves.
 
-    POST /                                  SageMaker control plane (JSON 1.1, X-Amz-Target)
-    POST /endpoints/{name}/invocations      SageMaker runtime InvokeEndpoint (rest-json)
+    POST /endpoints/{name}/invocations      SageMaker runtime (the hot path: http/invocations.py)
+    <id>.execute-api.<host>/<stage>/<path>  API Gateway invoke URLs (http/gateway.py)
+    /restapis/<id>/<stage>/_user_request_/…   the same, path form
     GET  /health                            liveness, unauthenticated, says nothing else
+    everything else                         AWS control planes: SageMaker (JSON 1.1), IAM and
+                                            STS (query), Lambda and API Gateway (rest-json),
+                                            told apart by ``http/services.classify``
 
-Every request but /health is verified with SigV4 before anything else is read from it. The
-invocation route is the hot path and is served by a plain ASGI handler
-(``http/invocations.py``); everything else goes through Starlette. Handlers only translate
-between HTTP and the protocol layer; they never build AWS bodies themselves.
+Every AWS API request is verified with SigV4, then authorized against the caller's IAM
+policies, before its use case runs. Handlers only translate between HTTP and the protocol
+layer; they never build AWS bodies themselves.
 """
 
 from __future__ import annotations
@@ -24,23 +27,32 @@ from starlette.types import Receive, Scope, Send
 from modelport.bootstrap import Platform
 from modelport.errors import UnknownOperation
 from modelport.http.auth import authenticate
-from modelport.http.invocations import SIGNING_NAME, InvocationHandler, is_invocation, read_body
+from modelport.http.bindings import bindings
+from modelport.http.gateway import GatewayHandler, is_api_invoke
+from modelport.http.invocations import InvocationHandler, is_invocation, read_body
+from modelport.http.services import Binding, classify
 from modelport.ids import request_id
 from modelport.protocol.json_rpc import parse_json_request, serialize_json_error, serialize_json_response
-from modelport.protocol.models import ServiceProtocol, WireResponse
-from modelport.service.hosting import OPERATIONS
+from modelport.protocol.models import ParsedRequest, WireResponse
+from modelport.protocol.query import parse_query_request, serialize_query_error, serialize_query_response
+from modelport.protocol.rest_json import parse_rest_request, serialize_rest_error, serialize_rest_response
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 
 
 class FrontDoor:
-    """Sends invocations straight to their handler and everything else to Starlette."""
+    """Sends invocations and API Gateway calls to their handlers, everything else to Starlette."""
 
     def __init__(self, platform: Platform) -> None:
         self.invocations = InvocationHandler(platform)
+        self.gateway = GatewayHandler(platform)
         self.rest = _starlette_app(platform)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if is_invocation(scope):
             await self.invocations(scope, receive, send)
+        elif is_api_invoke(scope):
+            await self.gateway(scope, receive, send)
         else:
             await self.rest(scope, receive, send)
 
@@ -50,22 +62,37 @@ def create_app(platform: Platform) -> FrontDoor:
 
 
 def _starlette_app(platform: Platform) -> Starlette:
-    control = ServiceProtocol.load("sagemaker")
+    services = bindings(platform)
     settings = platform.settings
 
-    async def control_plane(request: Request) -> Response:
+    async def aws(request: Request) -> Response:
         rid = request_id()
+        body = b""
         try:
             body = await read_body(request.scope, request.receive, settings.limits.max_control_body_bytes)
-            authenticate(platform, request.scope, body, service=SIGNING_NAME)
-            parsed = parse_json_request(control, request.headers.get("x-amz-target"), body)
-            handler = OPERATIONS.get(parsed.operation)
-            if handler is None:
-                raise UnknownOperation(f"Operation {parsed.operation} is not supported by modelport yet.")
-            result = handler(platform.context, parsed.params)
-            reply = serialize_json_response(control, parsed.operation, result, rid)
         except Exception as exc:
-            reply = serialize_json_error(control, exc, rid)
+            return _response(_error(services["sagemaker"], exc, rid))
+        query_string = request.scope.get("query_string", b"").decode("latin-1")
+        name = classify(request.method, request.url.path, request.headers, query_string, body)
+        binding = services.get(name or "")
+        if binding is None:
+            binding = services["sagemaker"]
+            return _response(
+                _error(
+                    binding,
+                    UnknownOperation(f"No AWS API here answers {request.method} {request.url.path}."),
+                    rid,
+                )
+            )
+        try:
+            principal = authenticate(platform, request.scope, body, service=binding.signing_name)
+            parsed = _parse(binding, request, query_string, body)
+            context = platform.context.acting_as(principal)
+            platform.authorize(context, binding.name, parsed.operation, parsed.params)
+            result = await binding.call(context, parsed)
+            reply = _serialize(binding, parsed.operation, result, rid)
+        except Exception as exc:
+            reply = _error(binding, exc, rid)
         return _response(reply)
 
     async def health(request: Request) -> Response:
@@ -77,13 +104,43 @@ def _starlette_app(platform: Platform) -> Starlette:
         try:
             yield
         finally:
-            await platform.controller.stop()
+            await platform.close()
 
     routes = [
-        Route("/", control_plane, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/{path:path}", aws, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _parse(binding: Binding, request: Request, query_string: str, body: bytes) -> ParsedRequest:
+    kind = binding.protocol.protocol
+    if kind == "json":
+        return parse_json_request(binding.protocol, request.headers.get("x-amz-target"), body)
+    if kind == "query":
+        return parse_query_request(binding.protocol, query_string if request.method == "GET" else body)
+    raw_path = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+    if query_string:
+        raw_path = f"{raw_path}?{query_string}"
+    return parse_rest_request(binding.protocol, request.method, raw_path, request.headers, body)
+
+
+def _serialize(binding: Binding, operation: str, result: dict[str, object], rid: str) -> WireResponse:
+    kind = binding.protocol.protocol
+    if kind == "json":
+        return serialize_json_response(binding.protocol, operation, result, rid)
+    if kind == "query":
+        return serialize_query_response(binding.protocol, operation, result, rid)
+    return serialize_rest_response(binding.protocol, operation, result, rid)
+
+
+def _error(binding: Binding, exc: BaseException, rid: str) -> WireResponse:
+    kind = binding.protocol.protocol
+    if kind == "json":
+        return serialize_json_error(binding.protocol, exc, rid)
+    if kind == "query":
+        return serialize_query_error(binding.protocol, exc, rid)
+    return serialize_rest_error(binding.protocol, exc, rid)
 
 
 def _response(reply: WireResponse) -> Response:

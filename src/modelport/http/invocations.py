@@ -54,9 +54,12 @@ class InvocationHandler:
         )
         try:
             body = await read_body(scope, receive, settings.limits.max_payload_bytes, hint=PAYLOAD_HINT)
-            authenticate(platform, scope, body, service=SIGNING_NAME)
+            principal = authenticate(platform, scope, body, service=SIGNING_NAME)
             raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             parsed = parse_rest_request(self.protocol, "POST", raw_path, _Headers(scope["headers"]), body)
+            platform.authorize(
+                platform.context.acting_as(principal), "sagemaker-runtime", "InvokeEndpoint", parsed.params
+            )
             result = await invoke_endpoint(
                 parsed.params, router=platform.router, store=platform.store, settings=settings
             )

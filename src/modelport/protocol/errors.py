@@ -29,8 +29,19 @@ Choices worth knowing:
   (``MaxItems=abc``) or a body that is not UTF-8 is ``InvalidParameterValue`` 400 and
   ``IncompleteSignature`` is 400, both from AWS's list of common query errors (less certain
   than the rest: not checked against a live IAM).
-- A service without its own table (the later ``lambda`` ...) uses SageMaker's until it gets one:
-  add it here, next to the others.
+- Lambda (rest-json) answers ``{"Type": "User", "message": ...}`` (``"Service"`` for 5xx) with
+  the code in ``x-amzn-ErrorType`` and no ``code`` member; the message key is the modeled one
+  (``ResourceNotFoundException`` carries ``Message``, most others ``message``), as AWS sends it.
+  ``TooManyRequestsException`` also carries ``Reason`` (taken from the exception's ``reason``).
+  Not found is 404, already exists ``ResourceConflictException`` 409, a bad value
+  ``InvalidParameterValueException`` 400, an unreadable body ``InvalidRequestContentException``
+  400, an oversized one ``RequestTooLargeException`` 413 (spec §6).
+- API Gateway (rest-json) answers ``{"message": ...}`` with ``x-amzn-ErrorType``: not found is
+  ``NotFoundException`` 404 (``Invalid API identifier specified <account>:<id>``, ...), a taken
+  name or a wrong state ``ConflictException`` 409, any other bad request ``BadRequestException``
+  400, throttling ``TooManyRequestsException`` 429, auth errors as the JSON services.
+- A service without its own table uses SageMaker's until it gets one: add it here, next to
+  the others.
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelport import errors as e
+from modelport.domain.policy import MalformedPolicyDocument, PolicyTooLarge
 from modelport.protocol.models import ServiceProtocol
 
 logger = logging.getLogger(__name__)
@@ -109,9 +121,44 @@ ERROR_TABLE: dict[str, dict[type[BaseException], WireError]] = {
         e.ResourceAlreadyExists: WireError("EntityAlreadyExists", 409),
         e.InvalidState: WireError("DeleteConflict", 409),
         e.ResourceLimitExceeded: WireError("LimitExceeded", 409),
+        MalformedPolicyDocument: WireError("MalformedPolicyDocument", 400),
+        PolicyTooLarge: WireError("LimitExceeded", 409),
     },
     "sts": dict(_QUERY_COMMON),
+    "lambda": {
+        e.InvalidRequest: WireError("InvalidParameterValueException", 400),
+        e.ResourceNotFound: WireError("ResourceNotFoundException", 404),
+        e.ResourceAlreadyExists: WireError("ResourceConflictException", 409),
+        e.InvalidState: WireError("ResourceConflictException", 409),
+        e.PayloadTooLarge: WireError("RequestTooLargeException", 413),
+        e.ArtifactError: WireError("InvalidParameterValueException", 400),
+        e.UnsupportedMediaType: WireError("InvalidRequestContentException", 400),
+        e.UnknownOperation: WireError("UnknownOperationException", 404),
+        # Lambda's answer to a full concurrency quota is the throttle, too.
+        e.ResourceLimitExceeded: WireError("TooManyRequestsException", 429),
+        e.Throttled: WireError("TooManyRequestsException", 429),
+        e.ServiceUnavailable: WireError("ServiceException", 500),
+        **_AUTH,
+        e.AccessDenied: WireError("AccessDeniedException", 403),
+    },
+    "apigateway": {
+        e.InvalidRequest: WireError("BadRequestException", 400),
+        e.ResourceNotFound: WireError("NotFoundException", 404),
+        e.ResourceAlreadyExists: WireError("ConflictException", 409),
+        e.InvalidState: WireError("ConflictException", 409),
+        e.ArtifactError: WireError("BadRequestException", 400),
+        e.UnsupportedMediaType: WireError("BadRequestException", 400),
+        e.UnknownOperation: WireError("NotFoundException", 404),
+        e.ResourceLimitExceeded: WireError("LimitExceededException", 429),
+        e.Throttled: WireError("TooManyRequestsException", 429),
+        e.ServiceUnavailable: WireError("ServiceUnavailableException", 503),
+        **_AUTH,
+        e.AccessDenied: WireError("AccessDeniedException", 403),
+    },
 }
+
+# Services whose error body names who is at fault (``Type``) instead of repeating the code.
+_TYPED_ERROR_BODIES = frozenset({"lambda"})
 
 INTERNAL_FAILURE = WireError("InternalFailure", 500)
 
@@ -162,7 +209,18 @@ def error_reply(
     message: str | None = exc.message
     if isinstance(exc, e.Throttled) and not message:
         message = None
+    if proto.name in _TYPED_ERROR_BODIES:
+        body: dict[str, Any] = {"Type": "User" if mapped.status < 500 else "Service", key: message}
+        reason = getattr(exc, "reason", None)
+        if isinstance(reason, str):
+            body["Reason"] = reason
+        return ErrorReply(mapped.code, mapped.status, body)
     return ErrorReply(mapped.code, mapped.status, {key: message})
+
+
+def repeats_code_in_body(proto: ServiceProtocol) -> bool:
+    """Whether the rest-json error body also carries ``code`` (not for Lambda's typed bodies)."""
+    return proto.name not in _TYPED_ERROR_BODIES
 
 
 def _log_group(context: InvocationContext) -> str:

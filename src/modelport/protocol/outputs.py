@@ -27,19 +27,23 @@ def _blob(value: Any) -> str:
 
 
 class StructureWriter:
-    """Keeps the shape's members, in the handler's values, converted member by member."""
+    """Keeps the shape's members, in the handler's values, converted member by member.
+
+    Handlers use botocore's member names; on the wire a member may have another name
+    (``locationName``, e.g. API Gateway's ``items`` member is sent as ``item``).
+    """
 
     __slots__ = ("members",)
 
     def __init__(self) -> None:
-        self.members: list[tuple[str, Writer]] = []
+        self.members: list[tuple[str, str, Writer]] = []  # (member name, wire name, writer)
 
     def __call__(self, value: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name, writer in self.members:
+        for name, wire_name, writer in self.members:
             item = value.get(name)
             if item is not None:
-                out[name] = item if writer is None else writer(item)
+                out[wire_name] = item if writer is None else writer(item)
         return out
 
 
@@ -67,7 +71,8 @@ def build_writer(shape: Shape, cache: dict[str, Writer]) -> Writer:
         struct = StructureWriter()
         cache[shape.name] = struct  # before the members, so a recursive member finds it
         for name, member in shape.members.items():
-            struct.members.append((name, build_writer(member, cache)))
+            wire_name = member.serialization.get("name", name)
+            struct.members.append((name, wire_name, build_writer(member, cache)))
         return struct
     if isinstance(shape, ListShape):
         writer = _list_writer(build_writer(shape.member, cache))

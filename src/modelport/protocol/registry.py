@@ -33,36 +33,84 @@ IMPLEMENTED: dict[str, frozenset[str]] = {
     "sagemaker-runtime": frozenset({"InvokeEndpoint"}),
 }
 
-# Operations the protocol layer can already parse and serialize (round-trip tested in
-# ``tests/protocol/test_query_roundtrip.py``) but no handler serves yet. Not rendered in
-# ``docs/operations.md``: move a name to ``IMPLEMENTED`` when its handler lands.
-PLANNED: dict[str, frozenset[str]] = {
-    "iam": frozenset(
-        {
-            "CreateRole",
-            "GetRole",
-            "ListRoles",
-            "DeleteRole",
-            "PutRolePolicy",
-            "GetRolePolicy",
-            "DeleteRolePolicy",
-            "CreatePolicy",
-            "GetPolicy",
-            "DeletePolicy",
-            "AttachRolePolicy",
-            "DetachRolePolicy",
-            "ListAttachedRolePolicies",
-            "CreateUser",
-            "DeleteUser",
-            "CreateAccessKey",
-            "DeleteAccessKey",
-            "ListAccessKeys",
-            "AttachUserPolicy",
-            "PutUserPolicy",
-        }
-    ),
-    "sts": frozenset({"GetCallerIdentity", "AssumeRole"}),
-}
+# Served since issue 3's first half: IAM and STS (query protocol), Lambda and API Gateway
+# (rest-json). ``tests/test_registry.py`` checks these sets against the front door's tables.
+IMPLEMENTED.update(
+    {
+        "iam": frozenset(
+            {
+                "AttachRolePolicy",
+                "AttachUserPolicy",
+                "CreateAccessKey",
+                "CreatePolicy",
+                "CreateRole",
+                "CreateUser",
+                "DeleteAccessKey",
+                "DeletePolicy",
+                "DeleteRole",
+                "DeleteRolePolicy",
+                "DeleteUser",
+                "DetachRolePolicy",
+                "GetPolicy",
+                "GetRole",
+                "GetRolePolicy",
+                "ListAccessKeys",
+                "ListAttachedRolePolicies",
+                "ListRoles",
+                "PutRolePolicy",
+                "PutUserPolicy",
+            }
+        ),
+        "sts": frozenset(
+            {
+                "AssumeRole",
+                "GetCallerIdentity",
+            }
+        ),
+        "lambda": frozenset(
+            {
+                "CreateFunction",
+                "DeleteFunction",
+                "GetFunction",
+                "GetFunctionConfiguration",
+                "Invoke",
+                "ListFunctions",
+                "UpdateFunctionCode",
+                "UpdateFunctionConfiguration",
+            }
+        ),
+        "apigateway": frozenset(
+            {
+                "CreateApiKey",
+                "CreateDeployment",
+                "CreateResource",
+                "CreateRestApi",
+                "CreateStage",
+                "DeleteApiKey",
+                "DeleteMethod",
+                "DeleteResource",
+                "DeleteRestApi",
+                "DeleteStage",
+                "GetApiKey",
+                "GetApiKeys",
+                "GetDeployments",
+                "GetIntegration",
+                "GetMethod",
+                "GetResource",
+                "GetResources",
+                "GetRestApi",
+                "GetRestApis",
+                "GetStage",
+                "GetStages",
+                "PutIntegration",
+                "PutIntegrationResponse",
+                "PutMethod",
+                "PutMethodResponse",
+            }
+        ),
+    }
+)
+PLANNED = {"iam": IMPLEMENTED["iam"], "sts": IMPLEMENTED["sts"]}  # the query round-trip test's list
 
 
 def render_operations_markdown(implemented: dict[str, frozenset[str]] | None = None) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote
 from botocore.model import OperationModel, Shape
 
 from modelport.errors import UnknownOperation, UnsupportedMediaType
-from modelport.protocol.errors import InvocationContext, error_reply
+from modelport.protocol.errors import InvocationContext, error_reply, repeats_code_in_body
 from modelport.protocol.inputs import StructureReader, read_input
 from modelport.protocol.json_rpc import decode_json_object
 from modelport.protocol.models import ParsedRequest, ServiceProtocol, WireResponse
@@ -73,11 +73,12 @@ class RestPlan:
     payload: str | None
     payload_kind: str | None  # "blob", "string", "structure"
     payload_required: bool
-    body_members: tuple[str, ...]
+    body_members: tuple[tuple[str, str], ...]  # (member name, wire name)
     out_payload: str | None
     out_payload_kind: str | None
     out_payload_writer: Writer  # for a structure payload
     status: int
+    status_member: str | None  # an output member with ``location: statusCode`` (Lambda's Invoke)
     specificity: int  # literal characters in the template: longer literals are tried first
     reader: StructureReader
     writer: StructureWriter | None
@@ -104,7 +105,7 @@ def _build_plan(proto: ServiceProtocol, model: OperationModel) -> RestPlan:
     labels: list[tuple[str, str]] = []
     headers_in: dict[str, tuple[str, Callable[[str], Any]]] = {}
     query: dict[str, tuple[str, bool]] = {}
-    body_members: list[str] = []
+    body_members: list[tuple[str, str]] = []
     payload = payload_kind = None
     payload_required = False
     input_shape = model.input_shape
@@ -120,7 +121,7 @@ def _build_plan(proto: ServiceProtocol, model: OperationModel) -> RestPlan:
             elif where == "querystring":
                 query[wire_name] = (name, member.type_name == "list")
             elif where is None and name != payload:
-                body_members.append(name)
+                body_members.append((name, wire_name))
         if payload is not None:
             payload_kind = input_shape.members[payload].type_name
             payload_required = payload in input_shape.required_members
@@ -128,15 +129,19 @@ def _build_plan(proto: ServiceProtocol, model: OperationModel) -> RestPlan:
     output_shape = model.output_shape
     out_payload = out_payload_kind = None
     out_payload_writer: Writer = None
+    status_member = None
     if output_shape is not None:
         out_payload = output_shape.serialization.get("payload")
         if out_payload is not None:
             out_payload_kind = output_shape.members[out_payload].type_name
             out_payload_writer = proto.writer_for(output_shape.members[out_payload])
         for name, member in output_shape.members.items():
-            if member.serialization.get("location") == "header":
+            where = member.serialization.get("location")
+            if where == "header":
                 wire_name = member.serialization.get("name", name)
                 headers_out.append((name, wire_name, _header_writer(member)))
+            elif where == "statusCode":
+                status_member = name
     return RestPlan(
         operation=model.name,
         method=model.http["method"],
@@ -153,6 +158,7 @@ def _build_plan(proto: ServiceProtocol, model: OperationModel) -> RestPlan:
         out_payload_kind=out_payload_kind,
         out_payload_writer=out_payload_writer,
         status=int(model.http.get("responseCode", 200)),
+        status_member=status_member,
         specificity=len(_LABEL.sub("", model.http["requestUri"].split("?", 1)[0])),
         reader=base.reader,
         writer=base.writer,
@@ -225,18 +231,22 @@ def parse_rest_request(
             params[plan.payload] = decode_json_object(body)
     elif plan.body_members and body:
         data = decode_json_object(body)
-        for name in plan.body_members:
-            if name in data:
-                params[name] = data[name]
+        for name, wire_name in plan.body_members:
+            if wire_name in data:
+                params[name] = data[wire_name]
     return ParsedRequest(plan.operation, read_input(plan.reader, params))
 
 
 def serialize_rest_response(
     proto: ServiceProtocol, operation: str, output: dict[str, Any] | None, request_id: str
 ) -> WireResponse:
-    """Status from the model, header members as headers, the payload (or JSON members) as body."""
+    """Status from the model (or from a ``statusCode`` member, e.g. Invoke's 202 and 204), header
+    members as headers, the payload (or the remaining JSON members) as body."""
     plan = routes(proto).by_operation[operation]
     output = output or {}
+    status = plan.status
+    if plan.status_member is not None and output.get(plan.status_member) is not None:
+        status = int(output[plan.status_member])
     headers = {"x-amzn-RequestId": request_id}
     for member, header, writer in plan.headers_out:
         value = output.get(member)
@@ -254,11 +264,11 @@ def serialize_rest_response(
             body = json.dumps(value, separators=(",", ":")).encode("utf-8")
             headers.setdefault("Content-Type", "application/json")
     elif plan.writer is not None:
-        located = {m for m, _, _ in plan.headers_out}
+        located = {m for m, _, _ in plan.headers_out} | {plan.status_member}
         data = plan.writer({k: v for k, v in output.items() if k not in located})
         body = json.dumps(data, separators=(",", ":")).encode("utf-8")
         headers.setdefault("Content-Type", "application/json")
-    return WireResponse(plan.status, headers, body)
+    return WireResponse(status, headers, body)
 
 
 def serialize_rest_error(
@@ -276,6 +286,6 @@ def serialize_rest_error(
         **reply.headers,
     }
     data = dict(reply.body)
-    if reply.code != "ModelError":
+    if reply.code != "ModelError" and repeats_code_in_body(proto):
         data.setdefault("code", reply.code)
     return WireResponse(reply.status, headers, json.dumps(data, separators=(",", ":")).encode("utf-8"))

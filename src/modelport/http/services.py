@@ -1,0 +1,62 @@
+"""The AWS APIs the front door serves, and how a request is told apart.
+
+Each API is a *binding*: its botocore service name, the name requests are signed with, its
+wire protocol, and its operation table (operation name -> use case). ``classify`` reads only
+what AWS clients put on every request (path, ``X-Amz-Target``, the query protocol's
+``Action``/``Version``) to pick the binding.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from modelport.protocol.models import ParsedRequest, ServiceProtocol, WireResponse
+
+Handler = Callable[[Any, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
+
+STS_VERSION = "2011-06-15"
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str  # botocore's service name, also the key of the error table and the action catalogue
+    signing_name: str
+    protocol: ServiceProtocol
+    operations: Mapping[str, Handler]
+
+    async def call(self, context: Any, parsed: ParsedRequest) -> dict[str, Any]:
+        result = self.operations[parsed.operation](context, parsed.params)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+
+@dataclass(frozen=True)
+class Serializers:
+    """The protocol functions one binding's requests go through."""
+
+    response: Callable[[ServiceProtocol, str, dict[str, Any] | None, str], WireResponse]
+    error: Callable[[ServiceProtocol, BaseException, str], WireResponse]
+
+
+def classify(
+    method: str, path: str, headers: Mapping[str, str], query_string: str, body: bytes
+) -> str | None:
+    """The service a request is for, or None when nothing here serves it."""
+    if path == "/":
+        if headers.get("x-amz-target", "").startswith("SageMaker."):
+            return "sagemaker"
+        form = query_string if method == "GET" else body.decode("latin-1")
+        if "Action=" in form:
+            version = parse_qs(form).get("Version", [""])[0]
+            return "sts" if version == STS_VERSION else "iam"
+        return "sagemaker" if method == "POST" else None
+    if path.startswith("/2015-03-31/functions"):
+        return "lambda"
+    if path.startswith(("/restapis", "/apikeys")):
+        return "apigateway"
+    return None
