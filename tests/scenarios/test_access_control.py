@@ -162,3 +162,31 @@ def test_iam_errors_have_iam_shapes(server: ModelportServer) -> None:
     )
     assert error["Code"] == "MalformedPolicyDocument"
     iam.delete_role(RoleName="dup")
+
+
+def test_signatures_for_another_region_or_service_are_refused(server: ModelportServer) -> None:
+    keys = {"AccessKeyId": server.access_key, "SecretAccessKey": server.secret_key}
+    elsewhere = boto3.Session(
+        aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key, region_name="eu-west-1"
+    ).client(
+        "lambda", endpoint_url=server.url, config=Config(retries={"mode": "standard", "max_attempts": 1})
+    )
+    error = denied(lambda: elsewhere.list_functions())
+    assert error["Code"] == "InvalidSignatureException"
+    assert "region" in error["Message"]
+
+    # A request signed for SageMaker, sent to the Lambda API.
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="GET", url=f"{server.url}/2015-03-31/functions/")
+    SigV4Auth(Credentials(keys["AccessKeyId"], keys["SecretAccessKey"]), "sagemaker", "us-east-1").add_auth(
+        request
+    )
+    import httpx
+
+    response = httpx.get(request.url, headers=dict(request.headers.items()))
+    assert response.status_code == 403
+    assert response.headers["x-amzn-ErrorType"].startswith("InvalidSignatureException")
+    assert "Credential should be scoped to correct service: 'lambda'" in response.text

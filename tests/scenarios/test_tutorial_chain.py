@@ -69,3 +69,74 @@ def test_a_handler_error_comes_back_in_lambdas_shape(server: ModelportServer, ch
     assert result["FunctionError"] == "Unhandled"
     error = json.loads(result["Payload"].read())
     assert error["errorType"] == "KeyError" and "stackTrace" in error
+
+
+PROXY_HANDLER = """\
+import json
+
+
+def handler(event, context):
+    body = json.loads(event["body"])
+    return {
+        "statusCode": 201,
+        "headers": {"X-Route": event["resource"]},
+        "body": json.dumps({"echo": body["data"], "method": event["httpMethod"], "id": event["pathParameters"]["id"]}),
+    }
+"""
+
+
+def _api_with(server: ModelportServer, name: str, path_part: str, integration: dict[str, str]) -> str:
+    apis = server.client("apigateway")
+    api_id = apis.create_rest_api(name=name)["id"]
+    root = next(r["id"] for r in apis.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    parent = apis.create_resource(restApiId=api_id, parentId=root, pathPart="items")["id"]
+    resource = apis.create_resource(restApiId=api_id, parentId=parent, pathPart=path_part)["id"]
+    apis.put_method(restApiId=api_id, resourceId=resource, httpMethod="POST", authorizationType="NONE")
+    apis.put_integration(
+        restApiId=api_id, resourceId=resource, httpMethod="POST", integrationHttpMethod="POST", **integration
+    )
+    apis.put_method_response(restApiId=api_id, resourceId=resource, httpMethod="POST", statusCode="200")
+    apis.put_integration_response(restApiId=api_id, resourceId=resource, httpMethod="POST", statusCode="200")
+    apis.create_deployment(restApiId=api_id, stageName="prod")
+    return api_id
+
+
+def test_a_proxy_integration_passes_the_whole_request(server: ModelportServer, chain: str) -> None:
+    role_arn = server.client("iam").get_role(RoleName=demo_chain.ROLE)["Role"]["Arn"]
+    buffer = __import__("io").BytesIO()
+    with __import__("zipfile").ZipFile(buffer, "w") as archive:
+        archive.writestr("proxy.py", PROXY_HANDLER)
+    function_arn = server.client("lambda").create_function(
+        FunctionName="proxy-echo",
+        Runtime="python3.11",
+        Role=role_arn,
+        Handler="proxy.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )["FunctionArn"]
+    uri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    api_id = _api_with(server, "proxy-api", "{id}", {"type": "AWS_PROXY", "uri": uri})
+    port = server.url.rsplit(":", 1)[1]
+    # The host-based invoke URL form.
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/prod/items/42",
+        json={"data": "hello"},
+        headers={"Host": f"{api_id}.execute-api.localhost:{port}"},
+    )
+    assert response.status_code == 201
+    assert response.headers["x-route"] == "/items/{id}"
+    assert response.json() == {"echo": "hello", "method": "POST", "id": "42"}
+
+
+def test_a_direct_endpoint_integration_returns_the_containers_answer(
+    server: ModelportServer, chain: str
+) -> None:
+    uri = "arn:aws:apigateway:us-east-1:runtime.sagemaker:path//endpoints/iris-chain/invocations"
+    api_id = _api_with(server, "direct-api", "predict", {"type": "AWS", "uri": uri})
+    response = httpx.post(
+        f"{server.url}/restapis/{api_id}/prod/_user_request_/items/predict",
+        content=b"5.1,3.3,1.7,0.5",
+        headers={"Content-Type": "text/csv"},
+    )
+    assert response.status_code == 200
+    scores = [float(v) for v in response.text.strip().split(",")]
+    assert scores.index(max(scores)) == 0  # Setosa

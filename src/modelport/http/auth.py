@@ -30,5 +30,7 @@ def authenticate(platform: Platform, scope: Mapping[str, Any], body: bytes, *, s
         clock=platform.clock,
         skew_s=settings.limits.signature_skew_s,
         expected_service=service,
+        # IAM is global: clients sign it for us-east-1 whatever the server's region.
+        expected_region=None if service == "iam" else settings.region,
     )
     return verified.principal
