@@ -26,6 +26,8 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
             "--concurrency=1,2",
             "--predict-calls=50",
             "--wrk-seconds=1",
+            "--chain-requests=10",
+            "--cold-starts=1",
             f"--workdir={tmp_path / 'work'}",
             f"--json={out}",
         ],
@@ -48,7 +50,9 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
     assert doc["in_process"]["predict_p50_us"] > 0
     assert doc["memory"]["instances"][0]["rss_mb"] > 0
     assert doc["memory"]["server"]["rss_mb"] > 0
-    assert len(doc["targets"]) == 6 + (2 if doc["wrk"] else 0)
+    assert len(doc["targets"]) == 6 + (2 if doc["wrk"] else 0) + 2
+    assert doc["chain"]["full_path"][0]["errors"] == 0
+    assert doc["chain"]["cold_start_ms"]["p50"] > 0
 
 
 WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:1/invocations

@@ -71,7 +71,35 @@ def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
         },
     )
     out += _wrk_targets(doc)
+    out += _chain_targets(doc)
     return out
+
+
+COLD_START_P50_MS = 300.0
+API_LAYER_P50_MS = 3.0
+
+
+def _chain_targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    chain = doc.get("chain")
+    if not chain:
+        return []
+    direct = {(r["target"], r["concurrency"]): r for r in doc["loads"]}[("modelport", 1)]["p50_ms"]
+    full = next(r for r in chain["full_path"] if r["concurrency"] == 1)["p50_ms"]
+    cold = chain["cold_start_ms"]["p50"]
+    return [
+        {
+            "target": "function cold start p50 (new environment to first result)",
+            "value": cold,
+            "limit": f"<= {COLD_START_P50_MS:g} ms",
+            "pass": cold <= COLD_START_P50_MS,
+        },
+        {
+            "target": "API + function layer over a direct endpoint invoke, p50 c=1",
+            "value": full - direct,
+            "limit": f"<= {API_LAYER_P50_MS:g} ms",
+            "pass": full - direct <= API_LAYER_P50_MS,
+        },
+    ]
 
 
 def _wrk_targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -137,6 +165,21 @@ def render(doc: dict[str, Any]) -> str:
         lines.append(
             f"| {names[row['target']]} | {row['concurrency']} | {row['requests']} | {row['errors']} "
             f"| {row['p50_ms']:.3f} | {row['p99_ms']:.3f} | {row['rps']:.0f} |"
+        )
+    if doc.get("chain"):
+        chain = doc["chain"]
+        lines += ["", "| serverless chain | c | requests | errors | p50 ms | p99 ms | req/s |"]
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        rows = [("Lambda Invoke, warm (signed, tutorial handler → endpoint)", chain["function_warm"])]
+        rows += [("client → REST API → function → endpoint", r) for r in chain["full_path"]]
+        for name, r in rows:
+            lines.append(
+                f"| {name} | {r['concurrency']} | {r['requests']} | {r['errors']} "
+                f"| {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['rps']:.0f} |"
+            )
+        lines.append(
+            f"\nfunction cold start p50: {chain['cold_start_ms']['p50']:.1f} ms "
+            f"over {chain['cold_start_ms']['count']} new environments"
         )
     if doc.get("wrk"):
         lines += [

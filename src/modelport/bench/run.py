@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from modelport import seed
-from modelport.bench import deploys, processes, report, wrk
+from modelport.bench import chain, deploys, processes, report, wrk
 from modelport.bench.baseline import time_in_process
 from modelport.bench.loadgen import WARMUP_PER_WORKER, run_load
 from modelport.bench.signing import Signer, presign_batch
@@ -53,6 +53,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--wrk-seconds", type=int, default=8, help="seconds per wrk run, when wrk is installed; 0 skips"
     )
+    parser.add_argument(
+        "--chain-requests", type=int, default=1000, help="requests per serverless-chain phase; 0 skips"
+    )
+    parser.add_argument("--cold-starts", type=int, default=10, help="function cold starts to time")
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     parser.add_argument("--workdir", type=Path, help="keep data here (default: a temporary folder)")
     return parser.parse_args(argv)
@@ -118,6 +122,17 @@ def main(argv: list[str] | None = None) -> int:
             server, "bench-load", Signer(access_key, secret_key), args, levels, model_file
         )
         doc["memory"] = _memory(server, "bench-load")
+        if args.chain_requests:
+            say("the serverless chain: function invokes, cold starts, client → API → function → endpoint ...")
+            doc["chain"] = chain.measure_chain(
+                server.url,
+                access_key,
+                secret_key,
+                "bench-load",
+                args.row,
+                requests=args.chain_requests,
+                colds=args.cold_starts,
+            )
     finally:
         server.stop()
 

@@ -7,6 +7,7 @@ Each one is a few boto3 calls against the server; ``COMMANDS`` is what ``cli.mai
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import click
 from botocore.exceptions import ClientError
 from rich.markup import escape
 
-from modelport.cli import output
+from modelport.cli import apis, functions, output, roles
 from modelport.cli.client import Connection, ConnectionOptions, connect, connection_options, require_server
 from modelport.cli.deploy import deploy
 from modelport.cli.logs import logs
@@ -72,8 +73,12 @@ def invoke(
 @click.command(name="ls")
 @connection_options
 def list_resources(connection: ConnectionOptions) -> None:
-    """List endpoints with their status, then models and endpoint configs."""
-    sm = server_connection(connection).sagemaker()
+    """List endpoints with their status, models, endpoint configs, then functions, APIs and roles.
+
+    Functions, REST APIs and roles are listed only when there are some.
+    """
+    conn = server_connection(connection)
+    sm = conn.sagemaker()
     endpoints = _all(sm, "list_endpoints", "Endpoints")
     models = _all(sm, "list_models", "Models")
     configs = _all(sm, "list_endpoint_configs", "EndpointConfigs")
@@ -85,6 +90,13 @@ def list_resources(connection: ConnectionOptions) -> None:
         if configs
         else "No endpoint configs."
     )
+    serverless = _serverless(conn)
+    if serverless.functions:
+        out.print(functions.functions_table(serverless.functions))
+    if serverless.apis:
+        out.print(apis.apis_table(serverless.apis))
+    if serverless.roles:
+        out.print(roles.roles_table(serverless.roles))
 
 
 @click.command()
@@ -127,26 +139,29 @@ def rm(name: str, connection: ConnectionOptions) -> None:
 
 
 @click.command()
-@click.option(
-    "--all", "everything", is_flag=True, help="Required: delete every endpoint, endpoint config and model."
-)
+@click.option("--all", "everything", is_flag=True, help="Required: delete every resource on the server.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @connection_options
 def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
-    """Delete every endpoint, endpoint config and model on the server."""
+    """Delete every endpoint, endpoint config, model, REST API, function and role on the server."""
     if not everything:
         raise click.UsageError("cleanup deletes everything on the server; say so with --all")
-    sm = server_connection(connection).sagemaker()
+    conn = server_connection(connection)
+    sm = conn.sagemaker()
     endpoints = [e["EndpointName"] for e in _all(sm, "list_endpoints", "Endpoints")]
     configs = [c["EndpointConfigName"] for c in _all(sm, "list_endpoint_configs", "EndpointConfigs")]
     models = [m["ModelName"] for m in _all(sm, "list_models", "Models")]
     out = output.stdout()
+    serverless = _serverless(conn)
     summary = f"{len(endpoints)} endpoint(s), {len(configs)} endpoint config(s) and {len(models)} model(s)"
-    if not (endpoints or configs or models):
+    if serverless:
+        summary += f"; {serverless.summary()}"
+    if not (endpoints or configs or models or serverless):
         out.print("Nothing to delete.")
         return
     if not yes:
         click.confirm(f"Delete {summary}?", abort=True, err=True)
+    serverless.delete(conn)
     with out.status("Deleting endpoints ..."):
         for name in endpoints:
             _ignore_missing(sm.delete_endpoint, EndpointName=name)
@@ -157,6 +172,43 @@ def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
     for name in models:
         _ignore_missing(sm.delete_model, ModelName=name)
     out.print(f"Deleted {summary}.")
+
+
+@dataclass(frozen=True)
+class _Serverless:
+    """The server's REST APIs, functions and roles, as ``ls`` and ``cleanup`` see them."""
+
+    apis: list[dict[str, Any]]
+    functions: list[dict[str, Any]]
+    roles: list[dict[str, Any]]
+
+    def __bool__(self) -> bool:
+        return bool(self.apis or self.functions or self.roles)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.apis)} REST API(s), {len(self.functions)} function(s) and {len(self.roles)} role(s)"
+        )
+
+    def delete(self, conn: Connection) -> None:
+        """APIs first (they call functions), then functions (they run as roles), then roles."""
+        gateway = roles.aws_client(conn, "apigateway")
+        for api in self.apis:
+            apis.delete_api(gateway, api["id"])
+        lambda_ = roles.aws_client(conn, "lambda")
+        for function in self.functions:
+            _ignore_missing(lambda_.delete_function, FunctionName=function["FunctionName"])
+        iam = roles.aws_client(conn, "iam")
+        for role in self.roles:
+            roles.delete_role(iam, role["RoleName"])
+
+
+def _serverless(conn: Connection) -> _Serverless:
+    return _Serverless(
+        apis=apis.list_apis(roles.aws_client(conn, "apigateway")),
+        functions=functions.list_functions(roles.aws_client(conn, "lambda")),
+        roles=roles.list_roles(roles.aws_client(conn, "iam")),
+    )
 
 
 def _all(sm: Any, operation: str, key: str) -> list[dict[str, Any]]:
@@ -188,6 +240,8 @@ def _ignore_missing(delete: Any, **arguments: str) -> bool:
     try:
         delete(**arguments)
     except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return False
         if error.response.get("Error", {}).get("Code") in ("ValidationException", "ValidationError"):
             message = str(error.response.get("Error", {}).get("Message", ""))
             if "not find" in message or "not found" in message or "does not exist" in message:
@@ -196,4 +250,15 @@ def _ignore_missing(delete: Any, **arguments: str) -> bool:
     return True
 
 
-COMMANDS: list[click.Command] = [deploy, invoke, list_resources, describe, logs, rm, cleanup]
+COMMANDS: list[click.Command] = [
+    deploy,
+    invoke,
+    list_resources,
+    describe,
+    logs,
+    rm,
+    cleanup,
+    functions.function,
+    apis.api,
+    roles.role,
+]

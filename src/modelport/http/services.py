@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from modelport.errors import UnknownOperation
 from modelport.protocol.models import ParsedRequest, ServiceProtocol, WireResponse
 
 Handler = Callable[[Any, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
@@ -29,7 +30,10 @@ class Binding:
     operations: Mapping[str, Handler]
 
     async def call(self, context: Any, parsed: ParsedRequest) -> dict[str, Any]:
-        result = self.operations[parsed.operation](context, parsed.params)
+        handler = self.operations.get(parsed.operation)
+        if handler is None:
+            raise UnknownOperation(f"Operation {parsed.operation} is not supported by modelport yet.")
+        result = handler(context, parsed.params)
         if inspect.isawaitable(result):
             result = await result
         return result

@@ -1,0 +1,176 @@
+"""``modelport api create|ls|rm``: REST APIs in front of a function or an endpoint.
+
+``create`` makes the API Gateway console's steps in one go: the API, a resource per path
+segment, a method without authorization, its integration (Lambda, Lambda proxy, or SageMaker's
+runtime directly), the 200 method and integration responses, and a deployment to a stage. An API
+left half made by a failing step is deleted again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from botocore.exceptions import ClientError
+from rich.markup import escape
+from rich.table import Table
+
+from modelport.cli import output
+from modelport.cli.client import ConnectionOptions, connection_options
+from modelport.cli.failures import CommandFailed
+from modelport.cli.roles import aws_client, error_code, server_connection
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
+SAMPLE_ROW = "5.1,3.3,1.7,0.5"
+
+
+def path_parts(path: str) -> list[str]:
+    if not path.startswith("/") or "//" in path:
+        raise click.BadParameter(f"{path!r} is not a path like /irisprediction", param_hint="'--path'")
+    return [part for part in path.strip("/").split("/") if part]
+
+
+def lambda_uri(region: str, function_arn: str) -> str:
+    return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
+def sagemaker_uri(region: str, endpoint: str) -> str:
+    return f"arn:aws:apigateway:{region}:runtime.sagemaker:path//endpoints/{endpoint}/invocations"
+
+
+def stage_url(server: str, api_id: str, stage: str, path: str) -> str:
+    return f"{server}/restapis/{api_id}/{stage}/_user_request_{path}"
+
+
+def curl_line(url: str, method: str, *, csv: bool) -> str:
+    if csv:
+        return f"curl -X {method} {url} -H 'Content-Type: text/csv' -d '{SAMPLE_ROW}'"
+    return f"curl -X {method} {url} -H 'Content-Type: application/json' -d '{{\"data\": \"{SAMPLE_ROW}\"}}'"
+
+
+def list_apis(apis: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for page in apis.get_paginator("get_rest_apis").paginate():
+        found.extend(page["items"])
+    return found
+
+
+def apis_table(found: list[dict[str, Any]]) -> Table:
+    table = Table("REST API", "Id", "Created", title="REST APIs", title_justify="left")
+    for api in found:
+        table.add_row(escape(api["name"]), escape(api["id"]), output.when(api.get("createdDate")))
+    return table
+
+
+def find_api(apis: Any, name_or_id: str) -> dict[str, Any] | None:
+    found = list_apis(apis)
+    return next((a for a in found if a["id"] == name_or_id), None) or next(
+        (a for a in found if a["name"] == name_or_id), None
+    )
+
+
+@click.group()
+def api() -> None:
+    """REST APIs: put a function or an endpoint behind an unsigned HTTP path, list, delete."""
+
+
+@api.command(name="create")
+@click.argument("name")
+@click.option("--path", "path", required=True, help="Resource path, e.g. /irisprediction.")
+@click.option(
+    "--method",
+    type=click.Choice(_METHODS, case_sensitive=False),
+    default="POST",
+    show_default=True,
+    help="HTTP method.",
+)
+@click.option("--function", "function_name", default=None, help="Integrate with this Lambda function.")
+@click.option("--endpoint", default=None, help="Integrate with this SageMaker endpoint directly.")
+@click.option("--proxy", is_flag=True, help="Lambda proxy integration (AWS_PROXY); only with --function.")
+@click.option("--stage", default="test", show_default=True, help="Stage to deploy to.")
+@connection_options
+def create_api(
+    name: str,
+    path: str,
+    method: str,
+    function_name: str | None,
+    endpoint: str | None,
+    proxy: bool,
+    stage: str,
+    connection: ConnectionOptions,
+) -> None:
+    """Create REST API NAME: METHOD PATH calls a function or an endpoint; deploy it to STAGE."""
+    if (function_name is None) == (endpoint is None):
+        raise click.UsageError("give exactly one of --function NAME or --endpoint NAME")
+    if proxy and endpoint is not None:
+        raise click.UsageError("--proxy is for --function; an endpoint integration is never a proxy")
+    parts = path_parts(path)
+    method = method.upper()
+    conn = server_connection(connection)
+    apis = aws_client(conn, "apigateway")
+    if find_api(apis, name) is not None:
+        raise CommandFailed(f"a REST API named {name} exists; delete it with: modelport api rm {name}")
+    if function_name is not None:
+        arn = aws_client(conn, "lambda").get_function_configuration(FunctionName=function_name)["FunctionArn"]
+        integration = {"type": "AWS_PROXY" if proxy else "AWS", "uri": lambda_uri(conn.region, arn)}
+    else:
+        conn.sagemaker().describe_endpoint(EndpointName=endpoint)
+        integration = {"type": "AWS", "uri": sagemaker_uri(conn.region, str(endpoint))}
+    api_id = apis.create_rest_api(name=name)["id"]
+    try:
+        resource_id = _make_resources(apis, api_id, parts)
+        method_args = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": method}
+        apis.put_method(**method_args, authorizationType="NONE")
+        apis.put_integration(**method_args, integrationHttpMethod="POST", **integration)
+        apis.put_method_response(**method_args, statusCode="200")
+        apis.put_integration_response(**method_args, statusCode="200")
+        apis.create_deployment(restApiId=api_id, stageName=stage)
+    except BaseException:
+        apis.delete_rest_api(restApiId=api_id)
+        raise
+    url = stage_url(conn.endpoint_url, api_id, stage, "/" + "/".join(parts))
+    target = f"function {function_name}" if function_name else f"endpoint {endpoint}"
+    out = output.stdout()
+    out.print(f"Created REST API {escape(name)} ({api_id}): {method} {escape(path)} → {escape(target)}")
+    out.print(f"Invoke URL: {escape(url)}")
+    out.print(f"Try it:\n  {escape(curl_line(url, method, csv=endpoint is not None))}")
+
+
+def _make_resources(apis: Any, api_id: str, parts: list[str]) -> str:
+    resources = apis.get_resources(restApiId=api_id)["items"]
+    parent = next(r["id"] for r in resources if r["path"] == "/")
+    for part in parts:
+        parent = apis.create_resource(restApiId=api_id, parentId=parent, pathPart=part)["id"]
+    return str(parent)
+
+
+@api.command(name="ls")
+@connection_options
+def list_api_command(connection: ConnectionOptions) -> None:
+    """List REST APIs."""
+    found = list_apis(aws_client(server_connection(connection), "apigateway"))
+    output.stdout().print(apis_table(found) if found else "No REST APIs.")
+
+
+@api.command(name="rm")
+@click.argument("name")
+@connection_options
+def remove_api(name: str, connection: ConnectionOptions) -> None:
+    """Delete REST API NAME (a name or an id), with its stages."""
+    apis = aws_client(server_connection(connection), "apigateway")
+    found = find_api(apis, name)
+    if found is None:
+        raise CommandFailed(f"no REST API named {name}")
+    apis.delete_rest_api(restApiId=found["id"])
+    output.stdout().print(f"Deleted REST API {escape(found['name'])} ({found['id']}).")
+
+
+def delete_api(apis: Any, api_id: str) -> bool:
+    """Delete one API; False when it was already gone."""
+    try:
+        apis.delete_rest_api(restApiId=api_id)
+    except ClientError as error:
+        if error_code(error) == "NotFoundException":
+            return False
+        raise
+    return True

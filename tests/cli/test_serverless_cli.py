@@ -1,0 +1,172 @@
+"""``modelport role|function|api`` as a user runs them, against one real server.
+
+The tests run in order and build the tutorial's chain step by step: a role with the tutorial's
+policy, a function, a REST API in front of it and one straight in front of an endpoint; then
+``ls`` and ``cleanup --all``. Each CLI call is a fresh ``python -m modelport`` process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cli.test_e2e import SERVER_ENV, ok, one_error_line, run
+from modelport import demo_chain, seed
+from modelport.launcher import ServerProcess, start_server
+
+pytestmark = pytest.mark.e2e
+
+HANDLER = """\
+import os
+
+
+def lambda_handler(event, context):
+    print("upper-casing for", os.environ.get("GREETING", "nobody"))
+    return event["data"].upper()
+"""
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli-serverless")
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[ServerProcess]:
+    process = start_server(workdir / "data", env=SERVER_ENV)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def url_in(out: str) -> str:
+    match = re.search(r"Invoke URL: (\S+)", out)
+    assert match, out
+    return match.group(1)
+
+
+def test_role_create_with_the_tutorial_policy(server: ServerProcess, workdir: Path) -> None:
+    policy = workdir / "policy.json"
+    policy.write_text(json.dumps(demo_chain.POLICY))
+    out = ok(run(workdir, "role", "create", "iris-role", "--policy", str(policy), url=server.url))
+    assert re.search(r"Created role iris-role: arn:aws:iam::\d{12}:role/iris-role", out), out
+    again = ok(run(workdir, "role", "create", "iris-role", "--policy", str(policy), url=server.url))
+    assert "Updated the policy of role iris-role" in again
+
+
+def test_function_deploy_creates_then_updates(server: ServerProcess, workdir: Path) -> None:
+    handler = workdir / "upper.py"
+    handler.write_text(HANDLER)
+    args = ["function", "deploy", str(handler), "--handler", "upper.lambda_handler", "--role", "iris-role"]
+    out = ok(run(workdir, *args, "--env", "GREETING=tests", "--timeout", "10", url=server.url))
+    assert re.search(r"Created function upper: arn:aws:lambda:us-east-1:\d{12}:function:upper", out), out
+    assert "modelport function invoke upper --payload" in out
+    out = ok(run(workdir, *args, "--memory", "256", url=server.url))
+    assert "Updated function upper" in out
+
+
+def test_function_invoke_prints_the_result(server: ServerProcess, workdir: Path) -> None:
+    out = ok(run(workdir, "function", "invoke", "upper", "--payload", '{"data": "setosa"}', url=server.url))
+    assert out == '"SETOSA"\n'
+    event = workdir / "event.json"
+    event.write_text('{"data": "from a file"}')
+    assert ok(run(workdir, "function", "invoke", "upper", "--file", str(event), url=server.url)) == (
+        '"FROM A FILE"\n'
+    )
+
+
+def test_function_error_is_one_line_of_error_json(server: ServerProcess, workdir: Path) -> None:
+    line = one_error_line(run(workdir, "function", "invoke", "upper", "--payload", "{}", url=server.url))
+    assert line.startswith("error: function upper failed (Unhandled): {")
+    assert '"errorType": "KeyError"' in line
+
+
+def test_function_logs_show_start_and_report(server: ServerProcess, workdir: Path) -> None:
+    out = ok(run(workdir, "function", "logs", "upper", "--data-dir", str(server.data_dir)))
+    assert "START RequestId:" in out and "REPORT RequestId:" in out
+    assert "upper-casing for tests" in out
+    assert all(" | " in line for line in out.splitlines())
+
+
+def test_api_in_front_of_the_function(server: ServerProcess, workdir: Path) -> None:
+    out = ok(
+        run(
+            workdir, "api", "create", "upper-api", "--path", "/irisprediction",
+            "--method", "POST", "--function", "upper", url=server.url,
+        )
+    )  # fmt: skip
+    url = url_in(out)
+    assert url.startswith(f"{server.url}/restapis/") and url.endswith("/test/_user_request_/irisprediction")
+    assert f"curl -X POST {url} -H 'Content-Type: application/json' -d '{{\"data\": " in out
+    response = httpx.post(url, json={"data": "virginica"}, timeout=30)
+    assert response.status_code == 200
+    assert response.json() == "VIRGINICA"
+
+
+def test_api_straight_to_an_endpoint(server: ServerProcess, workdir: Path) -> None:
+    import joblib
+
+    model = workdir / "iris-model.joblib"
+    joblib.dump(seed.train_iris_model(), model)
+    ok(run(workdir, "deploy", str(model), "--name", "iris", url=server.url))
+    out = ok(
+        run(
+            workdir, "api", "create", "iris-api", "--path", "/iris/predict", "--endpoint", "iris",
+            "--stage", "prod", url=server.url,
+        )
+    )  # fmt: skip
+    url = url_in(out)
+    assert url.endswith("/prod/_user_request_/iris/predict")
+    assert "-H 'Content-Type: text/csv' -d '5.1,3.3,1.7,0.5'" in out
+    response = httpx.post(url, content="5.1,3.3,1.7,0.5", headers={"Content-Type": "text/csv"}, timeout=30)
+    assert response.status_code == 200
+    scores = [float(value) for value in response.text.strip().split(",")]
+    assert len(scores) == 3 and scores.index(max(scores)) == 0  # Setosa
+
+
+def test_errors_are_one_line(server: ServerProcess, workdir: Path) -> None:
+    line = one_error_line(run(workdir, "function", "invoke", "ghost", url=server.url))
+    assert line.startswith("error: ResourceNotFoundException:")
+    line = one_error_line(
+        run(workdir, "api", "create", "x", "--path", "/x", "--function", "ghost", url=server.url)
+    )
+    assert line.startswith("error: ResourceNotFoundException:")
+    line = one_error_line(
+        run(workdir, "api", "create", "upper-api", "--path", "/x", "--function", "upper", url=server.url)
+    )
+    assert "a REST API named upper-api exists" in line
+    bad = workdir / "bad.json"
+    bad.write_text("{not json")
+    line = one_error_line(run(workdir, "role", "create", "r", "--policy", str(bad), url=server.url))
+    assert "is not JSON" in line
+    line = one_error_line(run(workdir, "function", "logs", "ghost", "--data-dir", str(server.data_dir)))
+    assert "no logs for function ghost" in line
+    line = one_error_line(run(workdir, "function", "invoke", "upper", "--payload", "{x", url=server.url))
+    assert "the payload is not JSON" in line
+
+
+def test_ls_lists_functions_apis_and_roles(server: ServerProcess, workdir: Path) -> None:
+    out = ok(run(workdir, "ls", url=server.url))
+    for title in ("Functions", "REST APIs", "Roles"):
+        assert title in out
+    for name in ("upper", "upper-api", "iris-api", "iris-role", "python3.11"):
+        assert name in out
+    assert "upper" in ok(run(workdir, "function", "ls", url=server.url))
+    assert "iris-api" in ok(run(workdir, "api", "ls", url=server.url))
+    assert "iris-role" in ok(run(workdir, "role", "ls", url=server.url))
+
+
+def test_cleanup_all_removes_everything(server: ServerProcess, workdir: Path) -> None:
+    out = ok(run(workdir, "cleanup", "--all", "--yes", url=server.url))
+    assert "2 REST API(s), 1 function(s) and 1 role(s)" in out
+    listing = ok(run(workdir, "ls", url=server.url))
+    assert listing.splitlines() == ["No endpoints.", "No models.", "No endpoint configs."]
+    assert ok(run(workdir, "role", "ls", url=server.url)).strip() == "No roles."
+    assert ok(run(workdir, "function", "ls", url=server.url)).strip() == "No functions."
+    assert ok(run(workdir, "api", "ls", url=server.url)).strip() == "No REST APIs."
