@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,8 +39,8 @@ class Platform:
         """Stop everything that runs: endpoint instances, function environments."""
         await self.controller.stop()
         for runtime in self.context.runtimes.values():
-            close = getattr(runtime, "aclose", None)
-            if close is not None:
+            close = getattr(runtime, "close", None)
+            if close is not None and inspect.iscoroutinefunction(close):
                 await close()
 
 

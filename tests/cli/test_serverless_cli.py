@@ -130,6 +130,25 @@ def test_api_straight_to_an_endpoint(server: ServerProcess, workdir: Path) -> No
     assert len(scores) == 3 and scores.index(max(scores)) == 0  # Setosa
 
 
+def test_proxy_api_passes_the_request_through(server: ServerProcess, workdir: Path) -> None:
+    folder = workdir / "echo"
+    folder.mkdir()
+    (folder / "lambda_function.py").write_text(
+        "import json\n\n\ndef lambda_handler(event, context):\n"
+        '    return {"statusCode": 201, "body": json.dumps({"got": event["body"], "path": event["path"]})}\n'
+    )
+    ok(run(workdir, "function", "deploy", str(folder), "--role", "iris-role", url=server.url))
+    out = ok(
+        run(
+            workdir, "api", "create", "echo-api", "--path", "/echo", "--function", "echo", "--proxy",
+            url=server.url,
+        )
+    )  # fmt: skip
+    response = httpx.post(url_in(out), content="5.1,3.3,1.7,0.5", timeout=30)
+    assert response.status_code == 201
+    assert response.json() == {"got": "5.1,3.3,1.7,0.5", "path": "/echo"}
+
+
 def test_errors_are_one_line(server: ServerProcess, workdir: Path) -> None:
     line = one_error_line(run(workdir, "function", "invoke", "ghost", url=server.url))
     assert line.startswith("error: ResourceNotFoundException:")
@@ -164,7 +183,7 @@ def test_ls_lists_functions_apis_and_roles(server: ServerProcess, workdir: Path)
 
 def test_cleanup_all_removes_everything(server: ServerProcess, workdir: Path) -> None:
     out = ok(run(workdir, "cleanup", "--all", "--yes", url=server.url))
-    assert "2 REST API(s), 1 function(s) and 1 role(s)" in out
+    assert "3 REST API(s), 2 function(s) and 1 role(s)" in out
     listing = ok(run(workdir, "ls", url=server.url))
     assert listing.splitlines() == ["No endpoints.", "No models.", "No endpoint configs."]
     assert ok(run(workdir, "role", "ls", url=server.url)).strip() == "No roles."

@@ -116,6 +116,7 @@ INPUTS: dict[str, dict[str, dict[str, Any]]] = {
         "AttachRolePolicy": {"RoleName": "my-role", "PolicyArn": POLICY_ARN},
         "DetachRolePolicy": {"RoleName": "my-role", "PolicyArn": POLICY_ARN},
         "ListAttachedRolePolicies": {"RoleName": "my-role", "PathPrefix": "/", "Marker": "m", "MaxItems": 5},
+        "ListRolePolicies": {"RoleName": "my-role", "Marker": "m", "MaxItems": 5},
         "CreateUser": {"Path": "/", "UserName": "alice", "PermissionsBoundary": POLICY_ARN, "Tags": TAGS},
         "DeleteUser": {"UserName": "alice"},
         "CreateAccessKey": {"UserName": "alice"},

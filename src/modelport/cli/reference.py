@@ -41,10 +41,19 @@ def render_cli_markdown(group: click.Group | None = None) -> str:
     settings = {**group.context_settings, "terminal_width": _WIDTH, "max_content_width": _WIDTH}
     root = click.Context(group, info_name="modelport", **settings)
     sections = [_INTRO, "## modelport", "", "```", group.get_help(root), "```", ""]
-    for name in sorted(group.list_commands(root)):
-        command = group.get_command(root, name)
+    sections += _command_sections(group, root, "modelport")
+    return "\n".join(sections)
+
+
+def _command_sections(group: click.Group, parent: click.Context, prefix: str) -> list[str]:
+    """Every command's help, with the subcommands of groups (``function deploy``) in turn."""
+    sections: list[str] = []
+    for name in sorted(group.list_commands(parent)):
+        command = group.get_command(parent, name)
         if command is None or command.hidden:
             continue
-        context = click.Context(command, info_name=name, parent=root)
-        sections += [f"## modelport {name}", "", "```", command.get_help(context), "```", ""]
-    return "\n".join(sections)
+        context = click.Context(command, info_name=name, parent=parent)
+        sections += [f"## {prefix} {name}", "", "```", command.get_help(context), "```", ""]
+        if isinstance(command, click.Group):
+            sections += _command_sections(command, context, f"{prefix} {name}")
+    return sections

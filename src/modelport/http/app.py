@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from modelport.bootstrap import Platform
+from modelport.config import Settings
 from modelport.errors import UnknownOperation
 from modelport.http.auth import authenticate
 from modelport.http.bindings import bindings
@@ -49,10 +50,10 @@ class FrontDoor:
         self.rest = _starlette_app(platform)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if is_invocation(scope):
-            await self.invocations(scope, receive, send)
-        elif is_api_invoke(scope):
+        if is_api_invoke(scope):  # first: on an execute-api host every path is the API's
             await self.gateway(scope, receive, send)
+        elif is_invocation(scope):
+            await self.invocations(scope, receive, send)
         else:
             await self.rest(scope, receive, send)
 
@@ -69,7 +70,7 @@ def _starlette_app(platform: Platform) -> Starlette:
         rid = request_id()
         body = b""
         try:
-            body = await read_body(request.scope, request.receive, settings.limits.max_control_body_bytes)
+            body = await read_body(request.scope, request.receive, _body_limit(request.url.path, settings))
         except Exception as exc:
             return _response(_error(services["sagemaker"], exc, rid))
         query_string = request.scope.get("query_string", b"").decode("latin-1")
@@ -111,6 +112,16 @@ def _starlette_app(platform: Platform) -> Starlette:
         Route("/{path:path}", aws, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+# Lambda takes deployment packages inline: 50 MB zipped, base64 in JSON (AWS's quota).
+_LAMBDA_BODY_LIMIT = 70 * 1024 * 1024
+
+
+def _body_limit(path: str, settings: Settings) -> int:
+    if path.startswith("/2015-03-31/functions"):
+        return _LAMBDA_BODY_LIMIT
+    return settings.limits.max_control_body_bytes
 
 
 def _parse(binding: Binding, request: Request, query_string: str, body: bytes) -> ParsedRequest:

@@ -56,6 +56,7 @@ IMPLEMENTED.update(
                 "GetRolePolicy",
                 "ListAccessKeys",
                 "ListAttachedRolePolicies",
+                "ListRolePolicies",
                 "ListRoles",
                 "PutRolePolicy",
                 "PutUserPolicy",

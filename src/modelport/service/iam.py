@@ -26,6 +26,7 @@ OPERATIONS: dict[str, Handler] = {
     "PutRolePolicy": iam_roles.put_role_policy,
     "GetRolePolicy": iam_roles.get_role_policy,
     "DeleteRolePolicy": iam_roles.delete_role_policy,
+    "ListRolePolicies": iam_roles.list_role_policies,
     "AttachRolePolicy": iam_roles.attach_role_policy,
     "DetachRolePolicy": iam_roles.detach_role_policy,
     "ListAttachedRolePolicies": iam_roles.list_attached_role_policies,

@@ -154,6 +154,11 @@ def list_attached_role_policies(ctx: ServiceContext, params: dict[str, Any]) -> 
     return page(attached, params, "AttachedPolicies")
 
 
+def list_role_policies(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    role = find_role(ctx, params["RoleName"])
+    return page(sorted(role.body[INLINE]), params, "PolicyNames")
+
+
 def role_shape(ctx: ServiceContext, role: Resource, *, tags: bool = True) -> dict[str, Any]:
     """IAM's ``Role`` structure. The trust document is the text as given; the query serializer
     URL-encodes it, as IAM does."""
