@@ -31,6 +31,7 @@ class Limits:
     max_download_bytes: int = 8 * 1024**3
     max_instances_per_variant: int = 16
     warm_workers_per_runtime: int = 2  # spare workers with libraries imported, for fast deploys
+    max_function_concurrency: int = 16  # execution environments per function; beyond: TooManyRequests
     max_control_body_bytes: int = 2 * 1024 * 1024  # control-plane JSON bodies
     signature_skew_s: float = 15 * 60.0
 

@@ -134,7 +134,9 @@ class FunctionHost:
     def of(ctx: ServiceContext) -> FunctionHost:
         host = ctx.runtimes.get(RUNTIME_KEY)
         if host is None:
-            host = ctx.runtimes[RUNTIME_KEY] = FunctionHost()
+            host = ctx.runtimes[RUNTIME_KEY] = FunctionHost(
+                max_concurrency=ctx.settings.limits.max_function_concurrency
+            )
         assert isinstance(host, FunctionHost)
         return host
 
