@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
+from iam_fixtures import ACCOUNT, POLICY_ARN, TRUST, TUTORIAL_POLICY, call, tutorial_role
 
 from modelport.auth.keys import KeyStoreLookup
 from modelport.auth.principal import Principal, PrincipalKind
-from modelport.auth.sqlite_keys import SqliteKeyStore
 from modelport.clock import FakeClock
-from modelport.config import Settings
 from modelport.domain.policy import MalformedPolicyDocument
 from modelport.errors import (
     InvalidRequest,
@@ -24,59 +20,6 @@ from modelport.errors import (
 )
 from modelport.service.context import ServiceContext
 from modelport.service.iam import OPERATIONS, issue_role_credentials
-from modelport.store.sqlite import SqliteStore
-
-ACCOUNT = "123456789012"
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
-TUTORIAL_POLICY = (
-    '{"Version": "2012-10-17", "Statement": [{"Sid": "VisualEditor0", "Effect": "Allow",'
-    ' "Action": "sagemaker:InvokeEndpoint", "Resource": "*"}]}'
-)
-POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/invoke-iris"
-
-
-class NoEngine:
-    def wake(self, endpoint_name: str) -> None:
-        pass
-
-    def live_variants(self, endpoint_name: str) -> list[dict[str, object]] | None:
-        return None
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def ctx(tmp_path: Path, clock: FakeClock) -> Iterator[ServiceContext]:
-    store = SqliteStore(tmp_path / "modelport.sqlite3")
-    settings = Settings(data_dir=tmp_path, account_id=ACCOUNT)
-    yield ServiceContext(
-        store=store,
-        settings=settings,
-        clock=clock,
-        engine=NoEngine(),
-        keys=SqliteKeyStore(store.connection),
-        runtimes={},
-    )
-    store.close()
-
-
-def call(ctx: ServiceContext, operation: str, **params: Any) -> dict[str, Any]:
-    return OPERATIONS[operation](ctx, params)
-
-
-def tutorial_role(ctx: ServiceContext, name: str = "lambda-iris", path: str = "/") -> dict[str, Any]:
-    return call(ctx, "CreateRole", RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)["Role"]
-
 
 ISSUE_OPERATIONS = {
     "CreateRole", "GetRole", "ListRoles", "DeleteRole", "PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy",
