@@ -1,4 +1,7 @@
-"""``modelport logs`` reads the server's per-instance log files; no server is needed."""
+"""``modelport logs`` reads the server's per-instance log files; no server is needed.
+
+Commands are invoked through the ``cli`` group, as users do: invoking a bare command makes click
+cache a help option without the group's ``-h``, which would leak into docs/cli.md's test."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from modelport.cli.failures import CommandFailed
-from modelport.cli.logs import _Follower, last_lines, log_folder, logs
+from modelport.cli.logs import _Follower, last_lines, log_folder
+from modelport.cli.main import cli
 
 
 def write_logs(data_dir: Path, endpoint: str, files: dict[str, str]) -> Path:
@@ -20,20 +24,20 @@ def write_logs(data_dir: Path, endpoint: str, files: dict[str, str]) -> Path:
 
 def test_prints_every_instance_with_a_prefix(tmp_path: Path) -> None:
     write_logs(tmp_path, "Iris", {"AllTraffic-0.log": "a\nb\n", "AllTraffic-1.log": "c\n"})
-    result = CliRunner().invoke(logs, ["Iris", "--data-dir", str(tmp_path)])
+    result = CliRunner().invoke(cli, ["logs", "Iris", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output == "AllTraffic-0 | a\nAllTraffic-0 | b\nAllTraffic-1 | c\n"
 
 
 def test_tail(tmp_path: Path) -> None:
     write_logs(tmp_path, "iris", {"AllTraffic-0.log": "1\n2\n3\n"})
-    result = CliRunner().invoke(logs, ["iris", "-n", "1", "--data-dir", str(tmp_path)])
+    result = CliRunner().invoke(cli, ["logs", "iris", "-n", "1", "--data-dir", str(tmp_path)])
     assert result.output == "AllTraffic-0 | 3\n"
     assert last_lines("1\n2\n", 0) == []
 
 
 def test_missing_folder_says_so(tmp_path: Path) -> None:
-    result = CliRunner().invoke(logs, ["ghost", "--data-dir", str(tmp_path)])
+    result = CliRunner().invoke(cli, ["logs", "ghost", "--data-dir", str(tmp_path)])
     assert isinstance(result.exception, CommandFailed)
     assert "no logs for endpoint ghost" in str(result.exception)
     assert str(tmp_path / "logs" / "ghost") in str(result.exception)
@@ -41,7 +45,7 @@ def test_missing_folder_says_so(tmp_path: Path) -> None:
 
 def test_data_dir_from_environment(tmp_path: Path) -> None:
     write_logs(tmp_path, "iris", {"AllTraffic-0.log": "x\n"})
-    result = CliRunner().invoke(logs, ["iris"], env={"MODELPORT_DATA_DIR": str(tmp_path)})
+    result = CliRunner().invoke(cli, ["logs", "iris"], env={"MODELPORT_DATA_DIR": str(tmp_path)})
     assert result.output == "AllTraffic-0 | x\n"
 
 

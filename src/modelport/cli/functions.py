@@ -13,7 +13,6 @@ import json
 import os
 import re
 import sys
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from rich.table import Table
 from modelport.cli import output
 from modelport.cli.client import ConnectionOptions, connection_options, data_dir_option, resolve_data_dir
 from modelport.cli.failures import CommandFailed
-from modelport.cli.logs import POLL_S, _emit, _Follower, last_lines
+from modelport.cli.logs import print_logs
 from modelport.cli.roles import aws_client, error_code, role_arn, server_connection
 
 DEFAULT_RUNTIME = "python3.11"
@@ -231,27 +230,6 @@ def function_logs(name: str, follow: bool, tail: int | None, data_dir: Path | No
             "(has it been invoked, and is --data-dir the server's data folder?)"
         )
     print_logs(folder, follow=follow, tail=tail)
-
-
-def print_logs(folder: Path, *, follow: bool, tail: int | None) -> None:
-    """``modelport logs``'s printing, for any folder of ``*.log`` files."""
-    follower = _Follower(folder)
-    for path in follower.files():
-        data = path.read_bytes()
-        follower.offsets[path] = len(data)
-        if follow and not data.endswith(b"\n"):
-            data, _, follower.partial[path] = data.rpartition(b"\n")
-        for line in last_lines(data.decode("utf-8", errors="replace"), tail):
-            _emit(path.stem, line)
-    if not follow:
-        return
-    try:
-        while True:
-            for source, line in follower.new_lines():
-                _emit(source, line)
-            time.sleep(POLL_S)
-    except KeyboardInterrupt:
-        return
 
 
 @function.command(name="ls")

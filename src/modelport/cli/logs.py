@@ -82,6 +82,12 @@ def logs(name: str, follow: bool, tail: int | None, data_dir: Path | None) -> No
             f"no logs for endpoint {name}: {folder} does not exist "
             "(is the endpoint deployed, and is --data-dir the server's data folder?)"
         )
+    print_logs(folder, follow=follow, tail=tail)
+
+
+def print_logs(folder: Path, *, follow: bool, tail: int | None) -> None:
+    """Print the last lines of every ``*.log`` in ``folder``, each prefixed with its file's stem;
+    with ``follow``, keep printing new lines (and new files) until Ctrl-C."""
     follower = _Follower(folder)
     for path in follower.files():
         data = path.read_bytes()
@@ -95,8 +101,8 @@ def logs(name: str, follow: bool, tail: int | None, data_dir: Path | None) -> No
         return
     try:
         while True:
-            for instance, line in follower.new_lines():
-                _emit(instance, line)
+            for source, line in follower.new_lines():
+                _emit(source, line)
             time.sleep(POLL_S)
     except KeyboardInterrupt:
         return  # Ctrl-C is how -f ends
