@@ -20,14 +20,13 @@ complete, so a crash never leaves a half-unpacked model that looks whole.
 from __future__ import annotations
 
 import os
-import shutil
 import tarfile
-import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
 
 from modelport.config import Limits
 from modelport.errors import ArtifactError
+from modelport.staging import staged_folder
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _CHUNK = 1024 * 1024
@@ -62,15 +61,8 @@ def extract_archive(archive: Path, dest: Path, limits: Limits) -> Path:
     """
     if dest.exists():
         raise ArtifactError(f'Cannot unpack model data into "{dest}": it already exists.')
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
-    try:
+    with staged_folder(dest) as staging:
         _unpack(archive, staging, limits)
-        os.chmod(staging, 0o755)
-        os.rename(staging, dest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return dest
 
 

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import stat
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from pathlib import Path, PurePosixPath
 
 from modelport.functions.errors import UNZIP_FAILED, InvalidHandler, InvalidZip
 from modelport.functions.handler import MalformedHandler, parse_handler
+from modelport.staging import staged_folder
 
 _CHUNK = 1024 * 1024
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -52,15 +51,8 @@ def extract_zip(data: bytes, dest: Path, limits: ZipLimits | None = None) -> Pat
     limits = limits or ZipLimits()
     if dest.exists():
         raise FileExistsError(f'Cannot unpack function code into "{dest}": it already exists.')
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
-    try:
+    with staged_folder(dest) as staging:
         _unpack(data, staging, limits)
-        os.chmod(staging, 0o755)
-        os.rename(staging, dest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return dest
 
 
