@@ -91,6 +91,13 @@ def attachable(ctx: ServiceContext, arn: str) -> str:
     return arn
 
 
+def attach_policy(ctx: ServiceContext, entity: Resource, arn: str) -> None:
+    """Attach an existing managed policy to a role or user (attaching twice changes nothing)."""
+    arn = attachable(ctx, arn)
+    if arn not in entity.body[ATTACHED]:
+        save_body(ctx, entity, {ATTACHED: [*entity.body[ATTACHED], arn]})
+
+
 def save_body(ctx: ServiceContext, entity: Resource, changes: Mapping[str, Any]) -> None:
     ctx.store.update(entity.evolve(body={**entity.body, **changes}, last_modified_time=ctx.clock.now()))
 

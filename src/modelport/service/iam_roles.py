@@ -24,7 +24,7 @@ from modelport.service.iam_entities import (
     INLINE,
     ROLE,
     ROLE_ID_PREFIX,
-    attachable,
+    attach_policy,
     checked_document,
     checked_path,
     find_role,
@@ -127,10 +127,7 @@ def delete_role_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str,
 
 
 def attach_role_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    role = find_role(ctx, params["RoleName"])
-    arn = attachable(ctx, params["PolicyArn"])
-    if arn not in role.body[ATTACHED]:
-        save_body(ctx, role, {ATTACHED: [*role.body[ATTACHED], arn]})
+    attach_policy(ctx, find_role(ctx, params["RoleName"]), params["PolicyArn"])
     return {}
 
 

@@ -26,7 +26,7 @@ from modelport.service.iam_entities import (
     INLINE,
     USER,
     USER_ID_PREFIX,
-    attachable,
+    attach_policy,
     checked_document,
     checked_path,
     find_user,
@@ -70,10 +70,7 @@ def delete_user(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def attach_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    user = find_user(ctx, params["UserName"])
-    arn = attachable(ctx, params["PolicyArn"])
-    if arn not in user.body[ATTACHED]:
-        save_body(ctx, user, {ATTACHED: [*user.body[ATTACHED], arn]})
+    attach_policy(ctx, find_user(ctx, params["UserName"]), params["PolicyArn"])
     return {}
 
 
