@@ -7,24 +7,14 @@ Usage: .venv/bin/python scripts/gen_operations_doc.py [--check]
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
+from _generated_doc import DOCS, write_or_check
 
 from modelport.protocol.registry import render_operations_markdown
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
-
 
 def main(argv: list[str]) -> int:
-    text = render_operations_markdown()
-    if "--check" in argv:
-        if not DOC.exists() or DOC.read_text(encoding="utf-8") != text:
-            print(f"{DOC} is stale: run scripts/gen_operations_doc.py", file=sys.stderr)
-            return 1
-        return 0
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC}")
-    return 0
+    return write_or_check(DOCS / "operations.md", render_operations_markdown, "gen_operations_doc.py", argv)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,18 @@
-"""Real model files for the CLI tests, written once per session: detection reads real bytes."""
+"""Fixtures for the CLI tests: real model files, written once per session (detection reads real
+bytes), and, for the end-to-end modules, a working folder and a real server per module."""
 
 from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from cli.harness import ACCESS_KEY, SECRET_KEY
+from modelport.launcher import ServerProcess
+from support.modelport_server import running_server
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +41,20 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     joblib.dump(logistic, paths["sklearn_pkl_noext"])
     xgb.get_booster().save_model(str(paths["booster_json"]))
     return paths
+
+
+@pytest.fixture(scope="module")
+def workdir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder per test module: CLI data, AWS config files, inputs and the server's data."""
+    return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_"))
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[ServerProcess]:
+    """A real server for the module, signed for with the keys every ``harness.run`` uses."""
+    with running_server(workdir / "data", keys=(ACCESS_KEY, SECRET_KEY)) as running:
+        assert running.process is not None
+        yield running.process
 
 
 def make_tar(path: Path, members: dict[str, bytes]) -> Path:

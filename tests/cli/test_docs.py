@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 from modelport.cli.endpoints import COMMANDS
 from modelport.cli.reference import render_cli_markdown
-
-ROOT = Path(__file__).resolve().parents[2]
+from support.generated_docs import assert_check_mode_agrees, assert_current
 
 
 def test_cli_doc_is_current() -> None:
-    doc = ROOT / "docs" / "cli.md"
-    assert doc.read_text(encoding="utf-8") == render_cli_markdown(), (
-        "docs/cli.md is stale: run .venv/bin/python scripts/gen_cli_doc.py"
-    )
+    assert_current("cli.md", render_cli_markdown(), "gen_cli_doc.py")
 
 
 def test_script_check_mode_agrees() -> None:
-    script = ROOT / "scripts" / "gen_cli_doc.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    assert_check_mode_agrees("gen_cli_doc.py")
 
 
 def test_every_command_and_option_is_documented() -> None:

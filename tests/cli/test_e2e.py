@@ -7,42 +7,19 @@ is a fresh process, so what is checked is exactly what a terminal would show.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cli.harness import SERVER_ENV, cli_env, ok, one_error_line, run
 from modelport import seed
-from modelport.launcher import ServerProcess, free_port, is_running, start_server
+from modelport.launcher import ServerProcess, free_port, is_running
 
 pytestmark = pytest.mark.e2e
-
-ACCESS_KEY = "AKIA" + secrets.token_hex(8).upper()
-SECRET_KEY = secrets.token_urlsafe(30)
-SERVER_ENV = {
-    "MODELPORT_ROOT_ACCESS_KEY_ID": ACCESS_KEY,
-    "MODELPORT_ROOT_SECRET_ACCESS_KEY": SECRET_KEY,
-    "MODELPORT_WRITE_PROFILE": "0",
-}
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cli-e2e")
-
-
-@pytest.fixture(scope="module")
-def server(workdir: Path) -> Iterator[ServerProcess]:
-    process = start_server(workdir / "data", env=SERVER_ENV)
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -52,58 +29,6 @@ def model_file(workdir: Path) -> Path:
     path = workdir / "iris-model.joblib"
     joblib.dump(seed.train_iris_model(), path)
     return path
-
-
-def cli_env(workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MODELPORT_"))}
-    return {
-        **env,
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        # Keep the user's own AWS files out of it.
-        "AWS_CONFIG_FILE": str(workdir / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "aws-credentials"),
-        "MODELPORT_DATA_DIR": str(workdir / "cli-data"),
-        "COLUMNS": "200",
-    }
-
-
-def run(
-    workdir: Path,
-    *args: str,
-    url: str | None = None,
-    input: str | None = None,
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "modelport", *args]
-    if url is not None:
-        command += ["--endpoint-url", url]
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        input=input if input is not None else "",
-        env={**cli_env(workdir), **(env or {})},
-        timeout=120,
-        check=False,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, (
-        f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    )
-    return result.stdout
-
-
-def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 1, result
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
 
 
 def test_deploy_prints_how_to_invoke(server: ServerProcess, workdir: Path, model_file: Path) -> None:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from cli.test_e2e import SERVER_ENV, ok, one_error_line, run
+from cli.harness import ok, one_error_line, run
 from modelport import demo_chain, seed
-from modelport.launcher import ServerProcess, start_server
+from modelport.launcher import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -29,20 +28,6 @@ def lambda_handler(event, context):
     print("upper-casing for", os.environ.get("GREETING", "nobody"))
     return event["data"].upper()
 """
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cli-serverless")
-
-
-@pytest.fixture(scope="module")
-def server(workdir: Path) -> Iterator[ServerProcess]:
-    process = start_server(workdir / "data", env=SERVER_ENV)
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def url_in(out: str) -> str:
@@ -128,6 +113,8 @@ def test_api_straight_to_an_endpoint(server: ServerProcess, workdir: Path) -> No
     assert response.status_code == 200
     scores = [float(value) for value in response.text.strip().split(",")]
     assert len(scores) == 3 and scores.index(max(scores)) == 0  # Setosa
+    # API Gateway calls the endpoint as a role the command made (AWS service integrations need one).
+    assert "modelport-apigateway-sagemaker" in ok(run(workdir, "role", "ls", url=server.url))
 
 
 def test_proxy_api_passes_the_request_through(server: ServerProcess, workdir: Path) -> None:
@@ -183,7 +170,8 @@ def test_ls_lists_functions_apis_and_roles(server: ServerProcess, workdir: Path)
 
 def test_cleanup_all_removes_everything(server: ServerProcess, workdir: Path) -> None:
     out = ok(run(workdir, "cleanup", "--all", "--yes", url=server.url))
-    assert "3 REST API(s), 2 function(s) and 1 role(s)" in out
+    # The roles: iris-role, and the one `api create --endpoint` made for API Gateway.
+    assert "3 REST API(s), 2 function(s) and 2 role(s)" in out
     listing = ok(run(workdir, "ls", url=server.url))
     assert listing.splitlines() == ["No endpoints.", "No models.", "No endpoint configs."]
     assert ok(run(workdir, "role", "ls", url=server.url)).strip() == "No roles."

@@ -1,15 +1,15 @@
 """One real modelport server for the end-to-end tests, the seed iris model deployed on it once.
 
-The server is a subprocess started with ``modelport.launcher.start_server``, with keys of its
-own and ``MODELPORT_WRITE_PROFILE=0`` so nothing touches ``~/.aws``. Clients never retry
+The server is a subprocess started by ``support.modelport_server.running_server``, with keys
+of its own and ``MODELPORT_WRITE_PROFILE=0`` so nothing touches ``~/.aws``. Clients never retry
 (``max_attempts=1``): a retried request would hide the code the first answer carried.
 """
 
 from __future__ import annotations
 
-import secrets
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,23 +21,27 @@ from botocore.config import Config
 
 from e2e.wire import REGION, Keys
 from modelport import seed
-from modelport.launcher import ServerProcess, start_server
+from modelport.launcher import ServerProcess
+from support.modelport_server import new_key_pair, root_env, running_server
 
 NO_RETRIES = Config(retries={"mode": "standard", "max_attempts": 1})
 GOOD_ROW = "5.1,3.5,1.4,0.2"  # a Setosa: the first probability is the largest
 
 
 def new_keys() -> Keys:
-    return Keys("AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
+    return Keys(*new_key_pair())
 
 
 def server_env(keys: Keys, **extra: str) -> dict[str, str]:
-    return {
-        "MODELPORT_ROOT_ACCESS_KEY_ID": keys.access_key,
-        "MODELPORT_ROOT_SECRET_ACCESS_KEY": keys.secret_key,
-        "MODELPORT_WRITE_PROFILE": "0",
-        **extra,
-    }
+    return root_env(keys.access_key, keys.secret_key, extra)
+
+
+@contextmanager
+def e2e_server(data_dir: Path, keys: Keys, **extra: str) -> Iterator[ServerProcess]:
+    """A server signed for with ``keys``, with ``extra`` environment, stopped when the block ends."""
+    with running_server(data_dir, env=extra, keys=(keys.access_key, keys.secret_key)) as running:
+        assert running.process is not None
+        yield running.process
 
 
 def clients(url: str, keys: Keys) -> tuple[Any, Any]:
@@ -58,11 +62,8 @@ def keys() -> Keys:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterator[ServerProcess]:
-    process = start_server(tmp_path_factory.mktemp("e2e-server") / "data", env=server_env(keys))
-    try:
+    with e2e_server(tmp_path_factory.mktemp("e2e-server") / "data", keys) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="session")

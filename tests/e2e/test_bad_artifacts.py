@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e.conftest import GOOD_ROW, Deployed, clients, new_keys, server_env
+from e2e.conftest import GOOD_ROW, Deployed, clients, e2e_server, new_keys
 from e2e.wire import ACCOUNT, Keys, error_of, invoke
 from modelport import seed
-from modelport.launcher import ServerProcess, start_server
+from modelport.launcher import ServerProcess
 from support.s3server import S3Endpoint, SeaweedS3Server
 
 pytestmark = pytest.mark.e2e
@@ -227,11 +227,8 @@ def s3_server(
         "MODELPORT_S3_SECRET_ACCESS_KEY": s3.secret_key,
         "MODELPORT_S3_REGION": s3.region,
     }
-    process = start_server(tmp_path_factory.mktemp("e2e-s3") / "data", env=server_env(keys, **extra))
-    try:
+    with e2e_server(tmp_path_factory.mktemp("e2e-s3") / "data", keys, **extra) as process:
         yield process, keys
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from modelport.protocol import ServiceProtocol
 from modelport.protocol.registry import IMPLEMENTED, render_operations_markdown
-
-ROOT = Path(__file__).resolve().parents[2]
+from support.generated_docs import assert_check_mode_agrees, assert_current
 
 
 def test_operations_doc_is_current() -> None:
-    doc = ROOT / "docs" / "operations.md"
-    assert doc.read_text(encoding="utf-8") == render_operations_markdown(), (
-        "docs/operations.md is stale: run .venv/bin/python scripts/gen_operations_doc.py"
-    )
+    assert_current("operations.md", render_operations_markdown(), "gen_operations_doc.py")
 
 
 def test_script_check_mode_agrees() -> None:
-    script = ROOT / "scripts" / "gen_operations_doc.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    assert_check_mode_agrees("gen_operations_doc.py")
 
 
 @pytest.mark.parametrize("service", sorted(IMPLEMENTED))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from modelport import seed
-from support.modelport_server import ModelportServer
+from support.modelport_server import ModelportServer, running_server
 from support.s3server import S3Endpoint, SeaweedS3Server
 
 
@@ -31,6 +31,5 @@ def model_archive(iris_model: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
-    running = ModelportServer(tmp_path_factory.mktemp("server")).start()
-    yield running
-    running.stop()
+    with running_server(tmp_path_factory.mktemp("server")) as running:
+        yield running

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from modelport import seed
-from support.modelport_server import ModelportServer, deploy, wait_in_service, wait_status
+from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service, wait_status
 from support.processes import children_of, wait_gone
 
 pytestmark = pytest.mark.e2e
@@ -22,9 +22,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ModelportServer]:
-    running = ModelportServer(tmp_path / "data").start()
-    yield running
-    running.stop()
+    with running_server(tmp_path / "data") as running:
+        yield running
 
 
 def kill_and_restart(server: ModelportServer) -> None:

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from support.modelport_server import ModelportServer, deploy, wait_in_service
+from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
 
 pytestmark = pytest.mark.e2e
 
@@ -76,9 +76,8 @@ def script_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
     env = {"MODELPORT_INVOCATION_TIMEOUT_S": "2", "MODELPORT_MAX_IN_FLIGHT_PER_INSTANCE": "1"}
-    running = ModelportServer(tmp_path_factory.mktemp("server"), env=env).start()
-    yield running
-    running.stop()
+    with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from modelport import seed
-from support.modelport_server import ModelportServer, deploy, wait_in_service
+from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
 from support.processes import children_of
 from support.s3server import S3Endpoint
 
@@ -34,9 +34,8 @@ def s3_server(s3: S3Endpoint, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "MODELPORT_S3_SECRET_ACCESS_KEY": s3.secret_key,
         "MODELPORT_S3_REGION": s3.region,
     }
-    running = ModelportServer(tmp_path_factory.mktemp("server"), env=env).start()
-    yield running
-    running.stop()
+    with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
+        yield running
 
 
 def csv_rows_1_3_style(probabilities: np.ndarray) -> bytes:

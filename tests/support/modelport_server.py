@@ -1,9 +1,26 @@
-"""A real modelport server for tests, started as a subprocess and reached with boto3 over HTTP."""
+"""The one place tests start and stop a real modelport server (a subprocess, reached over HTTP).
+
+``ModelportServer`` is one server with its own data folder and root keys; ``running_server`` starts
+one for the length of a ``with`` block. Variants callers need:
+
+- ``env``: extra ``MODELPORT_*`` variables (S3 settings, limits such as
+  ``MODELPORT_INVOCATION_TIMEOUT_S``), on top of the root keys and ``MODELPORT_WRITE_PROFILE=0``
+  (so nothing touches ``~/.aws``);
+- ``keys``: root keys the test chose (the CLI tests sign with keys they know beforehand);
+- ``restart``/``start`` after ``kill``: the same data folder, keys and, if it is still free,
+  port. The port is picked and retried by ``modelport.launcher.start_server``.
+
+Fixtures that want the bare ``ServerProcess`` (``url``, ``data_dir``, ``log()``) yield
+``server.process``.
+"""
 
 from __future__ import annotations
 
 import secrets
 import string
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,17 +38,33 @@ def new_key_pair() -> tuple[str, str]:
     return "AKIA" + "".join(secrets.choice(alphabet) for _ in range(16)), secrets.token_urlsafe(30)[:40]
 
 
+def root_env(access_key: str, secret_key: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test server: these root keys, no AWS profile written, then ``extra``."""
+    return {
+        "MODELPORT_ROOT_ACCESS_KEY_ID": access_key,
+        "MODELPORT_ROOT_SECRET_ACCESS_KEY": secret_key,
+        "MODELPORT_WRITE_PROFILE": "0",
+        **(extra or {}),
+    }
+
+
 @dataclass
 class ModelportServer:
-    """One server with its own data folder and root keys; ``restart`` keeps both."""
+    """One server with its own data folder and root keys; ``start`` after ``kill`` keeps both."""
 
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
+    keys: tuple[str, str] = field(default_factory=new_key_pair)
     process: ServerProcess | None = None
+    port: int | None = None
 
-    def __post_init__(self) -> None:
-        self.access_key, self.secret_key = new_key_pair()
-        self.port: int | None = None
+    @property
+    def access_key(self) -> str:
+        return self.keys[0]
+
+    @property
+    def secret_key(self) -> str:
+        return self.keys[1]
 
     @property
     def url(self) -> str:
@@ -39,12 +72,7 @@ class ModelportServer:
         return self.process.url
 
     def start(self) -> ModelportServer:
-        env = {
-            "MODELPORT_ROOT_ACCESS_KEY_ID": self.access_key,
-            "MODELPORT_ROOT_SECRET_ACCESS_KEY": self.secret_key,
-            "MODELPORT_WRITE_PROFILE": "0",
-            **self.env,
-        }
+        env = root_env(self.access_key, self.secret_key, self.env)
         try:
             self.process = start_server(self.data_dir, port=self.port, env=env)
         except PortTaken:  # a restart whose old port another process took meanwhile
@@ -67,6 +95,19 @@ class ModelportServer:
         ).client(service, endpoint_url=self.url, config=config, **kwargs)
 
 
+@contextmanager
+def running_server(
+    data_dir: Path, *, env: Mapping[str, str] | None = None, keys: tuple[str, str] | None = None
+) -> Iterator[ModelportServer]:
+    """A started server that is stopped (SIGTERM, then SIGKILL) when the block ends."""
+    server = ModelportServer(data_dir, env=dict(env or {}), keys=keys or new_key_pair())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def wait_in_service(sagemaker: Any, name: str) -> dict[str, Any]:
     """The endpoint_in_service waiter, polling fast; returns the final description."""
     sagemaker.get_waiter("endpoint_in_service").wait(
@@ -77,8 +118,6 @@ def wait_in_service(sagemaker: Any, name: str) -> dict[str, Any]:
 
 
 def wait_status(sagemaker: Any, name: str, wanted: set[str], timeout_s: float = 60.0) -> dict[str, Any]:
-    import time
-
     deadline = time.monotonic() + timeout_s
     while True:
         description: dict[str, Any] = sagemaker.describe_endpoint(EndpointName=name)
