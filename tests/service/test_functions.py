@@ -104,7 +104,8 @@ class Lab:
         self.host_options = {"credentials": fake_credentials, **host}
 
     def context(self) -> ServiceContext:
-        keys = SqliteKeyStore(sqlite3.connect(self.tmp_path / "keys.sqlite3"))
+        # check_same_thread=False as the server has it: the botocore round trip calls from a loop thread.
+        keys = SqliteKeyStore(sqlite3.connect(self.tmp_path / "keys.sqlite3", check_same_thread=False))
         host = FunctionHost(**self.host_options)
         ctx = ServiceContext(
             store=self.store,
