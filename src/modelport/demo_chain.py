@@ -1,7 +1,9 @@
 """The main job's second half: the tutorial's role → Lambda function → REST API → client chain.
 
 Everything goes through boto3 (``iam``, ``lambda``, ``apigateway``) exactly as the tutorial's
-console steps would, then a plain HTTP client POSTs the tutorial's body to the invoke URL.
+console steps would, then a plain HTTP client POSTs the tutorial's body to the invoke URL. That
+includes what the console does silently: the 200 method and integration responses, and the
+function's resource policy letting API Gateway invoke it (``AddPermission``).
 """
 
 from __future__ import annotations
@@ -94,6 +96,16 @@ def build_chain(session: Any, server_url: str, endpoint_name: str) -> str:
     apis.put_method_response(restApiId=api_id, resourceId=resource_id, httpMethod="POST", statusCode="200")
     apis.put_integration_response(
         restApiId=api_id, resourceId=resource_id, httpMethod="POST", statusCode="200"
+    )
+    # What the console adds when it saves a Lambda integration: API Gateway, calling from any
+    # stage of this API's POST /irisprediction, may invoke the function.
+    account = function_arn.split(":")[4]
+    functions.add_permission(
+        FunctionName=FUNCTION,
+        StatementId=f"apigateway-{api_id}",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}/*/POST/irisprediction",
     )
     apis.create_deployment(restApiId=api_id, stageName="test")
     return f"{server_url}/restapis/{api_id}/test/_user_request_/irisprediction"

@@ -9,6 +9,7 @@ there, logged with a request id, never a traceback to the client.
     │   ├── ResourceNotFound      a named resource does not exist
     │   ├── ResourceAlreadyExists a create whose name is taken
     │   ├── InvalidState          the resource's status forbids the call
+    │   ├── PreconditionFailed    a conditional update whose revision id is out of date
     │   └── PayloadTooLarge       a body over a named limit
     ├── UnsupportedMediaType      a request body the service cannot decode (bad JSON, ...)
     ├── UnknownOperation          no such operation in the service
@@ -52,6 +53,10 @@ class ResourceAlreadyExists(InvalidRequest):
 
 class InvalidState(InvalidRequest):
     """The resource's current status does not allow this call."""
+
+
+class PreconditionFailed(InvalidRequest):
+    """A conditional update (``RevisionId``) names a revision that is no longer the current one."""
 
 
 class PayloadTooLarge(InvalidRequest):

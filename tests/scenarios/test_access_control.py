@@ -162,6 +162,18 @@ def test_iam_errors_have_iam_shapes(server: ModelportServer) -> None:
     )
     assert error["Code"] == "MalformedPolicyDocument"
     iam.delete_role(RoleName="dup")
+    iam.create_user(UserName="wordy")
+    long = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::" + "x" * 2100}
+            ]
+        }
+    )
+    error = denied(lambda: iam.put_user_policy(UserName="wordy", PolicyName="p", PolicyDocument=long))
+    assert error["Code"] == "LimitExceeded"
+    assert error["Message"].startswith("Maximum policy size of 2048 bytes exceeded for user wordy.")
+    iam.delete_user(UserName="wordy")
 
 
 def test_signatures_for_another_region_or_service_are_refused(server: ModelportServer) -> None:

@@ -86,6 +86,7 @@ def handler(event, context):
 
 
 def _api_with(server: ModelportServer, name: str, path_part: str, integration: dict[str, str]) -> str:
+    """The console's steps for POST /items/<path_part> (without the permission or role it adds)."""
     apis = server.client("apigateway")
     api_id = apis.create_rest_api(name=name)["id"]
     root = next(r["id"] for r in apis.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
@@ -115,6 +116,14 @@ def test_a_proxy_integration_passes_the_whole_request(server: ModelportServer, c
     )["FunctionArn"]
     uri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
     api_id = _api_with(server, "proxy-api", "{id}", {"type": "AWS_PROXY", "uri": uri})
+    # What the console adds for a Lambda integration: API Gateway may invoke the function.
+    server.client("lambda").add_permission(
+        FunctionName="proxy-echo",
+        StatementId="apigateway-proxy-api",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/*/POST/items/*",
+    )
     port = server.url.rsplit(":", 1)[1]
     # The host-based invoke URL form.
     response = httpx.post(
@@ -130,8 +139,27 @@ def test_a_proxy_integration_passes_the_whole_request(server: ModelportServer, c
 def test_a_direct_endpoint_integration_returns_the_containers_answer(
     server: ModelportServer, chain: str
 ) -> None:
+    # An AWS service integration acts as a role (the console asks for one): it must trust API
+    # Gateway and may invoke the endpoint.
+    iam = server.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "apigateway.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role_arn = iam.create_role(RoleName="apigw-sagemaker", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    iam.put_role_policy(
+        RoleName="apigw-sagemaker", PolicyName="invoke", PolicyDocument=json.dumps(demo_chain.POLICY)
+    )
     uri = "arn:aws:apigateway:us-east-1:runtime.sagemaker:path//endpoints/iris-chain/invocations"
-    api_id = _api_with(server, "direct-api", "predict", {"type": "AWS", "uri": uri})
+    api_id = _api_with(server, "direct-api", "predict", {"type": "AWS", "uri": uri, "credentials": role_arn})
     response = httpx.post(
         f"{server.url}/restapis/{api_id}/prod/_user_request_/items/predict",
         content=b"5.1,3.3,1.7,0.5",

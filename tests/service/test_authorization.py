@@ -146,3 +146,49 @@ def test_unknown_operations_fail_closed(ctx: ServiceContext) -> None:
     call(ctx, "PutRolePolicy", RoleName="lambda-iris", PolicyName="all", PolicyDocument=document(allow("*")))
     with pytest.raises(UnknownOperation):
         authorize(session(ctx), "sagemaker", "CreateTrainingJob", {})
+
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/lambda-iris"
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params"),
+    [
+        ("lambda", "CreateFunction", {"FunctionName": "f", "Role": ROLE}),
+        ("lambda", "UpdateFunctionConfiguration", {"FunctionName": "f", "Role": ROLE}),
+        (
+            "apigateway",
+            "PutIntegration",
+            {"restApiId": "a", "resourceId": "r", "httpMethod": "POST", "credentials": ROLE},
+        ),
+    ],
+)
+def test_handing_over_a_role_needs_pass_role(
+    ctx: ServiceContext, service: str, operation: str, params: dict[str, str]
+) -> None:
+    call(ctx, "CreateRole", RoleName="lambda-iris", AssumeRolePolicyDocument=TRUST)
+    call(ctx, "CreateRole", RoleName="builder", AssumeRolePolicyDocument=TRUST)
+    builder_policy = document(allow("lambda:*"), allow("apigateway:*"), deny("iam:PassRole", ROLE + "-other"))
+    call(ctx, "PutRolePolicy", RoleName="builder", PolicyName="p", PolicyDocument=builder_policy)
+    creds = issue_role_credentials(ctx, f"arn:aws:iam::{ACCOUNT}:role/builder", "ci")
+    key = ctx.keys.get(creds["AccessKeyId"])
+    assert key is not None
+    builder = ctx.acting_as(key.principal)
+    with pytest.raises(AccessDenied) as denied:
+        authorize(builder, service, operation, params)
+    assert denied.value.message == (
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/builder/ci is not authorized to perform: iam:PassRole"
+        f" on resource: {ROLE} because no identity-based policy allows the iam:PassRole action"
+    )
+    without_role = {k: v for k, v in params.items() if k not in ("Role", "credentials")}
+    if operation != "CreateFunction":
+        authorize(builder, service, operation, without_role)  # nothing handed over: nothing to pass
+    call(
+        ctx,
+        "PutRolePolicy",
+        RoleName="builder",
+        PolicyName="pass",
+        PolicyDocument=document(allow("iam:PassRole", ROLE)),
+    )
+    authorize(builder, service, operation, params)
+    authorize(ctx, service, operation, params)  # unauthenticated / root: never checked

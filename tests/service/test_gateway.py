@@ -1,7 +1,10 @@
 """Requests against deployed stages: routing, API keys and the three integrations, no server.
 
 Lambda is a fake behind the ``lambda_invoke`` seam that runs the tutorial's handler logic; the
-SageMaker runtime is a fake router behind ``ctx.runtimes["router"]``.
+SageMaker runtime is a fake router behind ``ctx.runtimes["router"]``. The function the fake
+stands for is not stored, so the gateway's resource-policy check lets it through (Invoke would
+refuse an unknown function itself); the permission tests at the end store it with a policy.
+The SageMaker integration acts as a role (``credentials``), which ``gateway_role`` makes.
 """
 
 from __future__ import annotations
@@ -20,10 +23,14 @@ from modelport.clock import FakeClock
 from modelport.config import Settings
 from modelport.domain.apigateway_responses import GatewayResponse
 from modelport.engine.router import WorkerAnswer
-from modelport.errors import ResourceNotFound
+from modelport.errors import InvalidRequest, ResourceNotFound
 from modelport.service.apis import OPERATIONS
 from modelport.service.context import ServiceContext
+from modelport.service.functions_host import KIND
+from modelport.service.functions_policy import add_permission, remove_permission
 from modelport.service.gateway import execute, invoke_url
+from modelport.service.iam import OPERATIONS as IAM
+from modelport.store.base import Resource
 from modelport.store.sqlite import SqliteStore
 
 LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:iris-predict"
@@ -117,6 +124,7 @@ def build_api(
     console_defaults: bool = True,
     api_key_required: bool = False,
     deploy: bool = True,
+    credentials: str | None = None,
 ) -> tuple[str, str]:
     """The tutorial's console steps; the console also adds the 200 method and integration response."""
     api_id = call(ctx, "CreateRestApi", name="iris-api")["id"]
@@ -124,7 +132,8 @@ def build_api(
     resource = call(ctx, "CreateResource", restApiId=api_id, parentId=root["id"], pathPart=path_part)
     method = {"restApiId": api_id, "resourceId": resource["id"], "httpMethod": "POST"}
     call(ctx, "PutMethod", **method, authorizationType="NONE", apiKeyRequired=api_key_required)
-    call(ctx, "PutIntegration", **method, type=kind, integrationHttpMethod="POST", uri=uri)
+    more = {"credentials": credentials} if credentials else {}
+    call(ctx, "PutIntegration", **method, type=kind, integrationHttpMethod="POST", uri=uri, **more)
     if console_defaults and kind != "AWS_PROXY":
         call(
             ctx, "PutMethodResponse", **method, statusCode="200", responseModels={"application/json": "Empty"}
@@ -133,6 +142,41 @@ def build_api(
     if deploy:
         call(ctx, "CreateDeployment", restApiId=api_id, stageName="test")
     return api_id, resource["id"]
+
+
+GATEWAY_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+TRUST_LAMBDA = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def gateway_role(
+    ctx: ServiceContext,
+    name: str = "apigw-invoke",
+    action: str = "sagemaker:InvokeEndpoint",
+    resource: str = "*",
+    trust: dict[str, Any] = GATEWAY_TRUST,
+) -> str:
+    """A role API Gateway may act as, allowed ``action`` on ``resource``; returns its ARN."""
+    arn = IAM["CreateRole"](ctx, {"RoleName": name, "AssumeRolePolicyDocument": json.dumps(trust)})
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}],
+    }
+    IAM["PutRolePolicy"](ctx, {"RoleName": name, "PolicyName": "p", "PolicyDocument": json.dumps(policy)})
+    return str(arn["Role"]["Arn"])
 
 
 def run(
@@ -273,7 +317,7 @@ def test_malformed_proxy_answer_is_502(ctx: ServiceContext, fake_lambda: FakeLam
 def test_direct_sagemaker_integration(ctx: ServiceContext) -> None:
     router = FakeRouter(WorkerAnswer(200, b'{"predictions": [0]}', "application/json", None, "AllTraffic"))
     ctx.runtimes["router"] = router
-    api_id, _ = build_api(ctx, uri=SAGEMAKER_URI)
+    api_id, _ = build_api(ctx, uri=SAGEMAKER_URI, credentials=gateway_role(ctx))
     answer = run(ctx, api_id, body=b"5.1,3.3,1.7,0.5", headers=[("Content-Type", "text/csv")])
     assert (answer.status, answer.body) == (200, b'{"predictions": [0]}')
     assert answer.headers["Content-Type"] == "application/json"
@@ -282,7 +326,7 @@ def test_direct_sagemaker_integration(ctx: ServiceContext) -> None:
 
 def test_direct_sagemaker_model_error(ctx: ServiceContext) -> None:
     ctx.runtimes["router"] = FakeRouter(WorkerAnswer(500, b"boom", "text/plain", None, "AllTraffic"))
-    api_id, resource_id = build_api(ctx, uri=SAGEMAKER_URI, deploy=False)
+    api_id, resource_id = build_api(ctx, uri=SAGEMAKER_URI, deploy=False, credentials=gateway_role(ctx))
     method = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": "POST"}
     call(ctx, "PutMethodResponse", **method, statusCode="502")
     call(ctx, "PutIntegrationResponse", **method, statusCode="502", selectionPattern="424")
@@ -297,7 +341,7 @@ def test_direct_sagemaker_model_error(ctx: ServiceContext) -> None:
 def test_direct_sagemaker_unknown_endpoint_passes_through(ctx: ServiceContext) -> None:
     ctx.runtimes["router"] = FakeRouter(WorkerAnswer(200, b"", None, None, "AllTraffic"))
     uri = "arn:aws:apigateway:us-east-1:runtime.sagemaker:path//endpoints/${stageVariables.ep}/invocations"
-    api_id, _ = build_api(ctx, uri=uri, deploy=False)
+    api_id, _ = build_api(ctx, uri=uri, deploy=False, credentials=gateway_role(ctx))
     call(ctx, "CreateDeployment", restApiId=api_id, stageName="test")
     assert run(ctx, api_id).status == 500  # an undefined variable names no endpoint
     call(ctx, "CreateDeployment", restApiId=api_id, stageName="test", variables={"ep": "missing-ep"})
@@ -323,3 +367,120 @@ def test_invoke_url(ctx: ServiceContext) -> None:
     assert invoke_url(ctx.settings, "abc123defg", "test", "/irisprediction") == (
         "http://127.0.0.1:8790/restapis/abc123defg/test/_user_request_/irisprediction"
     )
+
+
+# --- who may call the backend: resource policies and credentials roles ---------------------------
+
+SOURCE = "arn:aws:execute-api:us-east-1:123456789012:{api}/{stage}/POST/irisprediction"
+
+
+def store_function(ctx: ServiceContext, name: str = "iris-predict") -> None:
+    """The function the fake Lambda stands for, as far as its resource policy goes."""
+    arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+    ctx.store.insert(Resource(kind=KIND, name=name, arn=arn, creation_time=0.0, last_modified_time=0.0))
+
+
+def permit(ctx: ServiceContext, sid: str, **params: Any) -> None:
+    params = {"Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com", **params}
+    asyncio.run(add_permission(ctx, {"FunctionName": "iris-predict", "StatementId": sid, **params}))
+
+
+def refused(answer: GatewayResponse) -> bool:
+    return (answer.status, answer.body) == (500, b'{"message": "Internal server error"}')
+
+
+def test_a_stored_function_without_permission_is_refused_and_logged(
+    ctx: ServiceContext, fake_lambda: FakeLambda, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_function(ctx)
+    api_id, _ = build_api(ctx)
+    assert refused(run(ctx, api_id))
+    assert fake_lambda.calls == []  # never invoked
+    assert (
+        "Execution failed due to configuration error: Invalid permissions on Lambda function" in caplog.text
+    )
+
+
+def test_the_consoles_permission_allows_every_stage(ctx: ServiceContext, fake_lambda: FakeLambda) -> None:
+    store_function(ctx)
+    api_id, _ = build_api(ctx)
+    permit(ctx, "console", SourceArn=SOURCE.format(api=api_id, stage="*"))
+    assert (run(ctx, api_id).status, run(ctx, api_id).body) == (200, b'"Setosa"')
+    asyncio.run(remove_permission(ctx, {"FunctionName": "iris-predict", "StatementId": "console"}))
+    assert refused(run(ctx, api_id))
+
+
+def test_source_arn_must_match(ctx: ServiceContext) -> None:
+    store_function(ctx)
+    api_id, _ = build_api(ctx)
+    permit(ctx, "other-api", SourceArn=SOURCE.format(api="otherapi00", stage="*"))
+    permit(ctx, "other-stage", SourceArn=SOURCE.format(api=api_id, stage="prod"))
+    permit(ctx, "other-method", SourceArn=SOURCE.format(api=api_id, stage="*").replace("/POST/", "/GET/"))
+    permit(ctx, "other-account", SourceAccount="210987654321")
+    permit(ctx, "other-principal", Principal="s3.amazonaws.com")
+    permit(ctx, "other-action", Action="lambda:GetFunction")
+    assert refused(run(ctx, api_id))
+    permit(ctx, "wildcards", SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/*/*/*")
+    assert run(ctx, api_id).status == 200
+
+
+def test_source_account_and_exact_source_arn_allow(ctx: ServiceContext) -> None:
+    store_function(ctx)
+    api_id, _ = build_api(ctx)
+    permit(ctx, "exact", SourceArn=SOURCE.format(api=api_id, stage="test"), SourceAccount="123456789012")
+    assert run(ctx, api_id).status == 200
+
+
+def test_proxy_integrations_are_checked_with_the_resource_path(
+    ctx: ServiceContext, fake_lambda: FakeLambda
+) -> None:
+    store_function(ctx)
+    api_id, _ = build_api(ctx, path_part="{proxy+}", kind="AWS_PROXY")
+    fake_lambda.proxy_result = {"statusCode": 200, "body": "ok"}
+    permit(ctx, "literal", SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/*/POST/iris")
+    assert refused(run(ctx, api_id, "/iris"))
+    permit(ctx, "template", SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/*/POST/*")
+    assert run(ctx, api_id, "/iris/x").status == 200
+
+
+def test_a_credentials_role_replaces_the_resource_policy(
+    ctx: ServiceContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_function(ctx)  # no policy at all
+    allowed = gateway_role(ctx, "may-invoke", "lambda:InvokeFunction", LAMBDA_ARN)
+    api_id, _ = build_api(ctx, credentials=allowed)
+    assert run(ctx, api_id).status == 200
+    other = gateway_role(ctx, "other-fn", "lambda:InvokeFunction", LAMBDA_ARN + "-v2")
+    api_id, _ = build_api(ctx, credentials=other)
+    assert refused(run(ctx, api_id))
+    assert (
+        "Invalid permissions on Lambda function: User: arn:aws:sts::123456789012:assumed-role/other-fn/"
+        in caplog.text
+    )
+    untrusted = gateway_role(ctx, "lambda-only", "lambda:*", trust=json.loads(TRUST_LAMBDA))
+    api_id, _ = build_api(ctx, credentials=untrusted)
+    assert refused(run(ctx, api_id))
+    assert "API Gateway does not have permission to assume the provided role" in caplog.text
+
+
+def test_direct_sagemaker_needs_a_role_that_may_invoke_the_endpoint(
+    ctx: ServiceContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    router = FakeRouter(WorkerAnswer(200, b"[0]", "application/json", None, "AllTraffic"))
+    ctx.runtimes["router"] = router
+    csv = [("Content-Type", "text/csv")]
+    api_id, _ = build_api(ctx, uri=SAGEMAKER_URI)
+    assert refused(run(ctx, api_id, body=b"1,2", headers=csv))
+    assert "No credentials for the AWS integration with SageMaker endpoint iris-ep" in caplog.text
+    narrow = gateway_role(ctx, "other-ep", resource="arn:aws:sagemaker:*:*:endpoint/other")
+    api_id, _ = build_api(ctx, uri=SAGEMAKER_URI, credentials=narrow)
+    assert refused(run(ctx, api_id, body=b"1,2", headers=csv))
+    exact = gateway_role(ctx, "iris-ep", resource="arn:aws:sagemaker:us-east-1:123456789012:endpoint/iris-ep")
+    api_id, _ = build_api(ctx, uri=SAGEMAKER_URI, credentials=exact)
+    assert run(ctx, api_id, body=b"1,2", headers=csv).status == 200
+    assert len(router.bodies) == 1
+
+
+def test_credentials_must_be_a_role_arn(ctx: ServiceContext) -> None:
+    with pytest.raises(InvalidRequest, match="credentials must be a role ARN"):
+        build_api(ctx, credentials="arn:aws:iam::*:user/*")

@@ -169,6 +169,22 @@ def test_inline_quota_counts_all_of_a_roles_policies(ctx: ServiceContext) -> Non
         call(ctx, "PutRolePolicy", RoleName="lambda-iris", PolicyName="c", PolicyDocument=document)
 
 
+def test_inline_quota_counts_all_of_a_users_policies(ctx: ServiceContext) -> None:
+    call(ctx, "CreateUser", UserName="ann")
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{'x' * 900}"}
+    document = json.dumps({"Statement": [statement]})
+    call(ctx, "PutUserPolicy", UserName="ann", PolicyName="a", PolicyDocument=document)
+    call(ctx, "PutUserPolicy", UserName="ann", PolicyName="a", PolicyDocument=document)  # replaces
+    call(ctx, "PutUserPolicy", UserName="ann", PolicyName="b", PolicyDocument=document)
+    with pytest.raises(
+        ResourceLimitExceeded,
+        match=r"^Maximum policy size of 2048 bytes exceeded for user ann\. .*UserPolicySize",
+    ):
+        call(ctx, "PutUserPolicy", UserName="ann", PolicyName="c", PolicyDocument=document)
+    user = ctx.store.get("iam_user", "ann")
+    assert user is not None and sorted(user.body["InlinePolicies"]) == ["a", "b"]  # nothing half-stored
+
+
 def test_users_and_their_policies(ctx: ServiceContext) -> None:
     user = call(ctx, "CreateUser", UserName="ann", Path="/ops/")["User"]
     assert user["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/ops/ann"

@@ -4,10 +4,18 @@
 segment, a method without authorization, its integration (Lambda, Lambda proxy, or SageMaker's
 runtime directly), the 200 method and integration responses, and a deployment to a stage. An API
 left half made by a failing step is deleted again.
+
+Like the console, it also grants what the gateway needs to call the backend: for a function, a
+statement in the function's resource policy (``AddPermission``: API Gateway, from this API's
+method, may invoke it); for an endpoint, an execution role (``--role``, or one it creates or
+reuses, ``modelport-apigateway-sagemaker``, trusted by API Gateway and allowed
+``sagemaker:InvokeEndpoint`` on that endpoint) set as the integration's ``credentials``.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import click
@@ -18,10 +26,12 @@ from rich.table import Table
 from modelport.cli import output
 from modelport.cli.client import ConnectionOptions, connection_options
 from modelport.cli.failures import CommandFailed
-from modelport.cli.roles import aws_client, error_code, server_connection
+from modelport.cli.roles import aws_client, error_code, role_arn, server_connection, trust_policy
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
 SAMPLE_ROW = "5.1,3.3,1.7,0.5"
+GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
+ENDPOINT_ROLE = "modelport-apigateway-sagemaker"
 
 
 def path_parts(path: str) -> list[str]:
@@ -36,6 +46,36 @@ def lambda_uri(region: str, function_arn: str) -> str:
 
 def sagemaker_uri(region: str, endpoint: str) -> str:
     return f"arn:aws:apigateway:{region}:runtime.sagemaker:path//endpoints/{endpoint}/invocations"
+
+
+def source_arn(region: str, account: str, api_id: str, method: str, parts: list[str]) -> str:
+    """The console's SourceArn: every stage of this API's method; path variables become ``*``."""
+    path = "/".join(re.sub(r"\{[^}]*\}", "*", part) for part in parts)
+    verb = "*" if method == "ANY" else method
+    return f"arn:aws:execute-api:{region}:{account}:{api_id}/*/{verb}/{path}"
+
+
+def endpoint_role(iam: Any, endpoint: str) -> str:
+    """The ARN of ``ENDPOINT_ROLE`` (made on first use), with a policy allowing ``endpoint``."""
+    try:
+        arn = iam.create_role(
+            RoleName=ENDPOINT_ROLE, AssumeRolePolicyDocument=json.dumps(trust_policy(GATEWAY_PRINCIPAL))
+        )["Role"]["Arn"]
+    except ClientError as error:
+        if error_code(error) != "EntityAlreadyExists":
+            raise
+        arn = role_arn(iam, ENDPOINT_ROLE)
+    statement = {
+        "Effect": "Allow",
+        "Action": "sagemaker:InvokeEndpoint",
+        "Resource": f"arn:aws:sagemaker:*:*:endpoint/{endpoint.lower()}",
+    }
+    iam.put_role_policy(
+        RoleName=ENDPOINT_ROLE,
+        PolicyName=f"invoke-{endpoint}",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    return str(arn)
 
 
 def stage_url(server: str, api_id: str, stage: str, path: str) -> str:
@@ -88,6 +128,12 @@ def api() -> None:
 @click.option("--endpoint", default=None, help="Integrate with this SageMaker endpoint directly.")
 @click.option("--proxy", is_flag=True, help="Lambda proxy integration (AWS_PROXY); only with --function.")
 @click.option("--stage", default="test", show_default=True, help="Stage to deploy to.")
+@click.option(
+    "--role",
+    "role",
+    default=None,
+    help=f"With --endpoint: role (name or ARN) API Gateway calls the endpoint as [default: {ENDPOINT_ROLE}, made or updated].",
+)
 @connection_options
 def create_api(
     name: str,
@@ -97,25 +143,40 @@ def create_api(
     endpoint: str | None,
     proxy: bool,
     stage: str,
+    role: str | None,
     connection: ConnectionOptions,
 ) -> None:
-    """Create REST API NAME: METHOD PATH calls a function or an endpoint; deploy it to STAGE."""
+    """Create REST API NAME: METHOD PATH calls a function or an endpoint; deploy it to STAGE.
+
+    As the console does, the function gets a resource-policy statement letting API Gateway invoke
+    it; an endpoint is called as an execution role that may invoke it.
+    """
     if (function_name is None) == (endpoint is None):
         raise click.UsageError("give exactly one of --function NAME or --endpoint NAME")
     if proxy and endpoint is not None:
         raise click.UsageError("--proxy is for --function; an endpoint integration is never a proxy")
+    if role is not None and endpoint is None:
+        raise click.UsageError("--role is for --endpoint; a function is allowed through its resource policy")
     parts = path_parts(path)
     method = method.upper()
     conn = server_connection(connection)
     apis = aws_client(conn, "apigateway")
     if find_api(apis, name) is not None:
         raise CommandFailed(f"a REST API named {name} exists; delete it with: modelport api rm {name}")
+    functions = aws_client(conn, "lambda")
+    arn = ""
     if function_name is not None:
-        arn = aws_client(conn, "lambda").get_function_configuration(FunctionName=function_name)["FunctionArn"]
+        arn = functions.get_function_configuration(FunctionName=function_name)["FunctionArn"]
         integration = {"type": "AWS_PROXY" if proxy else "AWS", "uri": lambda_uri(conn.region, arn)}
     else:
         conn.sagemaker().describe_endpoint(EndpointName=endpoint)
-        integration = {"type": "AWS", "uri": sagemaker_uri(conn.region, str(endpoint))}
+        iam = aws_client(conn, "iam")
+        credentials = role_arn(iam, role) if role is not None else endpoint_role(iam, str(endpoint))
+        integration = {
+            "type": "AWS",
+            "uri": sagemaker_uri(conn.region, str(endpoint)),
+            "credentials": credentials,
+        }
     api_id = apis.create_rest_api(name=name)["id"]
     try:
         resource_id = _make_resources(apis, api_id, parts)
@@ -124,6 +185,14 @@ def create_api(
         apis.put_integration(**method_args, integrationHttpMethod="POST", **integration)
         apis.put_method_response(**method_args, statusCode="200")
         apis.put_integration_response(**method_args, statusCode="200")
+        if function_name is not None:
+            functions.add_permission(
+                FunctionName=function_name,
+                StatementId=f"apigateway-{api_id}",
+                Action="lambda:InvokeFunction",
+                Principal=GATEWAY_PRINCIPAL,
+                SourceArn=source_arn(conn.region, arn.split(":")[4], api_id, method, parts),
+            )
         apis.create_deployment(restApiId=api_id, stageName=stage)
     except BaseException:
         apis.delete_rest_api(restApiId=api_id)

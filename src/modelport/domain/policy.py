@@ -9,7 +9,8 @@ Errors (all ``InvalidRequest``: a document that can never be accepted as sent)::
 
     InvalidRequest
     ├── MalformedPolicyDocument      IAM's MalformedPolicyDocument (400)
-    │   └── UnsupportedPolicyElement   valid IAM, not supported by modelport yet (Condition)
+    │   └── UnsupportedPolicyElement   valid IAM, not supported by modelport yet (a Condition
+    │                                  outside a resource policy, or an operator or key it lacks)
     └── PolicyTooLarge               IAM's LimitExceeded (409): over a named size quota
 """
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from modelport.domain.policy_conditions import Condition, conditions_hold
 from modelport.domain.policy_match import action_matches, resource_matches
 from modelport.errors import InvalidRequest
 
@@ -29,7 +31,8 @@ class MalformedPolicyDocument(InvalidRequest):
 
 
 class UnsupportedPolicyElement(MalformedPolicyDocument):
-    """The document is valid IAM but uses an element modelport does not evaluate (Condition).
+    """The document is valid IAM but uses an element modelport does not evaluate (a Condition in
+    an identity or trust policy; an operator or key ``policy_conditions`` does not know).
 
     It is refused rather than ignored: ignoring a Condition would widen an Allow or narrow a
     Deny, and both are silent security bugs.
@@ -69,6 +72,7 @@ class PolicyKind(StrEnum):
     MANAGED = "managed"  # CreatePolicy / CreatePolicyVersion: identity policy
     INLINE = "inline"  # PutRolePolicy: identity policy embedded in a role
     TRUST = "trust"  # a role's AssumeRolePolicyDocument: resource policy with Principal
+    RESOURCE = "resource"  # a Lambda function's policy (AddPermission): Principal, Resource, Condition
 
 
 # IAM's quotas, counted in characters with whitespace excluded (IAM User Guide, "IAM and AWS STS
@@ -78,6 +82,7 @@ SIZE_LIMITS: Mapping[PolicyKind, tuple[str, int]] = {
     PolicyKind.MANAGED: ("PolicySize", 6_144),
     PolicyKind.INLINE: ("RolePolicySize", 10_240),
     PolicyKind.TRUST: ("ACLSizePerRole", 2_048),  # the default; AWS lets it be raised to 4,096
+    PolicyKind.RESOURCE: ("FunctionPolicySize", 20_480),  # Lambda's quota for a function policy
 }
 
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -149,9 +154,19 @@ class Statement:
     principals: Principals | None = None
     not_principal: bool = False
     sid: str | None = None
+    conditions: tuple[Condition, ...] = ()
 
-    def applies(self, action: str, resource: str, requester: Requester | None = None) -> bool:
-        """Whether this statement speaks about the request (whatever its effect)."""
+    def applies(
+        self,
+        action: str,
+        resource: str,
+        requester: Requester | None = None,
+        context: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Whether this statement speaks about the request (whatever its effect). ``context``
+        holds the request's condition keys, lower-cased (``aws:sourcearn``)."""
+        if self.conditions and not conditions_hold(self.conditions, context):
+            return False
         if any(action_matches(p, action) for p in self.actions) == self.not_action:
             return False
         if self.resources is not None and (
@@ -175,7 +190,12 @@ class Policy:
 
 
 def evaluate(
-    policies: Sequence[Policy], action: str, resource: str, *, requester: Requester | None = None
+    policies: Sequence[Policy],
+    action: str,
+    resource: str,
+    *,
+    requester: Requester | None = None,
+    context: Mapping[str, str] | None = None,
 ) -> Decision:
     """Decide one request (``action`` on the ARN ``resource``) against every policy that applies.
 
@@ -190,14 +210,16 @@ def evaluate(
 
     A statement applies when its Action (or, for NotAction, none of its actions) matches the
     action, its Resource (or, for NotResource, none of its resources) matches the ARN, and its
-    Principal (or NotPrincipal) admits ``requester`` when it names one. Identity policies have no
-    Principal; trust policies have no Resource. Permission boundaries, SCPs and session policies
-    only narrow and are not modelled; Conditions are refused when parsed, never ignored here.
+    Principal (or NotPrincipal) admits ``requester`` when it names one, and every Condition holds
+    for ``context`` (the request's keys, lower-cased; a key it lacks fails its condition).
+    Identity policies have no Principal; trust policies have no Resource; only resource policies
+    (Lambda's) may have Conditions, and only those ``policy_conditions`` decides. Permission
+    boundaries, SCPs and session policies only narrow and are not modelled.
     """
     allowed = False
     for policy in policies:
         for statement in policy.statements:
-            if not statement.applies(action, resource, requester):
+            if not statement.applies(action, resource, requester, context):
                 continue
             if statement.effect is Effect.DENY:
                 return Decision.EXPLICIT_DENY

@@ -5,10 +5,15 @@ statement must contain actions.``, ``Policy document should not specify a princi
 so that scripts matching on them keep working, then say exactly what is wrong and where.
 IAM's texts come from its public behaviour as moto reproduces it; ``Missing required field``
 and ``Has prohibited field`` are IAM's wording for trust policies, reused here for Effect.
+
+A ``Condition`` is accepted only in a resource policy (``PolicyKind.RESOURCE``, a Lambda
+function's policy) and only with the operators and keys ``policy_conditions`` evaluates; every
+other Condition is ``UnsupportedPolicyElement``, never ignored.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -27,6 +32,7 @@ from modelport.domain.policy import (
     Statement,
     UnsupportedPolicyElement,
 )
+from modelport.domain.policy_conditions import SUPPORTED_KEYS, SUPPORTED_OPERATORS, Condition
 
 SYNTAX = "Syntax errors in policy."
 TOP_ELEMENTS = frozenset({"Version", "Id", "Statement"})
@@ -45,6 +51,7 @@ STATEMENT_ELEMENTS = frozenset(
 )
 _VENDOR = re.compile(r"[A-Za-z0-9.\-]+")
 _SID = re.compile(r"[0-9A-Za-z]*")
+_RESOURCE_POLICY_SID = re.compile(r"[0-9A-Za-z_.\-]*")  # Lambda's statement ids also take - _ .
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -59,7 +66,13 @@ def parse_policy(document: str | Mapping[str, Any], *, kind: PolicyKind = Policy
     Raises ``PolicyTooLarge`` over the quota of ``kind``, ``UnsupportedPolicyElement`` for a
     Condition, and ``MalformedPolicyDocument`` for everything else IAM would refuse.
     """
-    text = document if isinstance(document, str) else json.dumps(document)
+    return _parse_text(document if isinstance(document, str) else json.dumps(document), kind)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_text(text: str, kind: PolicyKind) -> Policy:
+    """``parse_policy`` of a JSON text, remembered: every signed request evaluates its caller's
+    policies, and a ``Policy`` is frozen, so the same text need not be parsed twice."""
     quota, limit = SIZE_LIMITS[kind]
     size = policy_size(text)
     if size > limit:
@@ -75,15 +88,12 @@ def parse_policy(document: str | Mapping[str, Any], *, kind: PolicyKind = Policy
             limit=limit,
             size=size,
         )
-    if isinstance(document, str):
-        try:
-            data = json.loads(document)
-        except json.JSONDecodeError as exc:
-            raise MalformedPolicyDocument(
-                f"{SYNTAX} The document is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
-            ) from None
-    else:
-        data = document
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedPolicyDocument(
+            f"{SYNTAX} The document is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+        ) from None
     if not isinstance(data, Mapping):
         raise MalformedPolicyDocument(f"{SYNTAX} The document must be a JSON object.")
     unknown = sorted(set(data) - TOP_ELEMENTS)
@@ -121,7 +131,7 @@ def _statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
         if not isinstance(sid, str):
             raise MalformedPolicyDocument(f"{SYNTAX} Sid of {where} must be a string.")
         where = f"statement {index} ({sid!r})"
-        if not _SID.fullmatch(sid):
+        if not (_RESOURCE_POLICY_SID if kind is PolicyKind.RESOURCE else _SID).fullmatch(sid):
             raise MalformedPolicyDocument(
                 "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the"
                 f" regular expression [0-9A-Za-z]* ({where})."
@@ -141,12 +151,15 @@ def _statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
         raise MalformedPolicyDocument(
             f'{SYNTAX} Effect must be "Allow" or "Deny", not {json.dumps(effect)}, in {where}.'
         )
+    conditions: tuple[Condition, ...] = ()
     if "Condition" in raw:
-        raise UnsupportedPolicyElement(
-            f"Condition blocks are not supported by modelport yet: {where} has"
-            f" Condition {json.dumps(raw['Condition'], sort_keys=True)}. Remove it, or express the"
-            " restriction with Action and Resource."
-        )
+        if kind is not PolicyKind.RESOURCE:
+            raise UnsupportedPolicyElement(
+                f"Condition blocks are not supported by modelport yet: {where} has"
+                f" Condition {json.dumps(raw['Condition'], sort_keys=True)}. Remove it, or express the"
+                " restriction with Action and Resource."
+            )
+        conditions = _conditions(raw["Condition"], where)
 
     action_key = "Action" if "Action" in raw else "NotAction"
     actions = _strings(raw.get(action_key), action_key, where)
@@ -171,7 +184,7 @@ def _statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
 
     principal_key = "Principal" if "Principal" in raw else "NotPrincipal"
     principals: Principals | None = None
-    if kind is PolicyKind.TRUST:
+    if kind in (PolicyKind.TRUST, PolicyKind.RESOURCE):
         if principal_key not in raw:
             raise MalformedPolicyDocument(f"Missing required field Principal ({where}).")
         principals = _principals(raw[principal_key], where)
@@ -187,7 +200,33 @@ def _statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
         principals=principals,
         not_principal=principal_key == "NotPrincipal",
         sid=sid,
+        conditions=conditions,
     )
+
+
+def _conditions(value: Any, where: str) -> tuple[Condition, ...]:
+    if not isinstance(value, Mapping) or not value:
+        raise MalformedPolicyDocument(f"{SYNTAX} Condition in {where} must be a non-empty JSON object.")
+    found: list[Condition] = []
+    for operator, keys in value.items():
+        if operator not in SUPPORTED_OPERATORS:
+            raise UnsupportedPolicyElement(
+                f"Condition operator {operator} is not supported by modelport yet ({where}); it"
+                f" evaluates {', '.join(SUPPORTED_OPERATORS)}."
+            )
+        if not isinstance(keys, Mapping) or not keys:
+            raise MalformedPolicyDocument(f"{SYNTAX} Condition {operator} in {where} must name keys.")
+        for key, raw in keys.items():
+            if not isinstance(key, str) or key.lower() not in SUPPORTED_KEYS:
+                raise UnsupportedPolicyElement(
+                    f"Condition key {key} is not supported by modelport yet ({where}); it evaluates"
+                    " aws:SourceArn and aws:SourceAccount."
+                )
+            values = _strings(raw, f"Condition {operator} {key}", where)
+            if not values:
+                raise MalformedPolicyDocument(f"{SYNTAX} Condition {operator} {key} in {where} has no value.")
+            found.append(Condition(operator, key.lower(), values))
+    return tuple(found)
 
 
 def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:

@@ -35,7 +35,9 @@ Choices worth knowing:
   ``TooManyRequestsException`` also carries ``Reason`` (taken from the exception's ``reason``).
   Not found is 404, already exists ``ResourceConflictException`` 409, a bad value
   ``InvalidParameterValueException`` 400, an unreadable body ``InvalidRequestContentException``
-  400, an oversized one ``RequestTooLargeException`` 413 (spec §6).
+  400, an oversized one ``RequestTooLargeException`` 413 (spec §6); a stale ``RevisionId`` is
+  ``PreconditionFailedException`` 412 and a function policy over 20 KB
+  ``PolicyLengthExceededException`` 400.
 - API Gateway (rest-json) answers ``{"message": ...}`` with ``x-amzn-ErrorType``: not found is
   ``NotFoundException`` 404 (``Invalid API identifier specified <account>:<id>``, ...), a taken
   name or a wrong state ``ConflictException`` 409, any other bad request ``BadRequestException``
@@ -130,6 +132,8 @@ ERROR_TABLE: dict[str, dict[type[BaseException], WireError]] = {
         e.ResourceNotFound: WireError("ResourceNotFoundException", 404),
         e.ResourceAlreadyExists: WireError("ResourceConflictException", 409),
         e.InvalidState: WireError("ResourceConflictException", 409),
+        e.PreconditionFailed: WireError("PreconditionFailedException", 412),
+        PolicyTooLarge: WireError("PolicyLengthExceededException", 400),
         e.PayloadTooLarge: WireError("RequestTooLargeException", 413),
         e.ArtifactError: WireError("InvalidParameterValueException", 400),
         e.UnsupportedMediaType: WireError("InvalidRequestContentException", 400),

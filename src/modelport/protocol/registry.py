@@ -70,12 +70,15 @@ IMPLEMENTED.update(
         ),
         "lambda": frozenset(
             {
+                "AddPermission",
                 "CreateFunction",
                 "DeleteFunction",
                 "GetFunction",
                 "GetFunctionConfiguration",
+                "GetPolicy",
                 "Invoke",
                 "ListFunctions",
+                "RemovePermission",
                 "UpdateFunctionCode",
                 "UpdateFunctionConfiguration",
             }

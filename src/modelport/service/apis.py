@@ -50,6 +50,7 @@ _LAMBDA_URI = re.compile(
 _AUTHORIZATION_TYPES = ("NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS")
 _INTEGRATION_TYPES = ("AWS", "AWS_PROXY", "MOCK", "HTTP", "HTTP_PROXY")
 _STATUS_CODE = re.compile(r"^[1-5]\d\d$")
+_ROLE_ARN = re.compile(r"arn:aws:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-/]+")
 
 
 def lambda_function_of(uri: str) -> str | None:
@@ -228,6 +229,8 @@ def _check_integration_uri(kind: str, uri: str | None) -> None:
         )
     if not uri:
         raise InvalidRequest(f"Integrations of type '{kind}' must specify a uri")
+    if not uri.startswith("arn:"):
+        raise InvalidRequest(f"Invalid ARN specified in the request: uri '{uri}' is not an ARN")
     if lambda_function_of(uri) is not None:
         return
     if kind == "AWS_PROXY":
@@ -243,6 +246,17 @@ def _check_integration_uri(kind: str, uri: str | None) -> None:
         )
 
 
+def _checked_credentials(credentials: str) -> str:
+    # A role the gateway acts as (the caller needed iam:PassRole on it; see authorization).
+    # AWS's "arn:aws:iam::*:user/*" (the caller's own credentials) needs AWS_IAM methods, which
+    # modelport does not have.
+    if not _ROLE_ARN.fullmatch(credentials):
+        raise InvalidRequest(
+            f"Invalid ARN specified in the request: {credentials}; credentials must be a role ARN"
+        )
+    return credentials
+
+
 def put_integration(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     record = load_api(ctx, params["restApiId"])
     body = editable(record)
@@ -253,6 +267,9 @@ def put_integration(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
         raise InvalidRequest(
             f"Invalid integration type specified. Valid options: {','.join(_INTEGRATION_TYPES)}"
         )
+    if kind != "MOCK" and not params.get("integrationHttpMethod"):
+        # API Gateway's own check: every integration but MOCK calls its backend with a method.
+        raise InvalidRequest("Enumeration value for HttpMethod must be non-empty")
     uri = params.get("uri")
     _check_integration_uri(kind, uri)
     passthrough = params.get("passthroughBehavior") or PassthroughBehavior.WHEN_NO_MATCH.value
@@ -263,8 +280,8 @@ def put_integration(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
         raise InvalidRequest("Timeout should be between 50 ms and 29000 ms")
     integration: dict[str, Any] = {"type": kind}
     if kind != "MOCK":
-        # Lambda and SageMaker are invoked with POST; botocore sends it as ``httpMethod``.
-        integration["httpMethod"] = params.get("integrationHttpMethod") or "POST"
+        # botocore sends the integration's method as ``integrationHttpMethod``.
+        integration["httpMethod"] = params["integrationHttpMethod"]
         integration["uri"] = uri
     integration.update(
         {
@@ -277,6 +294,8 @@ def put_integration(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
     for optional in ("requestParameters", "requestTemplates", "contentHandling"):
         if params.get(optional) is not None:
             integration[optional] = params[optional]
+    if params.get("credentials"):
+        integration["credentials"] = _checked_credentials(params["credentials"])
     method["methodIntegration"] = integration
     save_api(ctx, record, body)
     return dict(integration)

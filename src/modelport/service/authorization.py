@@ -4,6 +4,10 @@ the one permission the call needs (``domain.actions``).
 The root user, and every caller when authentication is off (``ctx.principal is None``), may do
 anything. A user is governed by its attached managed and inline policies; a role session by its
 role's. A principal whose user or role has been deleted holds no policies, so it is denied.
+
+A call that hands a role to a service — CreateFunction's and UpdateFunctionConfiguration's
+``Role``, PutIntegration's ``credentials`` — also needs ``iam:PassRole`` on that role, as on AWS:
+otherwise anyone allowed to create a function could run code with any role's permissions.
 """
 
 from __future__ import annotations
@@ -33,11 +37,30 @@ def authorize(ctx: ServiceContext, service: str, operation: str, params: dict[st
     )
     if permission.always_allowed:
         return
-    decision = evaluate(_policies(ctx, principal), permission.action, permission.resource)
-    if not decision.allowed:
-        raise AccessDenied(
-            denial_message(caller_arn(ctx, principal), permission.action, permission.resource, decision)
-        )
+    policies = _policies(ctx, principal)
+    checks = [(permission.action, permission.resource)]
+    passed = _passed_role(service, operation, params)
+    if passed is not None:
+        checks.append((PASS_ROLE, passed))
+    for action, resource in checks:
+        decision = evaluate(policies, action, resource)
+        if not decision.allowed:
+            raise AccessDenied(denial_message(caller_arn(ctx, principal), action, resource, decision))
+
+
+PASS_ROLE = "iam:PassRole"
+# (service, operation) -> the member naming the role the call hands to a service.
+PASSED_ROLES = {
+    ("lambda", "CreateFunction"): "Role",
+    ("lambda", "UpdateFunctionConfiguration"): "Role",
+    ("apigateway", "PutIntegration"): "credentials",
+}
+
+
+def _passed_role(service: str, operation: str, params: dict[str, Any]) -> str | None:
+    member = PASSED_ROLES.get((service, operation))
+    role = params.get(member) if member else None
+    return role if isinstance(role, str) and role else None
 
 
 def caller_arn(ctx: ServiceContext, principal: Principal) -> str:

@@ -10,6 +10,10 @@ since), checks the API key, and runs the integration:
   passes through, and an error's status selects among the integration responses;
 - ``MOCK``: the default integration response with an empty body (no templates).
 
+Before calling a backend, ``gateway_access`` checks that the gateway may: the function's
+resource policy (or the integration's ``credentials`` role) for Lambda, the role for SageMaker.
+A refusal is logged (``Execution failed due to configuration error: ...``) and answered 500.
+
 Gateway-made answers (403 Missing Authentication Token, 403 Forbidden, 500, 502, 504) are the
 ones ``domain.apigateway_responses`` spells. An unknown API id gets LocalStack's 404 (AWS has no
 answer: its DNS would not resolve); an unknown stage gets 403 Forbidden, as AWS answers.
@@ -56,6 +60,7 @@ from modelport.domain.apigateway_responses import (
 )
 from modelport.domain.apigateway_routes import NoRoute
 from modelport.domain.apigateway_urls import path_style_url
+from modelport.domain.lambda_policy import execute_api_arn
 from modelport.errors import (
     InvalidRequest,
     ModelFailure,
@@ -69,6 +74,7 @@ from modelport.service.apis import lambda_function_of
 from modelport.service.apis_documents import API_KIND, tree_of
 from modelport.service.apis_keys import valid_keys
 from modelport.service.context import ServiceContext
+from modelport.service.gateway_access import lambda_access, sagemaker_access
 from modelport.service.invocations import invoke_endpoint
 
 logger = logging.getLogger(__name__)
@@ -144,6 +150,9 @@ async def execute(
         return INTERNAL_SERVER_ERROR
     variables: dict[str, str] = stage_doc.get("variables") or {}
     kind = integration["type"]
+    settings = ctx.settings
+    resource_path = str(resources[route.resource_id].get("path") or "/")
+    source_arn = execute_api_arn(settings.region, settings.account_id, api_id, stage, method, resource_path)
     if kind == "AWS_PROXY":
         request = ProxyRequest(method.upper(), path, headers, query_string, body, source_ip)
         now_ms = int(ctx.clock.now() * 1000)
@@ -158,7 +167,7 @@ async def execute(
             binary_media_types=tuple(api.get("binaryMediaTypes") or ()),
         )
         event = build_proxy_event(request, route, proxy_context)
-        return await _run_proxy(ctx, integration, variables, event, headers, api)
+        return await _run_proxy(ctx, integration, variables, event, headers, api, source_arn)
     responses = _integration_responses(integration)
     method_responses = {int(code) for code in method_doc.get("methodResponses") or {}}
     if kind == "MOCK":
@@ -178,6 +187,8 @@ async def execute(
         payload = lambda_request_payload(body)
         if isinstance(payload, GatewayResponse):
             return payload
+        if (denied := lambda_access(ctx, integration, function, source_arn)) is not None:
+            return _refused(api_id, stage, denied)
         answer = await _invoke_lambda(ctx, function, payload, timeout)
         if isinstance(answer, GatewayResponse):
             return answer
@@ -188,6 +199,8 @@ async def execute(
     invocation = sagemaker_invocation(uri, body, content_type, header_value(headers, "Accept"), variables)
     if isinstance(invocation, GatewayResponse):
         return invocation
+    if (denied := sagemaker_access(ctx, integration, invocation.endpoint_name)) is not None:
+        return _refused(api_id, stage, denied)
     params: dict[str, Any] = {
         "EndpointName": invocation.endpoint_name,
         "Body": invocation.body,
@@ -204,6 +217,12 @@ async def execute(
     )
 
 
+def _refused(api_id: str, stage: str, reason: str) -> GatewayResponse:
+    # AWS writes this to the stage's execution log; the client only sees the 500.
+    logger.warning("%s/%s: %s", api_id, stage, reason)
+    return INTERNAL_SERVER_ERROR
+
+
 def _integration_responses(integration: Mapping[str, Any]) -> tuple[IntegrationResponse, ...]:
     return tuple(
         IntegrationResponse(int(code), response.get("selectionPattern") or None)
@@ -218,10 +237,13 @@ async def _run_proxy(
     event: dict[str, Any],
     headers: Sequence[tuple[str, str]],
     api: Mapping[str, Any],
+    source_arn: str,
 ) -> GatewayResponse:
     function = lambda_function_of(substitute_stage_variables(integration.get("uri") or "", variables))
     if function is None:
         return INTERNAL_SERVER_ERROR
+    if (refused := lambda_access(ctx, integration, function, source_arn)) is not None:
+        return _refused(str(event["requestContext"]["apiId"]), str(event["requestContext"]["stage"]), refused)
     timeout = integration.get("timeoutInMillis", 29000) / 1000
     answer = await _invoke_lambda(ctx, function, json.dumps(event).encode("utf-8"), timeout)
     if isinstance(answer, GatewayResponse):

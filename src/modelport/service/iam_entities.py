@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from modelport.domain.policy import Policy, PolicyKind, PolicyTooLarge
-from modelport.domain.policy_parse import parse_policy
+from modelport.domain.policy import SIZE_LIMITS, Policy, PolicyKind, PolicyTooLarge
+from modelport.domain.policy_parse import parse_policy, policy_size
 from modelport.errors import InvalidRequest, ResourceLimitExceeded, ResourceNotFound
 from modelport.service.context import ServiceContext
 from modelport.store.base import Resource
@@ -34,6 +34,13 @@ _ID_ALPHABET = string.ascii_uppercase + "234567"
 INLINE = "InlinePolicies"
 ATTACHED = "AttachedPolicies"
 DEFAULT_MAX_ITEMS = 100
+
+# IAM's quotas on all the inline policies of one role or user together (characters, whitespace
+# excluded; IAM User Guide, "IAM and AWS STS quotas"): quota name and limit.
+INLINE_QUOTAS: Mapping[str, tuple[str, int]] = {
+    ROLE: SIZE_LIMITS[PolicyKind.INLINE],  # RolePolicySize: 10,240
+    USER: ("UserPolicySize", 2_048),
+}
 
 
 def new_unique_id(prefix: str) -> str:
@@ -100,6 +107,26 @@ def attach_policy(ctx: ServiceContext, entity: Resource, arn: str) -> None:
 
 def save_body(ctx: ServiceContext, entity: Resource, changes: Mapping[str, Any]) -> None:
     ctx.store.update(entity.evolve(body={**entity.body, **changes}, last_modified_time=ctx.clock.now()))
+
+
+def put_inline_policy(ctx: ServiceContext, entity: Resource, name: str, document: str) -> None:
+    """PutRolePolicy and PutUserPolicy: store ``document`` as the inline policy ``name``.
+
+    The document is checked as IAM checks it; then the entity's inline policies together, this
+    one replacing any of the same name, must fit ``INLINE_QUOTAS`` of the entity's kind, or the
+    call is ``ResourceLimitExceeded`` (IAM's ``LimitExceeded``) with IAM's message.
+    """
+    checked_document(document, PolicyKind.INLINE)
+    inline = {**entity.body[INLINE], name: document}
+    quota, limit = INLINE_QUOTAS[entity.kind]
+    total = sum(policy_size(text) for text in inline.values())
+    if total > limit:
+        noun = "role" if entity.kind == ROLE else "user"
+        raise ResourceLimitExceeded(
+            f"Maximum policy size of {limit} bytes exceeded for {noun} {entity.name}."
+            f" Its inline policies would have {total} characters, whitespace excluded ({quota})."
+        )
+    save_body(ctx, entity, {INLINE: inline})
 
 
 def checked_document(document: str, kind: PolicyKind) -> Policy:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelport.domain.policy import SIZE_LIMITS, PolicyKind
-from modelport.domain.policy_parse import policy_size
+from modelport.domain.policy import PolicyKind
 from modelport.errors import (
     InvalidRequest,
     InvalidState,
     ResourceAlreadyExists,
-    ResourceLimitExceeded,
     ResourceNotFound,
 )
 from modelport.service.context import ServiceContext
@@ -32,6 +30,7 @@ from modelport.service.iam_entities import (
     new_unique_id,
     page,
     policy_by_arn,
+    put_inline_policy,
     save_body,
 )
 from modelport.store.base import Resource
@@ -93,18 +92,7 @@ def delete_role(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def put_role_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     role = find_role(ctx, params["RoleName"])
-    document = params["PolicyDocument"]
-    checked_document(document, PolicyKind.INLINE)
-    inline = {**role.body[INLINE], params["PolicyName"]: document}
-    # The inline quota is for all of a role's inline policies together.
-    quota, limit = SIZE_LIMITS[PolicyKind.INLINE]
-    total = sum(policy_size(text) for text in inline.values())
-    if total > limit:
-        raise ResourceLimitExceeded(
-            f"Maximum policy size of {limit} bytes exceeded for role {role.name}."
-            f" Its inline policies would have {total} characters, whitespace excluded ({quota})."
-        )
-    save_body(ctx, role, {INLINE: inline})
+    put_inline_policy(ctx, role, params["PolicyName"], params["PolicyDocument"])
     return {}
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from modelport.auth.keys import AccessKey, new_access_key_id, new_secret_access_key
 from modelport.auth.principal import PrincipalKind
-from modelport.domain.policy import PolicyKind
 from modelport.errors import (
     InvalidRequest,
     InvalidState,
@@ -27,13 +26,12 @@ from modelport.service.iam_entities import (
     USER,
     USER_ID_PREFIX,
     attach_policy,
-    checked_document,
     checked_path,
     find_user,
     iam_arn,
     new_unique_id,
     page,
-    save_body,
+    put_inline_policy,
 )
 from modelport.store.base import Resource
 
@@ -76,9 +74,7 @@ def attach_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str,
 
 def put_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     user = find_user(ctx, params["UserName"])
-    document = params["PolicyDocument"]
-    checked_document(document, PolicyKind.INLINE)
-    save_body(ctx, user, {INLINE: {**user.body[INLINE], params["PolicyName"]: document}})
+    put_inline_policy(ctx, user, params["PolicyName"], params["PolicyDocument"])
     return {}
 
 
