@@ -20,24 +20,8 @@ from modelport.functions.environment import Invocation, InvocationResult
 from modelport.functions.errors import TooManyRequests
 from modelport.functions.pool import EnvironmentPool
 
+from .handlers import SLEEPER
 from .harness import Harness
-
-SLEEPER = """
-    import os, time
-    INITS = 0
-    INITS += 1
-
-    def lambda_handler(event, context):
-        if event.get("sleep"):
-            time.sleep(event["sleep"])
-        if event.get("allocate_mb"):
-            blob = bytearray(event["allocate_mb"] * 1024 * 1024)
-        if event.get("exit") is not None:
-            os._exit(event["exit"])
-        if event.get("signal"):
-            os.kill(os.getpid(), event["signal"])
-        return {"pid": os.getpid(), "inits": INITS}
-"""
 
 
 def body(result: InvocationResult) -> dict[str, object]:

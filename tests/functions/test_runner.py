@@ -8,6 +8,14 @@ import re
 from modelport.functions.environment import Invocation
 from modelport.functions.pool import EnvironmentPool
 
+from .handlers import (
+    CHATTY,
+    MISSING_DEPENDENCY,
+    NO_SUCH_HANDLER,
+    RAISES_AT_IMPORT,
+    SYNTAX_ERROR,
+    UNSERIALISABLE,
+)
 from .harness import ENDPOINT, Harness
 
 COUNTER = """
@@ -180,16 +188,7 @@ def test_print_goes_to_the_log_framed_by_start_end_report(harness: Harness) -> N
 
 
 def test_megabytes_of_output_do_not_hang_and_the_tail_is_4_kb(harness: Harness) -> None:
-    harness.write(
-        {
-            "lambda_function.py": """
-            def lambda_handler(event, context):
-                for i in range(100_000):
-                    print("x" * 100, i)
-                return len(event)
-            """
-        }
-    )
+    harness.write({"lambda_function.py": CHATTY})
     (result,) = harness.invoke_all([b'"abc"'], timeout_seconds=20.0)
     assert result.payload == b"3"
     assert len(result.log_tail) == 4096
@@ -223,7 +222,7 @@ def test_an_exception_becomes_lambdas_error_shape(harness: Harness) -> None:
 
 
 def test_an_unserialisable_result_is_a_marshal_error(harness: Harness) -> None:
-    harness.write({"lambda_function.py": "def lambda_handler(event, context):\n    return {'a': object()}\n"})
+    harness.write({"lambda_function.py": UNSERIALISABLE})
     (result,) = harness.invoke_all([b"{}"])
     assert result.error == {
         "errorMessage": "Unable to marshal response: Object of type object is not JSON serializable",
@@ -242,10 +241,10 @@ def test_bytes_are_returned_raw(harness: Harness) -> None:
 def test_init_errors_are_reported_on_invocation_and_retried(harness: Harness) -> None:
     harness.write(
         {
-            "missing_dep.py": "import not_installed_anywhere\ndef h(e, c):\n    return 1\n",
-            "broken.py": "def h(event, context)\n    return 1\n",
-            "fine.py": "def h(event, context):\n    return 1\n",
-            "boom.py": "raise RuntimeError('init failed')\n",
+            "missing_dep.py": MISSING_DEPENDENCY,
+            "broken.py": SYNTAX_ERROR,
+            "fine.py": NO_SUCH_HANDLER,
+            "boom.py": RAISES_AT_IMPORT,
         }
     )
     cases = {

@@ -208,15 +208,24 @@ def test_method_shapes_and_rules(ctx: ServiceContext) -> None:
 def test_integration_rules(ctx: ServiceContext) -> None:
     api_id, resource_id = tutorial_api(ctx)
     put = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": "POST"}
+    with pytest.raises(InvalidRequest, match="Enumeration value for HttpMethod must be non-empty"):
+        call(ctx, "PutIntegration", **put, type="AWS", uri=LAMBDA_URI)
+    put_post = {**put, "integrationHttpMethod": "POST"}
     with pytest.raises(InvalidRequest, match="AWS_PROXY"):
-        call(ctx, "PutIntegration", **put, type="AWS_PROXY", uri=SAGEMAKER_URI)
+        call(ctx, "PutIntegration", **put_post, type="AWS_PROXY", uri=SAGEMAKER_URI)
     with pytest.raises(InvalidRequest, match="Lambda function"):
-        call(ctx, "PutIntegration", **put, type="AWS", uri="arn:aws:apigateway:us-east-1:s3:path/bucket/key")
+        call(
+            ctx,
+            "PutIntegration",
+            **put_post,
+            type="AWS",
+            uri="arn:aws:apigateway:us-east-1:s3:path/bucket/key",
+        )
     with pytest.raises(InvalidRequest, match="HTTP"):
-        call(ctx, "PutIntegration", **put, type="HTTP", uri="http://example.com")
+        call(ctx, "PutIntegration", **put_post, type="HTTP", uri="http://example.com")
     with pytest.raises(InvalidRequest, match="Timeout"):
-        call(ctx, "PutIntegration", **put, type="AWS", uri=LAMBDA_URI, timeoutInMillis=40000)
-    sagemaker = call(ctx, "PutIntegration", **put, type="AWS", uri=SAGEMAKER_URI)
+        call(ctx, "PutIntegration", **put_post, type="AWS", uri=LAMBDA_URI, timeoutInMillis=40000)
+    sagemaker = call(ctx, "PutIntegration", **put_post, type="AWS", uri=SAGEMAKER_URI)
     assert sagemaker["uri"] == SAGEMAKER_URI
     mock = call(ctx, "PutIntegration", **put, type="MOCK")
     assert "uri" not in mock and mock["type"] == "MOCK"

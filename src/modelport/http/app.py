@@ -4,6 +4,7 @@
     <id>.execute-api.<host>/<stage>/<path>  API Gateway invoke URLs (http/gateway.py)
     /restapis/<id>/<stage>/_user_request_/…   the same, path form
     GET  /health                            liveness, unauthenticated, says nothing else
+    GET  /_modelport/lambda/functions/…     GetFunction's Code.Location, presigned (http/function_code.py)
     everything else                         AWS control planes: SageMaker (JSON 1.1), IAM and
                                             STS (query), Lambda and API Gateway (rest-json),
                                             told apart by ``http/services.classify``
@@ -29,6 +30,7 @@ from modelport.config import Settings
 from modelport.errors import UnknownOperation
 from modelport.http.auth import authenticate
 from modelport.http.bindings import bindings
+from modelport.http.function_code import function_code_route
 from modelport.http.gateway import GatewayHandler, is_api_invoke
 from modelport.http.invocations import InvocationHandler, is_invocation, read_body
 from modelport.http.services import Binding, classify
@@ -68,12 +70,15 @@ def _starlette_app(platform: Platform) -> Starlette:
 
     async def aws(request: Request) -> Response:
         rid = request_id()
+        query_string = request.scope.get("query_string", b"").decode("latin-1")
         body = b""
         try:
             body = await read_body(request.scope, request.receive, _body_limit(request.url.path, settings))
         except Exception as exc:
-            return _response(_error(services["sagemaker"], exc, rid))
-        query_string = request.scope.get("query_string", b"").decode("latin-1")
+            # Unread, the body cannot say which API it was for; the path still does (Lambda's
+            # CreateFunction with an oversized zip gets Lambda's 413, not SageMaker's shape).
+            early = classify(request.method, request.url.path, request.headers, query_string, b"")
+            return _response(_error(services.get(early or "", services["sagemaker"]), exc, rid))
         name = classify(request.method, request.url.path, request.headers, query_string, body)
         binding = services.get(name or "")
         if binding is None:
@@ -109,6 +114,7 @@ def _starlette_app(platform: Platform) -> Starlette:
 
     routes = [
         Route("/health", health, methods=["GET"]),
+        function_code_route(platform),
         Route("/{path:path}", aws, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

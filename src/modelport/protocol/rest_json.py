@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from botocore.model import OperationModel, Shape
+from botocore.model import ListShape, OperationModel, Shape
 
 from modelport.errors import UnknownOperation, UnsupportedMediaType
 from modelport.protocol.errors import InvocationContext, error_reply, repeats_code_in_body
@@ -48,6 +48,27 @@ def _header_reader(shape: Shape) -> Callable[[str], Any]:
     return str
 
 
+def _query_reader(shape: Shape) -> Callable[[str], Any]:
+    """Query values arrive as text; numbers and booleans become what the input reader expects.
+
+    A value that does not parse is left as text, so the reader refuses it with the type error
+    a JSON body of the wrong type gets (``STRING_VALUE can not be converted to an Integer``).
+    """
+    kind = shape.type_name
+
+    def number(text: str) -> Any:
+        try:
+            return int(text) if kind in ("integer", "long") else float(text)
+        except ValueError:
+            return text
+
+    if kind in ("integer", "long", "float", "double"):
+        return number
+    if kind == "boolean":
+        return lambda text: {"true": True, "false": False}.get(text.strip().lower(), text)
+    return str
+
+
 def _header_writer(shape: Shape) -> Callable[[Any], str]:
     kind = shape.type_name
     if kind == "boolean":
@@ -69,7 +90,7 @@ class RestPlan:
     labels: tuple[tuple[str, str], ...]  # (regex group, member)
     headers_in: dict[str, tuple[str, Callable[[str], Any]]]  # lower-case header -> member, reader
     headers_out: tuple[tuple[str, str, Callable[[Any], str]], ...]  # member, header, writer
-    query: dict[str, tuple[str, bool]]  # query key -> member, is a list
+    query: dict[str, tuple[str, bool, Callable[[str], Any]]]  # query key -> member, is a list, reader
     payload: str | None
     payload_kind: str | None  # "blob", "string", "structure"
     payload_required: bool
@@ -104,7 +125,7 @@ def _build_plan(proto: ServiceProtocol, model: OperationModel) -> RestPlan:
     path, label_groups = _route(model.http["requestUri"])
     labels: list[tuple[str, str]] = []
     headers_in: dict[str, tuple[str, Callable[[str], Any]]] = {}
-    query: dict[str, tuple[str, bool]] = {}
+    query: dict[str, tuple[str, bool, Callable[[str], Any]]] = {}
     body_members: list[tuple[str, str]] = []
     payload = payload_kind = None
     payload_required = False
@@ -119,7 +140,9 @@ def _build_plan(proto: ServiceProtocol, model: OperationModel) -> RestPlan:
             if where == "header":
                 headers_in[wire_name.lower()] = (name, _header_reader(member))
             elif where == "querystring":
-                query[wire_name] = (name, member.type_name == "list")
+                is_list = member.type_name == "list"
+                scalar = member.member if isinstance(member, ListShape) else member
+                query[wire_name] = (name, is_list, _query_reader(scalar))
             elif where is None and name != payload:
                 body_members.append((name, wire_name))
         if payload is not None:
@@ -219,7 +242,9 @@ def parse_rest_request(
         for key, values in parse_qs(query_string, keep_blank_values=True).items():
             wanted = plan.query.get(key)
             if wanted is not None:
-                params[wanted[0]] = values if wanted[1] else values[-1]
+                member, is_list, reader = wanted
+                converted = [reader(value) for value in values]
+                params[member] = converted if is_list else converted[-1]
     if plan.payload is not None:
         if plan.payload_kind == "blob":
             if body or plan.payload_required:

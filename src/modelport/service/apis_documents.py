@@ -146,7 +146,9 @@ def page(
 
     The position is the key of the first item of the next page.
     """
-    limit = params.get("limit") or 25
+    limit = params.get("limit")
+    if limit is None:
+        limit = 25
     if not 1 <= limit <= 500:
         raise InvalidRequest("Invalid limit: it must be between 1 and 500")
     ordered = sorted(items, key=key)

@@ -1,4 +1,5 @@
 """Lambda functions: CreateFunction, GetFunction(Configuration), ListFunctions, Update*, Delete.
+(Resource policies — AddPermission, RemovePermission, GetPolicy — are ``functions_policy``'s.)
 
 Records live in the Store as kind ``lambda_function``; their body is the stored part of the
 FunctionConfiguration plus ``CodeShaHex`` (the code folder's name). Only ``$LATEST`` exists: no
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -25,6 +27,7 @@ from modelport.errors import InvalidRequest, ResourceAlreadyExists
 from modelport.functions.code import handler_location
 from modelport.functions.spec import RESERVED
 from modelport.service.context import ServiceContext
+from modelport.service.functions_code_url import code_location
 from modelport.service.functions_host import (
     KIND,
     FunctionHost,
@@ -34,6 +37,7 @@ from modelport.service.functions_host import (
 )
 from modelport.service.functions_invoke import invoke
 from modelport.service.functions_names import find_function, function_arn, split_function_name
+from modelport.service.functions_policy import OPERATIONS as POLICY_OPERATIONS
 from modelport.store.base import Resource
 
 Handler = Callable[[ServiceContext, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -43,8 +47,7 @@ ROLE_ARN = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\
 DEFAULT_TIMEOUT, MAX_TIMEOUT = 3, 900
 DEFAULT_MEMORY, MIN_MEMORY, MAX_MEMORY = 128, 128, 10240
 DEFAULT_PAGE, MAX_PAGE = 50, 10000
-# Where GetFunction says the code can be downloaded (the HTTP layer may serve this path).
-CODE_LOCATION = "{url}/_modelport/lambda/functions/{name}/code/{sha}.zip"
+MAX_ENVIRONMENT_BYTES = 4096  # all of Environment.Variables together
 
 
 async def create_function(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -77,16 +80,15 @@ async def create_function(ctx: ServiceContext, params: dict[str, Any]) -> dict[s
         raise ResourceAlreadyExists(f"Function already exist: {name}")
     if tags := params.get("Tags"):
         ctx.store.put_tags(record.arn, dict(tags))
+    FunctionHost.of(ctx).spares.warm_up()  # its first Invoke can then skip boto3's import
     return configuration(ctx, record)
 
 
 async def get_function(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     record = find_function(ctx, params["FunctionName"], params.get("Qualifier"))
-    sha = record.body["CodeShaHex"]
-    location = CODE_LOCATION.format(url=ctx.settings.url, name=record.name, sha=sha)
     answer: dict[str, Any] = {
         "Configuration": configuration(ctx, record),
-        "Code": {"RepositoryType": "S3", "Location": location},
+        "Code": {"RepositoryType": "S3", "Location": code_location(ctx, record)},
     }
     if tags := ctx.store.get_tags(record.arn):
         answer["Tags"] = tags
@@ -218,12 +220,20 @@ def _validated(current: dict[str, Any], params: dict[str, Any]) -> dict[str, Any
         raise InvalidRequest(
             f"MemorySize must be between {MIN_MEMORY} and {MAX_MEMORY} MB, not {config['MemorySize']}."
         )
-    reserved = sorted(set((config.get("Environment") or {}).get("Variables", {})) & RESERVED)
+    variables = (config.get("Environment") or {}).get("Variables", {})
+    reserved = sorted(set(variables) & RESERVED)
     if reserved:
         raise InvalidRequest(
             "Lambda was unable to configure your environment variables because the environment "
             "variables you have provided contains reserved keys that are currently not supported "
             f"for modification. Reserved keys used in this request: {', '.join(reserved)}"
+        )
+    # Lambda measures the variables as one compact JSON object, keys included.
+    measured = json.dumps(variables, separators=(",", ":"), ensure_ascii=False)
+    if len(measured.encode()) > MAX_ENVIRONMENT_BYTES:
+        raise InvalidRequest(
+            "Lambda was unable to configure your environment variables because the environment "
+            f"variables you have provided exceeded the 4KB limit. String measured: {measured}"
         )
     return config
 
@@ -272,4 +282,5 @@ OPERATIONS: dict[str, Handler] = {
     "UpdateFunctionConfiguration": update_function_configuration,
     "DeleteFunction": delete_function,
     "Invoke": invoke,
+    **POLICY_OPERATIONS,  # AddPermission, RemovePermission, GetPolicy
 }
