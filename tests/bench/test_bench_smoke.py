@@ -50,9 +50,12 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
     assert doc["in_process"]["predict_p50_us"] > 0
     assert doc["memory"]["instances"][0]["rss_mb"] > 0
     assert doc["memory"]["server"]["rss_mb"] > 0
-    assert len(doc["targets"]) == 6 + (2 if doc["wrk"] else 0) + 2
+    assert len(doc["targets"]) == 6 + (3 if doc["wrk"] else 0) + 2
     assert doc["chain"]["full_path"][0]["errors"] == 0
     assert doc["chain"]["cold_start_ms"]["p50"] > 0
+    assert doc["chain"]["cold_start_back_to_back_ms"]["p50"] > 0
+    assert doc["chain"]["handler_duration_ms"] > 0
+    assert [row["errors"] for row in doc["chain"]["wrk"]] == ([0, 0] if doc["wrk"] else [])
 
 
 WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:1/invocations

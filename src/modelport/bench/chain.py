@@ -3,15 +3,21 @@
 - warm function invoke: signed ``Invoke`` calls of the tutorial's handler (which itself calls the
   endpoint), p50/p99 and req/s at concurrency 1;
 - cold start: the time from a new execution environment to its first result — each round
-  changes the function's configuration (which retires its environments) and times one invoke;
+  changes the function's configuration (which retires its environments) and times one invoke,
+  after a pause that lets the spare environments refill (the target), and back to back;
+- the handler's own Duration (its REPORT line): the part of the full path that is the
+  function's boto3 call to the endpoint;
 - full path: a plain POST of ``{"data": ...}`` to the REST API's invoke URL (client → API →
-  function → endpoint → back), at concurrency 1 and 16, beside the endpoint invoke alone.
+  function → endpoint → back), at concurrency 1 and 16, beside the endpoint invoke alone; again
+  with wrk when it is installed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import re
 import statistics
 import time
 from typing import Any
@@ -22,12 +28,25 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from modelport import demo_chain
+from modelport.bench import wrk
 from modelport.bench.loadgen import run_load
 from modelport.bench.report import load_summary
 
+# Seconds between cold-start rounds, so that the spare environments have refilled.
+SPARE_REFILL_S = 2.0
+DURATION = re.compile(r"REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms")
+
 
 def measure_chain(
-    server_url: str, access_key: str, secret_key: str, endpoint: str, row: str, *, requests: int, colds: int
+    server_url: str,
+    access_key: str,
+    secret_key: str,
+    endpoint: str,
+    row: str,
+    *,
+    requests: int,
+    colds: int,
+    wrk_seconds: int = 0,
 ) -> dict[str, Any]:
     session = boto3.Session(
         aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name="us-east-1"
@@ -46,16 +65,9 @@ def measure_chain(
     )
     doc["function_warm"] = load_summary(warm)
 
-    cold_ms = []
-    for round_ in range(colds):
-        functions.update_function_configuration(
-            FunctionName=demo_chain.FUNCTION,
-            Environment={"Variables": {"ENDPOINT_NAME": endpoint, "ROUND": str(round_)}},
-        )
-        started = time.perf_counter()
-        functions.invoke(FunctionName=demo_chain.FUNCTION, Payload=event)["Payload"].read()
-        cold_ms.append((time.perf_counter() - started) * 1000.0)
-    doc["cold_start_ms"] = {"count": len(cold_ms), "p50": statistics.median(cold_ms) if cold_ms else 0.0}
+    doc["handler_duration_ms"] = _handler_duration_p50(functions, event, rounds=min(requests, 200))
+    doc["cold_start_ms"] = _cold_starts(functions, endpoint, event, colds, pause_s=SPARE_REFILL_S)
+    doc["cold_start_back_to_back_ms"] = _cold_starts(functions, endpoint, event, colds, pause_s=0.0)
 
     doc["full_path"] = []
     for level in (1, 16):
@@ -70,8 +82,51 @@ def measure_chain(
             )
         )
         doc["full_path"].append(load_summary(result))
+    doc["wrk"] = []
+    if wrk_seconds and wrk.available():
+        for level in (1, 16):
+            measured = wrk.run(
+                invoke_url,
+                event,
+                {"Content-Type": "application/json"},
+                concurrency=level,
+                seconds=wrk_seconds,
+            )
+            doc["wrk"].append({"target": "api", "concurrency": level, **measured})
     demo_chain.tear_down(session, server_url)
     return doc
+
+
+def _cold_starts(
+    functions: Any, endpoint: str, event: bytes, rounds: int, *, pause_s: float
+) -> dict[str, Any]:
+    """Each round changes the configuration (retiring the environments) and times one Invoke.
+
+    ``pause_s`` before each round lets the spare environments refill (the target's condition:
+    a spare is ready); 0 measures rounds back to back, where a spare may still be starting.
+    """
+    times = []
+    for round_ in range(rounds):
+        functions.update_function_configuration(
+            FunctionName=demo_chain.FUNCTION,
+            Environment={"Variables": {"ENDPOINT_NAME": endpoint, "ROUND": f"{pause_s}-{round_}"}},
+        )
+        time.sleep(pause_s)
+        started = time.perf_counter()
+        functions.invoke(FunctionName=demo_chain.FUNCTION, Payload=event)["Payload"].read()
+        times.append((time.perf_counter() - started) * 1000.0)
+    return {"count": len(times), "p50": statistics.median(times) if times else 0.0, "pause_s": pause_s}
+
+
+def _handler_duration_p50(functions: Any, event: bytes, *, rounds: int) -> float:
+    """The function's own time per request (REPORT's Duration: its boto3 call to the endpoint)."""
+    durations = []
+    for _ in range(rounds):
+        tail = functions.invoke(FunctionName=demo_chain.FUNCTION, Payload=event, LogType="Tail")["LogResult"]
+        found = DURATION.search(base64.b64decode(tail).decode(errors="replace"))
+        if found:
+            durations.append(float(found.group(1)))
+    return statistics.median(durations) if durations else 0.0
 
 
 def _signed_invoke(url: str, body: bytes, access_key: str, secret_key: str) -> dict[str, str]:

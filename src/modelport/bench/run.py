@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.row,
                 requests=args.chain_requests,
                 colds=args.cold_starts,
+                wrk_seconds=args.wrk_seconds,
             )
     finally:
         server.stop()

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from modelport.functions import frames, loglines
+from modelport.functions.spares import Spare, read_frame
 from modelport.functions.spec import EnvironmentSpec
 
 LOG_TAIL_BYTES = 4096
@@ -105,16 +106,46 @@ class ExecutionEnvironment:
         """True while the environment can take another invocation."""
         return self._usable
 
-    async def start(self) -> None:
-        """Start the runner and wait for its init phase (the handler module's import).
+    async def start(self, spare: Spare | None = None) -> None:
+        """Start the runner (or hand ``spare`` this function) and wait for its init phase.
 
-        An init that fails, hangs past ``init_timeout_seconds`` or crashes does not raise: like
-        Lambda, it is reported on the first invocation.
+        The init phase is the handler module's import. An init that fails, hangs past
+        ``init_timeout_seconds`` or crashes does not raise: like Lambda, it is reported on the
+        first invocation.
         """
         spec = self.spec
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log_fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
-        self._process = await asyncio.create_subprocess_exec(
+        if spare is None:
+            self._process = await self._spawn()
+        else:
+            self._process = spare.process
+            assignment = {
+                "environ": spec.environ(self.log_stream_name),
+                "cwd": str(spec.code_dir),
+                "log_path": str(self.log_path),
+                "max_address_space_mb": spec.max_address_space_mb,
+            }
+            assert self._process.stdin is not None
+            self._process.stdin.write(frames.encode(assignment))
+        try:
+            ready = await asyncio.wait_for(self._read_frame(), spec.init_timeout_seconds)
+        except TimeoutError:
+            await self._kill_and_wait()
+            message = f"Init phase timed out after {spec.init_timeout_seconds:.2f} seconds"
+            self._startup_error = {"errorMessage": message, "errorType": "Sandbox.Timedout"}
+            return
+        except (asyncio.IncompleteReadError, frames.ProtocolError, ConnectionError):
+            code = await self._kill_and_wait()
+            message = f"Error: Runtime exited with error: {exit_description(code)}"
+            self._startup_error = {"errorMessage": message, "errorType": "Runtime.ExitError"}
+            return
+        self._startup_error = ready.get("init_error")
+        self._usable = True
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        spec = self.spec
+        return await asyncio.create_subprocess_exec(
             spec.python,
             "-P",  # the runner's own imports must not see the code folder
             "-m",
@@ -130,20 +161,6 @@ class ExecutionEnvironment:
             env=spec.environ(self.log_stream_name),
             start_new_session=True,  # its own process group: kill() reaches the function's children
         )
-        try:
-            ready = await asyncio.wait_for(self._read_frame(), spec.init_timeout_seconds)
-        except TimeoutError:
-            await self._kill_and_wait()
-            message = f"Init phase timed out after {spec.init_timeout_seconds:.2f} seconds"
-            self._startup_error = {"errorMessage": message, "errorType": "Sandbox.Timedout"}
-            return
-        except (asyncio.IncompleteReadError, frames.ProtocolError, ConnectionError):
-            code = await self._kill_and_wait()
-            message = f"Error: Runtime exited with error: {exit_description(code)}"
-            self._startup_error = {"errorMessage": message, "errorType": "Runtime.ExitError"}
-            return
-        self._startup_error = ready.get("init_error")
-        self._usable = True
 
     async def invoke(self, invocation: Invocation) -> InvocationResult:
         if self._process is None:
@@ -192,7 +209,7 @@ class ExecutionEnvironment:
             content_type = str(reply.get("content_type") or "application/json")
         else:
             payload, content_type = error_payload(reply_error), "application/json"
-        return InvocationResult(
+        result = InvocationResult(
             request_id=request_id,
             payload=payload,
             content_type=content_type,
@@ -202,6 +219,8 @@ class ExecutionEnvironment:
             init_duration_ms=reply.get("init_duration_ms"),
             log_tail=self._log_tail(log_start),
         )
+        self._bound_log()
+        return result
 
     def kill(self) -> None:
         """Send SIGKILL to the runner's process group now (safe to call from cancellation)."""
@@ -222,10 +241,8 @@ class ExecutionEnvironment:
         return await self._read_frame()
 
     async def _read_frame(self) -> dict[str, Any]:
-        assert self._process is not None and self._process.stdout is not None
-        stdout = self._process.stdout
-        length = frames.decode_length(await stdout.readexactly(frames.HEADER_SIZE))
-        return frames.decode_body(await stdout.readexactly(length))
+        assert self._process is not None
+        return await read_frame(self._process)
 
     async def _kill_and_wait(self) -> int:
         self.kill()
@@ -265,6 +282,23 @@ class ExecutionEnvironment:
     def _write_log(self, text: str) -> None:
         if self._log_fd >= 0:
             os.write(self._log_fd, text.encode())
+
+    def _bound_log(self) -> None:
+        """Keep the log under ``spec.max_log_bytes``: past it, keep only its newer half.
+
+        Runs between invocations, while the runner is idle; the runner's descriptor appends, so
+        its next line lands after the kept part. (A single invocation may still write more until
+        it ends; its timeout bounds it.)
+        """
+        limit = self.spec.max_log_bytes
+        size = os.fstat(self._log_fd).st_size
+        if limit <= 0 or size <= limit:
+            return
+        keep = os.pread(self._log_fd, limit // 2, size - limit // 2)
+        keep = keep[keep.find(b"\n") + 1 :]  # start at a whole line
+        note = f"[modelport] log shortened: the oldest {size - len(keep)} bytes were dropped\n"
+        os.ftruncate(self._log_fd, 0)
+        os.write(self._log_fd, note.encode() + keep)
 
     def _log_tail(self, start: int) -> bytes:
         end = os.fstat(self._log_fd).st_size

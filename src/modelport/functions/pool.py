@@ -5,7 +5,8 @@ recently used, whose caches are warmest) and starts a new one otherwise; each en
 serves one invocation at a time, so concurrency is the number of busy environments. Past
 ``max_concurrency`` the call is throttled with ``TooManyRequests`` rather than queued. Idle
 environments are kept until ``close()``; one that timed out, crashed or failed init is
-discarded, so the next invocation gets a fresh one.
+discarded, so the next invocation gets a fresh one. A new environment starts from a spare
+(``spares.py``, boto3 already imported) when one fits, else from a fresh process.
 """
 
 from __future__ import annotations
@@ -17,16 +18,25 @@ from pathlib import Path
 from modelport.errors import ServiceUnavailable
 from modelport.functions.environment import ExecutionEnvironment, Invocation, InvocationResult
 from modelport.functions.errors import TooManyRequests
+from modelport.functions.spares import SparePool
 from modelport.functions.spec import EnvironmentSpec
 
 
 class EnvironmentPool:
-    def __init__(self, spec: EnvironmentSpec, log_dir: Path, *, max_concurrency: int = 10) -> None:
+    def __init__(
+        self,
+        spec: EnvironmentSpec,
+        log_dir: Path,
+        *,
+        max_concurrency: int = 10,
+        spares: SparePool | None = None,
+    ) -> None:
         if max_concurrency < 0:
             raise ValueError("max_concurrency must be >= 0")
         self.spec = spec
         self.log_dir = log_dir
         self.max_concurrency = max_concurrency
+        self.spares = spares
         self._idle: list[ExecutionEnvironment] = []
         self._all: set[ExecutionEnvironment] = set()
         self._busy = 0
@@ -78,7 +88,7 @@ class EnvironmentPool:
     async def _start(self) -> ExecutionEnvironment:
         environment = ExecutionEnvironment(self.spec, self.log_dir / f"{uuid.uuid4().hex}.log")
         self._all.add(environment)
-        await environment.start()
+        await environment.start(self.spares.take(self.spec) if self.spares is not None else None)
         return environment
 
     def _discard(self, environment: ExecutionEnvironment) -> None:

@@ -8,6 +8,12 @@ protocol on stdin/stdout and the log file as stderr (see ``frames`` for the mess
 Life: take the protocol fds, cap memory, import the handler module once (the init phase, timed
 as Init Duration), send ``ready``, then serve invocations one at a time until stdin closes.
 
+A *spare* (``--spare``, started ahead by ``functions.spares``) first imports the ``--preload``
+modules (boto3) with a neutral environment, reports ``{"spare": true, "preloaded": [...]}`` and
+waits; the server's assignment frame ``{"environ", "cwd", "log_path", "max_address_space_mb"}``
+then makes it the function's environment, and life goes on as above. A function's cold start
+skips the interpreter's start and boto3's import this way.
+
 Memory: ``RLIMIT_AS`` is set to ``--max-address-space-mb`` (the server passes MemorySize plus a
 headroom, because an interpreter reserves far more address space than it touches: each thread
 reserves a stack and a malloc arena). A ``MemoryError`` that escapes the handler is reported as
@@ -37,6 +43,8 @@ from modelport.functions.context import LambdaContext
 from modelport.functions.handler import MalformedHandler, parse_handler
 
 Handler = Callable[[Any, LambdaContext], Any]
+# Lambda's own figure for a RequestResponse answer; past it the caller gets a function error.
+RESPONSE_LIMIT = 6_291_556
 ErrorBody = dict[str, Any]
 
 _current_request_id = ""
@@ -196,6 +204,10 @@ def invoke(
         error = _error(f"Unable to marshal response: {exc}", "Runtime.MarshalError", request_id)
         _log_error(error)
         return {"ok": False, "error": error, "fatal": False}, "Runtime.MarshalError"
+    if len(body) > RESPONSE_LIMIT:
+        message = f"Response payload size exceeded maximum allowed payload size ({RESPONSE_LIMIT} bytes)."
+        error = {"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"}
+        return {"ok": False, "error": error, "fatal": False}, "Function.ResponseSizeTooLarge"
     reply = {"ok": True, "payload": base64.b64encode(body).decode(), "content_type": content_type}
     return reply, None
 
@@ -241,9 +253,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m modelport.functions.runner")
     parser.add_argument("--parent-pid", type=int, required=True)
     parser.add_argument("--max-address-space-mb", type=int, default=0)
+    parser.add_argument(
+        "--spare",
+        action="store_true",
+        help="start as a spare: import --preload modules, then wait for a function's assignment",
+    )
+    parser.add_argument("--preload", action="append", default=[], help="a module a spare imports ahead")
     args = parser.parse_args(argv)
     frames_in, frames_out = sandbox.take_protocol_fds()
     sandbox.die_with_parent(args.parent_pid)
+    max_address_space_mb = args.max_address_space_mb
+    if args.spare:
+        assignment = _wait_as_spare(frames_in, frames_out, args.preload)
+        if assignment is None:
+            return 0  # the server retired the spare before giving it a function
+        max_address_space_mb = _take_assignment(assignment)
     sys.dont_write_bytecode = True  # the code folder is the deployment package; leave it as shipped
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     if task_root in sys.path:
@@ -251,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, task_root)
     _install_logging()
     memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or 128)
-    sandbox.limit_address_space(args.max_address_space_mb)
+    sandbox.limit_address_space(max_address_space_mb)
     return serve(
         frames_in,
         frames_out,
@@ -259,6 +283,38 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb,
         os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
     )
+
+
+def _wait_as_spare(frames_in: int, frames_out: int, modules: list[str]) -> dict[str, Any] | None:
+    """Import ``modules``, say which top-level modules that added, and wait for an assignment.
+
+    The server gives a spare only to a function whose code ships none of those modules (its own
+    copy must win, as it would in a fresh process), and whose variables change nothing that
+    Python or the preloaded modules read while importing.
+    """
+    before = {name.partition(".")[0] for name in sys.modules}
+    failed = {}
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # a broken install: the spare still works, only slower
+            failed[module] = f"{type(exc).__name__}: {exc}"
+    added = sorted({name.partition(".")[0] for name in sys.modules} - before)
+    frames.write_frame(frames_out, {"spare": True, "preloaded": added, "failed": failed})
+    return frames.read_frame(frames_in)
+
+
+def _take_assignment(assignment: dict[str, Any]) -> int:
+    """Become the assigned function's environment: its variables, folder and log; return its cap."""
+    os.environ.clear()
+    os.environ.update({str(name): str(value) for name, value in assignment["environ"].items()})
+    time.tzset()
+    os.chdir(str(assignment["cwd"]))
+    log = os.open(str(assignment["log_path"]), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    return int(assignment.get("max_address_space_mb") or 0)
 
 
 if __name__ == "__main__":

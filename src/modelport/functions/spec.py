@@ -27,6 +27,7 @@ DEFAULT_MEMORY_MB = 128
 # arena) while its resident set is near 45 MB, so the cap must sit well above MemorySize for
 # ordinary code to start. It stops runaway allocations, not small overshoots.
 DEFAULT_HEADROOM_MB = 512
+DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024  # per environment's log file
 
 # boto3 client names → the suffix of AWS_ENDPOINT_URL_<SERVICE> (spec §1): modelport serves these.
 ENDPOINT_SERVICES = ("SAGEMAKER_RUNTIME", "SAGEMAKER", "LAMBDA", "API_GATEWAY", "IAM", "STS")
@@ -54,6 +55,31 @@ RESERVED = frozenset(
 )
 
 
+# Keep the host's ~/.aws out of the function (spec §1); a function's variables may override them.
+AWS_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+
+# Variables read while the interpreter starts or while a spare's preloaded modules import: a
+# function that sets any of them always gets a fresh process (see ``functions.spares``).
+IMPORT_TIME_VARIABLES = frozenset({"BOTO_DISABLE_CRT", "LD_PRELOAD", "LD_LIBRARY_PATH"})
+
+
+def process_environ(python: str) -> dict[str, str]:
+    """The variables every runner process starts with, a spare's whole environment included."""
+    return {
+        "LAMBDA_RUNTIME_DIR": RUNTIME_DIR,
+        # As on Lambda (PYTHONPATH=/var/runtime): where the runtime itself is found.
+        "PYTHONPATH": RUNTIME_DIR,
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+        "PATH": os.pathsep.join([str(Path(python).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+    }
+
+
+def set_at_import(name: str) -> bool:
+    """True for a variable a process reads before a spare could be given its function."""
+    return name.startswith("PYTHON") or name in IMPORT_TIME_VARIABLES
+
+
 @dataclass(frozen=True)
 class RoleCredentials:
     access_key_id: str
@@ -77,6 +103,7 @@ class EnvironmentSpec:
     variables: Mapping[str, str] = field(default_factory=dict)
     version: str = "$LATEST"
     headroom_mb: int = DEFAULT_HEADROOM_MB
+    max_log_bytes: int = DEFAULT_MAX_LOG_BYTES
     init_timeout_seconds: float = 10.0
     python: str = sys.executable
 
@@ -109,7 +136,6 @@ class EnvironmentSpec:
 
     def environ(self, log_stream_name: str) -> dict[str, str]:
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
-        bin_dir = str(Path(self.python).parent)
         env = dict(self.variables)
         env.update(
             {
@@ -126,21 +152,11 @@ class EnvironmentSpec:
                 "AWS_ACCESS_KEY_ID": self.credentials.access_key_id,
                 "AWS_SECRET_ACCESS_KEY": self.credentials.secret_access_key,
                 "LAMBDA_TASK_ROOT": str(self.code_dir),
-                "LAMBDA_RUNTIME_DIR": RUNTIME_DIR,
-                # As on Lambda (PYTHONPATH=/var/runtime): where the runtime itself is found.
-                "PYTHONPATH": RUNTIME_DIR,
-                "TZ": ":UTC",
-                "LANG": "en_US.UTF-8",
-                "PATH": os.pathsep.join([bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
+                **process_environ(self.python),
             }
         )
         # Defaults the function's own variables may override (e.g. to reach a real S3).
-        defaults = {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            # Keep the host's ~/.aws out of the function (spec §1).
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        }
+        defaults = {"AWS_ENDPOINT_URL": self.endpoint_url, **AWS_FILES}
         defaults.update({f"AWS_ENDPOINT_URL_{service}": self.endpoint_url for service in ENDPOINT_SERVICES})
         for name, value in defaults.items():
             env.setdefault(name, value)

@@ -31,6 +31,7 @@ from typing import Any
 from modelport.errors import InvalidRequest, ResourceNotFound
 from modelport.functions.code import extract_zip
 from modelport.functions.pool import EnvironmentPool
+from modelport.functions.spares import SparePool
 from modelport.functions.spec import EnvironmentSpec, RoleCredentials
 from modelport.service.context import ServiceContext
 from modelport.service.iam import issue_role_credentials
@@ -123,9 +124,11 @@ class FunctionHost:
         credentials: CredentialsProvider = role_credentials,
         *,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        spares: int = 0,
     ) -> None:
         self.credentials = credentials
         self.max_concurrency = max_concurrency
+        self.spares = SparePool(spares)
         self._pools: dict[str, _Hosted] = {}
         self._retiring: set[EnvironmentPool] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -134,14 +137,16 @@ class FunctionHost:
     def of(ctx: ServiceContext) -> FunctionHost:
         host = ctx.runtimes.get(RUNTIME_KEY)
         if host is None:
+            limits = ctx.settings.limits
             host = ctx.runtimes[RUNTIME_KEY] = FunctionHost(
-                max_concurrency=ctx.settings.limits.max_function_concurrency
+                max_concurrency=limits.max_function_concurrency, spares=limits.warm_function_environments
             )
         assert isinstance(host, FunctionHost)
         return host
 
     def pool(self, ctx: ServiceContext, record: Resource) -> EnvironmentPool:
         """The function's pool, started on first use (no awaits: concurrent first calls share it)."""
+        self.spares.warm_up()
         hosted = self._pools.get(record.name)
         revision = str(record.body["RevisionId"])
         now = ctx.clock.monotonic()
@@ -153,7 +158,7 @@ class FunctionHost:
         if hosted is None:
             spec = self._spec(ctx, record)
             log_dir = ctx.settings.log_dir / "functions" / record.name
-            pool = EnvironmentPool(spec, log_dir, max_concurrency=self.max_concurrency)
+            pool = EnvironmentPool(spec, log_dir, max_concurrency=self.max_concurrency, spares=self.spares)
             hosted = self._pools[record.name] = _Hosted(pool, revision, now)
         return hosted.pool
 
@@ -178,7 +183,7 @@ class FunctionHost:
         """Stop every pool, then let background work finish (its invocations fail fast now)."""
         pools = [hosted.pool for hosted in self._pools.values()] + list(self._retiring)
         self._pools.clear()
-        await asyncio.gather(*(pool.close() for pool in pools), return_exceptions=True)
+        await asyncio.gather(self.spares.close(), *(pool.close() for pool in pools), return_exceptions=True)
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _retire(
@@ -226,6 +231,7 @@ class FunctionHost:
             memory_mb=int(body["MemorySize"]),
             timeout_seconds=float(body["Timeout"]),
             variables=dict((body.get("Environment") or {}).get("Variables") or {}),
+            max_log_bytes=ctx.settings.limits.max_function_log_bytes,
         )
 
     def _done(self, task: asyncio.Task[None]) -> None:
