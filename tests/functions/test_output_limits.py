@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
+
+import pytest
 
 from modelport.functions.environment import Invocation, InvocationResult
 from modelport.functions.pool import EnvironmentPool
-from modelport.functions.runner import RESPONSE_LIMIT
+from modelport.functions.runner import RESPONSE_LIMIT, runtime_version
 
 from .harness import Harness
 
@@ -66,3 +69,41 @@ def test_a_cap_of_zero_keeps_everything(harness: Harness) -> None:
     (log,) = harness.log_dir.glob("*.log")
     assert log.stat().st_size > 3 * 40 * 1024
     assert "log shortened" not in log.read_text()
+
+
+NON_ASCII = """
+    import os
+
+    def lambda_handler(event, context):
+        return {"answer": "Setosa ✓ café", "env": os.environ["AWS_EXECUTION_ENV"]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("runtime", "body"),
+    [
+        ("python3.11", b'{"answer": "Setosa \\u2713 caf\\u00e9", "env": "AWS_Lambda_python3.11"}'),
+        ("python3.12", '{"answer": "Setosa ✓ café", "env": "AWS_Lambda_python3.12"}'.encode()),
+        ("python3.13", '{"answer": "Setosa ✓ café", "env": "AWS_Lambda_python3.13"}'.encode()),
+    ],
+)
+def test_the_declared_runtime_decides_how_answers_are_encoded(
+    harness: Harness, runtime: str, body: bytes
+) -> None:
+    harness.write({"lambda_function.py": NON_ASCII})
+    (result,) = harness.invoke_all([b"{}"], runtime=runtime)
+    assert result.payload == body
+
+
+@pytest.mark.parametrize(
+    ("value", "version"),
+    [
+        ("AWS_Lambda_python3.12", (3, 12)),
+        ("AWS_Lambda_python3.9", (3, 9)),
+        ("AWS_Lambda_nodejs20.x", sys.version_info[:2]),
+        (None, sys.version_info[:2]),
+        ("AWS_Lambda_python3", sys.version_info[:2]),
+    ],
+)
+def test_runtime_version_reads_the_execution_env(value: str | None, version: tuple[int, int]) -> None:
+    assert runtime_version(value) == version

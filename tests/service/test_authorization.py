@@ -161,6 +161,7 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/lambda-iris"
             "PutIntegration",
             {"restApiId": "a", "resourceId": "r", "httpMethod": "POST", "credentials": ROLE},
         ),
+        ("sagemaker", "CreateModel", {"ModelName": "m", "ExecutionRoleArn": ROLE}),
     ],
 )
 def test_handing_over_a_role_needs_pass_role(
@@ -168,7 +169,9 @@ def test_handing_over_a_role_needs_pass_role(
 ) -> None:
     call(ctx, "CreateRole", RoleName="lambda-iris", AssumeRolePolicyDocument=TRUST)
     call(ctx, "CreateRole", RoleName="builder", AssumeRolePolicyDocument=TRUST)
-    builder_policy = document(allow("lambda:*"), allow("apigateway:*"), deny("iam:PassRole", ROLE + "-other"))
+    builder_policy = document(
+        allow("lambda:*"), allow("apigateway:*"), allow("sagemaker:*"), deny("iam:PassRole", ROLE + "-other")
+    )
     call(ctx, "PutRolePolicy", RoleName="builder", PolicyName="p", PolicyDocument=builder_policy)
     creds = issue_role_credentials(ctx, f"arn:aws:iam::{ACCOUNT}:role/builder", "ci")
     key = ctx.keys.get(creds["AccessKeyId"])
@@ -180,8 +183,8 @@ def test_handing_over_a_role_needs_pass_role(
         f"User: arn:aws:sts::{ACCOUNT}:assumed-role/builder/ci is not authorized to perform: iam:PassRole"
         f" on resource: {ROLE} because no identity-based policy allows the iam:PassRole action"
     )
-    without_role = {k: v for k, v in params.items() if k not in ("Role", "credentials")}
-    if operation != "CreateFunction":
+    without_role = {k: v for k, v in params.items() if k not in ("Role", "credentials", "ExecutionRoleArn")}
+    if operation not in ("CreateFunction", "CreateModel"):
         authorize(builder, service, operation, without_role)  # nothing handed over: nothing to pass
     call(
         ctx,

@@ -149,12 +149,24 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+def runtime_version(execution_env: str | None) -> tuple[int, int]:
+    """The declared runtime's Python version, from ``AWS_EXECUTION_ENV`` (``AWS_Lambda_python3.12``);
+    this interpreter's when it names none."""
+    _, found, version = (execution_env or "").partition("AWS_Lambda_python")
+    major, _, minor = version.partition(".")
+    if found and major.isdigit() and minor.isdigit():
+        return int(major), int(minor)
+    return sys.version_info.major, sys.version_info.minor
+
+
 def _marshal(result: Any) -> tuple[bytes, str]:
     """The response body and its content type; ``bytes`` pass through raw, as Lambda does."""
     if isinstance(result, bytes | bytearray):
         return bytes(result), "application/unknown"
-    # json.dumps' default separators, as simplejson's; ensure_ascii only before python3.12.
-    text = json.dumps(result, default=_json_default, ensure_ascii=sys.version_info < (3, 12))
+    # json.dumps' default separators, as simplejson's. The python3.12+ runtimes write non-ASCII
+    # characters as they are; older ones escape them (spec §5), so the declared Runtime decides.
+    ascii_only = runtime_version(os.environ.get("AWS_EXECUTION_ENV")) < (3, 12)
+    text = json.dumps(result, default=_json_default, ensure_ascii=ascii_only)
     return text.encode(), "application/json"
 
 

@@ -106,6 +106,9 @@ class EnvironmentSpec:
     max_log_bytes: int = DEFAULT_MAX_LOG_BYTES
     init_timeout_seconds: float = 10.0
     python: str = sys.executable
+    # The function's declared Runtime; sets what differs by runtime that modelport reproduces
+    # (AWS_EXECUTION_ENV, the JSON encoding of answers). The interpreter is always ``python``.
+    runtime: str = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
     def __post_init__(self) -> None:
         clash = sorted(set(self.variables) & RESERVED)
@@ -135,14 +138,13 @@ class EnvironmentSpec:
         return f"{day}/[{self.version}]{uuid.uuid4().hex}"
 
     def environ(self, log_stream_name: str) -> dict[str, str]:
-        version = f"{sys.version_info.major}.{sys.version_info.minor}"
         env = dict(self.variables)
         env.update(
             {
                 "_HANDLER": self.handler,
                 "AWS_REGION": self.region,
                 "AWS_DEFAULT_REGION": self.region,  # boto3 reads only this one (spec §1)
-                "AWS_EXECUTION_ENV": f"AWS_Lambda_python{version}",
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.runtime}",
                 "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
                 "AWS_LAMBDA_FUNCTION_VERSION": self.version,

@@ -6,7 +6,7 @@ anything. A user is governed by its attached managed and inline policies; a role
 role's. A principal whose user or role has been deleted holds no policies, so it is denied.
 
 A call that hands a role to a service — CreateFunction's and UpdateFunctionConfiguration's
-``Role``, PutIntegration's ``credentials`` — also needs ``iam:PassRole`` on that role, as on AWS:
+``Role``, PutIntegration's ``credentials``, CreateModel's ``ExecutionRoleArn`` — also needs ``iam:PassRole`` on that role, as on AWS:
 otherwise anyone allowed to create a function could run code with any role's permissions.
 """
 
@@ -54,6 +54,7 @@ PASSED_ROLES = {
     ("lambda", "CreateFunction"): "Role",
     ("lambda", "UpdateFunctionConfiguration"): "Role",
     ("apigateway", "PutIntegration"): "credentials",
+    ("sagemaker", "CreateModel"): "ExecutionRoleArn",
 }
 
 

@@ -232,6 +232,7 @@ class FunctionHost:
             timeout_seconds=float(body["Timeout"]),
             variables=dict((body.get("Environment") or {}).get("Variables") or {}),
             max_log_bytes=ctx.settings.limits.max_function_log_bytes,
+            runtime=str(body["Runtime"]),
         )
 
     def _done(self, task: asyncio.Task[None]) -> None:
