@@ -31,6 +31,7 @@ from functions.handlers import (
     MISSING_DEPENDENCY,
     NO_SUCH_HANDLER,
     RAISES_AT_IMPORT,
+    SIZED_ANSWER,
     SLEEPER,
     SYNTAX_ERROR,
     UNSERIALISABLE,
@@ -155,5 +156,21 @@ def test_a_function_that_prints_megabytes_succeeds_with_a_4_kb_tail(
     lines = tail.decode().rstrip().splitlines()
     assert lines[-1].startswith("REPORT RequestId: ")
     assert any(line.startswith("x" * 100) for line in lines)  # the function's own output
+    check_good_function(lam)
+    healthy()
+
+
+def test_an_answer_over_6_mb_is_lambdas_response_size_error(
+    lam: Any, deployed: Callable[..., str], healthy: Callable[[], None]
+) -> None:
+    name = deployed("e2e-fn-huge-answer", SIZED_ANSWER, MemorySize=512, Timeout=20)
+    answer = lam.invoke(FunctionName=name, Payload=json.dumps({"size": 7 * 1024 * 1024}).encode())
+    assert (answer["StatusCode"], answer["FunctionError"]) == (200, "Unhandled")
+    assert json.loads(answer["Payload"].read()) == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+    small = lam.invoke(FunctionName=name, Payload=b'{"size": 3}')
+    assert (small.get("FunctionError"), small["Payload"].read()) == (None, b'"aaa"')
     check_good_function(lam)
     healthy()

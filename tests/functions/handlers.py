@@ -40,3 +40,9 @@ MISSING_DEPENDENCY = "import not_installed_anywhere\ndef h(e, c):\n    return 1\
 SYNTAX_ERROR = "def h(event, context)\n    return 1\n"
 NO_SUCH_HANDLER = "def h(event, context):\n    return 1\n"
 RAISES_AT_IMPORT = "raise RuntimeError('init failed')\n"
+
+# Answers a string of the event's "size" characters (its JSON encoding adds two quotes).
+SIZED_ANSWER = """
+    def lambda_handler(event, context):
+        return "a" * event.get("size", 1)
+"""
