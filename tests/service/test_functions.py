@@ -521,3 +521,24 @@ def test_botocore_round_trip_through_the_service(lambda_client: Any) -> None:
     with pytest.raises(lambda_client.exceptions.ResourceNotFoundException) as caught:
         lambda_client.invoke(FunctionName="iris-fn", Payload=b"{}")
     assert caught.value.response["Error"]["Message"].startswith("Function not found: arn:aws:lambda:")
+
+
+PID = "import os\n\ndef lambda_handler(event, context):\n    return os.getpid()\n"
+
+
+def test_an_environment_idle_past_the_timeout_is_stopped_and_the_next_call_starts_fresh(
+    tmp_path: Path,
+) -> None:
+    lab = Lab(tmp_path, idle_timeout_s=0.4)
+
+    async def scenario(ctx: ServiceContext) -> tuple[int, int, int]:
+        await create(ctx, code=PID)
+        _, first = await invoke_json(ctx, {})
+        _, again = await invoke_json(ctx, {})  # used again at once: the same warm process
+        await asyncio.sleep(1.0)
+        _, fresh = await invoke_json(ctx, {})
+        return first, again, fresh
+
+    first, again, fresh = lab.run(scenario)
+    assert again == first
+    assert fresh != first  # the idle one was stopped, so a new process answered

@@ -45,6 +45,7 @@ RUNTIME_KEY = "lambda"
 CREDENTIALS_DURATION_S = 3600
 CREDENTIALS_REFRESH_S = 3000.0
 DEFAULT_MAX_CONCURRENCY = 10
+REAP_INTERVAL_S = 30.0  # how often idle environments are looked at, at most
 
 CredentialsProvider = Callable[[ServiceContext, str, str], RoleCredentials]
 ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
@@ -125,13 +126,16 @@ class FunctionHost:
         *,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         spares: int = 0,
+        idle_timeout_s: float = 0.0,
     ) -> None:
         self.credentials = credentials
         self.max_concurrency = max_concurrency
         self.spares = SparePool(spares)
+        self.idle_timeout_s = idle_timeout_s
         self._pools: dict[str, _Hosted] = {}
         self._retiring: set[EnvironmentPool] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._reaper: asyncio.Task[None] | None = None
 
     @staticmethod
     def of(ctx: ServiceContext) -> FunctionHost:
@@ -139,7 +143,9 @@ class FunctionHost:
         if host is None:
             limits = ctx.settings.limits
             host = ctx.runtimes[RUNTIME_KEY] = FunctionHost(
-                max_concurrency=limits.max_function_concurrency, spares=limits.warm_function_environments
+                max_concurrency=limits.max_function_concurrency,
+                spares=limits.warm_function_environments,
+                idle_timeout_s=limits.function_idle_timeout_s,
             )
         assert isinstance(host, FunctionHost)
         return host
@@ -147,6 +153,7 @@ class FunctionHost:
     def pool(self, ctx: ServiceContext, record: Resource) -> EnvironmentPool:
         """The function's pool, started on first use (no awaits: concurrent first calls share it)."""
         self.spares.warm_up()
+        self._start_reaper()
         hosted = self._pools.get(record.name)
         revision = str(record.body["RevisionId"])
         now = ctx.clock.monotonic()
@@ -181,10 +188,25 @@ class FunctionHost:
 
     async def close(self) -> None:
         """Stop every pool, then let background work finish (its invocations fail fast now)."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            await asyncio.gather(self._reaper, return_exceptions=True)
         pools = [hosted.pool for hosted in self._pools.values()] + list(self._retiring)
         self._pools.clear()
         await asyncio.gather(self.spares.close(), *(pool.close() for pool in pools), return_exceptions=True)
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _start_reaper(self) -> None:
+        if self.idle_timeout_s > 0 and self._reaper is None:
+            self._reaper = asyncio.get_running_loop().create_task(self._reap_idle())
+
+    async def _reap_idle(self) -> None:
+        """Stop environments idle past ``idle_timeout_s``, checking a few times per timeout."""
+        interval = min(REAP_INTERVAL_S, self.idle_timeout_s / 4)
+        while True:
+            await asyncio.sleep(interval)
+            for hosted in list(self._pools.values()):
+                hosted.pool.retire_idle(self.idle_timeout_s)
 
     async def _retire(
         self, ctx: ServiceContext, name: str, pool: EnvironmentPool | None, remove_code: bool
