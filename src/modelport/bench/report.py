@@ -203,10 +203,16 @@ def render(doc: dict[str, Any]) -> str:
             + (f"; back to back: {back_to_back['p50']:.1f} ms" if back_to_back else "")
         )
         if "handler_duration_ms" in chain:
+            handler = chain["handler_duration_ms"]
             lines.append(
-                f"\nthe handler's own Duration p50 (REPORT; its boto3 call to the endpoint): "
-                f"{chain['handler_duration_ms']:.3f} ms"
+                f"\nthe handler's own Duration p50 (REPORT; its boto3 call to the endpoint): {handler:.3f} ms"
             )
+            for row in chain.get("wrk", []):
+                if row["concurrency"] == 1 and "p50_ms" in row:
+                    lines.append(
+                        f"\nmodelport's own share of the wrk full path at c=1 (full path p50 − the "
+                        f"handler's Duration p50): {row['p50_ms'] - handler:.3f} ms"
+                    )
     if doc.get("wrk"):
         lines += [
             "",
