@@ -7,7 +7,9 @@ POST with the tutorial's body, unsigned, as Postman sends it.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -104,8 +106,8 @@ def _api_with(server: ModelportServer, name: str, path_part: str, integration: d
 
 def test_a_proxy_integration_passes_the_whole_request(server: ModelportServer, chain: str) -> None:
     role_arn = server.client("iam").get_role(RoleName=demo_chain.ROLE)["Role"]["Arn"]
-    buffer = __import__("io").BytesIO()
-    with __import__("zipfile").ZipFile(buffer, "w") as archive:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("proxy.py", PROXY_HANDLER)
     function_arn = server.client("lambda").create_function(
         FunctionName="proxy-echo",
@@ -114,6 +116,10 @@ def test_a_proxy_integration_passes_the_whole_request(server: ModelportServer, c
         Handler="proxy.handler",
         Code={"ZipFile": buffer.getvalue()},
     )["FunctionArn"]
+    # CreateFunction answers State Pending, as Lambda does; careful boto3 code waits for Active.
+    server.client("lambda").get_waiter("function_active_v2").wait(
+        FunctionName="proxy-echo", WaiterConfig={"Delay": 1, "MaxAttempts": 5}
+    )
     uri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
     api_id = _api_with(server, "proxy-api", "{id}", {"type": "AWS_PROXY", "uri": uri})
     # What the console adds for a Lambda integration: API Gateway may invoke the function.

@@ -167,11 +167,13 @@ def test_create_returns_lambdas_function_configuration(lab: Lab) -> None:
     assert config["CodeSha256"] == base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode()
     assert config["CodeSize"] == len(zip_bytes)
     assert (config["Timeout"], config["MemorySize"], config["Version"]) == (3, 128, "$LATEST")
-    assert (config["State"], config["LastUpdateStatus"], config["PackageType"]) == (
-        "Active",
-        "Successful",
-        "Zip",
+    # Lambda's CreateFunction answers while the function is still being prepared.
+    assert (config["State"], config["StateReasonCode"], config["LastUpdateStatus"]) == (
+        "Pending",
+        "Creating",
+        "InProgress",
     )
+    assert config["PackageType"] == "Zip"
     assert config["Architectures"] == ["x86_64"]
     assert config["Environment"] == {"Variables": {"ENDPOINT_NAME": "iris-endpoint"}}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", config["LastModified"])
@@ -542,3 +544,24 @@ def test_an_environment_idle_past_the_timeout_is_stopped_and_the_next_call_start
     first, again, fresh = lab.run(scenario)
     assert again == first
     assert fresh != first  # the idle one was stopped, so a new process answered
+
+
+def test_states_read_pending_in_the_answers_and_active_once_ready(lab: Lab) -> None:
+    async def scenario(ctx: ServiceContext) -> list[dict[str, Any]]:
+        created = await create(ctx)
+        got = await call(ctx, "GetFunctionConfiguration", FunctionName="iris-fn")
+        updated = await call(ctx, "UpdateFunctionConfiguration", FunctionName="iris-fn", Timeout=9)
+        got_again = await call(ctx, "GetFunctionConfiguration", FunctionName="iris-fn")
+        return [created, got, updated, got_again]
+
+    created, got, updated, got_again = lab.run(scenario)
+    states = [(c["State"], c["LastUpdateStatus"]) for c in (created, got, updated, got_again)]
+    assert states == [
+        ("Pending", "InProgress"),
+        ("Active", "Successful"),
+        ("Active", "InProgress"),
+        ("Active", "Successful"),
+    ]
+    assert created["StateReason"] == "The function is being created."
+    assert updated["LastUpdateStatusReasonCode"] == "Creating"
+    assert "StateReason" not in got

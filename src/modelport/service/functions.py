@@ -50,6 +50,24 @@ DEFAULT_PAGE, MAX_PAGE = 50, 10000
 MAX_ENVIRONMENT_BYTES = 4096  # all of Environment.Variables together
 
 
+# What Lambda's Create/Update responses say while it prepares the function. modelport is ready
+# when it answers, so Get* (and boto3's function_active_v2 / function_updated_v2 waiters) see
+# Active / Successful at once. Lambda reuses the creation texts for updates.
+CREATING = {
+    "State": "Pending",
+    "StateReason": "The function is being created.",
+    "StateReasonCode": "Creating",
+    "LastUpdateStatus": "InProgress",
+    "LastUpdateStatusReason": "The function is being created.",
+    "LastUpdateStatusReasonCode": "Creating",
+}
+UPDATING = {
+    "LastUpdateStatus": "InProgress",
+    "LastUpdateStatusReason": "The function is being created.",
+    "LastUpdateStatusReasonCode": "Creating",
+}
+
+
 async def create_function(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     name, qualifier = split_function_name(ctx, params["FunctionName"])
     if qualifier is not None:
@@ -81,7 +99,7 @@ async def create_function(ctx: ServiceContext, params: dict[str, Any]) -> dict[s
     if tags := params.get("Tags"):
         ctx.store.put_tags(record.arn, dict(tags))
     FunctionHost.of(ctx).spares.warm_up()  # its first Invoke can then skip boto3's import
-    return configuration(ctx, record)
+    return {**configuration(ctx, record), **CREATING}
 
 
 async def get_function(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +202,7 @@ def _save(ctx: ServiceContext, record: Resource, changes: dict[str, Any]) -> dic
     updated = record.evolve(body=body, last_modified_time=ctx.clock.now())
     ctx.store.update(updated)
     FunctionHost.of(ctx).retire(ctx, record.name)  # the next Invoke starts the new version
-    return configuration(ctx, updated)
+    return {**configuration(ctx, updated), **UPDATING}
 
 
 def _validated(current: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
