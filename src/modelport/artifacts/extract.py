@@ -26,10 +26,9 @@ from pathlib import Path, PurePosixPath
 
 from modelport.config import Limits
 from modelport.errors import ArtifactError
-from modelport.staging import staged_folder
+from modelport.staging import OverBudget, UnsafeMember, copy_capped, make_dirs, member_path, staged_folder
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
-_CHUNK = 1024 * 1024
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -43,14 +42,10 @@ def safe_relative_path(name: str) -> PurePosixPath:
 
     Raises ``ArtifactError`` naming the member and the rule it breaks.
     """
-    if "\x00" in name:
-        raise _refused(name, "the name contains a NUL byte")
-    if name.startswith("/") or PurePosixPath(name).is_absolute():
-        raise _refused(name, "absolute paths are not allowed")
-    parts = [part for part in name.split("/") if part not in ("", ".")]
-    if ".." in parts:
-        raise _refused(name, "path escapes the model folder")
-    return PurePosixPath(*parts) if parts else PurePosixPath(".")
+    try:
+        return member_path(name, escapes="path escapes the model folder")
+    except UnsafeMember as exc:
+        raise _refused(name, str(exc)) from None
 
 
 def extract_archive(archive: Path, dest: Path, limits: Limits) -> Path:
@@ -125,13 +120,10 @@ def _unpack_member(
     if target.is_dir() and not target.is_symlink():
         raise _refused(name, "a file cannot replace a directory")
     fd = os.open(target, _FILE_FLAGS, mode)
-    written = 0
-    with os.fdopen(fd, "wb") as out, source:
-        while chunk := source.read(_CHUNK):
-            written += len(chunk)
-            if total + written > limits.max_archive_bytes:
-                raise _refused(name, f"unpacked size passed the limit of {limits.max_archive_bytes} bytes")
-            out.write(chunk)
+    try:
+        written = copy_capped(source, fd, limits.max_archive_bytes - total)
+    except OverBudget:
+        raise _refused(name, f"unpacked size passed the limit of {limits.max_archive_bytes} bytes") from None
     if written != member.size:
         raise ArtifactError(f'Model archive member "{name}" is truncated.')
     os.chmod(target, mode)  # O_CREAT's mode is masked by umask and ignored for existing files
@@ -140,9 +132,9 @@ def _unpack_member(
 
 def _make_dirs(name: str, path: Path) -> None:
     try:
-        path.mkdir(mode=0o755, parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise _refused(name, "a path component is a file, not a directory") from exc
+        make_dirs(path)
+    except UnsafeMember as exc:
+        raise _refused(name, str(exc)) from exc
 
 
 def _refused(name: str, rule: str) -> ArtifactError:

@@ -1,7 +1,7 @@
 """Deployment packages: unpack a function's zip safely, and check its ``Handler``.
 
 Nothing in a zip is trusted, and ``ZipFile.extractall`` is not used: every member is checked
-and written here, as ``modelport.artifacts.extract`` does for model tarballs.
+and written here, with the per-member rules ``modelport.staging`` shares with model tarballs.
 
 - names must be relative and free of ``..`` (``\\`` counts as a separator, so a zip made on
   Windows cannot escape either) and of NUL bytes;
@@ -28,9 +28,8 @@ from pathlib import Path, PurePosixPath
 
 from modelport.functions.errors import UNZIP_FAILED, InvalidHandler, InvalidZip
 from modelport.functions.handler import MalformedHandler, parse_handler
-from modelport.staging import staged_folder
+from modelport.staging import OverBudget, UnsafeMember, copy_capped, make_dirs, member_path, staged_folder
 
-_CHUNK = 1024 * 1024
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -75,15 +74,10 @@ def handler_location(handler: str, code_dir: Path) -> tuple[str, str]:
 
 def safe_member_path(name: str) -> PurePosixPath:
     """Check a member name and return it as a relative path, or raise ``InvalidZip``."""
-    if "\x00" in name:
-        raise _refused(name, "the name contains a NUL byte")
-    unified = name.replace("\\", "/")
-    if unified.startswith("/") or (len(unified) > 1 and unified[1] == ":"):
-        raise _refused(name, "absolute paths are not allowed")
-    parts = [part for part in unified.split("/") if part not in ("", ".")]
-    if ".." in parts:
-        raise _refused(name, "the path escapes the code folder")
-    return PurePosixPath(*parts) if parts else PurePosixPath(".")
+    try:
+        return member_path(name, escapes="the path escapes the code folder", backslash_separates=True)
+    except UnsafeMember as exc:
+        raise _refused(name, str(exc)) from None
 
 
 def _unpack(data: bytes, root: Path, limits: ZipLimits) -> None:
@@ -129,28 +123,26 @@ def _unpack_member(
         raise _too_big(name, limits)
     _make_dirs(name, target.parent)
     mode = 0o755 if unix_mode & 0o100 else 0o644
+    source = archive.open(member)  # before the file exists: copy_capped closes both
     try:
         fd = os.open(target, _FILE_FLAGS, mode)
     except FileExistsError as exc:
         raise _refused(name, "the zip holds this path twice") from exc
     except IsADirectoryError as exc:  # pragma: no cover - O_EXCL reports FileExistsError first
         raise _refused(name, "a file cannot replace a directory") from exc
-    written = 0
-    with os.fdopen(fd, "wb") as out, archive.open(member) as source:
-        while chunk := source.read(_CHUNK):
-            written += len(chunk)
-            if total + written > limits.max_unzipped_bytes:
-                raise _too_big(name, limits)
-            out.write(chunk)
+    try:
+        written = copy_capped(source, fd, limits.max_unzipped_bytes - total)
+    except OverBudget:
+        raise _too_big(name, limits) from None
     os.chmod(target, mode)  # O_CREAT's mode is masked by the umask
     return total + written
 
 
 def _make_dirs(name: str, path: Path) -> None:
     try:
-        path.mkdir(mode=0o755, parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise _refused(name, "a path component is a file, not a directory") from exc
+        make_dirs(path)
+    except UnsafeMember as exc:
+        raise _refused(name, str(exc)) from exc
 
 
 def _refused(name: str, rule: str) -> InvalidZip:
