@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import io
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar, overload
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -101,7 +101,15 @@ def _session() -> botocore.session.Session:
     return botocore.session.get_session()  # one session: its loader caches the large JSON models
 
 
-def make_client(service: str, handler: Handler) -> tuple[Any, Wire]:
+W = TypeVar("W", bound=Wire)
+
+
+@overload
+def make_client(service: str, handler: Handler) -> tuple[Any, Wire]: ...
+@overload
+def make_client(service: str, handler: Handler, wire_type: type[W]) -> tuple[Any, W]: ...
+def make_client(service: str, handler: Handler, wire_type: type[Wire] = Wire) -> tuple[Any, Wire]:
+    """A real botocore client whose requests ``wire_type`` answers with ``handler``, in process."""
     client = _session().create_client(
         service,
         region_name="us-east-1",
@@ -110,7 +118,7 @@ def make_client(service: str, handler: Handler) -> tuple[Any, Wire]:
         endpoint_url="http://localhost",
         config=Config(retries={"total_max_attempts": 1}),
     )
-    wire = Wire(service, handler)
+    wire = wire_type(service, handler)
     client.meta.events.register("before-send", wire)
     return client, wire
 

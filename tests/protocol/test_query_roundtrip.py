@@ -10,7 +10,6 @@ from typing import Any, NoReturn
 
 import pytest
 from botocore.awsrequest import AWSPreparedRequest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from modelport import errors as e
@@ -24,7 +23,7 @@ from modelport.protocol import (
 )
 from modelport.protocol.registry import PLANNED
 
-from .botocore_wire import REQUEST_ID, WHEN, Handler, Wire, _session, example
+from .botocore_wire import REQUEST_ID, WHEN, Handler, Wire, example, make_client
 
 
 class QueryWire(Wire):
@@ -47,17 +46,7 @@ class QueryWire(Wire):
 
 
 def make_query_client(service: str, handler: Handler) -> tuple[Any, QueryWire]:
-    client = _session().create_client(
-        service,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="y",
-        endpoint_url="http://localhost",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
-    wire = QueryWire(service, handler)
-    client.meta.events.register("before-send", wire)
-    return client, wire
+    return make_client(service, handler, QueryWire)
 
 
 @pytest.fixture(scope="module")
