@@ -23,9 +23,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from modelport.cli import output
-from modelport.cli.client import ConnectionOptions, connection_options, data_dir_option, resolve_data_dir
+from modelport.cli.client import ConnectionOptions, connection_options, resolve_data_dir
 from modelport.cli.failures import CommandFailed
-from modelport.cli.logs import print_logs
+from modelport.cli.logs import log_options, print_logs
 from modelport.cli.roles import aws_client, error_code, role_arn, server_connection
 
 DEFAULT_RUNTIME = "python3.11"
@@ -211,13 +211,7 @@ def invoke_function(
 
 @function.command(name="logs")
 @click.argument("name")
-@click.option(
-    "--follow", "-f", is_flag=True, help="Keep printing new lines as they are written (Ctrl-C stops)."
-)
-@click.option(
-    "--tail", "-n", type=click.IntRange(min=0), default=None, help="Only the last N lines of each log."
-)
-@data_dir_option
+@log_options
 def function_logs(name: str, follow: bool, tail: int | None, data_dir: Path | None) -> None:
     """Print the logs of function NAME from the server's data folder, one file per environment.
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from modelport.cli.client import data_dir_option, resolve_data_dir
+from modelport.cli.client import F, data_dir_option, resolve_data_dir
 from modelport.cli.failures import CommandFailed
 
 POLL_S = 0.25
@@ -61,15 +61,20 @@ class _Follower:
         return found
 
 
+def log_options(command: F) -> F:
+    """``--follow``, ``--tail`` and ``--data-dir``: what every log command takes."""
+    command = data_dir_option(command)
+    command = click.option(
+        "--tail", "-n", type=click.IntRange(min=0), default=None, help="Only the last N lines of each log."
+    )(command)
+    return click.option(
+        "--follow", "-f", is_flag=True, help="Keep printing new lines as they are written (Ctrl-C stops)."
+    )(command)
+
+
 @click.command()
 @click.argument("name")
-@click.option(
-    "--follow", "-f", is_flag=True, help="Keep printing new lines as they are written (Ctrl-C stops)."
-)
-@click.option(
-    "--tail", "-n", type=click.IntRange(min=0), default=None, help="Only the last N lines of each log."
-)
-@data_dir_option
+@log_options
 def logs(name: str, follow: bool, tail: int | None, data_dir: Path | None) -> None:
     """Print the instance logs of endpoint NAME from the server's data folder.
 
