@@ -13,12 +13,11 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from modelport.domain.policy import SIZE_LIMITS, Policy, PolicyKind, PolicyTooLarge
 from modelport.domain.policy_parse import parse_policy, policy_size
-from modelport.errors import InvalidRequest, ResourceLimitExceeded, ResourceNotFound
+from modelport.errors import InvalidRequest, InvalidState, ResourceLimitExceeded, ResourceNotFound
 from modelport.service.context import ServiceContext
 from modelport.store.base import Resource
 
@@ -105,6 +104,16 @@ def attach_policy(ctx: ServiceContext, entity: Resource, arn: str) -> None:
         save_body(ctx, entity, {ATTACHED: [*entity.body[ATTACHED], arn]})
 
 
+def delete_entity(ctx: ServiceContext, entity: Resource) -> None:
+    """Delete a role or user, as IAM does only once it holds no inline or attached policy."""
+    if entity.body[INLINE]:
+        raise InvalidState("Cannot delete entity, must delete policies first.")
+    if entity.body[ATTACHED]:
+        raise InvalidState("Cannot delete entity, must detach all policies first.")
+    ctx.store.delete(entity.kind, entity.name)
+    ctx.store.delete_tags(entity.arn)
+
+
 def save_body(ctx: ServiceContext, entity: Resource, changes: Mapping[str, Any]) -> None:
     ctx.store.update(entity.evolve(body={**entity.body, **changes}, last_modified_time=ctx.clock.now()))
 
@@ -141,25 +150,20 @@ def checked_document(document: str, kind: PolicyKind) -> Policy:
         raise ResourceLimitExceeded(exc.message) from None
 
 
-@lru_cache(maxsize=1024)
-def _parsed(document: str, kind: PolicyKind) -> Policy:
-    # Stored documents were checked when they were put; every authorised call parses them again.
-    return parse_policy(document, kind=kind)
-
-
 def identity_policies(ctx: ServiceContext, entity: Resource) -> list[Policy]:
     """The parsed identity policies of a role or user: its attached managed ones and inline ones.
 
     An attached policy deleted since is skipped (IAM refuses to delete an attached policy, so
-    this only covers a store edited by hand).
+    this only covers a store edited by hand). Every authorised call asks for these; the parse
+    is ``parse_policy``'s, remembered by document text.
     """
     policies: list[Policy] = []
     for arn in entity.body.get(ATTACHED, []):
         managed = policy_by_arn(ctx, arn)
         if managed is not None:
-            policies.append(_parsed(managed.body["PolicyDocument"], PolicyKind.MANAGED))
+            policies.append(parse_policy(managed.body["PolicyDocument"], kind=PolicyKind.MANAGED))
     for document in entity.body.get(INLINE, {}).values():
-        policies.append(_parsed(document, PolicyKind.INLINE))
+        policies.append(parse_policy(document, kind=PolicyKind.INLINE))
     return policies
 
 

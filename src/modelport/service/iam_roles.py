@@ -12,7 +12,6 @@ from typing import Any
 from modelport.domain.policy import PolicyKind
 from modelport.errors import (
     InvalidRequest,
-    InvalidState,
     ResourceAlreadyExists,
     ResourceNotFound,
 )
@@ -25,6 +24,7 @@ from modelport.service.iam_entities import (
     attach_policy,
     checked_document,
     checked_path,
+    delete_entity,
     find_role,
     iam_arn,
     new_unique_id,
@@ -80,13 +80,7 @@ def list_roles(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete_role(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    role = find_role(ctx, params["RoleName"])
-    if role.body[INLINE]:
-        raise InvalidState("Cannot delete entity, must delete policies first.")
-    if role.body[ATTACHED]:
-        raise InvalidState("Cannot delete entity, must detach all policies first.")
-    ctx.store.delete(ROLE, role.name)
-    ctx.store.delete_tags(role.arn)
+    delete_entity(ctx, find_role(ctx, params["RoleName"]))
     return {}
 
 

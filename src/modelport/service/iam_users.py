@@ -27,6 +27,7 @@ from modelport.service.iam_entities import (
     USER_ID_PREFIX,
     attach_policy,
     checked_path,
+    delete_entity,
     find_user,
     iam_arn,
     new_unique_id,
@@ -58,12 +59,7 @@ def delete_user(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     user = find_user(ctx, params["UserName"])
     if ctx.keys.list(kind=PrincipalKind.USER, name=user.name):
         raise InvalidState("Cannot delete entity, must delete access keys first.")
-    if user.body[INLINE]:
-        raise InvalidState("Cannot delete entity, must delete policies first.")
-    if user.body[ATTACHED]:
-        raise InvalidState("Cannot delete entity, must detach all policies first.")
-    ctx.store.delete(USER, user.name)
-    ctx.store.delete_tags(user.arn)
+    delete_entity(ctx, user)
     return {}
 
 
