@@ -35,7 +35,7 @@ from modelport.errors import UnknownOperation, UnsupportedMediaType
 from modelport.protocol.errors import error_reply
 from modelport.protocol.inputs import read_input
 from modelport.protocol.models import ParsedRequest, ServiceProtocol, WireResponse
-from modelport.protocol.query_xml import XmlWriter, build_xml_writer, escape
+from modelport.protocol.query_xml import XmlWriter, build_xml_writer, escape, member_tag
 
 NO_VERSION = "NO_VERSION_SPECIFIED"
 CONTENT_TYPE = "text/xml"
@@ -139,14 +139,6 @@ def _map_decoder(flattened: bool, key_name: str, value_name: str, key: Decoder, 
     return decode
 
 
-def _wire_name(name: str, shape: Shape) -> str:
-    if isinstance(shape, ListShape) and shape.serialization.get("flattened"):
-        member_name = shape.member.serialization.get("name")
-        if member_name:
-            return str(member_name)
-    return str(shape.serialization.get("name", name))
-
-
 def build_decoder(shape: Shape, cache: dict[str, Decoder]) -> Decoder:
     """The decoder for ``shape``; ``cache`` (by shape name) makes recursive shapes terminate."""
     cached = cache.get(shape.name)
@@ -157,7 +149,7 @@ def build_decoder(shape: Shape, cache: dict[str, Decoder]) -> Decoder:
         members: list[tuple[str, str, Decoder]] = []
         cache[shape.name] = decoder = _structure_decoder(members)  # filled below; recursion finds it
         for name, member in shape.members.items():
-            members.append((_wire_name(name, member), name, build_decoder(member, cache)))
+            members.append((member_tag(name, member), name, build_decoder(member, cache)))
         return decoder
     if isinstance(shape, ListShape):
         flattened = bool(shape.serialization.get("flattened"))

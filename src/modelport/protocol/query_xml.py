@@ -161,8 +161,9 @@ def _map_writer(entry: XmlWriter) -> XmlWriter:
     return write
 
 
-def _member_tag(name: str, shape: Shape) -> str:
-    # A flattened list whose member has a locationName repeats that name (botocore's rule).
+def member_tag(name: str, shape: Shape) -> str:
+    """The XML tag (and query key) of member ``name``: its locationName; a flattened list whose
+    member has a locationName repeats that name (botocore's rule)."""
     if isinstance(shape, ListShape) and shape.serialization.get("flattened"):
         member_name = shape.member.serialization.get("name")
         if member_name:
@@ -180,7 +181,7 @@ def build_xml_writer(shape: Shape, cache: dict[str, XmlWriter]) -> XmlWriter:
         struct = StructureXmlWriter()
         cache[shape.name] = struct  # before the members, so a recursive member finds it
         for name, member in shape.members.items():
-            open_tag, close_tag = _tags(_member_tag(name, member))
+            open_tag, close_tag = _tags(member_tag(name, member))
             flattened = bool(member.serialization.get("flattened"))
             member_writer = build_xml_writer(member, cache)
             if flattened and isinstance(member, ListShape):
