@@ -56,6 +56,11 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
     assert doc["chain"]["cold_start_back_to_back_ms"]["p50"] > 0
     assert doc["chain"]["handler_duration_ms"] > 0
     assert [row["errors"] for row in doc["chain"]["wrk"]] == ([0, 0] if doc["wrk"] else [])
+    assert doc["chain"]["boto3_direct"]["p50_ms"] > 0
+    assert doc["chain"]["boto3_direct"]["client_cpu_ms"] > 0
+    if doc["wrk"]:
+        assert doc["chain"]["wrk_paced_direct"]["errors"] == 0
+        assert doc["chain"]["wrk_paced_direct"]["p50_ms"] > 0
 
 
 WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:1/invocations
@@ -85,3 +90,15 @@ def test_wrk_output_is_read() -> None:
         "requests": 5432,
         "rps": 678.53,
     }
+
+
+def test_wrk_script_pauses_only_when_asked() -> None:
+    from modelport.bench.wrk import lua_script
+
+    plain = lua_script(b'{"data": "1"}', {"Content-Type": "application/json"})
+    assert plain == (
+        'wrk.method = "POST"\nwrk.body = "{\\"data\\": \\"1\\"}"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    assert "delay" not in plain
+    assert lua_script(b"x", {}, pause_ms=5).endswith("function delay() return 5 end\n")

@@ -9,7 +9,13 @@
   function's boto3 call to the endpoint;
 - full path: a plain POST of ``{"data": ...}`` to the REST API's invoke URL (client → API →
   function → endpoint → back), at concurrency 1 and 16, beside the endpoint invoke alone; again
-  with wrk when it is installed.
+  with wrk when it is installed;
+- the handler's call made outside modelport: the same ``invoke_endpoint`` through boto3 from the
+  benchmark's own process, with its wall time and its client-side CPU per call;
+- the endpoint invoke paced (wrk, when installed): the direct invoke again, with a pause between
+  an answer and the next request, as the endpoint sees its requests on the full path. The
+  back-to-back direct invoke keeps every process on the path awake; after a pause this VM's idle
+  cores wake slowly, and the full path always pays that.
 """
 
 from __future__ import annotations
@@ -29,12 +35,16 @@ from botocore.credentials import Credentials
 
 from modelport import demo_chain
 from modelport.bench import wrk
-from modelport.bench.loadgen import run_load
+from modelport.bench.loadgen import percentile, run_load
 from modelport.bench.report import load_summary
+from modelport.bench.signing import Signer
 
 # Seconds between cold-start rounds, so that the spare environments have refilled.
 SPARE_REFILL_S = 2.0
 DURATION = re.compile(r"REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms")
+# The pause between requests of the paced direct invoke: about the time the endpoint sits idle
+# between two requests of the full path at c=1 (its p50 minus the endpoint's own share).
+PACED_PAUSE_MS = 5
 
 
 def measure_chain(
@@ -66,6 +76,7 @@ def measure_chain(
     doc["function_warm"] = load_summary(warm)
 
     doc["handler_duration_ms"] = _handler_duration_p50(functions, event, rounds=min(requests, 200))
+    doc["boto3_direct"] = _boto3_direct(session, server_url, endpoint, row, calls=min(requests, 500))
     doc["cold_start_ms"] = _cold_starts(functions, endpoint, event, colds, pause_s=SPARE_REFILL_S)
     doc["cold_start_back_to_back_ms"] = _cold_starts(functions, endpoint, event, colds, pause_s=0.0)
 
@@ -93,6 +104,18 @@ def measure_chain(
                 seconds=wrk_seconds,
             )
             doc["wrk"].append({"target": "api", "concurrency": level, **measured})
+        direct_headers = Signer(access_key, secret_key).invoke_headers(
+            server_url, endpoint, row.encode(), "text/csv"
+        )
+        measured = wrk.run(
+            f"{server_url}/endpoints/{endpoint}/invocations",
+            row.encode(),
+            direct_headers,
+            concurrency=1,
+            seconds=wrk_seconds,
+            pause_ms=PACED_PAUSE_MS,
+        )
+        doc["wrk_paced_direct"] = {"pause_ms": PACED_PAUSE_MS, "concurrency": 1, **measured}
     demo_chain.tear_down(session, server_url)
     return doc
 
@@ -127,6 +150,34 @@ def _handler_duration_p50(functions: Any, event: bytes, *, rounds: int) -> float
         if found:
             durations.append(float(found.group(1)))
     return statistics.median(durations) if durations else 0.0
+
+
+def _boto3_direct(session: Any, server_url: str, endpoint: str, row: str, *, calls: int) -> dict[str, Any]:
+    """The tutorial handler's ``invoke_endpoint`` call, made from this process instead.
+
+    Root credentials (the function's role trusts only Lambda); wall time per call and the
+    client's own CPU per call (``time.process_time``), after 20 untimed calls.
+    """
+    runtime = session.client("runtime.sagemaker", endpoint_url=server_url)
+
+    def call() -> None:
+        runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=row)["Body"].read()
+
+    for _ in range(20):
+        call()
+    times = []
+    cpu_started = time.process_time()
+    for _ in range(calls):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000.0)
+    cpu_ms = (time.process_time() - cpu_started) * 1000.0 / max(calls, 1)
+    return {
+        "count": len(times),
+        "p50_ms": percentile(times, 50),
+        "p99_ms": percentile(times, 99),
+        "client_cpu_ms": cpu_ms,
+    }
 
 
 def _signed_invoke(url: str, body: bytes, access_key: str, secret_key: str) -> dict[str, str]:

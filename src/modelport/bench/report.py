@@ -115,6 +115,38 @@ def _chain_targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return targets
 
 
+def _chain_breakdown(doc: dict[str, Any]) -> list[str]:
+    """Where the full path's time goes at c=1: the handler's call, and what is around it."""
+    chain = doc["chain"]
+    lines: list[str] = []
+    handler = chain.get("handler_duration_ms")
+    if handler is not None:
+        lines.append(
+            f"\nthe handler's own Duration p50 (REPORT; its boto3 call to the endpoint): {handler:.3f} ms"
+        )
+    boto3_direct = chain.get("boto3_direct")
+    if boto3_direct:
+        lines.append(
+            f"\nthe same call from a plain process: {boto3_direct['p50_ms']:.3f} ms p50, of which boto3's "
+            f"client-side CPU {boto3_direct['client_cpu_ms']:.3f} ms per call (time.process_time)"
+        )
+    wrk_full = {r["concurrency"]: r for r in chain.get("wrk", [])}.get(1, {}).get("p50_ms")
+    if wrk_full is None:
+        return lines
+    if handler is not None:
+        lines.append(
+            f"\nmodelport's own share of the wrk full path at c=1 (full path p50 − the "
+            f"handler's Duration p50): {wrk_full - handler:.3f} ms"
+        )
+    paced = chain.get("wrk_paced_direct", {}).get("p50_ms")
+    if paced is not None:
+        lines.append(
+            f"\nwrk full path p50 − the paced endpoint invoke p50 (the layer against a direct invoke "
+            f"that, like the full path's, finds the processes idle): {wrk_full - paced:.3f} ms"
+        )
+    return lines
+
+
 def _wrk_targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The latency and throughput targets again, measured with wrk (a C load generator)."""
     runs = {(row["target"], row["concurrency"]): row for row in doc.get("wrk", [])}
@@ -196,23 +228,26 @@ def render(doc: dict[str, Any]) -> str:
                 f"| {row.get('requests', 0)} | {row['errors']} | {row.get('p50_ms', float('nan')):.3f} "
                 f"| {row.get('p99_ms', float('nan')):.3f} | {row.get('rps', 0.0):.0f} |"
             )
+        if "boto3_direct" in chain:
+            b = chain["boto3_direct"]
+            lines.append(
+                f"| boto3 `invoke_endpoint` from a plain process (the handler's call, outside modelport) "
+                f"| 1 | {b['count']} | 0 | {b['p50_ms']:.3f} | {b['p99_ms']:.3f} | — |"
+            )
+        if "wrk_paced_direct" in chain:
+            paced = chain["wrk_paced_direct"]
+            lines.append(
+                f"| wrk: endpoint invoke alone, {paced['pause_ms']} ms pause between requests "
+                f"| 1 | {paced.get('requests', 0)} | {paced['errors']} | {paced.get('p50_ms', float('nan')):.3f} "
+                f"| {paced.get('p99_ms', float('nan')):.3f} | {paced.get('rps', 0.0):.0f} |"
+            )
+        lines += _chain_breakdown(doc)
         cold, back_to_back = chain["cold_start_ms"], chain.get("cold_start_back_to_back_ms")
         lines.append(
             f"\nfunction cold start p50: {cold['p50']:.1f} ms over {cold['count']} new environments, "
             f"each after {cold.get('pause_s', 0):g} s (spares refilled)"
             + (f"; back to back: {back_to_back['p50']:.1f} ms" if back_to_back else "")
         )
-        if "handler_duration_ms" in chain:
-            handler = chain["handler_duration_ms"]
-            lines.append(
-                f"\nthe handler's own Duration p50 (REPORT; its boto3 call to the endpoint): {handler:.3f} ms"
-            )
-            for row in chain.get("wrk", []):
-                if row["concurrency"] == 1 and "p50_ms" in row:
-                    lines.append(
-                        f"\nmodelport's own share of the wrk full path at c=1 (full path p50 − the "
-                        f"handler's Duration p50): {row['p50_ms'] - handler:.3f} ms"
-                    )
     if doc.get("wrk"):
         lines += [
             "",

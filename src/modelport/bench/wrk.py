@@ -24,12 +24,22 @@ def available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run(url: str, body: bytes, headers: dict[str, str], *, concurrency: int, seconds: int) -> dict[str, Any]:
-    """req/s, p50/p99 latency and error count of one wrk run."""
-    lines = ['wrk.method = "POST"', f"wrk.body = {_lua_string(body.decode())}"]
-    lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
+def run(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    concurrency: int,
+    seconds: int,
+    pause_ms: int = 0,
+) -> dict[str, Any]:
+    """req/s, p50/p99 latency and error count of one wrk run.
+
+    ``pause_ms`` makes each connection wait that long between an answer and its next request
+    (wrk's ``delay`` hook; the pause is not part of the measured latency).
+    """
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write("\n".join(lines) + "\n")
+        script.write(lua_script(body, headers, pause_ms=pause_ms))
     try:
         threads = 1 if concurrency == 1 else 2
         command = [
@@ -48,6 +58,15 @@ def run(url: str, body: bytes, headers: dict[str, str], *, concurrency: int, sec
     finally:
         Path(script.name).unlink()
     return parse(output)
+
+
+def lua_script(body: bytes, headers: dict[str, str], *, pause_ms: int = 0) -> str:
+    """The wrk script: one POST with this body and these headers, and the pause if any."""
+    lines = ['wrk.method = "POST"', f"wrk.body = {_lua_string(body.decode())}"]
+    lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
+    if pause_ms:
+        lines.append(f"function delay() return {int(pause_ms)} end")
+    return "\n".join(lines) + "\n"
 
 
 def parse(output: str) -> dict[str, Any]:
