@@ -58,9 +58,12 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
     assert [row["errors"] for row in doc["chain"]["wrk"]] == ([0, 0] if doc["wrk"] else [])
     assert doc["chain"]["boto3_direct"]["p50_ms"] > 0
     assert doc["chain"]["boto3_direct"]["client_cpu_ms"] > 0
-    if doc["wrk"]:
-        assert doc["chain"]["wrk_paced_direct"]["errors"] == 0
-        assert doc["chain"]["wrk_paced_direct"]["p50_ms"] > 0
+    assert {row["target"] for row in doc["wrk_paced"]} == (
+        {"modelport", "worker", "fastapi"} if doc["wrk"] else set()
+    )
+    for row in doc["wrk_paced"]:
+        assert (row["concurrency"], row["pause_ms"], row["errors"]) == (1, 5, 0)
+        assert row["p50_ms"] > 0
 
 
 WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:1/invocations

@@ -11,11 +11,7 @@
   function → endpoint → back), at concurrency 1 and 16, beside the endpoint invoke alone; again
   with wrk when it is installed;
 - the handler's call made outside modelport: the same ``invoke_endpoint`` through boto3 from the
-  benchmark's own process, with its wall time and its client-side CPU per call;
-- the endpoint invoke paced (wrk, when installed): the direct invoke again, with a pause between
-  an answer and the next request, as the endpoint sees its requests on the full path. The
-  back-to-back direct invoke keeps every process on the path awake; after a pause this VM's idle
-  cores wake slowly, and the full path always pays that.
+  benchmark's own process, with its wall time and its client-side CPU per call.
 """
 
 from __future__ import annotations
@@ -37,14 +33,10 @@ from modelport import demo_chain
 from modelport.bench import wrk
 from modelport.bench.loadgen import percentile, run_load
 from modelport.bench.report import load_summary
-from modelport.bench.signing import Signer
 
 # Seconds between cold-start rounds, so that the spare environments have refilled.
 SPARE_REFILL_S = 2.0
 DURATION = re.compile(r"REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms")
-# The pause between requests of the paced direct invoke: about the time the endpoint sits idle
-# between two requests of the full path at c=1 (its p50 minus the endpoint's own share).
-PACED_PAUSE_MS = 5
 
 
 def measure_chain(
@@ -104,18 +96,6 @@ def measure_chain(
                 seconds=wrk_seconds,
             )
             doc["wrk"].append({"target": "api", "concurrency": level, **measured})
-        direct_headers = Signer(access_key, secret_key).invoke_headers(
-            server_url, endpoint, row.encode(), "text/csv"
-        )
-        measured = wrk.run(
-            f"{server_url}/endpoints/{endpoint}/invocations",
-            row.encode(),
-            direct_headers,
-            concurrency=1,
-            seconds=wrk_seconds,
-            pause_ms=PACED_PAUSE_MS,
-        )
-        doc["wrk_paced_direct"] = {"pause_ms": PACED_PAUSE_MS, "concurrency": 1, **measured}
     demo_chain.tear_down(session, server_url)
     return doc
 

@@ -138,10 +138,10 @@ def _chain_breakdown(doc: dict[str, Any]) -> list[str]:
             f"\nmodelport's own share of the wrk full path at c=1 (full path p50 − the "
             f"handler's Duration p50): {wrk_full - handler:.3f} ms"
         )
-    paced = chain.get("wrk_paced_direct", {}).get("p50_ms")
+    paced = {row["target"]: row for row in doc.get("wrk_paced", [])}.get("modelport", {}).get("p50_ms")
     if paced is not None:
         lines.append(
-            f"\nwrk full path p50 − the paced endpoint invoke p50 (the layer against a direct invoke "
+            f"\nwrk full path p50 − the paced direct invoke p50 (the layer against a direct invoke "
             f"that, like the full path's, finds the processes idle): {wrk_full - paced:.3f} ms"
         )
     return lines
@@ -234,13 +234,6 @@ def render(doc: dict[str, Any]) -> str:
                 f"| boto3 `invoke_endpoint` from a plain process (the handler's call, outside modelport) "
                 f"| 1 | {b['count']} | 0 | {b['p50_ms']:.3f} | {b['p99_ms']:.3f} | — |"
             )
-        if "wrk_paced_direct" in chain:
-            paced = chain["wrk_paced_direct"]
-            lines.append(
-                f"| wrk: endpoint invoke alone, {paced['pause_ms']} ms pause between requests "
-                f"| 1 | {paced.get('requests', 0)} | {paced['errors']} | {paced.get('p50_ms', float('nan')):.3f} "
-                f"| {paced.get('p99_ms', float('nan')):.3f} | {paced.get('rps', 0.0):.0f} |"
-            )
         lines += _chain_breakdown(doc)
         cold, back_to_back = chain["cold_start_ms"], chain.get("cold_start_back_to_back_ms")
         lines.append(
@@ -254,9 +247,16 @@ def render(doc: dict[str, Any]) -> str:
             "| same loads with wrk (C load generator) | c | requests | errors | p50 ms | p99 ms | req/s |",
         ]
         lines.append("|---|---:|---:|---:|---:|---:|---:|")
-        for row in sorted(doc["wrk"], key=lambda r: (r["concurrency"], list(names).index(r["target"]))):
+        runs = doc["wrk"] + doc.get("wrk_paced", [])
+        # c=1 back to back, then c=1 paced, then the higher levels
+        for row in sorted(
+            runs, key=lambda r: (r["concurrency"], "pause_ms" in r, list(names).index(r["target"]))
+        ):
+            name = names[row["target"]]
+            if "pause_ms" in row:
+                name += f", {row['pause_ms']} ms pause between requests"
             lines.append(
-                f"| {names[row['target']]} | {row['concurrency']} | {row.get('requests', 0)} | {row['errors']} "
+                f"| {name} | {row['concurrency']} | {row.get('requests', 0)} | {row['errors']} "
                 f"| {row.get('p50_ms', float('nan')):.3f} | {row.get('p99_ms', float('nan')):.3f} "
                 f"| {row.get('rps', 0.0):.0f} |"
             )
