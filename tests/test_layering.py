@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "modelport"
-FOUNDATION = {"errors", "ids", "clock", "config", "staging"}
+FOUNDATION = {"errors", "ids", "clock", "config", "staging", "logfiles"}
 
 # Package -> what it may import from modelport besides itself and the foundation.
 ALLOWED: dict[str, set[str]] = {

@@ -34,6 +34,7 @@ class Limits:
     max_function_concurrency: int = 16  # execution environments per function; beyond: TooManyRequests
     warm_function_environments: int = 2  # spare function processes with boto3 imported, for cold starts
     max_function_log_bytes: int = 10 * 1024 * 1024  # one execution environment's log file
+    max_endpoint_log_bytes: int = 10 * 1024 * 1024  # one endpoint instance's log file
     function_idle_timeout_s: float = 900.0  # an execution environment unused this long is stopped
     max_control_body_bytes: int = 2 * 1024 * 1024  # control-plane JSON bodies
     signature_skew_s: float = 15 * 60.0

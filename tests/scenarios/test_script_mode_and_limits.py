@@ -2,8 +2,8 @@
 
 A model folder with ``code/inference.py`` (the SageMaker Python SDK's layout) is served by the
 scikit-learn runtime. The same user code can sleep or crash on request, which lets the tests
-check the invocation timeout, the in-flight bound (throttling instead of queueing) and a worker
-that dies while it holds a request.
+check the invocation timeout, the in-flight bound (throttling instead of queueing), a worker
+that dies while it holds a request, and the size cap of the instance's log when the code prints.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def input_fn(body, content_type):
 
 
 def predict_fn(data, model):
+    if "print" in data:
+        print(data["print"] * 1000, flush=True)
     if "sleep" in data:
         time.sleep(data["sleep"])
     if data.get("die"):
@@ -73,9 +75,16 @@ def script_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return archive
 
 
+LOG_LIMIT = 64 * 1024
+
+
 @pytest.fixture(scope="module")
 def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
-    env = {"MODELPORT_INVOCATION_TIMEOUT_S": "2", "MODELPORT_MAX_IN_FLIGHT_PER_INSTANCE": "1"}
+    env = {
+        "MODELPORT_INVOCATION_TIMEOUT_S": "2",
+        "MODELPORT_MAX_IN_FLIGHT_PER_INSTANCE": "1",
+        "MODELPORT_MAX_ENDPOINT_LOG_BYTES": str(LOG_LIMIT),
+    }
     with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
         yield running
 
@@ -165,6 +174,25 @@ def test_a_worker_dying_with_the_request_answers_an_error(
     sagemaker = limited_server.client("sagemaker")
     assert sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointStatus"] == "InService"
     _wait_until_answering(limited_server, endpoint)
+
+
+def test_an_instance_log_stays_under_its_cap(limited_server: ModelportServer, endpoint: str) -> None:
+    _wait_until_answering(limited_server, endpoint)
+    log_path = limited_server.data_dir / "logs" / endpoint / "AllTraffic-0.log"
+    for line in range(40):  # 40 lines of 10 kB: six times the cap
+        invoke(limited_server, endpoint, {"print": f"{line:09d}\n"[:10], "rows": [[5.1, 3.3, 1.7, 0.5]]})
+    invoke(limited_server, endpoint, {"print": "last-line|", "rows": [[5.1, 3.3, 1.7, 0.5]]})
+    deadline = time.monotonic() + 10.0
+    while log_path.stat().st_size > LOG_LIMIT:
+        assert time.monotonic() < deadline, f"log still {log_path.stat().st_size} bytes"
+        time.sleep(0.2)
+    text = log_path.read_text()
+    assert "[modelport] log shortened: the oldest " in text
+    assert "last-line|" * 1000 in text  # the newest output is kept
+    assert "000000000\n" not in text  # the oldest is gone
+    assert json.loads(invoke(limited_server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5]]})["Body"].read()) == {
+        "classes": [0]
+    }
 
 
 def _wait_until_answering(server: ModelportServer, endpoint: str, timeout_s: float = 30.0) -> None:

@@ -13,7 +13,8 @@ snapshot) and call ``wake``. The controller then reconciles that one endpoint:
 
 On start-up every endpoint in the store is reconciled, so a restart brings InService endpoints
 back and finishes (or rolls back) anything caught mid-transition. A health loop replaces
-instances whose process died while the endpoint stays InService.
+instances whose process died while the endpoint stays InService, and keeps each instance's log
+under ``Limits.max_endpoint_log_bytes`` (model code may print on every request).
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ from modelport.engine.fleet import Fleet, Instance, VariantFleet
 from modelport.engine.router import Router
 from modelport.engine.supervisor import InstanceSpec, StartupFailed, Supervisor
 from modelport.errors import ArtifactError
+from modelport.logfiles import shorten
 from modelport.store.base import Store
 
 log = logging.getLogger(__name__)
 
 _HEALTH_INTERVAL_S = 0.25
+_LOG_CHECK_EVERY = 4  # health rounds between two checks of the instances' log sizes (1 s)
 _MAX_REASON = 1024
 
 
@@ -271,13 +274,27 @@ class Controller:
     # -- health ---------------------------------------------------------------------------------
 
     async def _health_loop(self) -> None:
+        rounds = 0
         while True:
             await asyncio.sleep(_HEALTH_INTERVAL_S)
+            rounds += 1
             for fleet in list(self.router.fleets.values()):
                 for variant in fleet.variants:
                     for instance in list(variant.instances):
                         if not instance.worker.alive() and not instance.worker.stopping:
                             self._replace(fleet, variant, instance)
+            if rounds % _LOG_CHECK_EVERY == 0:
+                self._bound_logs()
+
+    def _bound_logs(self) -> None:
+        limit = self.settings.limits.max_endpoint_log_bytes
+        for fleet in list(self.router.fleets.values()):
+            for instance in fleet.instances():
+                try:
+                    if shorten(instance.worker.spec.log_path, limit):
+                        log.info("shortened the log of instance %s", instance.worker.spec.instance_id)
+                except OSError:
+                    log.exception("cannot shorten the log of %s", instance.worker.spec.log_path)
 
     def _replace(self, fleet: Fleet, variant: VariantFleet, dead: Instance) -> None:
         instance_id = dead.worker.spec.instance_id

@@ -28,6 +28,7 @@ from typing import Any
 from modelport.functions import frames, loglines
 from modelport.functions.spares import Spare, read_frame
 from modelport.functions.spec import EnvironmentSpec
+from modelport.logfiles import shorten_fd
 
 LOG_TAIL_BYTES = 4096
 ErrorBody = dict[str, Any]
@@ -284,21 +285,12 @@ class ExecutionEnvironment:
             os.write(self._log_fd, text.encode())
 
     def _bound_log(self) -> None:
-        """Keep the log under ``spec.max_log_bytes``: past it, keep only its newer half.
+        """Keep the log under ``spec.max_log_bytes`` (:func:`modelport.logfiles.shorten_fd`).
 
-        Runs between invocations, while the runner is idle; the runner's descriptor appends, so
-        its next line lands after the kept part. (A single invocation may still write more until
-        it ends; its timeout bounds it.)
+        Runs between invocations, while the runner is idle. (A single invocation may still
+        write more until it ends; its timeout bounds it.)
         """
-        limit = self.spec.max_log_bytes
-        size = os.fstat(self._log_fd).st_size
-        if limit <= 0 or size <= limit:
-            return
-        keep = os.pread(self._log_fd, limit // 2, size - limit // 2)
-        keep = keep[keep.find(b"\n") + 1 :]  # start at a whole line
-        note = f"[modelport] log shortened: the oldest {size - len(keep)} bytes were dropped\n"
-        os.ftruncate(self._log_fd, 0)
-        os.write(self._log_fd, note.encode() + keep)
+        shorten_fd(self._log_fd, self.spec.max_log_bytes)
 
     def _log_tail(self, start: int) -> bytes:
         end = os.fstat(self._log_fd).st_size
