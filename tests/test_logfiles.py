@@ -22,7 +22,10 @@ def test_a_log_over_its_cap_keeps_its_newer_half_from_a_whole_line(tmp_path: Pat
     note, kept = text.split(b"\n", 1)
     assert kept == content[-len(kept) :]
     assert kept.startswith(b"line ") and 0 < len(kept) <= 200
-    assert note == f"[modelport] log shortened: the oldest {len(content) - len(kept)} bytes were dropped".encode()
+    assert (
+        note
+        == f"[modelport] log shortened: the oldest {len(content) - len(kept)} bytes were dropped".encode()
+    )
     assert b"line 00099\n" in kept and b"line 00000" not in text
 
 

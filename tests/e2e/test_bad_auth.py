@@ -89,7 +89,9 @@ CASES = [
         stranger=True,
     ),
     Case("expired-20-minutes", "InvalidSignatureException", "Signature expired", signed_minutes_ago=20),
-    Case("future-20-minutes", "InvalidSignatureException", "Signature not yet current", signed_minutes_ago=-20),
+    Case(
+        "future-20-minutes", "InvalidSignatureException", "Signature not yet current", signed_minutes_ago=-20
+    ),
     Case(
         "malformed-authorization",
         "IncompleteSignatureException",
