@@ -10,6 +10,10 @@ Layout under ``root``::
 ``<entry>`` is a readable slug of the model key plus a hash of it, so any key is safe as a name.
 Lock files are never deleted: unlinking a lock another waiter holds open would let two workers
 in at once. The code is blocking; callers run it in a thread.
+
+Nothing here knows which models are still in use: the caller passes the live keys to
+``collect``, which deletes every other entry it can lock at once. An entry is deleted marker
+first, so one whose deletion was interrupted never looks whole, and goes in the next round.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,8 +35,11 @@ from modelport.artifacts.fetch import DEFAULT_CONTAINER, download_errors, fetch_
 from modelport.config import Settings
 from modelport.errors import ArtifactError
 
+log = logging.getLogger(__name__)
+
 MARKER = "complete.json"
 MODEL_DIR = "model"
+LOCKS = ".locks"
 
 
 class ArtifactCache:
@@ -81,9 +89,32 @@ class ArtifactCache:
         """Delete the model's folder; a later ``prepare`` fetches it again."""
         entry = self.entry_dir(model_key)
         with self._locked(entry):
-            # Drop the marker first, so a crash mid-delete never leaves an entry that looks whole.
-            (entry / MARKER).unlink(missing_ok=True)
-            shutil.rmtree(entry, ignore_errors=True)
+            _delete_entry(entry)
+
+    def collect(self, live_keys: Collection[str]) -> list[Path]:
+        """Delete every entry that no key in ``live_keys`` names; return the entries deleted.
+
+        An entry whose lock is held (being prepared or removed right now) is left for the next
+        call. One that cannot be deleted is logged and skipped; the others are still deleted.
+        """
+        if not self.root.is_dir():
+            return []
+        keep = {self.entry_dir(key).name for key in live_keys}
+        deleted: list[Path] = []
+        for entry in sorted(self.root.iterdir()):
+            # Entry names never start with a dot: hidden names (.locks) are the cache's own.
+            if entry.name in keep or entry.name.startswith(".") or not _is_folder(entry):
+                continue
+            with self._locked(entry, wait=False) as locked:
+                if not locked or not _is_folder(entry):
+                    continue
+                try:
+                    _delete_entry(entry)
+                except OSError:
+                    log.exception("cannot delete the cached model folder %s", entry)
+                    continue
+            deleted.append(entry)
+        return deleted
 
     def _build(self, entry: Path, url: str | None, container: str) -> None:
         target = entry / MODEL_DIR
@@ -119,13 +150,18 @@ class ArtifactCache:
                 )
 
     @contextmanager
-    def _locked(self, entry: Path) -> Iterator[None]:
-        locks = self.root / ".locks"
+    def _locked(self, entry: Path, *, wait: bool = True) -> Iterator[bool]:
+        """Hold the entry's lock; with ``wait=False``, yield False at once if someone else holds it."""
+        locks = self.root / LOCKS
         locks.mkdir(parents=True, exist_ok=True)
         fd = os.open(locks / f"{entry.name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locked = True
+            except BlockingIOError:
+                locked = False
+            yield locked
         finally:
             os.close(fd)  # closing releases the lock
 
@@ -134,3 +170,22 @@ def _write_marker(path: Path, content: dict[str, str | None]) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(json.dumps(content))
     os.replace(temporary, path)
+
+
+def _is_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _delete_entry(entry: Path) -> None:
+    """Delete an entry, marker first: a crash mid-delete must never leave one that looks whole."""
+    (entry / MARKER).unlink(missing_ok=True)
+    if not _is_folder(entry):
+        return
+    # A model folder copied as it was may hold read-only folders, whose files cannot be unlinked.
+    os.chmod(entry, 0o700)
+    for folder, subfolders, _files in os.walk(entry):
+        for name in subfolders:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o700)
+    shutil.rmtree(entry)

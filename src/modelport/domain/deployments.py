@@ -3,7 +3,8 @@
 A snapshot is a plain dict stored with the endpoint (``{"EndpointConfigName", "Variants": [...]}``,
 each variant with its image, runtime, model data, environment, count and weight), so the
 endpoint keeps running — and comes back after a restart — even if its config or models are
-deleted. This module turns snapshots into what DescribeEndpoint shows.
+deleted. This module names the model key each variant carries (the artifact cache's key),
+lists the keys an endpoint refers to, and turns snapshots into what DescribeEndpoint shows.
 """
 
 from __future__ import annotations
@@ -11,6 +12,33 @@ from __future__ import annotations
 from typing import Any
 
 ENDPOINT_KIND = "endpoint"
+MODEL_KIND = "model"
+
+# The snapshots an endpoint record may hold: what it runs, and what an update is starting.
+_SNAPSHOT_FIELDS = ("Deployment", "PendingDeployment")
+
+
+def model_key(name: str, creation_time: float) -> str:
+    """The key of a model's unpacked artifacts: its name and creation time (to the millisecond).
+
+    A model deleted and created again under the same name gets a new key, so its data is fetched
+    again rather than served from the old model's folder.
+    """
+    return f"{name.lower()}-{int(creation_time * 1000)}"
+
+
+def deployment_model_keys(deployment: dict[str, Any]) -> set[str]:
+    """The model keys of a deployment snapshot's variants."""
+    return {v["ModelKey"] for v in deployment["Variants"]}
+
+
+def endpoint_model_keys(endpoint_body: dict[str, Any]) -> set[str]:
+    """The model keys an endpoint record refers to: its deployment and any pending one."""
+    keys: set[str] = set()
+    for field in _SNAPSHOT_FIELDS:
+        if deployment := endpoint_body.get(field):
+            keys |= deployment_model_keys(deployment)
+    return keys
 
 
 def variant_summaries(

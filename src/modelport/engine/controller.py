@@ -14,7 +14,8 @@ snapshot) and call ``wake``. The controller then reconciles that one endpoint:
 On start-up every endpoint in the store is reconciled, so a restart brings InService endpoints
 back and finishes (or rolls back) anything caught mid-transition. A health loop replaces
 instances whose process died while the endpoint stays InService, and keeps each instance's log
-under ``Limits.max_endpoint_log_bytes`` (model code may print on every request).
+under ``Limits.max_endpoint_log_bytes`` (model code may print on every request). The artifact
+collector (``collector.py``) runs beside them and deletes the model folders nothing uses.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,6 +32,7 @@ from modelport.config import Settings
 from modelport.domain.deployments import ENDPOINT_KIND as KIND
 from modelport.domain.deployments import variant_summaries
 from modelport.domain.status import EndpointStatus
+from modelport.engine.collector import ArtifactCollector
 from modelport.engine.fleet import Fleet, Instance, VariantFleet
 from modelport.engine.router import Router
 from modelport.engine.supervisor import InstanceSpec, StartupFailed, Supervisor
@@ -46,6 +49,8 @@ _MAX_REASON = 1024
 
 class ArtifactPreparer(Protocol):
     def prepare(self, model_key: str, model_data_url: str | None) -> Path: ...
+
+    def collect(self, live_keys: Collection[str]) -> list[Path]: ...
 
 
 class Controller:
@@ -65,10 +70,12 @@ class Controller:
         self.supervisor = supervisor
         self.router = router
         self.artifacts = artifacts
+        self.collector = ArtifactCollector(store=store, router=router, collect=artifacts.collect)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._health_task: asyncio.Task[None] | None = None
+        self._collector_task: asyncio.Task[None] | None = None
         self._generation = 0
         self._replacing: set[str] = set()
 
@@ -79,11 +86,11 @@ class Controller:
         for endpoint in self.store.list(KIND):
             self.wake(endpoint.name)
         self._health_task = asyncio.create_task(self._health_loop())
+        self._collector_task = asyncio.create_task(self.collector.run())
 
     async def stop(self) -> None:
         tasks = [*self._tasks.values(), *self._background]
-        if self._health_task is not None:
-            tasks.append(self._health_task)
+        tasks.extend(task for task in (self._health_task, self._collector_task) if task is not None)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -146,6 +153,7 @@ class Controller:
             await self._retire(self.router.remove(record.name))
             self.store.delete(KIND, record.name)
             self.store.delete_tags(record.arn)
+            self.collector.request()  # its model folders may be unused now
         elif status is EndpointStatus.FAILED:
             await self._retire(self.router.remove(record.name))
 
@@ -199,6 +207,7 @@ class Controller:
             for v in deployment["Variants"]
         ]
         fleet = Fleet(endpoint_name=name, deployment=deployment, variants=variants)
+        await self.collector.idle()  # a running round may not count this endpoint's models as live
         starts = []
         for variant in variants:
             model_dir = await asyncio.to_thread(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelport.domain.deployments import ENDPOINT_KIND, variant_summaries
+from modelport.domain.deployments import ENDPOINT_KIND, model_key, variant_summaries
 from modelport.domain.images import resolve_image
 from modelport.domain.status import IN_PROGRESS, EndpointStatus
 from modelport.errors import InvalidState
@@ -137,7 +137,7 @@ def deployment_snapshot(ctx: ServiceContext, config_name: str) -> dict[str, Any]
                 "VariantName": variant["VariantName"],
                 "ModelName": model.name,
                 # Artifacts are unpacked once per model; a re-created model gets a new key.
-                "ModelKey": f"{model.name.lower()}-{int(model.creation_time * 1000)}",
+                "ModelKey": model_key(model.name, model.creation_time),
                 "Image": container["Image"],
                 "Runtime": image.runtime,
                 "FrameworkVersion": image.version,

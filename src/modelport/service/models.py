@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from modelport.artifacts.urls import parse_model_data_url
+from modelport.domain.deployments import MODEL_KIND
 from modelport.domain.images import resolve_image
 from modelport.errors import InvalidRequest
 from modelport.service import resources
 from modelport.service.context import ServiceContext
 from modelport.store.base import Resource
 
-KIND = "model"
+KIND = MODEL_KIND
 
 # Members echoed back by DescribeModel, in the order the API reference lists them.
 _DESCRIBED = ("PrimaryContainer", "Containers", "InferenceExecutionConfig", "ExecutionRoleArn", "VpcConfig")

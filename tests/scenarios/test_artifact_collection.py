@@ -1,0 +1,103 @@
+"""Unused model folders are deleted from the artifact cache; folders something may still run stay.
+
+As on SageMaker, an endpoint keeps serving after its Model is deleted and comes back after a
+restart, so its folder must outlive the Model; once the endpoint is deleted too, the folder goes.
+Another endpoint's deletion forces a collection round while the first endpoint runs without a Model.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelport import seed
+from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ModelportServer]:
+    with running_server(tmp_path / "data") as running:
+        yield running
+
+
+def cached_folder(server: ModelportServer, model_name: str) -> Path | None:
+    """The cache entry of ``model_name`` (its folder name starts with the lower-cased model name)."""
+    found = [
+        p
+        for p in (server.data_dir / "artifacts").iterdir()
+        if p.name.startswith(f"{model_name.lower()}-") and not p.name.startswith(".")
+    ]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+def identity(folder: Path) -> tuple[int, int]:
+    """Changes when the folder is deleted and fetched again."""
+    marker = os.stat(folder / "complete.json")
+    return marker.st_ino, marker.st_mtime_ns
+
+
+def wait_gone(server: ModelportServer, model_name: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while cached_folder(server, model_name) is not None:
+        assert time.monotonic() < deadline, f"the cached folder of {model_name} was not deleted"
+        time.sleep(0.05)
+
+
+def delete_endpoint(server: ModelportServer, name: str) -> None:
+    sagemaker = server.client("sagemaker")
+    sagemaker.delete_endpoint(EndpointName=name)
+    sagemaker.delete_endpoint_config(EndpointConfigName=name)
+
+
+def invoke(server: ModelportServer, name: str, timeout_s: float = 60.0) -> bytes:
+    """Invoke, retrying while the instances start (after a restart the endpoint is InService first)."""
+    runtime = server.client("sagemaker-runtime")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            body: bytes = runtime.invoke_endpoint(
+                EndpointName=name, ContentType="text/csv", Body=seed.test_points_csv()
+            )["Body"].read()
+            return body
+        except runtime.exceptions.ModelNotReadyException:
+            assert time.monotonic() < deadline, f"{name} did not serve again"
+            time.sleep(0.05)
+
+
+def test_a_folder_outlives_its_model_until_the_endpoint_goes(
+    server: ModelportServer, model_archive: Path
+) -> None:
+    sagemaker = server.client("sagemaker")
+    deploy(sagemaker, "gc-kept", str(model_archive))
+    deploy(sagemaker, "gc-other", str(model_archive))
+    wait_in_service(sagemaker, "gc-kept")
+    wait_in_service(sagemaker, "gc-other")
+    kept = cached_folder(server, "gc-kept")
+    assert kept is not None and cached_folder(server, "gc-other") is not None
+    before = identity(kept)
+    answer = invoke(server, "gc-kept")
+
+    sagemaker.delete_model(ModelName="gc-kept")
+    sagemaker.delete_model(ModelName="gc-other")
+    delete_endpoint(server, "gc-other")  # starts a collection round
+    wait_gone(server, "gc-other")
+    # That round saw gc-kept without a Model: its endpoint's snapshot kept the folder.
+    assert identity(kept) == before
+    assert invoke(server, "gc-kept") == answer
+
+    server.stop()
+    server.start()  # a collection round at start-up, while the endpoint comes back from its snapshot
+    wait_in_service(server.client("sagemaker"), "gc-kept")
+    assert invoke(server, "gc-kept") == answer
+    assert identity(kept) == before
+
+    delete_endpoint(server, "gc-kept")
+    wait_gone(server, "gc-kept")
+    assert (server.data_dir / "artifacts" / ".locks" / f"{kept.name}.lock").is_file()  # locks stay
