@@ -94,18 +94,31 @@ def test_logs_show_the_worker(server: ServerProcess, workdir: Path) -> None:
 
 def test_logs_follow_until_interrupted(server: ServerProcess, workdir: Path) -> None:
     command = [sys.executable, "-m", "modelport", "logs", "iris", "-f", "--data-dir", str(server.data_dir)]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(workdir), text=True
-    )
-    time.sleep(1.5)
-    log_file = server.data_dir / "logs" / "iris" / "AllTraffic-0.log"
-    with open(log_file, "a") as handle:
-        handle.write("a line written while following\n")
-    time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=10)
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(workdir),
+        text=True,
+        # Ctrl-C as in a terminal, even when this test runs under a shell that ignores SIGINT
+        # (a background job inherits the ignored signal, and Python then never raises it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    ) as process:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # the existing lines are printed: it is following now
+        assert first.startswith("AllTraffic-0 | "), first
+        log_file = server.data_dir / "logs" / "iris" / "AllTraffic-0.log"
+        with open(log_file, "a") as handle:
+            handle.write("a line written while following\n")
+        seen = [first]
+        while "a line written while following" not in seen[-1]:
+            line = process.stdout.readline()
+            assert line, "modelport logs -f stopped before the new line arrived"
+            seen.append(line)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
     assert process.returncode == 0, err
-    assert "AllTraffic-0 | a line written while following" in out
+    assert "AllTraffic-0 | a line written while following\n" in "".join(seen) + out
 
 
 def test_redeploy_updates_the_endpoint(server: ServerProcess, workdir: Path, model_file: Path) -> None:
