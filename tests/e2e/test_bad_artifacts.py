@@ -24,6 +24,7 @@ from e2e.conftest import GOOD_ROW, Deployed, clients, e2e_server, new_keys
 from e2e.wire import ACCOUNT, Keys, error_of, invoke
 from modelport import seed
 from modelport.launcher import ServerProcess
+from support.modelport_server import deploy
 from support.s3server import S3Endpoint, SeaweedS3Server
 
 pytestmark = pytest.mark.e2e
@@ -150,22 +151,6 @@ CASES = [
 ]
 
 
-def deploy_bad(sm: Any, name: str, url: str, image: str) -> None:
-    sm.create_model(ModelName=name, PrimaryContainer={"Image": image, "ModelDataUrl": url})
-    sm.create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": name,
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m4.xlarge",
-            }
-        ],
-    )
-    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
-
-
 def settle(sm: Any, names: list[str], timeout_s: float = 60.0) -> dict[str, dict[str, Any]]:
     """DescribeEndpoint of every endpoint once none is Creating any more."""
     deadline = time.monotonic() + timeout_s
@@ -204,7 +189,7 @@ def local_outcomes(
             path.parent.mkdir()
             path.write_bytes(sources[case.id] or b"")
             url = str(path)
-        deploy_bad(sm, f"bad-{case.id}", url, case.image)
+        deploy(sm, f"bad-{case.id}", url, image=case.image)
     return settle(sm, [f"bad-{c.id}" for c in cases])
 
 
@@ -243,7 +228,7 @@ def s3_outcomes(s3: S3Endpoint, s3_server: tuple[ServerProcess, Keys]) -> dict[s
             s3.client().put_object(
                 Bucket="models", Key=f"{case.id}/{case.file_name}", Body=case.archive or b""
             )
-        deploy_bad(sm, f"bad-{case.id}", url, case.image)
+        deploy(sm, f"bad-{case.id}", url, image=case.image)
     return settle(sm, [f"bad-{c.id}" for c in cases])
 
 
