@@ -57,6 +57,9 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
     assert doc["chain"]["handler_duration_ms"] > 0
     assert [row["errors"] for row in doc["chain"]["wrk"]] == ([0, 0] if doc["wrk"] else [])
     assert doc["chain"]["boto3_direct"]["p50_ms"] > 0
+    assert doc["chain"]["full_path"][0]["handler_duration_p50_ms"] > 0  # read from the function's logs
+    if doc["wrk"]:
+        assert doc["chain"]["wrk"][0]["handler_duration_p50_ms"] > 0
     assert doc["chain"]["boto3_direct"]["client_cpu_ms"] > 0
     assert {row["target"] for row in doc["wrk_paced"]} == (
         {"modelport", "worker", "fastapi"} if doc["wrk"] else set()

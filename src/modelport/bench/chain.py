@@ -6,7 +6,9 @@
   changes the function's configuration (which retires its environments) and times one invoke,
   after a pause that lets the spare environments refill (the target), and back to back;
 - the handler's own Duration (its REPORT line): the part of the full path that is the
-  function's boto3 call to the endpoint;
+  function's boto3 call to the endpoint — from Invoke with ``LogType=Tail``, and from the
+  function's log files for the very requests of each full-path run at c=1, so that the full
+  path and the handler's part of it are measured in the same seconds;
 - full path: a plain POST of ``{"data": ...}`` to the REST API's invoke URL (client → API →
   function → endpoint → back), at concurrency 1 and 16, beside the endpoint invoke alone; again
   with wrk when it is installed;
@@ -22,6 +24,7 @@ import json
 import re
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -49,7 +52,9 @@ def measure_chain(
     requests: int,
     colds: int,
     wrk_seconds: int = 0,
+    function_logs: Path | None = None,
 ) -> dict[str, Any]:
+    """``function_logs`` is the server's ``logs/functions`` folder (for the same-run Durations)."""
     session = boto3.Session(
         aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name="us-east-1"
     )
@@ -72,8 +77,11 @@ def measure_chain(
     doc["cold_start_ms"] = _cold_starts(functions, endpoint, event, colds, pause_s=SPARE_REFILL_S)
     doc["cold_start_back_to_back_ms"] = _cold_starts(functions, endpoint, event, colds, pause_s=0.0)
 
+    logs = _FunctionLogs(function_logs / demo_chain.FUNCTION) if function_logs else None
     doc["full_path"] = []
     for level in (1, 16):
+        if logs:
+            logs.mark()
         result = asyncio.run(
             run_load(
                 label="api",
@@ -85,9 +93,13 @@ def measure_chain(
             )
         )
         doc["full_path"].append(load_summary(result))
+        if logs and level == 1:
+            doc["full_path"][-1]["handler_duration_p50_ms"] = logs.duration_p50_since_mark()
     doc["wrk"] = []
     if wrk_seconds and wrk.available():
         for level in (1, 16):
+            if logs:
+                logs.mark()
             measured = wrk.run(
                 invoke_url,
                 event,
@@ -95,6 +107,8 @@ def measure_chain(
                 concurrency=level,
                 seconds=wrk_seconds,
             )
+            if logs and level == 1:
+                measured["handler_duration_p50_ms"] = logs.duration_p50_since_mark()
             doc["wrk"].append({"target": "api", "concurrency": level, **measured})
     demo_chain.tear_down(session, server_url)
     return doc
@@ -158,6 +172,26 @@ def _boto3_direct(session: Any, server_url: str, endpoint: str, row: str, *, cal
         "p99_ms": percentile(times, 99),
         "client_cpu_ms": cpu_ms,
     }
+
+
+class _FunctionLogs:
+    """The REPORT Durations a function's environments log between ``mark`` and now."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sizes: dict[Path, int] = {}
+
+    def mark(self) -> None:
+        self._sizes = {path: path.stat().st_size for path in self.folder.glob("*.log")}
+
+    def duration_p50_since_mark(self) -> float | None:
+        durations = []
+        for path in self.folder.glob("*.log"):
+            with open(path, "rb") as log:
+                log.seek(self._sizes.get(path, 0))
+                text = log.read().decode(errors="replace")
+            durations += [float(found.group(1)) for found in DURATION.finditer(text)]
+        return statistics.median(durations) if durations else None
 
 
 def _signed_invoke(url: str, body: bytes, access_key: str, secret_key: str) -> dict[str, str]:

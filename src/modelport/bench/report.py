@@ -130,14 +130,18 @@ def _chain_breakdown(doc: dict[str, Any]) -> list[str]:
             f"\nthe same call from a plain process: {boto3_direct['p50_ms']:.3f} ms p50, of which boto3's "
             f"client-side CPU {boto3_direct['client_cpu_ms']:.3f} ms per call (time.process_time)"
         )
+    for label, runs in (("Python client", chain["full_path"]), ("wrk", chain.get("wrk", []))):
+        run = {r["concurrency"]: r for r in runs}.get(1, {})
+        same_run = run.get("handler_duration_p50_ms")
+        if "p50_ms" in run and same_run is not None:
+            lines.append(
+                f"\n{label} full path at c=1, time outside the handler (client, gateway, Lambda "
+                f"dispatch; full path p50 − the handler's Duration p50 over the same requests, "
+                f"{same_run:.3f} ms): {run['p50_ms'] - same_run:.3f} ms"
+            )
     wrk_full = {r["concurrency"]: r for r in chain.get("wrk", [])}.get(1, {}).get("p50_ms")
     if wrk_full is None:
         return lines
-    if handler is not None:
-        lines.append(
-            f"\nmodelport's own share of the wrk full path at c=1 (full path p50 − the "
-            f"handler's Duration p50): {wrk_full - handler:.3f} ms"
-        )
     paced = {row["target"]: row for row in doc.get("wrk_paced", [])}.get("modelport", {}).get("p50_ms")
     if paced is not None:
         lines.append(

@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 requests=args.chain_requests,
                 colds=args.cold_starts,
                 wrk_seconds=args.wrk_seconds,
+                function_logs=server.data_dir / "logs" / "functions",
             )
     finally:
         server.stop()
