@@ -3,6 +3,7 @@
 As on SageMaker, an endpoint keeps serving after its Model is deleted and comes back after a
 restart, so its folder must outlive the Model; once the endpoint is deleted too, the folder goes.
 Another endpoint's deletion forces a collection round while the first endpoint runs without a Model.
+When the Model goes last, DeleteModel starts the round.
 """
 
 from __future__ import annotations
@@ -101,3 +102,21 @@ def test_a_folder_outlives_its_model_until_the_endpoint_goes(
     delete_endpoint(server, "gc-kept")
     wait_gone(server, "gc-kept")
     assert (server.data_dir / "artifacts" / ".locks" / f"{kept.name}.lock").is_file()  # locks stay
+
+
+def test_a_folder_goes_with_its_model_when_the_model_is_deleted_last(
+    server: ModelportServer, model_archive: Path
+) -> None:
+    sagemaker = server.client("sagemaker")
+    deploy(sagemaker, "gc-last", str(model_archive))
+    wait_in_service(sagemaker, "gc-last")
+    delete_endpoint(server, "gc-last")  # starts a collection round, which the Model survives
+    deadline = time.monotonic() + 30.0
+    while sagemaker.list_endpoints(NameContains="gc-last")["Endpoints"]:
+        assert time.monotonic() < deadline, "the endpoint was not deleted"
+        time.sleep(0.05)
+    time.sleep(1.0)  # that round has run
+    assert cached_folder(server, "gc-last") is not None
+
+    sagemaker.delete_model(ModelName="gc-last")
+    wait_gone(server, "gc-last", timeout_s=10.0)  # well before the 60-second round

@@ -19,6 +19,9 @@ class NoEngine:
     def wake(self, endpoint_name: str) -> None:
         pass
 
+    def model_deleted(self) -> None:
+        pass
+
     def live_variants(self, endpoint_name: str) -> list[dict[str, object]] | None:
         return None
 

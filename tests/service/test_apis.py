@@ -28,6 +28,9 @@ class _Engine:
     def wake(self, endpoint_name: str) -> None:
         pass
 
+    def model_deleted(self) -> None:
+        pass
+
     def live_variants(self, endpoint_name: str) -> list[dict[str, object]] | None:
         return None
 

@@ -8,7 +8,7 @@ A model's unpacked folder (``artifacts/cache.py``) is live while any of these re
 - a fleet the router runs.
 
 Every other folder is deleted: at start-up, every ``COLLECT_INTERVAL_S``, and soon after an
-endpoint is deleted (``request``). One round runs at a time. Its live keys are read in the event
+endpoint or a Model is deleted (``request``). One round runs at a time. Its live keys are read in the event
 loop, where no service call interleaves, and a launch that is about to prepare a folder waits
 while a round runs (``idle``): so a model created after a round read its keys never loses its
 new folder to that round. Errors are logged; the loop goes on.

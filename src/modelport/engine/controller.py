@@ -110,6 +110,9 @@ class Controller:
             return
         self._tasks[key] = asyncio.create_task(self._reconcile_until_clean(endpoint_name))
 
+    def model_deleted(self) -> None:
+        self.collector.request()  # its folder goes now unless an endpoint still uses it
+
     def live_variants(self, endpoint_name: str) -> list[dict[str, object]] | None:
         fleet = self.router.fleet(endpoint_name)
         if fleet is None:

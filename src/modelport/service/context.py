@@ -25,6 +25,10 @@ class EndpointEngine(Protocol):
         """ProductionVariantSummary dicts of the running fleet, or None when none runs."""
         ...
 
+    def model_deleted(self) -> None:
+        """A Model was deleted: its unpacked model data may be unused now."""
+        ...
+
 
 @dataclass(frozen=True)
 class ServiceContext:

@@ -61,6 +61,7 @@ def list_models(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
 def delete_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     # Like SageMaker, deleting a model does not check whether an endpoint still uses it.
     resources.remove(ctx, get_model(ctx, params["ModelName"]))
+    ctx.engine.model_deleted()
     return {}
 
 
