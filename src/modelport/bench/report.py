@@ -140,10 +140,8 @@ def _chain_breakdown(doc: dict[str, Any]) -> list[str]:
                 f"{same_run:.3f} ms): {run['p50_ms'] - same_run:.3f} ms"
             )
     wrk_full = {r["concurrency"]: r for r in chain.get("wrk", [])}.get(1, {}).get("p50_ms")
-    if wrk_full is None:
-        return lines
     paced = {row["target"]: row for row in doc.get("wrk_paced", [])}.get("modelport", {}).get("p50_ms")
-    if paced is not None:
+    if wrk_full is not None and paced is not None:
         lines.append(
             f"\nwrk full path p50 − the paced direct invoke p50 (the layer against a direct invoke "
             f"that, like the full path's, finds the processes idle): {wrk_full - paced:.3f} ms"
