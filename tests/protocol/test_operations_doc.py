@@ -24,6 +24,15 @@ def test_registry_names_real_operations(service: str) -> None:
 
 def test_doc_marks_supported_operations() -> None:
     text = render_operations_markdown({"sagemaker-runtime": frozenset({"InvokeEndpoint"})})
-    assert "| InvokeEndpoint | ✅ supported |" in text
-    assert "| InvokeEndpointAsync | — not yet |" in text
-    assert "## sagemaker-runtime (1 of " in text
+    assert "- InvokeEndpoint\n" in text
+    assert "InvokeEndpointAsync" not in text  # in botocore's model, not served
+    assert "## sagemaker-runtime (1 operations)" in text
+
+
+def test_doc_does_not_depend_on_unserved_operations() -> None:
+    """A botocore release that adds operations cannot make the committed document stale."""
+    text = render_operations_markdown()
+    every_operation = set(ServiceProtocol.load("sagemaker").operation_names)
+    unserved = every_operation - IMPLEMENTED["sagemaker"]
+    assert not any(f"- {name}\n" in text for name in unserved)
+    assert str(len(every_operation)) not in text
