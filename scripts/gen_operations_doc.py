@@ -10,7 +10,7 @@ import sys
 
 from _generated_doc import DOCS, write_or_check
 
-from modelport.protocol.registry import render_operations_markdown
+from modelport.aws.registry import render_operations_markdown
 
 
 def main(argv: list[str]) -> int:

@@ -14,12 +14,12 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_lint() -> None:
-    result = run(sys.executable, "-m", "ruff", "check", "src", "tests", "scripts")
+    result = run(sys.executable, "-m", "ruff", "check", "src", "tests", "scripts", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format() -> None:
-    result = run(sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "scripts")
+    result = run(sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "scripts", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from modelport.cli.main import cli
-from modelport.config import ENVIRONMENT_VARIABLES, Limits, limit_variable
+from modelport.core.config import ENVIRONMENT_VARIABLES, Limits, limit_variable
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -78,3 +78,35 @@ def test_relative_links_resolve(document: Path) -> None:
         if not (document.parent / relative).exists():
             broken.append(target)
     assert broken == [], f"{document.relative_to(ROOT)} links to missing files: {broken}"
+
+
+def architecture_file_list() -> set[str]:
+    """The paths in ARCHITECTURE.md's ``## Files`` block, rebuilt from its indentation."""
+    text = read(ROOT / "ARCHITECTURE.md")
+    section = text[text.index("\n## Files\n") :]
+    block = section[section.index("```\n") + 4 :]
+    block = block[: block.index("```")]
+    listed, folders = set(), []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        depth = (len(line) - len(line.lstrip(" "))) // 2
+        name = line.split()[0]
+        folders = folders[:depth]
+        if name.endswith("/"):
+            folders.append(name)
+        else:
+            listed.add("".join(folders) + name)
+    return listed
+
+
+def test_architecture_lists_every_module() -> None:
+    modules = {
+        str(path.relative_to(ROOT))
+        for base in (ROOT / "src" / "modelport", ROOT / "benchmarks")
+        for path in base.rglob("*.py")
+        if path.name != "__init__.py" and "__pycache__" not in path.parts
+    }
+    listed = architecture_file_list()
+    assert sorted(modules - listed) == [], "modules missing from ARCHITECTURE.md's ## Files"
+    assert sorted(listed - modules) == [], "ARCHITECTURE.md's ## Files lists modules that do not exist"

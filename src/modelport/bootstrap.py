@@ -8,16 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from modelport.artifacts.cache import ArtifactCache
-from modelport.auth.keys import KeyStoreLookup
-from modelport.auth.sqlite_keys import SqliteKeyStore
-from modelport.clock import Clock, SystemClock
-from modelport.config import Settings
-from modelport.engine.controller import Controller
-from modelport.engine.router import Router
-from modelport.engine.supervisor import Supervisor
-from modelport.service.authorization import authorize
-from modelport.service.context import ServiceContext
+from modelport.aws.auth.keys import KeyStoreLookup
+from modelport.aws.auth.sqlite_keys import SqliteKeyStore
+from modelport.core.clock import Clock, SystemClock
+from modelport.core.config import Settings
+from modelport.hosting.artifacts.cache import ArtifactCache
+from modelport.hosting.controller import Controller
+from modelport.hosting.router import Router
+from modelport.sandboxes.supervisor import Supervisor
+from modelport.services.context import ServiceContext
+from modelport.services.iam.authorization import authorize
 from modelport.store.sqlite import SqliteStore
 
 

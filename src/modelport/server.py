@@ -14,10 +14,10 @@ from types import FrameType
 
 import uvicorn
 
-from modelport.auth.keys import ensure_root_key
-from modelport.auth.profile import write_profile
+from modelport.aws.auth.keys import ensure_root_key
+from modelport.aws.auth.profile import write_profile
 from modelport.bootstrap import Platform, build_platform
-from modelport.config import Settings
+from modelport.core.config import Settings
 from modelport.http.app import create_app
 
 log = logging.getLogger("modelport")

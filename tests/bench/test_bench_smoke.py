@@ -87,7 +87,7 @@ Transfer/sec:    128.00KB
 
 
 def test_wrk_output_is_read() -> None:
-    from modelport.bench.wrk import parse
+    from benchmarks.wrk import parse
 
     assert parse(WRK_OUTPUT) == {
         "errors": 6,
@@ -99,7 +99,7 @@ def test_wrk_output_is_read() -> None:
 
 
 def test_wrk_script_pauses_only_when_asked() -> None:
-    from modelport.bench.wrk import lua_script
+    from benchmarks.wrk import lua_script
 
     plain = lua_script(b'{"data": "1"}', {"Content-Type": "application/json"})
     assert plain == (

@@ -26,7 +26,8 @@ from e2e.services import (
     function_params,
 )
 from e2e.wire import Keys
-from functions.handlers import (
+from modelport.launcher import ServerProcess
+from sandboxes.lambda_.handlers import (
     CHATTY,
     MISSING_DEPENDENCY,
     NO_SUCH_HANDLER,
@@ -36,7 +37,6 @@ from functions.handlers import (
     SYNTAX_ERROR,
     UNSERIALISABLE,
 )
-from modelport.launcher import ServerProcess
 
 pytestmark = pytest.mark.e2e
 

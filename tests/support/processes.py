@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def worker_pids() -> set[int]:
-    """Every running ``python -m modelport.worker`` process on this machine."""
+    """Every running ``python -m modelport.sandboxes.worker`` process on this machine."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -17,7 +17,7 @@ def worker_pids() -> set[int]:
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if b"modelport.worker" in cmdline and state != "Z":
+        if b"modelport.sandboxes.worker" in cmdline and state != "Z":
             pids.add(int(entry.name))
     return pids
 

@@ -71,7 +71,7 @@ class S3Endpoint:
         )
 
     def settings_overrides(self) -> dict[str, Any]:
-        """Keyword arguments for ``modelport.config.Settings`` pointing modelport at this server."""
+        """Keyword arguments for ``modelport.core.config.Settings`` pointing modelport at this server."""
         return {
             "s3_endpoint_url": self.endpoint_url,
             "s3_access_key_id": self.access_key,

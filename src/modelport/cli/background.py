@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from modelport.cli.failures import CommandFailed
-from modelport.config import DEFAULT_PORT
+from modelport.core.config import DEFAULT_PORT
 from modelport.launcher import is_running
 
 

@@ -28,7 +28,7 @@ import click
 from botocore.config import Config
 
 from modelport.cli.failures import NoServer
-from modelport.config import DEFAULT_DATA_DIR, DEFAULT_PORT
+from modelport.core.config import DEFAULT_DATA_DIR, DEFAULT_PORT
 from modelport.launcher import is_running
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"

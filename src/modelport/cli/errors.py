@@ -8,7 +8,7 @@ from typing import Any
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from modelport.errors import ModelportError
+from modelport.core.errors import ModelportError
 
 
 def run_cleanly(command: click.Group) -> None:

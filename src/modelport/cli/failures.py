@@ -1,6 +1,6 @@
 """Why a CLI command stops: errors that ``cli.errors.run_cleanly`` prints as one ``error:`` line.
 
-ModelportError                (modelport.errors)
+ModelportError                (modelport.core.errors)
 └── CommandFailed             a command cannot go on; the message says what to do instead
     ├── NoServer              nothing answers /health at the URL
     └── UnknownFramework      detection could not tell xgboost from sklearn
@@ -8,7 +8,7 @@ ModelportError                (modelport.errors)
 
 from __future__ import annotations
 
-from modelport.errors import ModelportError
+from modelport.core.errors import ModelportError
 
 
 class CommandFailed(ModelportError):

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from modelport.cli.errors import run_cleanly
-from modelport.config import DEFAULT_PORT
+from modelport.core.config import DEFAULT_PORT
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,7 +39,7 @@ def server(
     host: str | None, port: int | None, data_dir: Path | None, region: str | None, s3_endpoint_url: str | None
 ) -> None:
     """Run the modelport server in the foreground (Ctrl-C or SIGTERM stops it cleanly)."""
-    from modelport.config import Settings
+    from modelport.core.config import Settings
     from modelport.server import run_server
 
     settings = Settings.from_env(

@@ -25,20 +25,20 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from modelport.aws.protocol.json_rpc import parse_json_request, serialize_json_error, serialize_json_response
+from modelport.aws.protocol.models import ParsedRequest, WireResponse
+from modelport.aws.protocol.query import parse_query_request, serialize_query_error, serialize_query_response
+from modelport.aws.protocol.rest_json import parse_rest_request, serialize_rest_error, serialize_rest_response
 from modelport.bootstrap import Platform
-from modelport.config import Settings
-from modelport.errors import UnknownOperation
+from modelport.core.arns import request_id
+from modelport.core.config import Settings
+from modelport.core.errors import UnknownOperation
 from modelport.http.auth import authenticate
 from modelport.http.bindings import bindings
 from modelport.http.function_code import function_code_route
 from modelport.http.gateway import GatewayHandler, is_api_invoke
 from modelport.http.invocations import InvocationHandler, is_invocation, read_body
 from modelport.http.services import Binding, classify
-from modelport.ids import request_id
-from modelport.protocol.json_rpc import parse_json_request, serialize_json_error, serialize_json_response
-from modelport.protocol.models import ParsedRequest, WireResponse
-from modelport.protocol.query import parse_query_request, serialize_query_error, serialize_query_response
-from modelport.protocol.rest_json import parse_rest_request, serialize_rest_error, serialize_rest_response
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 

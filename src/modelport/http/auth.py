@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from modelport.auth.principal import Principal, PrincipalKind
-from modelport.auth.sigv4 import SignedRequest, verify
+from modelport.aws.auth.principal import Principal, PrincipalKind
+from modelport.aws.auth.sigv4 import SignedRequest, verify
 from modelport.bootstrap import Platform
 
 ANONYMOUS = Principal(access_key_id="", kind=PrincipalKind.ROOT, name="anonymous")

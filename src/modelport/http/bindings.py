@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from modelport.aws.protocol.models import ServiceProtocol
 from modelport.bootstrap import Platform
 from modelport.http.services import Binding
-from modelport.protocol.models import ServiceProtocol
-from modelport.service import apis, functions, hosting, iam, sts
+from modelport.services.apigateway import apis
+from modelport.services.iam import operations as iam
+from modelport.services.lambda_ import functions
+from modelport.services.sagemaker import operations as hosting
+from modelport.services.sts import operations as sts
 
 
 def bindings(platform: Platform) -> dict[str, Binding]:

@@ -1,7 +1,7 @@
 """``GET /_modelport/lambda/functions/{name}/code/{sha}.zip``: GetFunction's ``Code.Location``.
 
 Unsigned, like the presigned S3 URL Lambda hands out: the URL's own ``Expires`` and ``Token``
-are the credential (``service/functions_code_url``). The answer is the zip as it was uploaded
+are the credential (``services/lambda_/code_url``). The answer is the zip as it was uploaded
 (``application/zip``), or an error in S3's XML shape, since clients expect S3 behind this URL:
 
     403 AccessDenied   a missing or forged token, an expired URL ("Request has expired"), or
@@ -20,9 +20,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from modelport.bootstrap import Platform
-from modelport.errors import AccessDenied, ResourceNotFound
-from modelport.ids import request_id
-from modelport.service.functions_code_url import CODE_PATH, function_code
+from modelport.core.arns import request_id
+from modelport.core.errors import AccessDenied, ResourceNotFound
+from modelport.services.lambda_.code_url import CODE_PATH, function_code
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from starlette.types import Receive, Scope, Send
 
 from modelport.bootstrap import Platform
-from modelport.domain.apigateway_responses import GatewayResponse, gateway_error
-from modelport.domain.apigateway_urls import parse_invoke_url
 from modelport.http.invocations import read_body
-from modelport.service.gateway import execute
+from modelport.services.apigateway.gateway import execute
+from modelport.services.apigateway.responses import GatewayResponse, gateway_error
+from modelport.services.apigateway.urls import parse_invoke_url
 
 _PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload quota (10 MB)
 

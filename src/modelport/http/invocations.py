@@ -13,14 +13,14 @@ from urllib.parse import unquote
 
 from starlette.types import Receive, Scope, Send
 
+from modelport.aws.protocol.errors import InvocationContext
+from modelport.aws.protocol.models import ServiceProtocol, WireResponse
+from modelport.aws.protocol.rest_json import parse_rest_request, serialize_rest_error, serialize_rest_response
 from modelport.bootstrap import Platform
-from modelport.errors import PayloadTooLarge
+from modelport.core.arns import request_id
+from modelport.core.errors import PayloadTooLarge
 from modelport.http.auth import authenticate
-from modelport.ids import request_id
-from modelport.protocol.errors import InvocationContext
-from modelport.protocol.models import ServiceProtocol, WireResponse
-from modelport.protocol.rest_json import parse_rest_request, serialize_rest_error, serialize_rest_response
-from modelport.service.invocations import invoke_endpoint
+from modelport.services.sagemaker.invocations import invoke_endpoint
 
 PREFIX = "/endpoints/"
 SUFFIX = "/invocations"

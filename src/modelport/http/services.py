@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from modelport.errors import UnknownOperation
-from modelport.protocol.models import ParsedRequest, ServiceProtocol, WireResponse
+from modelport.aws.protocol.models import ParsedRequest, ServiceProtocol, WireResponse
+from modelport.core.errors import UnknownOperation
 
 Handler = Callable[[Any, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 

@@ -1,0 +1,343 @@
+"""The controller: makes each endpoint's running fleet match the desired state in the store.
+
+Service calls write desired state (status Creating, Updating or Deleting, with a deployment
+snapshot) and call ``wake``. The controller then reconciles that one endpoint:
+
+    Creating  -> start every instance; all healthy: InService; otherwise Failed + FailureReason
+    Updating  -> start the new fleet beside the old (blue/green, ALL_AT_ONCE), switch traffic,
+                 stop the old; on failure keep (or bring back) the old fleet: InService with
+                 FailureReason
+    InService -> make sure the fleet runs (after a restart it is started again)
+    Deleting  -> stop the fleet, remove the record
+    Failed    -> nothing runs
+
+On start-up every endpoint in the store is reconciled, so a restart brings InService endpoints
+back and finishes (or rolls back) anything caught mid-transition. A health loop replaces
+instances whose process died while the endpoint stays InService, and keeps each instance's log
+under ``Limits.max_endpoint_log_bytes`` (model code may print on every request). The artifact
+collector (``collector.py``) runs beside them and deletes the model folders nothing uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any, Protocol
+
+from modelport.core.clock import Clock
+from modelport.core.config import Settings
+from modelport.core.errors import ArtifactError
+from modelport.core.logfiles import shorten
+from modelport.hosting.collector import ArtifactCollector
+from modelport.hosting.deployments import ENDPOINT_KIND as KIND
+from modelport.hosting.deployments import variant_summaries
+from modelport.hosting.fleet import Fleet, Instance, VariantFleet
+from modelport.hosting.router import Router
+from modelport.hosting.status import EndpointStatus
+from modelport.sandboxes.supervisor import InstanceSpec, StartupFailed, Supervisor
+from modelport.store.base import Store
+
+log = logging.getLogger(__name__)
+
+_HEALTH_INTERVAL_S = 0.25
+_LOG_CHECK_EVERY = 4  # health rounds between two checks of the instances' log sizes (1 s)
+_MAX_REASON = 1024
+
+
+class ArtifactPreparer(Protocol):
+    def prepare(self, model_key: str, model_data_url: str | None) -> Path: ...
+
+    def collect(self, live_keys: Collection[str]) -> list[Path]: ...
+
+
+class Controller:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        supervisor: Supervisor,
+        router: Router,
+        artifacts: ArtifactPreparer,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.supervisor = supervisor
+        self.router = router
+        self.artifacts = artifacts
+        self.collector = ArtifactCollector(store=store, router=router, collect=artifacts.collect)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._dirty: set[str] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._health_task: asyncio.Task[None] | None = None
+        self._collector_task: asyncio.Task[None] | None = None
+        self._generation = 0
+        self._replacing: set[str] = set()
+
+    # -- entry points -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.supervisor.fill_pool()
+        for endpoint in self.store.list(KIND):
+            self.wake(endpoint.name)
+        self._health_task = asyncio.create_task(self._health_loop())
+        self._collector_task = asyncio.create_task(self.collector.run())
+
+    async def stop(self) -> None:
+        tasks = [*self._tasks.values(), *self._background]
+        tasks.extend(task for task in (self._health_task, self._collector_task) if task is not None)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        for fleet in list(self.router.fleets.values()):
+            for instance in fleet.instances():
+                await instance.client.aclose()
+        self.router.fleets.clear()
+        self.supervisor.kill_all()
+
+    def wake(self, endpoint_name: str) -> None:
+        key = endpoint_name.lower()
+        running = self._tasks.get(key)
+        if running is not None and not running.done():
+            self._dirty.add(key)  # reconcile again when the current pass ends
+            return
+        self._tasks[key] = asyncio.create_task(self._reconcile_until_clean(endpoint_name))
+
+    def model_deleted(self) -> None:
+        self.collector.request()  # its folder goes now unless an endpoint still uses it
+
+    def live_variants(self, endpoint_name: str) -> list[dict[str, object]] | None:
+        fleet = self.router.fleet(endpoint_name)
+        if fleet is None:
+            return None
+        counts = {v.name: sum(1 for i in v.instances if i.alive) for v in fleet.variants}
+        return variant_summaries(fleet.deployment, running=True, counts=counts)
+
+    async def idle(self) -> None:
+        """Wait until no reconcile is running (tests and the CLI's shutdown use this)."""
+        while any(not t.done() for t in self._tasks.values()):
+            await asyncio.sleep(0.01)
+
+    # -- reconciling ----------------------------------------------------------------------------
+
+    async def _reconcile_until_clean(self, endpoint_name: str) -> None:
+        key = endpoint_name.lower()
+        while True:
+            self._dirty.discard(key)
+            try:
+                await self._reconcile(endpoint_name)
+            except Exception:
+                # The loop must never die; a bug here is logged and the endpoint left as it is.
+                log.exception("reconcile of endpoint %s failed", endpoint_name)
+            if key not in self._dirty:
+                return
+
+    async def _reconcile(self, endpoint_name: str) -> None:
+        record = self.store.get(KIND, endpoint_name)
+        if record is None:
+            await self._retire(self.router.remove(endpoint_name))
+            return
+        status = EndpointStatus(record.status or EndpointStatus.FAILED)
+        if status is EndpointStatus.CREATING:
+            await self._create(record.name, record.body["Deployment"])
+        elif status is EndpointStatus.UPDATING:
+            await self._update(record.name, record.body)
+        elif status is EndpointStatus.IN_SERVICE:
+            if self.router.fleet(record.name) is None:
+                await self._restore(record.name, record.body["Deployment"])
+        elif status is EndpointStatus.DELETING:
+            await self._retire(self.router.remove(record.name))
+            self.store.delete(KIND, record.name)
+            self.store.delete_tags(record.arn)
+            self.collector.request()  # its model folders may be unused now
+        elif status is EndpointStatus.FAILED:
+            await self._retire(self.router.remove(record.name))
+
+    async def _create(self, name: str, deployment: dict[str, Any]) -> None:
+        try:
+            fleet = await self._launch(name, deployment)
+        except (StartupFailed, ArtifactError) as exc:
+            self._set_status(name, EndpointStatus.FAILED, failure_reason=str(exc))
+            return
+        await self._retire(self.router.install(fleet))
+        self._set_status(name, EndpointStatus.IN_SERVICE)
+
+    async def _update(self, name: str, body: dict[str, Any]) -> None:
+        pending = body["PendingDeployment"]
+        try:
+            fleet = await self._launch(name, pending)
+        except (StartupFailed, ArtifactError) as exc:
+            # The old fleet keeps serving; after a restart it must be brought back first.
+            if self.router.fleet(name) is None:
+                await self._restore(name, body["Deployment"], keep_status=True)
+            self._set_status(
+                name,
+                EndpointStatus.IN_SERVICE,
+                failure_reason=f"Update failed; still serving the previous configuration. {exc}",
+                body_changes={"PendingDeployment": None},
+            )
+            return
+        await self._retire(self.router.install(fleet))
+        self._set_status(
+            name, EndpointStatus.IN_SERVICE, body_changes={"Deployment": pending, "PendingDeployment": None}
+        )
+
+    async def _restore(self, name: str, deployment: dict[str, Any], *, keep_status: bool = False) -> None:
+        """Bring back the fleet of an InService endpoint (after a restart)."""
+        try:
+            fleet = await self._launch(name, deployment)
+        except (StartupFailed, ArtifactError) as exc:
+            if not keep_status:
+                self._set_status(
+                    name, EndpointStatus.FAILED, failure_reason=f"Could not restart the endpoint: {exc}"
+                )
+            return
+        await self._retire(self.router.install(fleet))
+
+    async def _launch(self, name: str, deployment: dict[str, Any]) -> Fleet:
+        """Start every instance of a deployment; all healthy, or none left running."""
+        variants = [
+            VariantFleet(
+                name=v["VariantName"], weight=v["Weight"], desired_count=v["InstanceCount"], snapshot=v
+            )
+            for v in deployment["Variants"]
+        ]
+        fleet = Fleet(endpoint_name=name, deployment=deployment, variants=variants)
+        await self.collector.idle()  # a running round may not count this endpoint's models as live
+        starts = []
+        for variant in variants:
+            model_dir = await asyncio.to_thread(
+                self.artifacts.prepare, variant.snapshot["ModelKey"], variant.snapshot.get("ModelDataUrl")
+            )
+            for index in range(variant.desired_count):
+                starts.append(self._start_instance(name, variant, index, model_dir))
+        results = await asyncio.gather(*starts, return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        for result in results:
+            if isinstance(result, tuple):
+                variant, instance = result
+                variant.instances.append(instance)
+        if failures:
+            await self._retire(fleet)
+            first = failures[0]
+            if isinstance(first, StartupFailed | ArtifactError):
+                raise first
+            raise StartupFailed(f"An instance could not be started: {first}") from first
+        return fleet
+
+    async def _start_instance(
+        self, name: str, variant: VariantFleet, index: int, model_dir: Path
+    ) -> tuple[VariantFleet, Instance]:
+        self._generation += 1
+        snapshot = variant.snapshot
+        spec = InstanceSpec(
+            instance_id=f"{name}/{variant.name}/{index}-{self._generation}",
+            runtime=snapshot["Runtime"],
+            framework_version=snapshot["FrameworkVersion"],
+            model_dir=model_dir,
+            environment={str(k): str(v) for k, v in snapshot["Environment"].items()},
+            log_path=self.settings.log_dir / name.lower() / f"{variant.name}-{index}.log",
+        )
+        try:
+            worker = await self.supervisor.start(spec)
+        except StartupFailed as exc:
+            raise StartupFailed(
+                f"The primary container for production variant {variant.name} did not pass the ping health "
+                f"check: {exc} See the instance log with: modelport logs {name}"[:_MAX_REASON]
+            ) from exc
+        return variant, Instance(worker=worker, client=self.router.new_client(worker.port))
+
+    async def _retire(self, fleet: Fleet | None) -> None:
+        if fleet is None:
+            return
+        for instance in fleet.instances():
+            await self.supervisor.stop(instance.worker)
+            await instance.client.aclose()
+
+    def _set_status(
+        self,
+        name: str,
+        status: EndpointStatus,
+        *,
+        failure_reason: str | None = None,
+        body_changes: dict[str, Any] | None = None,
+    ) -> None:
+        record = self.store.get(KIND, name)
+        if record is None:
+            return
+        body = dict(record.body)
+        for key, value in (body_changes or {}).items():
+            if value is None:
+                body.pop(key, None)
+            else:
+                body[key] = value
+        if failure_reason is not None:
+            body["FailureReason"] = failure_reason[:_MAX_REASON]
+        self.store.update(record.evolve(status=status, body=body, last_modified_time=self.clock.now()))
+        log.info("endpoint %s is %s%s", name, status, f": {failure_reason}" if failure_reason else "")
+
+    # -- health ---------------------------------------------------------------------------------
+
+    async def _health_loop(self) -> None:
+        rounds = 0
+        while True:
+            await asyncio.sleep(_HEALTH_INTERVAL_S)
+            rounds += 1
+            for fleet in list(self.router.fleets.values()):
+                for variant in fleet.variants:
+                    for instance in list(variant.instances):
+                        if not instance.worker.alive() and not instance.worker.stopping:
+                            self._replace(fleet, variant, instance)
+            if rounds % _LOG_CHECK_EVERY == 0:
+                self._bound_logs()
+
+    def _bound_logs(self) -> None:
+        limit = self.settings.limits.max_endpoint_log_bytes
+        for fleet in list(self.router.fleets.values()):
+            for instance in fleet.instances():
+                try:
+                    if shorten(instance.worker.spec.log_path, limit):
+                        log.info("shortened the log of instance %s", instance.worker.spec.instance_id)
+                except OSError:
+                    log.exception("cannot shorten the log of %s", instance.worker.spec.log_path)
+
+    def _replace(self, fleet: Fleet, variant: VariantFleet, dead: Instance) -> None:
+        instance_id = dead.worker.spec.instance_id
+        if instance_id in self._replacing:
+            return
+        self._replacing.add(instance_id)
+        log.warning(
+            "instance %s died (exit code %s); starting a replacement",
+            instance_id,
+            dead.worker.process.returncode,
+        )
+        self.supervisor.workers.pop(instance_id, None)
+        index = variant.instances.index(dead)
+
+        async def replace() -> None:
+            try:
+                _, fresh = await self._start_instance(
+                    fleet.endpoint_name, variant, index, dead.worker.spec.model_dir
+                )
+            except StartupFailed:
+                log.exception("replacement for %s failed; the health loop will try again", instance_id)
+                return
+            finally:
+                self._replacing.discard(instance_id)
+            await dead.client.aclose()
+            if self.router.fleet(fleet.endpoint_name) is fleet and dead in variant.instances:
+                variant.instances[variant.instances.index(dead)] = fresh
+            else:
+                await self.supervisor.stop(fresh.worker)
+                await fresh.client.aclose()
+
+        task = asyncio.create_task(replace())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

@@ -1,0 +1,124 @@
+"""The router: sends one invocation to one instance of the right variant.
+
+It picks the variant by weight (or TargetVariant), then the least-loaded instance, and talks
+to the worker over HTTP (``worker_client``). A request that never reached its instance (the connection was
+refused: the worker died) is retried on another instance; one that had reached it is answered
+with an error, since the model may have acted on it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from modelport.core.errors import InvalidRequest, ModelNotReady, Throttled
+from modelport.hosting import policies
+from modelport.hosting.fleet import Fleet, Instance, VariantFleet
+from modelport.hosting.worker_client import WorkerBroken, WorkerClient, WorkerTimeout, WorkerUnreachable
+
+
+@dataclass(frozen=True)
+class WorkerAnswer:
+    """What the instance said, before any interpretation as success or ModelError."""
+
+    status: int  # 0 when the instance did not answer in time
+    body: bytes
+    content_type: str | None
+    custom_attributes: str | None
+    variant: str
+    timed_out: bool = False
+    broken: bool = False  # the response could not be read to the end
+
+
+class Router:
+    def __init__(self, *, max_in_flight: int, timeout_s: float, rng: random.Random | None = None) -> None:
+        self.max_in_flight = max_in_flight
+        self.timeout_s = timeout_s
+        self.fleets: dict[str, Fleet] = {}
+        self._rng = rng or random.Random()
+
+    def fleet(self, endpoint_name: str) -> Fleet | None:
+        return self.fleets.get(endpoint_name.lower())
+
+    def install(self, fleet: Fleet) -> Fleet | None:
+        """Make ``fleet`` serve its endpoint; return the fleet it replaced, if any."""
+        key = fleet.endpoint_name.lower()
+        old = self.fleets.get(key)
+        self.fleets[key] = fleet
+        return old
+
+    def remove(self, endpoint_name: str) -> Fleet | None:
+        return self.fleets.pop(endpoint_name.lower(), None)
+
+    def new_client(self, port: int) -> WorkerClient:
+        return WorkerClient("127.0.0.1", port, timeout_s=self.timeout_s, max_idle=self.max_in_flight)
+
+    async def invoke(
+        self,
+        fleet: Fleet,
+        body: bytes,
+        *,
+        content_type: str | None,
+        accept: str | None,
+        custom_attributes: str | None,
+        target_variant: str | None,
+    ) -> WorkerAnswer:
+        variant = self._variant(fleet, target_variant)
+        headers = {}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        if accept is not None:
+            headers["Accept"] = accept
+        if custom_attributes is not None:
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = custom_attributes
+        tried: set[int] = set()
+        while True:
+            instance = self._instance(variant, tried)
+            tried.add(id(instance))
+            instance.outstanding += 1
+            try:
+                response = await instance.client.invoke(body, headers)
+            except WorkerUnreachable:
+                continue  # never reached the worker: safe to try another instance
+            except WorkerTimeout:
+                return WorkerAnswer(0, b"", None, None, variant.name, timed_out=True)
+            except WorkerBroken:
+                return WorkerAnswer(500, b"", None, None, variant.name, broken=True)
+            finally:
+                instance.outstanding -= 1
+            return WorkerAnswer(
+                status=response.status,
+                body=response.body,
+                content_type=response.headers.get("content-type"),
+                custom_attributes=response.headers.get("x-amzn-sagemaker-custom-attributes"),
+                variant=variant.name,
+            )
+
+    def _variant(self, fleet: Fleet, target_variant: str | None) -> VariantFleet:
+        if target_variant is not None:
+            variant = fleet.variant(target_variant)
+            if variant is None:
+                raise InvalidRequest(
+                    f"The variant {target_variant} does not exist for endpoint {fleet.endpoint_name}. "
+                    f"Its variants are: {', '.join(v.name for v in fleet.variants)}."
+                )
+            return variant
+        if len(fleet.variants) == 1:
+            return fleet.variants[0]
+        return fleet.variants[policies.choose_variant([v.weight for v in fleet.variants], self._rng)]
+
+    def _instance(self, variant: VariantFleet, tried: set[int]) -> Instance:
+        candidates = [i for i in variant.instances if i.alive and id(i) not in tried]
+        if not candidates:
+            raise ModelNotReady(
+                f"No instance of variant {variant.name} is able to serve right now; "
+                "a replacement is starting. Retry the request."
+            )
+        index = policies.choose_instance([i.outstanding for i in candidates], self.max_in_flight, self._rng)
+        if index is None:
+            raise Throttled(
+                f"All {len(candidates)} instances of variant {variant.name} already have "
+                f"{self.max_in_flight} requests in flight (MODELPORT_MAX_IN_FLIGHT_PER_INSTANCE). "
+                "Retry, or deploy more instances."
+            )
+        return candidates[index]

@@ -1,0 +1,289 @@
+"""The supervisor: the only module that starts and stops processes.
+
+Each instance is a worker process (``python -m modelport.sandboxes.worker``) serving the SageMaker
+container contract on a loopback socket that the supervisor binds first and hands over as an
+inherited file descriptor — so the port is known before the process starts and no two
+instances can race for one. The worker's stdout and stderr go to a per-instance log file.
+
+Start-up is kept short by a *warm pool*: a few spare workers per runtime that have already
+imported their libraries and wait for an instance spec on stdin (``modelport.sandboxes.worker.warm``).
+Taking a spare turns a multi-second cold start into the time it takes to load the model; a new
+spare is started at once to take its place.
+
+Workers die with the server: they ask the kernel for SIGTERM when their parent dies
+(``PR_SET_PDEATHSIG``) and also watch their parent id, so a kill -9 of the server leaves no
+orphan behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+_PING_INTERVAL_S = 0.02
+_STOP_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """What one instance runs."""
+
+    instance_id: str  # unique, e.g. "<endpoint>/<variant>/<n>-<generation>"
+    runtime: str
+    framework_version: str
+    model_dir: Path
+    environment: dict[str, str]
+    log_path: Path
+
+
+@dataclass
+class WorkerProcess:
+    spec: InstanceSpec
+    process: subprocess.Popen[bytes]
+    port: int
+    log_file_size_at_start: int = 0
+    stopping: bool = field(default=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+@dataclass
+class Spare:
+    """A warm worker that has imported its runtime and waits for a spec on stdin."""
+
+    runtime: str
+    process: subprocess.Popen[bytes]
+    port: int
+
+
+# Variables that act when a library is imported: a spare has imported already, so an
+# instance whose environment sets one of these is started cold.
+_IMPORT_TIME_PREFIXES = ("OMP_", "OPENBLAS_", "MKL_", "PYTHON", "LD_", "MALLOC_")
+
+
+class StartupFailed(Exception):
+    """The instance did not become healthy; the message is the endpoint's FailureReason."""
+
+
+class Supervisor:
+    def __init__(
+        self,
+        *,
+        startup_timeout_s: float,
+        ping_timeout_s: float,
+        warm_per_runtime: int = 0,
+        pool_log_dir: Path,
+    ) -> None:
+        self.startup_timeout_s = startup_timeout_s
+        self.ping_timeout_s = ping_timeout_s
+        self.warm_per_runtime = warm_per_runtime
+        self.pool_log_dir = pool_log_dir
+        self.workers: dict[str, WorkerProcess] = {}
+        self.spares: dict[str, list[Spare]] = {}
+
+    def fill_pool(self, runtimes: tuple[str, ...] = ("xgboost",)) -> None:
+        """Start spares until each runtime has ``warm_per_runtime`` of them (call on the loop thread:
+        a worker dies with the thread that started it). At start-up only XGBoost, the seed's
+        runtime, is warmed; another runtime's pool starts with its first instance."""
+        for runtime in runtimes:
+            pool = self.spares.setdefault(runtime, [])
+            pool[:] = [spare for spare in pool if spare.process.poll() is None]
+            while len(pool) < self.warm_per_runtime:
+                pool.append(self._spawn_spare(runtime))
+
+    async def start(self, spec: InstanceSpec) -> WorkerProcess:
+        """Start one instance and return once it answers ``/ping`` with 200."""
+        spare = self._take_spare(spec)
+        worker = self._adopt(spare, spec) if spare is not None else self._spawn(spec)
+        try:
+            await self._wait_healthy(worker)
+        except BaseException:
+            await self.stop(worker)
+            raise
+        return worker
+
+    def _take_spare(self, spec: InstanceSpec) -> Spare | None:
+        """A live spare for the spec's runtime, if any; the runtime's pool is refilled either way,
+        so a runtime gets spares from its first use on."""
+        spare = None
+        if not any(key.startswith(_IMPORT_TIME_PREFIXES) for key in spec.environment):
+            pool = self.spares.get(spec.runtime, [])
+            while pool and spare is None:
+                candidate = pool.pop(0)
+                if candidate.process.poll() is None:
+                    spare = candidate
+        self.fill_pool((spec.runtime,))
+        return spare
+
+    def _adopt(self, spare: Spare, spec: InstanceSpec) -> WorkerProcess:
+        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+        start_size = spec.log_path.stat().st_size if spec.log_path.exists() else 0
+        message = {"environ": _instance_environment(spec), "log_path": str(spec.log_path)}
+        assert spare.process.stdin is not None
+        spare.process.stdin.write(json.dumps(message).encode() + b"\n")
+        spare.process.stdin.close()
+        worker = WorkerProcess(
+            spec=spec, process=spare.process, port=spare.port, log_file_size_at_start=start_size
+        )
+        self.workers[spec.instance_id] = worker
+        log.info(
+            "started instance %s from a warm worker (pid %d, port %d)",
+            spec.instance_id,
+            spare.process.pid,
+            spare.port,
+        )
+        return worker
+
+    def _spawn_spare(self, runtime: str) -> Spare:
+        self.pool_log_dir.mkdir(parents=True, exist_ok=True)
+        env = {"MODELPORT_RUNTIME": runtime, "MODELPORT_WAIT_FOR_SPEC": "1"}
+        process, port = self._launch(
+            env, self.pool_log_dir / f"{runtime}.log", cwd=self.pool_log_dir, stdin_pipe=True
+        )
+        return Spare(runtime=runtime, process=process, port=port)
+
+    def _spawn(self, spec: InstanceSpec) -> WorkerProcess:
+        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+        start_size = spec.log_path.stat().st_size if spec.log_path.exists() else 0
+        process, port = self._launch(_instance_environment(spec), spec.log_path, cwd=spec.model_dir)
+        worker = WorkerProcess(spec=spec, process=process, port=port, log_file_size_at_start=start_size)
+        self.workers[spec.instance_id] = worker
+        log.info("started instance %s (pid %d, port %d)", spec.instance_id, process.pid, port)
+        return worker
+
+    def _launch(
+        self, env: dict[str, str], log_path: Path, *, cwd: Path, stdin_pipe: bool = False
+    ) -> tuple[subprocess.Popen[bytes], int]:
+        """Bind a loopback socket and start a worker that inherits it (the only Popen in modelport)."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1024)
+        port: int = listener.getsockname()[1]
+        try:
+            with open(log_path, "ab") as log_file:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "modelport.sandboxes.worker"],
+                    env={**_base_environment(), **env, "MODELPORT_LISTEN_FD": str(listener.fileno())},
+                    stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(listener.fileno(),),
+                    cwd=cwd,
+                )
+        finally:
+            listener.close()  # the worker holds its own copy of the descriptor
+        return process, port
+
+    async def _wait_healthy(self, worker: WorkerProcess) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.startup_timeout_s
+        async with httpx.AsyncClient(base_url=worker.url, timeout=self.ping_timeout_s) as client:
+            while True:
+                if not worker.alive():
+                    raise StartupFailed(
+                        f"The instance exited with code {worker.process.returncode} while loading the model: "
+                        f"{_log_tail(worker)}"
+                    )
+                try:
+                    response = await client.get("/ping")
+                except httpx.TransportError:
+                    response = None
+                if response is not None:
+                    if response.status_code == 200:
+                        return
+                    if response.status_code >= 500:
+                        reason = response.text.strip() or f"/ping answered {response.status_code}"
+                        raise StartupFailed(reason)
+                if loop.time() > deadline:
+                    raise StartupFailed(
+                        f"The instance did not pass the ping health check within {self.startup_timeout_s:.0f} s."
+                    )
+                await asyncio.sleep(_PING_INTERVAL_S)
+
+    async def stop(self, worker: WorkerProcess) -> None:
+        """SIGTERM, then SIGKILL after a grace period (SageMaker waits 30 s; we wait less)."""
+        worker.stopping = True
+        self.workers.pop(worker.spec.instance_id, None)
+        if worker.alive():
+            worker.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(asyncio.to_thread(worker.process.wait), _STOP_GRACE_S)
+            except TimeoutError:
+                worker.process.kill()
+                await asyncio.to_thread(worker.process.wait)
+        log.info("stopped instance %s", worker.spec.instance_id)
+
+    def kill_all(self) -> None:
+        """Stop every worker and spare now (server shutdown)."""
+        processes = [w.process for w in self.workers.values()]
+        processes += [spare.process for pool in self.spares.values() for spare in pool]
+        self.workers.clear()
+        self.spares.clear()
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=_STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _instance_environment(spec: InstanceSpec) -> dict[str, str]:
+    return {
+        **spec.environment,
+        "SM_MODEL_DIR": str(spec.model_dir),
+        "MODELPORT_RUNTIME": spec.runtime,
+        "MODELPORT_FRAMEWORK_VERSION": spec.framework_version,
+        "MODELPORT_INSTANCE_ID": spec.instance_id,
+    }
+
+
+def _base_environment() -> dict[str, str]:
+    """The worker's environment before the model's: enough for Python, nothing secret."""
+    keep = (
+        "PATH",
+        "HOME",
+        "LANG",
+        "LC_ALL",
+        "TMPDIR",
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+    )
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _log_tail(worker: WorkerProcess, limit: int = 600) -> str:
+    try:
+        with open(worker.spec.log_path, "rb") as f:
+            f.seek(worker.log_file_size_at_start)
+            text = f.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return "(no log)"
+    lines = [line for line in text.splitlines() if line.strip()]
+    tail = " | ".join(lines[-3:]) if lines else "(no output)"
+    return tail[-limit:]

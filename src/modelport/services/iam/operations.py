@@ -1,0 +1,76 @@
+"""IAM: the operation table the front door serves, and role credentials for other services.
+
+The operations live by entity: ``iam_roles`` (roles, their inline and attached policies),
+``iam_policies`` (managed policies), ``iam_users`` (users and access keys); ``iam_entities``
+holds what they share. Handlers take and return botocore's member names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from modelport.aws.auth.keys import AccessKey, new_access_key_id, new_secret_access_key, new_session_token
+from modelport.aws.auth.principal import PrincipalKind
+from modelport.core.errors import ResourceNotFound
+from modelport.services.context import ServiceContext
+from modelport.services.iam import policies as iam_policies
+from modelport.services.iam import roles as iam_roles
+from modelport.services.iam import users as iam_users
+
+Handler = Callable[[ServiceContext, dict[str, Any]], dict[str, Any]]
+
+OPERATIONS: dict[str, Handler] = {
+    "CreateRole": iam_roles.create_role,
+    "GetRole": iam_roles.get_role,
+    "ListRoles": iam_roles.list_roles,
+    "DeleteRole": iam_roles.delete_role,
+    "PutRolePolicy": iam_roles.put_role_policy,
+    "GetRolePolicy": iam_roles.get_role_policy,
+    "DeleteRolePolicy": iam_roles.delete_role_policy,
+    "ListRolePolicies": iam_roles.list_role_policies,
+    "AttachRolePolicy": iam_roles.attach_role_policy,
+    "DetachRolePolicy": iam_roles.detach_role_policy,
+    "ListAttachedRolePolicies": iam_roles.list_attached_role_policies,
+    "CreatePolicy": iam_policies.create_policy,
+    "GetPolicy": iam_policies.get_policy,
+    "DeletePolicy": iam_policies.delete_policy,
+    "CreateUser": iam_users.create_user,
+    "DeleteUser": iam_users.delete_user,
+    "AttachUserPolicy": iam_users.attach_user_policy,
+    "PutUserPolicy": iam_users.put_user_policy,
+    "CreateAccessKey": iam_users.create_access_key,
+    "ListAccessKeys": iam_users.list_access_keys,
+    "DeleteAccessKey": iam_users.delete_access_key,
+}
+
+
+def issue_role_credentials(
+    ctx: ServiceContext, role_arn: str, session_name: str, duration_s: int = 3600
+) -> dict[str, Any]:
+    """Temporary credentials for a session of the role ``role_arn``, stored so that they
+    authenticate until they expire; the ``Credentials`` structure STS returns.
+
+    No trust check here: STS's AssumeRole makes it for callers, and a service that runs code as
+    a role (Lambda) was given the role by someone allowed to pass it.
+    """
+    role = iam_roles.role_by_arn(ctx, role_arn)
+    if role is None:
+        raise ResourceNotFound(f"The role with ARN {role_arn} cannot be found.")
+    now = ctx.clock.now()
+    key = AccessKey(
+        new_access_key_id(temporary=True),
+        new_secret_access_key(),
+        PrincipalKind.ROLE,
+        f"{role.name}/{session_name}",
+        created=now,
+        session_token=new_session_token(),
+        expires=now + duration_s,
+    )
+    ctx.keys.put(key)
+    return {
+        "AccessKeyId": key.access_key_id,
+        "SecretAccessKey": key.secret_access_key,
+        "SessionToken": key.session_token,
+        "Expiration": key.expires,
+    }

@@ -1,0 +1,120 @@
+"""IAM users and their long-term access keys: CreateUser, DeleteUser, AttachUserPolicy,
+PutUserPolicy, CreateAccessKey, ListAccessKeys, DeleteAccessKey.
+
+Access keys live in the KeyStore the SigV4 verifier reads, so a key is usable as soon as
+CreateAccessKey returns. Without ``UserName``, the key operations act on the calling user, as
+IAM does; other callers must name the user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelport.aws.auth.keys import AccessKey, new_access_key_id, new_secret_access_key
+from modelport.aws.auth.principal import PrincipalKind
+from modelport.core.errors import (
+    InvalidRequest,
+    InvalidState,
+    ResourceAlreadyExists,
+    ResourceLimitExceeded,
+    ResourceNotFound,
+)
+from modelport.services.context import ServiceContext
+from modelport.services.iam.entities import (
+    ATTACHED,
+    INLINE,
+    USER,
+    USER_ID_PREFIX,
+    attach_policy,
+    checked_path,
+    delete_entity,
+    find_user,
+    iam_arn,
+    new_unique_id,
+    page,
+    put_inline_policy,
+)
+from modelport.store.base import Resource
+
+ACCESS_KEYS_PER_USER = 2  # IAM's quota
+
+
+def create_user(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["UserName"]
+    path = checked_path(params)
+    now = ctx.clock.now()
+    body: dict[str, Any] = {"Path": path, "UserId": new_unique_id(USER_ID_PREFIX), INLINE: {}, ATTACHED: []}
+    user = Resource(USER, name, iam_arn(ctx, "user", path, name), now, now, body)
+    if not ctx.store.insert(user):
+        raise ResourceAlreadyExists(f"User with name {name} already exists.")
+    if tags := params.get("Tags"):
+        ctx.store.put_tags(user.arn, {tag["Key"]: tag.get("Value", "") for tag in tags})
+    shape = {"Path": path, "UserName": name, "UserId": body["UserId"], "Arn": user.arn, "CreateDate": now}
+    if tags:
+        shape["Tags"] = tags
+    return {"User": shape}
+
+
+def delete_user(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, params["UserName"])
+    if ctx.keys.list(kind=PrincipalKind.USER, name=user.name):
+        raise InvalidState("Cannot delete entity, must delete access keys first.")
+    delete_entity(ctx, user)
+    return {}
+
+
+def attach_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    attach_policy(ctx, find_user(ctx, params["UserName"]), params["PolicyArn"])
+    return {}
+
+
+def put_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, params["UserName"])
+    put_inline_policy(ctx, user, params["PolicyName"], params["PolicyDocument"])
+    return {}
+
+
+def create_access_key(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, _user_name(ctx, params))
+    if len(ctx.keys.list(kind=PrincipalKind.USER, name=user.name)) >= ACCESS_KEYS_PER_USER:
+        raise ResourceLimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}")
+    key = AccessKey(
+        new_access_key_id(), new_secret_access_key(), PrincipalKind.USER, user.name, created=ctx.clock.now()
+    )
+    ctx.keys.put(key)
+    return {"AccessKey": {**_metadata(key), "SecretAccessKey": key.secret_access_key}}
+
+
+def list_access_keys(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, _user_name(ctx, params))
+    keys = [_metadata(k) for k in ctx.keys.list(kind=PrincipalKind.USER, name=user.name)]
+    return page(keys, params, "AccessKeyMetadata")
+
+
+def delete_access_key(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, _user_name(ctx, params))
+    key_id = params["AccessKeyId"]
+    key = ctx.keys.get(key_id)
+    if key is None or key.kind is not PrincipalKind.USER or key.name != user.name:
+        raise ResourceNotFound(f"The Access Key with id {key_id} cannot be found.")
+    ctx.keys.delete(key_id)
+    return {}
+
+
+def _user_name(ctx: ServiceContext, params: dict[str, Any]) -> str:
+    name = params.get("UserName")
+    if name:
+        return str(name)
+    if ctx.principal is not None and ctx.principal.kind is PrincipalKind.USER:
+        return ctx.principal.name
+    # IAM would act on the root user's own keys; modelport manages the root key itself.
+    raise InvalidRequest("Must specify userName when calling with non-User credentials")
+
+
+def _metadata(key: AccessKey) -> dict[str, Any]:
+    return {
+        "UserName": key.name,
+        "AccessKeyId": key.access_key_id,
+        "Status": "Active",
+        "CreateDate": key.created,
+    }

@@ -1,0 +1,174 @@
+"""CreateEndpoint, DescribeEndpoint, ListEndpoints, UpdateEndpoint, DeleteEndpoint.
+
+These calls only write desired state and wake the engine; they return at once, as SageMaker
+does. What an endpoint runs is frozen into a *deployment snapshot* when it is created or
+updated (image, model data, environment, counts and weights of every variant), so the endpoint
+keeps serving — and comes back after a restart — even if its config or models are deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelport.core.errors import InvalidState
+from modelport.hosting.deployments import ENDPOINT_KIND, model_key, variant_summaries
+from modelport.hosting.status import IN_PROGRESS, EndpointStatus
+from modelport.services.context import ServiceContext
+from modelport.services.sagemaker import resources
+from modelport.services.sagemaker.endpoint_configs import get_endpoint_config
+from modelport.services.sagemaker.images import resolve_image
+from modelport.services.sagemaker.models import get_model, model_container
+from modelport.store.base import Resource
+
+KIND = ENDPOINT_KIND
+
+
+def create_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["EndpointName"]
+    resources.refuse_existing(ctx, KIND, name)  # before the config is looked at, as SageMaker does
+    body: dict[str, Any] = {"Deployment": deployment_snapshot(ctx, params["EndpointConfigName"])}
+    if "DeploymentConfig" in params:
+        body["DeploymentConfig"] = params["DeploymentConfig"]
+    endpoint = resources.create(ctx, KIND, name, body, params.get("Tags"), status=EndpointStatus.CREATING)
+    ctx.engine.wake(name)
+    return {"EndpointArn": endpoint.arn}
+
+
+def describe_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    endpoint = get_endpoint(ctx, params["EndpointName"])
+    deployment = endpoint.body["Deployment"]
+    answer: dict[str, Any] = {
+        "EndpointName": endpoint.name,
+        "EndpointArn": endpoint.arn,
+        "EndpointConfigName": deployment["EndpointConfigName"],
+    }
+    if endpoint.status != EndpointStatus.CREATING:
+        live = ctx.engine.live_variants(endpoint.name)
+        answer["ProductionVariants"] = (
+            live if live is not None else variant_summaries(deployment, running=False)
+        )
+    answer["EndpointStatus"] = endpoint.status
+    if reason := endpoint.body.get("FailureReason"):
+        answer["FailureReason"] = reason
+    answer["CreationTime"] = endpoint.creation_time
+    answer["LastModifiedTime"] = endpoint.last_modified_time
+    if "DeploymentConfig" in endpoint.body:
+        answer["LastDeploymentConfig"] = endpoint.body["DeploymentConfig"]
+    if pending := endpoint.body.get("PendingDeployment"):
+        answer["PendingDeploymentSummary"] = {
+            "EndpointConfigName": pending["EndpointConfigName"],
+            "ProductionVariants": [
+                {
+                    "VariantName": v["VariantName"],
+                    "DesiredWeight": v["Weight"],
+                    "DesiredInstanceCount": v["InstanceCount"],
+                    "InstanceType": v.get("InstanceType"),
+                }
+                for v in pending["Variants"]
+            ],
+            "StartTime": endpoint.last_modified_time,
+        }
+    return answer
+
+
+def list_endpoints(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    return resources.list_page(
+        ctx,
+        KIND,
+        params,
+        result_key="Endpoints",
+        summary=lambda e: {
+            "EndpointName": e.name,
+            "EndpointArn": e.arn,
+            "CreationTime": e.creation_time,
+            "LastModifiedTime": e.last_modified_time,
+            "EndpointStatus": e.status,
+        },
+        name_field="EndpointName",
+        sort_fields={"Name": "EndpointName", "CreationTime": "CreationTime", "Status": "EndpointStatus"},
+        status_field="EndpointStatus",
+    )
+
+
+def update_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    endpoint = get_endpoint(ctx, params["EndpointName"])
+    _refuse_unless_settled(endpoint, action="update")
+    if endpoint.status == EndpointStatus.FAILED:
+        raise InvalidState(
+            f'Cannot update endpoint "{endpoint.arn}" because it is in Failed status; delete it and create it again.'
+        )
+    pending = deployment_snapshot(ctx, params["EndpointConfigName"])
+    if params.get("RetainAllVariantProperties"):
+        pending = _retain_variant_properties(endpoint.body["Deployment"], pending, params)
+    body = {k: v for k, v in endpoint.body.items() if k != "FailureReason"}
+    body["PendingDeployment"] = pending
+    if "DeploymentConfig" in params:
+        body["DeploymentConfig"] = params["DeploymentConfig"]
+    ctx.store.update(
+        endpoint.evolve(status=EndpointStatus.UPDATING, last_modified_time=ctx.clock.now(), body=body)
+    )
+    ctx.engine.wake(endpoint.name)
+    return {"EndpointArn": endpoint.arn}
+
+
+def delete_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    endpoint = get_endpoint(ctx, params["EndpointName"])
+    _refuse_unless_settled(endpoint, action="delete")
+    ctx.store.update(endpoint.evolve(status=EndpointStatus.DELETING, last_modified_time=ctx.clock.now()))
+    ctx.engine.wake(endpoint.name)
+    return {}
+
+
+def get_endpoint(ctx: ServiceContext, name: str) -> Resource:
+    return resources.find(ctx, KIND, name)
+
+
+def deployment_snapshot(ctx: ServiceContext, config_name: str) -> dict[str, Any]:
+    """Freeze everything needed to run a config: variants with their models' containers."""
+    config = get_endpoint_config(ctx, config_name)
+    variants = []
+    for variant in config.body["ProductionVariants"]:
+        model = get_model(ctx, variant["ModelName"])
+        container = model_container(model)
+        image = resolve_image(container["Image"])
+        serverless = variant.get("ServerlessConfig")
+        variants.append(
+            {
+                "VariantName": variant["VariantName"],
+                "ModelName": model.name,
+                # Artifacts are unpacked once per model; a re-created model gets a new key.
+                "ModelKey": model_key(model.name, model.creation_time),
+                "Image": container["Image"],
+                "Runtime": image.runtime,
+                "FrameworkVersion": image.version,
+                "ModelDataUrl": container.get("ModelDataUrl"),
+                "Environment": dict(container.get("Environment") or {}),
+                "InstanceType": variant.get("InstanceType"),
+                "InstanceCount": 1 if serverless else int(variant["InitialInstanceCount"]),
+                "Weight": float(variant.get("InitialVariantWeight", 1.0)),
+                "ResolutionTime": ctx.clock.now(),
+            }
+        )
+    return {"EndpointConfigName": config.name, "Variants": variants}
+
+
+def _refuse_unless_settled(endpoint: Resource, *, action: str) -> None:
+    if endpoint.status in IN_PROGRESS:
+        raise InvalidState(f'Cannot {action} in-progress endpoint "{endpoint.arn}".')
+
+
+def _retain_variant_properties(
+    current: dict[str, Any], pending: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """Keep the running variants' counts and weights, unless excluded (RetainAllVariantProperties)."""
+    excluded = {e["VariantPropertyType"] for e in params.get("ExcludeRetainedVariantProperties") or []}
+    running = {v["VariantName"]: v for v in current["Variants"]}
+    for variant in pending["Variants"]:
+        old = running.get(variant["VariantName"])
+        if old is None:
+            continue
+        if "DesiredInstanceCount" not in excluded:
+            variant["InstanceCount"] = old["InstanceCount"]
+        if "DesiredWeight" not in excluded:
+            variant["Weight"] = old["Weight"]
+    return pending

@@ -1,0 +1,94 @@
+"""InvokeEndpoint: checks the request, lets the router pick an instance, judges the answer.
+
+The container's answer passes through unchanged when it is 2xx (body and Content-Type
+verbatim). Anything else becomes ModelError with the container's status and message, worded
+as SageMaker's runtime words it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelport.core.config import Settings
+from modelport.core.errors import InvalidRequest, ModelFailure, ModelNotReady
+from modelport.hosting.deployments import ENDPOINT_KIND
+from modelport.hosting.router import Router, WorkerAnswer
+from modelport.hosting.status import SERVING, EndpointStatus
+from modelport.store.base import Store
+
+
+async def invoke_endpoint(
+    params: dict[str, Any], *, router: Router, store: Store, settings: Settings
+) -> dict[str, Any]:
+    name = params["EndpointName"]
+    body: bytes = params.get("Body") or b""
+    # The front door has already refused bodies over Limits.max_payload_bytes while reading them.
+    if params.get("TargetModel"):
+        raise InvalidRequest(
+            f"Endpoint {name} is not a multi-model endpoint and does not support target model header."
+        )
+    if params.get("TargetContainerHostname"):
+        raise InvalidRequest(
+            f"Endpoint {name} is not a multi-container endpoint with Direct invocation and does not "
+            "support the target container hostname header."
+        )
+    fleet = router.fleet(name)
+    if fleet is None:
+        _explain_missing_fleet(name, store, settings)
+        raise ModelNotReady(f"Endpoint {name} is starting its instances; retry shortly.")
+    answer = await router.invoke(
+        fleet,
+        body,
+        content_type=params.get("ContentType"),
+        accept=params.get("Accept"),
+        custom_attributes=params.get("CustomAttributes"),
+        target_variant=params.get("TargetVariant"),
+    )
+    if answer.status < 200 or answer.status >= 300 or answer.timed_out or answer.broken:
+        raise model_failure(answer, endpoint_name=name, settings=settings)
+    if len(answer.body) > settings.limits.max_payload_bytes:
+        raise model_failure(
+            WorkerAnswer(500, b"", None, None, answer.variant, broken=True),
+            endpoint_name=name,
+            settings=settings,
+        )
+    output: dict[str, Any] = {"Body": answer.body, "InvokedProductionVariant": answer.variant}
+    if answer.content_type is not None:
+        output["ContentType"] = answer.content_type
+    if answer.custom_attributes is not None:
+        output["CustomAttributes"] = answer.custom_attributes
+    return output
+
+
+def _explain_missing_fleet(name: str, store: Store, settings: Settings) -> None:
+    record = store.get(ENDPOINT_KIND, name)
+    if record is None:
+        raise InvalidRequest(f"Endpoint {name} of account {settings.account_id} not found.")
+    if record.status not in SERVING:
+        status = EndpointStatus(record.status or EndpointStatus.FAILED)
+        raise InvalidRequest(
+            f"Endpoint {name} of account {settings.account_id} is in status {status} and cannot serve "
+            f"invocations; it serves in InService and Updating."
+        )
+
+
+def model_failure(answer: WorkerAnswer, *, endpoint_name: str, settings: Settings) -> ModelFailure:
+    """The ModelError SageMaker's runtime returns for a container's non-2xx answer."""
+    region, account = settings.region, settings.account_id
+    see = (
+        f"See https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logEventViewer:"
+        f"group=/aws/sagemaker/Endpoints/{endpoint_name} in account {account} for more information."
+    )
+    text = answer.body.decode("utf-8", "replace")
+    if answer.timed_out:
+        message = (
+            'Received server error (0) from primary with message "Your invocation timed out while waiting for a '
+            "response from container primary. Review the latency metrics for each container in Amazon "
+            f'CloudWatch, resolve the issue, and try again.". {see}'
+        )
+    elif answer.broken:
+        message = f"Received server error ({answer.status}) from primary and could not load the entire response body. {see}"
+    else:
+        side = "client" if 400 <= answer.status < 500 else "server"
+        message = f'Received {side} error ({answer.status}) from primary with message "{text}". {see}'
+    return ModelFailure(message, status=answer.status, body=text, variant=answer.variant)

@@ -1,0 +1,59 @@
+"""AddTags, ListTags, DeleteTags on SageMaker resources, addressed by ARN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelport.core.arns import SAGEMAKER_ARN_KINDS
+from modelport.core.errors import InvalidRequest, ResourceNotFound
+from modelport.services.context import ServiceContext
+from modelport.services.paging import _decode_token, _encode_token
+
+MAX_TAGS = 50
+_KIND_BY_ARN_WORD = {word: kind for kind, word in SAGEMAKER_ARN_KINDS.items()}
+
+
+def add_tags(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    arn = _existing_arn(ctx, params["ResourceArn"])
+    new = {tag["Key"]: tag.get("Value", "") for tag in params["Tags"]}
+    merged = {**ctx.store.get_tags(arn), **new}
+    if len(merged) > MAX_TAGS:
+        raise InvalidRequest(
+            f"A resource can have at most {MAX_TAGS} tags; this call would give it {len(merged)}."
+        )
+    ctx.store.put_tags(arn, new)
+    return {"Tags": [{"Key": k, "Value": v} for k, v in new.items()]}
+
+
+def list_tags(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    arn = _existing_arn(ctx, params["ResourceArn"])
+    tags = [{"Key": k, "Value": v} for k, v in ctx.store.get_tags(arn).items()]
+    fingerprint = arn
+    offset = _decode_token(params.get("NextToken"), fingerprint)
+    limit = int(params.get("MaxResults", 50))
+    answer: dict[str, Any] = {"Tags": tags[offset : offset + limit]}
+    if offset + limit < len(tags):
+        answer["NextToken"] = _encode_token(offset + limit, fingerprint)
+    return answer
+
+
+def delete_tags(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    arn = _existing_arn(ctx, params["ResourceArn"])
+    ctx.store.delete_tags(arn, list(params["TagKeys"]))
+    return {}
+
+
+def _existing_arn(ctx: ServiceContext, arn: str) -> str:
+    """The stored ARN for a resource ARN, or ResourceNotFound naming what to fix."""
+    prefix = f"arn:aws:sagemaker:{ctx.settings.region}:{ctx.settings.account_id}:"
+    word, _, name = arn.removeprefix(prefix).partition("/")
+    kind = _KIND_BY_ARN_WORD.get(word)
+    if not arn.startswith(prefix) or kind is None or not name:
+        raise InvalidRequest(
+            f"Resource ARN '{arn}' is not a model, endpoint-config or endpoint ARN of this server "
+            f"(they start with {prefix})."
+        )
+    resource = ctx.store.get(kind, name)
+    if resource is None:
+        raise ResourceNotFound(f'Could not find resource "{arn}".')
+    return resource.arn

@@ -1,0 +1,23 @@
+"""docs/operations.md's list of supported operations is the front door's real dispatch table."""
+
+from __future__ import annotations
+
+from modelport.aws.registry import IMPLEMENTED
+from modelport.services.apigateway import apis
+from modelport.services.iam import operations as iam
+from modelport.services.lambda_ import functions
+from modelport.services.sagemaker import operations as hosting
+from modelport.services.sts import operations as sts
+
+
+def test_implemented_operations_are_exactly_the_served_ones() -> None:
+    served = {
+        "sagemaker": hosting.OPERATIONS,
+        "iam": iam.OPERATIONS,
+        "sts": sts.OPERATIONS,
+        "lambda": functions.OPERATIONS,
+        "apigateway": apis.OPERATIONS,
+    }
+    for service, table in served.items():
+        assert IMPLEMENTED[service] == frozenset(table), service
+    assert IMPLEMENTED["sagemaker-runtime"] == frozenset({"InvokeEndpoint"})
