@@ -50,8 +50,12 @@ SERVICES: dict[str, set[str]] = {
     "apigateway": {"iam", "lambda_", "sagemaker"},  # integrations call functions and endpoints
 }
 SHARED_SERVICE_MODULES = {"services.context", "services.paging", "services.__init__"}
-# Seams across layers, area -> areas: the Lambda service drives its execution environments.
-SEAMS: dict[str, set[str]] = {"services.lambda_": {"sandboxes.lambda_"}}
+# Seams across areas, area -> areas: the Lambda service drives its execution environments; the
+# shared context names the Lambda service's function host as a typed field (for type checking only).
+SEAMS: dict[str, set[str]] = {
+    "services.lambda_": {"sandboxes.lambda_"},
+    "services.context": {"services.lambda_"},
+}
 
 # Islands: run inside model processes; import nothing of modelport but these.
 ISLANDS: dict[str, set[str]] = {

@@ -1,8 +1,13 @@
-"""The composition root: the one place that picks concrete classes and wires them together."""
+"""The composition root: the one place that picks concrete classes and wires them together.
+
+``build_platform`` builds every long-lived part once — the store and keys, the supervisor and its
+warm pool, the router, the controller, Lambda's function host and its spare runners — and hands
+the services one ``ServiceContext`` with all of them as typed fields. ``Platform.close`` stops
+what runs.
+"""
 
 from __future__ import annotations
 
-import inspect
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,9 +20,11 @@ from modelport.core.config import Settings
 from modelport.hosting.artifacts.cache import ArtifactCache
 from modelport.hosting.controller import Controller
 from modelport.hosting.router import Router
+from modelport.sandboxes.lambda_.spares import SparePool
 from modelport.sandboxes.supervisor import Supervisor
 from modelport.services.context import ServiceContext
 from modelport.services.iam.authorization import authorize
+from modelport.services.lambda_.host import FunctionHost
 from modelport.store.sqlite import SqliteStore
 
 
@@ -31,17 +38,33 @@ class Platform:
     supervisor: Supervisor
     router: Router
     controller: Controller
+    functions: FunctionHost
     context: ServiceContext
     # authorize(context, service, operation, params): raises AccessDenied unless the caller may.
     authorize: Callable[[ServiceContext, str, str, dict[str, Any]], None]
 
     async def close(self) -> None:
-        """Stop everything that runs: endpoint instances, function environments."""
+        """Stop everything that runs: endpoint instances, then function environments."""
         await self.controller.stop()
-        for runtime in self.context.runtimes.values():
-            close = getattr(runtime, "close", None)
-            if close is not None and inspect.iscoroutinefunction(close):
-                await close()
+        await self.functions.close()
+
+
+def build_router(settings: Settings, rng: random.Random | None = None) -> Router:
+    limits = settings.limits
+    return Router(
+        max_in_flight=limits.max_in_flight_per_instance, timeout_s=limits.invocation_timeout_s, rng=rng
+    )
+
+
+def build_function_host(settings: Settings) -> FunctionHost:
+    """Lambda's execution environments: pools start on a function's first Invoke, spare runners
+    when the first function is created or invoked."""
+    limits = settings.limits
+    return FunctionHost(
+        max_concurrency=limits.max_function_concurrency,
+        spares=SparePool(limits.warm_function_environments),
+        idle_timeout_s=limits.function_idle_timeout_s,
+    )
 
 
 def build_platform(
@@ -58,9 +81,7 @@ def build_platform(
         warm_per_runtime=limits.warm_workers_per_runtime,
         pool_log_dir=settings.log_dir / "_warm",
     )
-    router = Router(
-        max_in_flight=limits.max_in_flight_per_instance, timeout_s=limits.invocation_timeout_s, rng=rng
-    )
+    router = build_router(settings, rng)
     controller = Controller(
         store=store,
         settings=settings,
@@ -69,8 +90,15 @@ def build_platform(
         router=router,
         artifacts=ArtifactCache(settings.artifact_dir, settings),
     )
+    functions = build_function_host(settings)
     context = ServiceContext(
-        store=store, settings=settings, clock=clock, engine=controller, keys=keys, runtimes={"router": router}
+        store=store,
+        settings=settings,
+        clock=clock,
+        engine=controller,
+        keys=keys,
+        router=router,
+        functions=functions,
     )
     return Platform(
         settings=settings,
@@ -81,6 +109,7 @@ def build_platform(
         supervisor=supervisor,
         router=router,
         controller=controller,
+        functions=functions,
         context=context,
         authorize=authorize,
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from modelport.aws.auth.sqlite_keys import SqliteKeyStore
+from modelport.bootstrap import build_function_host, build_router
 from modelport.core.clock import FakeClock
 from modelport.core.config import Settings
 from modelport.services.context import ServiceContext
@@ -41,6 +42,7 @@ def ctx(tmp_path: Path, clock: FakeClock) -> Iterator[ServiceContext]:
         clock=clock,
         engine=NoEngine(),
         keys=SqliteKeyStore(store.connection),
-        runtimes={},
+        router=build_router(settings),
+        functions=build_function_host(settings),
     )
     store.close()

@@ -1,17 +1,26 @@
-"""What every use case needs: the store, settings, clock, keys, the engine's entry points, and
-who is calling."""
+"""What every use case needs: the store, settings, clock, keys, the engine's entry points, the
+running parts other services own (the router, the function host), and who is calling.
+
+``bootstrap.build_platform`` builds one ``ServiceContext`` with every field filled; nothing in the
+service layer constructs a long-lived part on first use.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Protocol
 
 from modelport.aws.auth.keys import KeyStore
 from modelport.aws.auth.principal import Principal
 from modelport.core.arns import sagemaker_arn
 from modelport.core.clock import Clock
 from modelport.core.config import Settings
+from modelport.hosting.router import Router
 from modelport.store.base import Store
+
+if TYPE_CHECKING:  # the host's module takes a ServiceContext in every call: no import at run time
+    from modelport.services.lambda_.host import FunctionHost
 
 
 class EndpointEngine(Protocol):
@@ -32,18 +41,19 @@ class EndpointEngine(Protocol):
 
 @dataclass(frozen=True)
 class ServiceContext:
-    """Shared by every call; ``acting_as`` gives the per-request copy that knows the caller.
-
-    ``runtimes`` holds long-lived runtime objects other services own (for example the Lambda
-    execution environments), keyed by name; the composition root fills it.
-    """
+    """Shared by every call; ``acting_as`` gives the per-request copy that knows the caller."""
 
     store: Store
     settings: Settings
     clock: Clock
     engine: EndpointEngine
     keys: KeyStore
-    runtimes: dict[str, Any]
+    # Sends InvokeEndpoint to an instance: the runtime's, and API Gateway's SageMaker integrations.
+    router: Router
+    # Lambda's warm execution environments, by function.
+    functions: FunctionHost
+    # Signs GetFunction's code URLs when the store holds no root key (contexts built by tests).
+    fallback_url_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     principal: Principal | None = None
 
     def acting_as(self, principal: Principal) -> ServiceContext:

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from modelport.aws.auth.sqlite_keys import SqliteKeyStore
+from modelport.bootstrap import build_function_host, build_router
 from modelport.core.clock import FakeClock
 from modelport.core.config import Settings
 from modelport.services.apigateway.apis import OPERATIONS
@@ -47,7 +48,15 @@ def client(tmp_path: Path) -> Iterator[tuple[Any, Wire]]:
     store = SqliteStore(tmp_path / "store.sqlite3")
     keys_conn = sqlite3.connect(":memory:")
     settings = Settings(data_dir=tmp_path, account_id="123456789012", auth_enabled=False)
-    ctx = ServiceContext(store, settings, FakeClock(), _Engine(), SqliteKeyStore(keys_conn), {})
+    ctx = ServiceContext(
+        store,
+        settings,
+        FakeClock(),
+        _Engine(),
+        SqliteKeyStore(keys_conn),
+        build_router(settings),
+        build_function_host(settings),
+    )
 
     def handler(operation: str, params: dict[str, Any]) -> dict[str, Any]:
         result = OPERATIONS[operation](ctx, params)

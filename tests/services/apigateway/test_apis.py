@@ -12,6 +12,7 @@ import pytest
 
 from modelport.aws.auth.sqlite_keys import SqliteKeyStore
 from modelport.aws.protocol.errors import wire_error
+from modelport.bootstrap import build_function_host, build_router
 from modelport.core.clock import FakeClock
 from modelport.core.config import Settings
 from modelport.core.errors import InvalidRequest, ResourceAlreadyExists, ResourceNotFound
@@ -40,7 +41,15 @@ def ctx(tmp_path: Path) -> Iterator[ServiceContext]:
     store = SqliteStore(tmp_path / "store.sqlite3")
     keys_conn = sqlite3.connect(":memory:")
     settings = Settings(data_dir=tmp_path, account_id="123456789012", auth_enabled=False)
-    yield ServiceContext(store, settings, FakeClock(), _Engine(), SqliteKeyStore(keys_conn), {})
+    yield ServiceContext(
+        store,
+        settings,
+        FakeClock(),
+        _Engine(),
+        SqliteKeyStore(keys_conn),
+        build_router(settings),
+        build_function_host(settings),
+    )
     store.close()
     keys_conn.close()
 

@@ -1,7 +1,7 @@
 """Requests against deployed stages: routing, API keys and the three integrations, no server.
 
-Lambda is a fake behind the ``lambda_invoke`` seam that runs the tutorial's handler logic; the
-SageMaker runtime is a fake router behind ``ctx.runtimes["router"]``. The function the fake
+Lambda is a fake put in ``gateway.invoke_function`` that runs the tutorial's handler logic; the
+SageMaker runtime is a fake router in ``ctx.router``. The function the fake
 stands for is not stored, so the gateway's resource-policy check lets it through (Invoke would
 refuse an unknown function itself); the permission tests at the end store it with a policy.
 The SageMaker integration acts as a role (``credentials``), which ``gateway_role`` makes.
@@ -13,16 +13,19 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelport.aws.auth.sqlite_keys import SqliteKeyStore
+from modelport.bootstrap import build_function_host, build_router
 from modelport.core.clock import FakeClock
 from modelport.core.config import Settings
 from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.hosting.router import WorkerAnswer
+from modelport.services.apigateway import gateway
 from modelport.services.apigateway.apis import OPERATIONS
 from modelport.services.apigateway.gateway import execute, invoke_url
 from modelport.services.apigateway.responses import GatewayResponse
@@ -102,12 +105,15 @@ def fake_lambda() -> FakeLambda:
 
 
 @pytest.fixture
-def ctx(tmp_path: Path, fake_lambda: FakeLambda) -> Iterator[ServiceContext]:
+def ctx(tmp_path: Path, fake_lambda: FakeLambda, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceContext]:
     store = SqliteStore(tmp_path / "store.sqlite3")
     keys_conn = sqlite3.connect(":memory:")
     settings = Settings(data_dir=tmp_path, account_id="123456789012", auth_enabled=False, port=8790)
-    runtimes: dict[str, Any] = {"lambda_invoke": fake_lambda}
-    yield ServiceContext(store, settings, FakeClock(), _Engine(), SqliteKeyStore(keys_conn), runtimes)
+    monkeypatch.setattr(gateway, "invoke_function", fake_lambda)
+    keys = SqliteKeyStore(keys_conn)
+    yield ServiceContext(
+        store, settings, FakeClock(), _Engine(), keys, build_router(settings), build_function_host(settings)
+    )
     store.close()
     keys_conn.close()
 
@@ -319,7 +325,7 @@ def test_malformed_proxy_answer_is_502(ctx: ServiceContext, fake_lambda: FakeLam
 
 def test_direct_sagemaker_integration(ctx: ServiceContext) -> None:
     router = FakeRouter(WorkerAnswer(200, b'{"predictions": [0]}', "application/json", None, "AllTraffic"))
-    ctx.runtimes["router"] = router
+    ctx = replace(ctx, router=router)
     api_id, _ = build_api(ctx, uri=SAGEMAKER_URI, credentials=gateway_role(ctx))
     answer = run(ctx, api_id, body=b"5.1,3.3,1.7,0.5", headers=[("Content-Type", "text/csv")])
     assert (answer.status, answer.body) == (200, b'{"predictions": [0]}')
@@ -328,7 +334,7 @@ def test_direct_sagemaker_integration(ctx: ServiceContext) -> None:
 
 
 def test_direct_sagemaker_model_error(ctx: ServiceContext) -> None:
-    ctx.runtimes["router"] = FakeRouter(WorkerAnswer(500, b"boom", "text/plain", None, "AllTraffic"))
+    ctx = replace(ctx, router=FakeRouter(WorkerAnswer(500, b"boom", "text/plain", None, "AllTraffic")))
     api_id, resource_id = build_api(ctx, uri=SAGEMAKER_URI, deploy=False, credentials=gateway_role(ctx))
     method = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": "POST"}
     call(ctx, "PutMethodResponse", **method, statusCode="502")
@@ -342,7 +348,7 @@ def test_direct_sagemaker_model_error(ctx: ServiceContext) -> None:
 
 
 def test_direct_sagemaker_unknown_endpoint_passes_through(ctx: ServiceContext) -> None:
-    ctx.runtimes["router"] = FakeRouter(WorkerAnswer(200, b"", None, None, "AllTraffic"))
+    ctx = replace(ctx, router=FakeRouter(WorkerAnswer(200, b"", None, None, "AllTraffic")))
     uri = "arn:aws:apigateway:us-east-1:runtime.sagemaker:path//endpoints/${stageVariables.ep}/invocations"
     api_id, _ = build_api(ctx, uri=uri, deploy=False, credentials=gateway_role(ctx))
     call(ctx, "CreateDeployment", restApiId=api_id, stageName="test")
@@ -470,7 +476,7 @@ def test_direct_sagemaker_needs_a_role_that_may_invoke_the_endpoint(
     ctx: ServiceContext, caplog: pytest.LogCaptureFixture
 ) -> None:
     router = FakeRouter(WorkerAnswer(200, b"[0]", "application/json", None, "AllTraffic"))
-    ctx.runtimes["router"] = router
+    ctx = replace(ctx, router=router)
     csv = [("Content-Type", "text/csv")]
     api_id, _ = build_api(ctx, uri=SAGEMAKER_URI)
     assert refused(run(ctx, api_id, body=b"1,2", headers=csv))

@@ -18,7 +18,6 @@ from modelport.core.errors import AccessDenied, ResourceNotFound
 from modelport.services.context import ServiceContext
 from modelport.services.lambda_.code_url import function_code
 from modelport.services.lambda_.functions import OPERATIONS
-from modelport.services.lambda_.host import FunctionHost
 from services.iam_fixtures import ACCOUNT, tutorial_role
 
 T = TypeVar("T")
@@ -41,7 +40,7 @@ def run(ctx: ServiceContext, scenario: Callable[[], Awaitable[T]]) -> T:
         try:
             return await scenario()
         finally:
-            await FunctionHost.of(ctx).close()
+            await ctx.functions.close()
 
     return asyncio.run(with_host())
 

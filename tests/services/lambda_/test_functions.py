@@ -30,6 +30,7 @@ from modelport.aws.protocol import (
     serialize_rest_error,
     serialize_rest_response,
 )
+from modelport.bootstrap import build_router
 from modelport.core.clock import FakeClock
 from modelport.core.config import Settings
 from modelport.core.errors import (
@@ -113,7 +114,8 @@ class Lab:
             clock=self.clock,
             engine=None,  # type: ignore[arg-type]  # functions never touch the endpoint engine
             keys=keys,
-            runtimes={"lambda": host},
+            router=build_router(self.settings),
+            functions=host,
         )
         if role_by_arn(ctx, ROLE) is None:
             IAM["CreateRole"](ctx, {"RoleName": "lambda-sagemaker", "AssumeRolePolicyDocument": TRUST})
@@ -125,7 +127,7 @@ class Lab:
             try:
                 return await scenario(ctx)
             finally:
-                await FunctionHost.of(ctx).close()
+                await ctx.functions.close()
 
         return asyncio.run(main())
 
@@ -251,7 +253,7 @@ def test_dry_run_answers_204_without_starting_anything(lab: Lab) -> None:
     async def scenario(ctx: ServiceContext) -> tuple[dict[str, Any], int]:
         await create(ctx)
         out = await call(ctx, "Invoke", FunctionName="iris-fn", InvocationType="DryRun")
-        return out, len(FunctionHost.of(ctx)._pools)
+        return out, len(ctx.functions._pools)
 
     assert lab.run(scenario) == ({"StatusCode": 204}, 0)
 
@@ -483,7 +485,7 @@ def lambda_client(lab: Lab) -> Iterator[Any]:
     try:
         yield client
     finally:
-        loop.run(FunctionHost.of(ctx).close())
+        loop.run(ctx.functions.close())
         loop.stop()
 
 

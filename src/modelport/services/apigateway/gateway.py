@@ -15,17 +15,16 @@ resource policy (or the integration's ``credentials`` role) for Lambda, the role
 A refusal is logged (``Execution failed due to configuration error: ...``) and answered 500.
 
 Gateway-made answers (403 Missing Authentication Token, 403 Forbidden, 500, 502, 504) are the
-ones ``domain.apigateway_responses`` spells. An unknown API id gets LocalStack's 404 (AWS has no
+ones ``responses`` spells. An unknown API id gets LocalStack's 404 (AWS has no
 answer: its DNS would not resolve); an unknown stage gets 403 Forbidden, as AWS answers.
 
-Lambda is reached through ``lambda_invoker(ctx)``: ``ctx.runtimes["lambda_invoke"]`` when set
-(tests), else ``modelport.services.lambda_.functions.OPERATIONS["Invoke"]``.
+Lambda is reached through ``invoke_function``, the Lambda API's own Invoke; SageMaker through
+``ctx.router``, the runtime's router.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import json
 import logging
@@ -74,12 +73,15 @@ from modelport.services.apigateway.responses import (
 from modelport.services.apigateway.routes import NoRoute
 from modelport.services.apigateway.urls import path_style_url
 from modelport.services.context import ServiceContext
+from modelport.services.lambda_.invoke import invoke
 from modelport.services.lambda_.resource_policy import execute_api_arn
 from modelport.services.sagemaker.invocations import invoke_endpoint
 
 logger = logging.getLogger(__name__)
 
 LambdaInvoke = Callable[[ServiceContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
+# The Lambda API's Invoke (a test may put a fake here with monkeypatch).
+invoke_function: LambdaInvoke = invoke
 
 # The integration did not answer within timeoutInMillis (INTEGRATION_TIMEOUT, spec §2).
 ENDPOINT_TIMEOUT = gateway_error(
@@ -101,18 +103,6 @@ def invoke_url(settings: Settings, api_id: str, stage: str, path: str = "/") -> 
     The host style ``http://{api_id}.execute-api.localhost:{port}/{stage}/{path}`` is served too.
     """
     return path_style_url(settings.url, api_id, stage, path)
-
-
-def lambda_invoker(ctx: ServiceContext) -> LambdaInvoke:
-    """The Lambda Invoke handler: a test's fake in ``ctx.runtimes``, else the functions service."""
-    fake: LambdaInvoke | None = ctx.runtimes.get("lambda_invoke")
-    if fake is not None:
-        return fake
-    functions = importlib.import_module(
-        "modelport.services.lambda_.functions"
-    )  # imported late: it is optional
-    invoke: LambdaInvoke = functions.OPERATIONS["Invoke"]
-    return invoke
 
 
 async def execute(
@@ -265,7 +255,7 @@ async def _invoke_lambda(
     """(output, function error) of a RequestResponse Invoke, or the gateway's own answer."""
     params = {"FunctionName": function, "Payload": payload, "InvocationType": "RequestResponse"}
     try:
-        outcome = lambda_invoker(ctx)(ctx, params)
+        outcome = invoke_function(ctx, params)
         result = await asyncio.wait_for(outcome, timeout) if inspect.isawaitable(outcome) else outcome
     except TimeoutError:
         return ENDPOINT_TIMEOUT
@@ -297,13 +287,9 @@ async def _invoke_sagemaker(
     ctx: ServiceContext, params: dict[str, Any], timeout: float
 ) -> tuple[int, bytes, str | None] | GatewayResponse:
     """(status, body, content type) of InvokeEndpoint as the runtime would answer it."""
-    router = ctx.runtimes.get("router")
-    if router is None:
-        logger.error("No router in the service context: cannot reach SageMaker endpoints")
-        return INTERNAL_SERVER_ERROR
     try:
         output = await asyncio.wait_for(
-            invoke_endpoint(params, router=router, store=ctx.store, settings=ctx.settings), timeout
+            invoke_endpoint(params, router=ctx.router, store=ctx.store, settings=ctx.settings), timeout
         )
     except TimeoutError:
         return ENDPOINT_TIMEOUT

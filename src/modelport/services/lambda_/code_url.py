@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import secrets
 from urllib.parse import urlencode
 
 from modelport.aws.auth.principal import PrincipalKind
@@ -35,7 +34,6 @@ from modelport.store.base import Resource
 CODE_PATH = "/_modelport/lambda/functions/{name}/code/{sha}.zip"
 PURPOSE = "modelport/lambda/function-code-url/v1"
 _STALE = "Access Denied: the function's code has changed since this URL was issued."
-_FALLBACK_KEY = "function_code_url_key"  # ctx.runtimes entry for contexts without a root key
 
 
 def code_location(ctx: ServiceContext, record: Resource) -> str:
@@ -71,6 +69,4 @@ def _key(ctx: ServiceContext) -> bytes:
     roots = ctx.keys.list(kind=PrincipalKind.ROOT)
     if roots:
         return derive_key(roots[-1].secret_access_key, PURPOSE)
-    key = ctx.runtimes.setdefault(_FALLBACK_KEY, secrets.token_bytes(32))
-    assert isinstance(key, bytes)
-    return key
+    return ctx.fallback_url_key

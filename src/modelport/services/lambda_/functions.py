@@ -28,7 +28,7 @@ from modelport.sandboxes.lambda_.code import handler_location
 from modelport.sandboxes.lambda_.spec import RESERVED
 from modelport.services.context import ServiceContext
 from modelport.services.lambda_.code_url import code_location
-from modelport.services.lambda_.host import KIND, FunctionHost, check_role, function_dir, store_code
+from modelport.services.lambda_.host import KIND, check_role, function_dir, store_code
 from modelport.services.lambda_.invoke import invoke
 from modelport.services.lambda_.names import find_function, function_arn, split_function_name
 from modelport.services.lambda_.permissions import OPERATIONS as POLICY_OPERATIONS
@@ -92,7 +92,7 @@ async def create_function(ctx: ServiceContext, params: dict[str, Any]) -> dict[s
         raise ResourceAlreadyExists(f"Function already exist: {name}")
     if tags := params.get("Tags"):
         ctx.store.put_tags(record.arn, dict(tags))
-    FunctionHost.of(ctx).spares.warm_up()  # its first Invoke can then skip boto3's import
+    ctx.functions.spares.warm_up()  # its first Invoke can then skip boto3's import
     return {**configuration(ctx, record), **CREATING}
 
 
@@ -151,7 +151,7 @@ async def delete_function(ctx: ServiceContext, params: dict[str, Any]) -> dict[s
     record = find_function(ctx, params["FunctionName"], params.get("Qualifier"))
     ctx.store.delete(KIND, record.name)
     ctx.store.delete_tags(record.arn)
-    FunctionHost.of(ctx).retire(ctx, record.name, remove_code=True)
+    ctx.functions.retire(ctx, record.name, remove_code=True)
     return {"StatusCode": 204}
 
 
@@ -195,7 +195,7 @@ def _save(ctx: ServiceContext, record: Resource, changes: dict[str, Any]) -> dic
     body = {**record.body, **changes, "RevisionId": str(uuid.uuid4())}
     updated = record.evolve(body=body, last_modified_time=ctx.clock.now())
     ctx.store.update(updated)
-    FunctionHost.of(ctx).retire(ctx, record.name)  # the next Invoke starts the new version
+    ctx.functions.retire(ctx, record.name)  # the next Invoke starts the new version
     return {**configuration(ctx, updated), **UPDATING}
 
 

@@ -41,7 +41,6 @@ from modelport.store.base import Resource
 logger = logging.getLogger(__name__)
 
 KIND = "lambda_function"
-RUNTIME_KEY = "lambda"
 CREDENTIALS_DURATION_S = 3600
 CREDENTIALS_REFRESH_S = 3000.0
 DEFAULT_MAX_CONCURRENCY = 10
@@ -118,37 +117,25 @@ class _Hosted:
 
 
 class FunctionHost:
-    """Pools by function name; kept in ``ctx.runtimes["lambda"]``. ``close()`` stops them all."""
+    """Pools by function name; ``bootstrap`` builds one, ``ServiceContext.functions``. ``close()``
+    stops them all."""
 
     def __init__(
         self,
         credentials: CredentialsProvider = role_credentials,
         *,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        spares: int = 0,
+        spares: SparePool | None = None,
         idle_timeout_s: float = 0.0,
     ) -> None:
         self.credentials = credentials
         self.max_concurrency = max_concurrency
-        self.spares = SparePool(spares)
+        self.spares = spares if spares is not None else SparePool(0)
         self.idle_timeout_s = idle_timeout_s
         self._pools: dict[str, _Hosted] = {}
         self._retiring: set[EnvironmentPool] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._reaper: asyncio.Task[None] | None = None
-
-    @staticmethod
-    def of(ctx: ServiceContext) -> FunctionHost:
-        host = ctx.runtimes.get(RUNTIME_KEY)
-        if host is None:
-            limits = ctx.settings.limits
-            host = ctx.runtimes[RUNTIME_KEY] = FunctionHost(
-                max_concurrency=limits.max_function_concurrency,
-                spares=limits.warm_function_environments,
-                idle_timeout_s=limits.function_idle_timeout_s,
-            )
-        assert isinstance(host, FunctionHost)
-        return host
 
     def pool(self, ctx: ServiceContext, record: Resource) -> EnvironmentPool:
         """The function's pool, started on first use (no awaits: concurrent first calls share it)."""

@@ -23,7 +23,6 @@ from modelport.core.errors import InvalidRequest, PayloadTooLarge, UnsupportedMe
 from modelport.sandboxes.lambda_.environment import Invocation
 from modelport.sandboxes.lambda_.pool import EnvironmentPool
 from modelport.services.context import ServiceContext
-from modelport.services.lambda_.host import FunctionHost
 from modelport.services.lambda_.names import LATEST, find_function
 
 logger = logging.getLogger(__name__)
@@ -59,7 +58,7 @@ async def invoke(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     )
     if kind == "DryRun":
         return {"StatusCode": 204}
-    host = FunctionHost.of(ctx)
+    host = ctx.functions
     pool = host.pool(ctx, record)
     if kind == "Event":
         host.spawn(_run_event(pool, invocation))
