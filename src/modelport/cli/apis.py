@@ -27,6 +27,7 @@ from modelport.cli import output
 from modelport.cli.client import ConnectionOptions, connection_options
 from modelport.cli.failures import CommandFailed
 from modelport.cli.roles import aws_client, error_code, role_arn, server_connection, trust_policy
+from modelport.core import arns
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
 SAMPLE_ROW = "5.1,3.3,1.7,0.5"
@@ -40,19 +41,11 @@ def path_parts(path: str) -> list[str]:
     return [part for part in path.strip("/").split("/") if part]
 
 
-def lambda_uri(region: str, function_arn: str) -> str:
-    return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-
-
-def sagemaker_uri(region: str, endpoint: str) -> str:
-    return f"arn:aws:apigateway:{region}:runtime.sagemaker:path//endpoints/{endpoint}/invocations"
-
-
 def source_arn(region: str, account: str, api_id: str, method: str, parts: list[str]) -> str:
     """The console's SourceArn: every stage of this API's method; path variables become ``*``."""
     path = "/".join(re.sub(r"\{[^}]*\}", "*", part) for part in parts)
     verb = "*" if method == "ANY" else method
-    return f"arn:aws:execute-api:{region}:{account}:{api_id}/*/{verb}/{path}"
+    return arns.execute_api_arn(region, account, api_id, "*", verb, path)
 
 
 def endpoint_role(iam: Any, endpoint: str) -> str:
@@ -68,7 +61,7 @@ def endpoint_role(iam: Any, endpoint: str) -> str:
     statement = {
         "Effect": "Allow",
         "Action": "sagemaker:InvokeEndpoint",
-        "Resource": f"arn:aws:sagemaker:*:*:endpoint/{endpoint.lower()}",
+        "Resource": arns.sagemaker_arn("endpoint", endpoint, region="*", account_id="*"),
     }
     iam.put_role_policy(
         RoleName=ENDPOINT_ROLE,
@@ -167,14 +160,17 @@ def create_api(
     arn = ""
     if function_name is not None:
         arn = functions.get_function_configuration(FunctionName=function_name)["FunctionArn"]
-        integration = {"type": "AWS_PROXY" if proxy else "AWS", "uri": lambda_uri(conn.region, arn)}
+        integration = {
+            "type": "AWS_PROXY" if proxy else "AWS",
+            "uri": arns.lambda_integration_uri(conn.region, arn),
+        }
     else:
         conn.sagemaker().describe_endpoint(EndpointName=endpoint)
         iam = aws_client(conn, "iam")
         credentials = role_arn(iam, role) if role is not None else endpoint_role(iam, str(endpoint))
         integration = {
             "type": "AWS",
-            "uri": sagemaker_uri(conn.region, str(endpoint)),
+            "uri": arns.sagemaker_integration_uri(conn.region, str(endpoint)),
             "credentials": credentials,
         }
     api_id = apis.create_rest_api(name=name)["id"]

@@ -1,4 +1,8 @@
-"""Names, ARNs and request ids in AWS's formats."""
+"""Names, ARNs and request ids in AWS's formats: every ARN modelport writes is spelled here.
+
+ARNs are ``arn:aws:<service>:<region>:<account>:<resource>``; IAM and STS are global (no region),
+API Gateway's own resources have no account.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,56 @@ SAGEMAKER_ARN_KINDS = {
 
 def sagemaker_arn(kind: str, name: str, *, region: str, account_id: str) -> str:
     """The ARN of a SageMaker resource. AWS lower-cases the name part (observed, spec §2)."""
-    return f"arn:aws:sagemaker:{region}:{account_id}:{SAGEMAKER_ARN_KINDS[kind]}/{name.lower()}"
+    return sagemaker_arn_prefix(region, account_id) + f"{SAGEMAKER_ARN_KINDS[kind]}/{name.lower()}"
+
+
+def sagemaker_arn_prefix(region: str, account_id: str) -> str:
+    """What every SageMaker ARN of this account and region starts with."""
+    return f"arn:aws:sagemaker:{region}:{account_id}:"
+
+
+def iam_arn(account_id: str, kind: str, name: str, path: str = "/") -> str:
+    """``arn:aws:iam::<account>:<kind><path><name>`` (``role``, ``user``, ``policy``)."""
+    return f"arn:aws:iam::{account_id}:{kind}{path}{name}"
+
+
+def account_root_arn(account_id: str) -> str:
+    """The account itself, as a principal."""
+    return f"arn:aws:iam::{account_id}:root"
+
+
+def assumed_role_arn(account_id: str, role_name: str, session_name: str) -> str:
+    """A role session, as STS names it in AssumeRole, GetCallerIdentity and denials."""
+    return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
+
+
+def lambda_function_arn(region: str, account_id: str, name: str) -> str:
+    """An unqualified Lambda function ARN."""
+    return f"arn:aws:lambda:{region}:{account_id}:function:{name}"
+
+
+def apigateway_arn(region: str, path: str) -> str:
+    """An API Gateway resource (``/restapis/<id>``, ``/apikeys/<id>``): no account in these ARNs."""
+    return f"arn:aws:apigateway:{region}::{path}"
+
+
+def execute_api_arn(region: str, account_id: str, api_id: str, stage: str, method: str, path: str) -> str:
+    """A call to a deployed API: ``<api-id>/<stage>/<METHOD>/<resource path without the leading />``."""
+    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}/{method}/{path}"
+
+
+def lambda_integration_uri(region: str, function_arn: str) -> str:
+    """An API Gateway integration's ``uri`` for a Lambda function."""
+    return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
+def sagemaker_integration_uri(region: str, endpoint: str) -> str:
+    """An API Gateway integration's ``uri`` for a SageMaker endpoint's InvokeEndpoint."""
+    return f"arn:aws:apigateway:{region}:runtime.sagemaker:path//endpoints/{endpoint}/invocations"
+
+
+def log_group_arn(region: str, account_id: str, group: str) -> str:
+    return f"arn:aws:logs:{region}:{account_id}:log-group:{group}"
 
 
 def request_id() -> str:

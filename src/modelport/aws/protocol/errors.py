@@ -54,6 +54,7 @@ from typing import Any
 
 from modelport.aws.protocol.models import ServiceProtocol
 from modelport.core import errors as e
+from modelport.core.arns import log_group_arn
 from modelport.core.errors import MalformedPolicyDocument, PolicyTooLarge
 
 logger = logging.getLogger(__name__)
@@ -238,9 +239,7 @@ def _model_error(exc: e.ModelFailure, mapped: WireError, context: InvocationCont
     error_code = "CLIENT_ERROR_FROM_MODEL" if 400 <= exc.status < 500 else "SERVER_ERROR_FROM_MODEL"
     body = {
         "ErrorCode": error_code,
-        "LogStreamArn": (
-            f"arn:aws:logs:{context.region}:{context.account_id}:log-group:{_log_group(context)}"
-        ),
+        "LogStreamArn": log_group_arn(context.region, context.account_id, _log_group(context)),
         # The service words the message (client/server error, timeout, unreadable body).
         "Message": exc.message,
         "OriginalMessage": exc.body,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from modelport.core.arns import lambda_function_arn
 from modelport.core.errors import InvalidRequest
 
 # The folder holding the ``modelport`` package: the runner is ``modelport.sandboxes.lambda_.runner``.
@@ -122,7 +123,7 @@ class EnvironmentSpec:
 
     @property
     def function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
+        return lambda_function_arn(self.region, self.account_id, self.function_name)
 
     @property
     def log_group_name(self) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from modelport.core.arns import assumed_role_arn, sagemaker_arn
 from modelport.core.errors import InvalidRequest
 from modelport.services.context import ServiceContext
 from modelport.services.iam.actions import function_arn
@@ -69,7 +70,7 @@ def sagemaker_access(ctx: ServiceContext, integration: Mapping[str, Any], endpoi
             f" {GATEWAY_PRINCIPAL} and may call {INVOKE_ENDPOINT}"
         )
     settings = ctx.settings
-    resource = f"arn:aws:sagemaker:{settings.region}:{settings.account_id}:endpoint/{endpoint.lower()}"
+    resource = sagemaker_arn("endpoint", endpoint, region=settings.region, account_id=settings.account_id)
     refused = _role_access(ctx, str(credentials), INVOKE_ENDPOINT, resource)
     return None if refused is None else CONFIGURATION_ERROR + refused
 
@@ -81,7 +82,7 @@ def _role_access(ctx: ServiceContext, role_arn: str, action: str, resource: str)
     decision = evaluate(identity_policies(ctx, role), action, resource)
     if decision.allowed:
         return None
-    session = f"arn:aws:sts::{ctx.settings.account_id}:assumed-role/{role.name}/{SESSION_NAME}"
+    session = assumed_role_arn(ctx.settings.account_id, role.name, SESSION_NAME)
     return denial_message(session, action, resource, decision)
 
 

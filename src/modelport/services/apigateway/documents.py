@@ -26,6 +26,7 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from modelport.core.arns import apigateway_arn
 from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.services.apigateway.routes import Resource as TreeResource
 from modelport.services.apigateway.routes import ResourceTree
@@ -44,7 +45,7 @@ def new_id(length: int = 10) -> str:
 
 
 def api_arn(ctx: ServiceContext, api_id: str) -> str:
-    return f"arn:aws:apigateway:{ctx.settings.region}::/restapis/{api_id}"
+    return apigateway_arn(ctx.settings.region, f"/restapis/{api_id}")
 
 
 def load_api(ctx: ServiceContext, api_id: str) -> Resource:

@@ -13,6 +13,7 @@ import string
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from modelport.core.arns import apigateway_arn
 from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.services.apigateway.documents import KEY_KIND, new_id, page
 from modelport.services.context import ServiceContext
@@ -24,7 +25,7 @@ _VALUE_ALPHABET = string.ascii_letters + string.digits
 
 
 def _key_arn(ctx: ServiceContext, key_id: str) -> str:
-    return f"arn:aws:apigateway:{ctx.settings.region}::/apikeys/{key_id}"
+    return apigateway_arn(ctx.settings.region, f"/apikeys/{key_id}")
 
 
 def _find(ctx: ServiceContext, key_id: str) -> Resource:

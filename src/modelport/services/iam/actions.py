@@ -23,6 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from modelport.core.arns import (
+    apigateway_arn,
+    execute_api_arn,
+    iam_arn,
+    lambda_function_arn,
+    sagemaker_arn_prefix,
+)
 from modelport.core.errors import InvalidRequest, UnknownOperation
 
 
@@ -60,7 +67,7 @@ def _sagemaker(kind: str, member: str) -> Callable[[Mapping[str, Any], str, str]
     def arn(params: Mapping[str, Any], region: str, account: str) -> str:
         # SageMaker lower-cases the name in every ARN it returns (spec §2), and IAM compares ARNs
         # case-sensitively: a policy naming "endpoint/Iris" never matches, as in AWS.
-        return f"arn:aws:sagemaker:{region}:{account}:{kind}/{_param(params, member).lower()}"
+        return sagemaker_arn_prefix(region, account) + f"{kind}/{_param(params, member).lower()}"
 
     return arn
 
@@ -110,7 +117,7 @@ def function_arn(function_name: str, qualifier: str | None, *, region: str, acco
     elif _PARTIAL_FUNCTION_ARN.fullmatch(function_name):
         arn = f"arn:aws:lambda:{region}:{function_name}"
     else:
-        arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
+        arn = lambda_function_arn(region, account_id, function_name)
     if qualifier and arn.count(":") == 6:  # not yet qualified: arn:aws:lambda:r:a:function:name
         arn = f"{arn}:{qualifier}"
     return arn
@@ -188,7 +195,7 @@ _PATH_MEMBER = re.compile(r"\{(\w+)\}")
 def _apigateway_rule(verb: str, template: str) -> _Rule:
     def arn(params: Mapping[str, Any], region: str, account: str) -> str:
         path = _PATH_MEMBER.sub(lambda m: _param(params, m.group(1)), template)
-        return f"arn:aws:apigateway:{region}::{path}"  # no account: API Gateway's ARNs omit it
+        return apigateway_arn(region, path)
 
     return _Rule(f"apigateway:{verb}", arn)
 
@@ -200,7 +207,7 @@ def _execute_api(params: Mapping[str, Any], region: str, account: str) -> str:
     # arn:aws:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<resource path>
     method = _param(params, "Method").upper()
     path = str(params.get("Path", "/")).lstrip("/")
-    return f"arn:aws:execute-api:{region}:{account}:{_param(params, 'ApiId')}/{_param(params, 'Stage')}/{method}/{path}"
+    return execute_api_arn(region, account, _param(params, "ApiId"), _param(params, "Stage"), method, path)
 
 
 # Not a botocore service: calling a deployed API (``/restapis/<id>/<stage>/_user_request_/...``)
@@ -213,7 +220,7 @@ EXECUTE_API: dict[str, _Rule] = {"Invoke": _Rule("execute-api:Invoke", _execute_
 def _iam(kind: str, member: str) -> Callable[[Mapping[str, Any], str, str], str]:
     def arn(params: Mapping[str, Any], region: str, account: str) -> str:
         path = params.get("Path") or "/"  # IAM paths start and end with "/"
-        return f"arn:aws:iam::{account}:{kind}{path}{_param(params, member)}"  # IAM is global: no region
+        return iam_arn(account, kind, _param(params, member), path)
 
     return arn
 

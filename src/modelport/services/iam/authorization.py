@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelport.aws.auth.principal import Principal, PrincipalKind
+from modelport.core.arns import account_root_arn, assumed_role_arn, iam_arn
 from modelport.core.errors import AccessDenied
 from modelport.services.context import ServiceContext
 from modelport.services.iam.actions import required_permission
@@ -68,12 +69,12 @@ def caller_arn(ctx: ServiceContext, principal: Principal) -> str:
     """The caller's ARN as AWS names it in GetCallerIdentity and in denials."""
     account = ctx.settings.account_id
     if principal.kind is PrincipalKind.ROOT:
-        return f"arn:aws:iam::{account}:root"
+        return account_root_arn(account)
     if principal.kind is PrincipalKind.USER:
         user = ctx.store.get(USER, principal.name)
-        return user.arn if user is not None else f"arn:aws:iam::{account}:user/{principal.name}"
+        return user.arn if user is not None else iam_arn(account, "user", principal.name)
     role, _, session = principal.name.partition("/")
-    return f"arn:aws:sts::{account}:assumed-role/{role}/{session}"
+    return assumed_role_arn(account, role, session)
 
 
 def _policies(ctx: ServiceContext, principal: Principal) -> list[Policy]:

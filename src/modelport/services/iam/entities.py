@@ -15,6 +15,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from modelport.core import arns
 from modelport.core.errors import (
     InvalidRequest,
     InvalidState,
@@ -55,7 +56,7 @@ def new_unique_id(prefix: str) -> str:
 
 def iam_arn(ctx: ServiceContext, kind: str, path: str, name: str) -> str:
     """``arn:aws:iam::<account>:<kind><path><name>``; IAM is global, so there is no region."""
-    return f"arn:aws:iam::{ctx.settings.account_id}:{kind}{path}{name}"
+    return arns.iam_arn(ctx.settings.account_id, kind, name, path)
 
 
 def checked_path(params: Mapping[str, Any]) -> str:
@@ -83,7 +84,7 @@ def find_user(ctx: ServiceContext, name: str) -> Resource:
 
 def policy_by_arn(ctx: ServiceContext, arn: str) -> Resource | None:
     """The managed policy with this ARN (path included), or None."""
-    if not arn.startswith(f"arn:aws:iam::{ctx.settings.account_id}:policy/"):
+    if not arn.startswith(arns.iam_arn(ctx.settings.account_id, "policy", "")):
         return None
     policy = ctx.store.get(POLICY, arn.rsplit("/", 1)[-1])
     return policy if policy is not None and policy.arn == arn else None

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from modelport.core.arns import account_root_arn, iam_arn
 from modelport.services.iam.policy_conditions import Condition, conditions_hold
 from modelport.services.iam.policy_match import action_matches, resource_matches
 
@@ -96,7 +97,7 @@ class Principals:
         # An account (``123456789012`` or ``arn:aws:iam::123456789012:root``) stands for every
         # principal of that account; a role ARN also names the sessions of that role.
         account = _arn_account(requester.id)
-        if ("AWS", account) in self.ids or ("AWS", f"arn:aws:iam::{account}:root") in self.ids:
+        if ("AWS", account) in self.ids or ("AWS", account_root_arn(account)) in self.ids:
             return True
         role = _role_of_session(requester.id)
         return role is not None and ("AWS", role) in self.ids
@@ -115,7 +116,7 @@ def _role_of_session(arn: str) -> str | None:
     if len(parts) != 6 or parts[2] != "sts" or not parts[5].startswith("assumed-role/"):
         return None
     name = parts[5].split("/")[1]
-    return f"arn:aws:iam::{parts[4]}:role/{name}"
+    return iam_arn(parts[4], "role", name)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from modelport.core.arns import lambda_function_arn
 from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.services.context import ServiceContext
 from modelport.services.lambda_.host import KIND
@@ -24,7 +25,7 @@ LATEST = "$LATEST"
 
 
 def function_arn(ctx: ServiceContext, name: str, qualifier: str | None = None) -> str:
-    arn = f"arn:aws:lambda:{ctx.settings.region}:{ctx.settings.account_id}:function:{name}"
+    arn = lambda_function_arn(ctx.settings.region, ctx.settings.account_id, name)
     return f"{arn}:{qualifier}" if qualifier else arn
 
 

@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from modelport.core import arns
 from modelport.core.errors import InvalidRequest
 
 GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
@@ -44,7 +45,7 @@ def principal_element(principal: str) -> str | dict[str, str]:
     if _SERVICE.fullmatch(principal):
         return {"Service": principal}
     if _ACCOUNT.fullmatch(principal):
-        return {"AWS": f"arn:aws:iam::{principal}:root"}
+        return {"AWS": arns.account_root_arn(principal)}
     if _IAM_ARN.fullmatch(principal):
         return {"AWS": principal}
     raise InvalidRequest("The provided principal was invalid. Please check the principal and try again.")
@@ -86,4 +87,4 @@ def execute_api_arn(region: str, account_id: str, api_id: str, stage: str, metho
     ``path`` is the resource's path (``/irisprediction``, ``/items/{id}``), so a permission for
     ``.../*/POST/irisprediction`` or ``.../*/POST/items/*`` matches, as the console writes them.
     """
-    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}/{method.upper()}/{path.lstrip('/')}"
+    return arns.execute_api_arn(region, account_id, api_id, stage, method.upper(), path.lstrip("/"))

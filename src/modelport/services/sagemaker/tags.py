@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelport.core.arns import SAGEMAKER_ARN_KINDS
+from modelport.core.arns import SAGEMAKER_ARN_KINDS, sagemaker_arn_prefix
 from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.services.context import ServiceContext
 from modelport.services.paging import _decode_token, _encode_token
@@ -45,7 +45,7 @@ def delete_tags(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def _existing_arn(ctx: ServiceContext, arn: str) -> str:
     """The stored ARN for a resource ARN, or ResourceNotFound naming what to fix."""
-    prefix = f"arn:aws:sagemaker:{ctx.settings.region}:{ctx.settings.account_id}:"
+    prefix = sagemaker_arn_prefix(ctx.settings.region, ctx.settings.account_id)
     word, _, name = arn.removeprefix(prefix).partition("/")
     kind = _KIND_BY_ARN_WORD.get(word)
     if not arn.startswith(prefix) or kind is None or not name:

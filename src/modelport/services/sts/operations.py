@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelport.aws.auth.principal import PrincipalKind
+from modelport.core.arns import account_root_arn, assumed_role_arn
 from modelport.core.errors import AccessDenied, InvalidRequest
 from modelport.services.context import ServiceContext
 from modelport.services.iam.authorization import caller_arn
@@ -30,7 +31,7 @@ def get_caller_identity(ctx: ServiceContext, params: dict[str, Any]) -> dict[str
     account = ctx.settings.account_id
     principal = ctx.principal
     if principal is None or principal.kind is PrincipalKind.ROOT:
-        return {"UserId": account, "Account": account, "Arn": f"arn:aws:iam::{account}:root"}
+        return {"UserId": account, "Account": account, "Arn": account_root_arn(account)}
     if principal.kind is PrincipalKind.USER:
         user = ctx.store.get(USER, principal.name)
         user_id = user.body["UserId"] if user is not None else principal.access_key_id
@@ -45,11 +46,7 @@ def assume_role(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     role_arn = params["RoleArn"]
     session = params["RoleSessionName"]
     principal = ctx.principal
-    who = (
-        caller_arn(ctx, principal)
-        if principal is not None
-        else f"arn:aws:iam::{ctx.settings.account_id}:root"
-    )
+    who = caller_arn(ctx, principal) if principal is not None else account_root_arn(ctx.settings.account_id)
     # STS's own text: no reason given, whether the role is missing or does not trust the caller.
     refusal = f"User: {who} is not authorized to perform: {ACTION} on resource: {role_arn}"
     role = role_by_arn(ctx, role_arn)
@@ -81,7 +78,7 @@ def assume_role(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
         "Credentials": credentials,
         "AssumedRoleUser": {
             "AssumedRoleId": f"{role.body['RoleId']}:{session}",
-            "Arn": f"arn:aws:sts::{ctx.settings.account_id}:assumed-role/{role.name}/{session}",
+            "Arn": assumed_role_arn(ctx.settings.account_id, role.name, session),
         },
     }
 
