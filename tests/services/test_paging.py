@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from modelport.core.errors import InvalidRequest
-from modelport.services.paging import paginate
+from modelport.services.paging import cut, paginate
 
 ITEMS = [{"Name": f"model-{i:02d}", "CreationTime": 1000.0 + i} for i in range(25)]
 SORT = {"Name": "Name", "CreationTime": "CreationTime"}
@@ -54,3 +54,25 @@ def test_a_token_from_another_query_is_refused() -> None:
         names({"SortBy": "CreationTime", "NextToken": token})
     with pytest.raises(InvalidRequest, match="not one this server issued"):
         names({"NextToken": "garbage!"})
+
+
+def test_one_cursor_codec_pages_by_offset_or_by_key() -> None:
+    letters = list("abcdefg")
+    first, cursor = cut(letters, None, limit=3, invalid="bad")
+    second, cursor = cut(letters, cursor, limit=3, invalid="bad")
+    third, end = cut(letters, cursor, limit=3, invalid="bad")
+    assert (first, second, third, end) == (list("abc"), list("def"), ["g"], None)
+    by_key, cursor = cut(letters, None, limit=3, key=str, invalid="bad")
+    after_a_delete, _ = cut([x for x in letters if x != "b"], cursor, limit=3, key=str, invalid="bad")
+    assert by_key == list("abc") and after_a_delete == list("def")  # no item skipped
+
+
+def test_a_cursor_of_the_other_kind_or_another_query_is_refused() -> None:
+    _, by_offset = cut(list("abcd"), None, limit=1, invalid="bad", query="q")
+    _, by_key = cut(list("abcd"), None, limit=1, key=str, invalid="bad", query="q")
+    with pytest.raises(InvalidRequest, match="bad"):
+        cut(list("abcd"), by_offset, limit=1, key=str, invalid="bad", query="q")
+    with pytest.raises(InvalidRequest, match="bad"):
+        cut(list("abcd"), by_key, limit=1, invalid="bad", query="q")
+    with pytest.raises(InvalidRequest, match="other"):
+        cut(list("abcd"), by_offset, limit=1, invalid="bad", query="r", other_query="other")

@@ -1,9 +1,16 @@
-"""Filtering, sorting and paging for the List* operations (pure functions).
+"""Paging for every List operation (pure functions): one cursor codec, one page cutter.
 
-Every SageMaker list call takes the same family of parameters: ``NameContains``, time
-filters, ``SortBy``/``SortOrder``, ``MaxResults`` and an opaque ``NextToken``. The token
-encodes the offset into the filtered, sorted list together with a fingerprint of the query,
-so a token from another query is refused rather than silently misapplied.
+Each API names its paging differently — SageMaker ``MaxResults``/``NextToken``, IAM
+``MaxItems``/``Marker``, Lambda ``MaxItems``/``Marker``→``NextMarker``, API Gateway
+``limit``/``position`` — but all of them hand the client an opaque cursor and take it back.
+Here a cursor is URL-safe base64 of ``{"at": <where the next page starts>, "query": <fingerprint>}``:
+``at`` is an offset into the caller's sorted list, or, with ``key``, the sort key of the next
+page's first item (so an item created or deleted meanwhile does not shift the pages); the
+fingerprint ties the cursor to the query that issued it, so a cursor from another query is
+refused rather than silently misapplied.
+
+SageMaker's list calls also share their filters: ``NameContains``, time filters,
+``SortBy``/``SortOrder`` (``paginate``).
 """
 
 from __future__ import annotations
@@ -15,11 +22,15 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 from modelport.core.errors import InvalidRequest
 
 DEFAULT_MAX_RESULTS = 10
+SAGEMAKER_INVALID = "Invalid pagination token: NextToken is not one this server issued."
+SAGEMAKER_OTHER_QUERY = "Invalid pagination token: NextToken belongs to a list call with other parameters."
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,35 +86,76 @@ def paginate(
     descending = params.get("SortOrder", "Descending") == "Descending"
     selected.sort(key=lambda s: (s[key_field], s[name_field]), reverse=descending)
 
-    fingerprint = _fingerprint(params)
-    offset = _decode_token(params.get("NextToken"), fingerprint)
-    limit = int(params.get("MaxResults", DEFAULT_MAX_RESULTS))
-    page = selected[offset : offset + limit]
-    more = offset + limit < len(selected)
-    return Page(items=page, next_token=_encode_token(offset + limit, fingerprint) if more else None)
+    items, next_token = cut(
+        selected,
+        params.get("NextToken"),
+        limit=int(params.get("MaxResults", DEFAULT_MAX_RESULTS)),
+        query=fingerprint(params, ("NextToken", "MaxResults")),
+        invalid=SAGEMAKER_INVALID,
+        other_query=SAGEMAKER_OTHER_QUERY,
+    )
+    return Page(items=items, next_token=next_token)
 
 
-def _fingerprint(params: Mapping[str, Any]) -> str:
-    query = {k: str(v) for k, v in sorted(params.items()) if k not in ("NextToken", "MaxResults")}
+def fingerprint(params: Mapping[str, Any], paging: Sequence[str]) -> str:
+    """What identifies a list query: its parameters other than the ``paging`` ones."""
+    query = {k: str(v) for k, v in sorted(params.items()) if k not in paging}
     return hashlib.sha256(json.dumps(query).encode()).hexdigest()[:16]
 
 
-def _encode_token(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"offset": offset, "query": fingerprint}).encode()
+def cut(
+    items: Sequence[T],
+    cursor: str | None,
+    *,
+    limit: int,
+    invalid: str,
+    query: str = "",
+    other_query: str | None = None,
+    key: Callable[[T], str] | None = None,
+) -> tuple[list[T], str | None]:
+    """The page of the sorted ``items`` that ``cursor`` points at, and the next page's cursor.
+
+    Without ``key`` the cursor holds an offset; with it, the key of the next page's first item.
+    A cursor this server did not issue raises ``InvalidRequest(invalid)``; one issued for another
+    ``query``, ``InvalidRequest(other_query or invalid)``.
+    """
+    at = decode_cursor(cursor, query, invalid=invalid, other_query=other_query)
+    if key is None:
+        start = at if isinstance(at, int) else _refuse(invalid)
+    elif isinstance(at, int):
+        start = 0 if cursor is None else _refuse(invalid)
+    else:
+        start = next((i for i, item in enumerate(items) if key(item) >= at), len(items))
+    page = list(items[start : start + limit])
+    if start + limit >= len(items):
+        return page, None
+    following = items[start + limit]
+    return page, encode_cursor(start + limit if key is None else key(following), query)
+
+
+def encode_cursor(at: int | str, query: str = "") -> str:
+    raw = json.dumps({"at": at, "query": query}).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def _decode_token(token: str | None, fingerprint: str) -> int:
-    if not token:
+def decode_cursor(
+    cursor: str | None, query: str = "", *, invalid: str, other_query: str | None = None
+) -> int | str:
+    """Where a cursor says the page starts (0 for none); ``InvalidRequest`` for a foreign one."""
+    if not cursor:
         return 0
     try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        offset = int(data["offset"])
-        same_query = data["query"] == fingerprint
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        at = data["at"]
+        same_query = data["query"] == query
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise InvalidRequest("Invalid pagination token: NextToken is not one this server issued.") from exc
-    if not same_query or offset < 0:
-        raise InvalidRequest(
-            "Invalid pagination token: NextToken belongs to a list call with other parameters."
-        )
-    return offset
+        raise InvalidRequest(invalid) from exc
+    if isinstance(at, bool) or not isinstance(at, int | str) or (isinstance(at, int) and at < 0):
+        raise InvalidRequest(invalid)
+    if not same_query:
+        raise InvalidRequest(other_query or invalid)
+    return at
+
+
+def _refuse(message: str) -> NoReturn:
+    raise InvalidRequest(message)

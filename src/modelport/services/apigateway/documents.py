@@ -31,6 +31,7 @@ from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.services.apigateway.routes import Resource as TreeResource
 from modelport.services.apigateway.routes import ResourceTree
 from modelport.services.context import ServiceContext
+from modelport.services.paging import cut
 from modelport.store.base import Resource
 
 API_KIND = "apigw_rest_api"
@@ -145,18 +146,18 @@ def page(
 ) -> dict[str, Any]:
     """API Gateway paging: ``limit`` (default 25, at most 500) and an opaque ``position``.
 
-    The position is the key of the first item of the next page.
+    The position points at the key of the first item of the next page (``paging.cut``).
     """
     limit = params.get("limit")
     if limit is None:
         limit = 25
     if not 1 <= limit <= 500:
         raise InvalidRequest("Invalid limit: it must be between 1 and 500")
-    ordered = sorted(items, key=key)
-    position = params.get("position")
-    if position:
-        ordered = [item for item in ordered if key(item) >= position]
-    out: dict[str, Any] = {"items": ordered[:limit]}
-    if len(ordered) > limit:
-        out["position"] = key(ordered[limit])
-    return out
+    chunk, position = cut(
+        sorted(items, key=key),
+        params.get("position"),
+        limit=limit,
+        key=key,
+        invalid="Invalid position: pass the position of a previous answer, or none for the first page.",
+    )
+    return {"items": chunk, **({"position": position} if position else {})}

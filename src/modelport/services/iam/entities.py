@@ -26,6 +26,7 @@ from modelport.core.errors import (
 from modelport.services.context import ServiceContext
 from modelport.services.iam.policy import SIZE_LIMITS, Policy, PolicyKind
 from modelport.services.iam.policy_parse import parse_policy, policy_size
+from modelport.services.paging import cut
 from modelport.store.base import Resource
 
 ROLE = "iam_role"
@@ -175,19 +176,7 @@ def identity_policies(ctx: ServiceContext, entity: Resource) -> list[Policy]:
 
 
 def page(items: list[dict[str, Any]], params: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """An IAM list answer: ``items`` (sorted by the caller) after ``Marker``, at most ``MaxItems``.
-
-    The marker is the index of the next item as text; IAM's markers are opaque too.
-    """
-    max_items = params.get("MaxItems") or DEFAULT_MAX_ITEMS
-    marker = params.get("Marker")
-    start = 0
-    if marker is not None:
-        if not str(marker).isdigit():
-            raise InvalidRequest("Invalid Marker.")
-        start = int(marker)
-    chunk = items[start : start + max_items]
-    answer: dict[str, Any] = {key: chunk, "IsTruncated": start + max_items < len(items)}
-    if answer["IsTruncated"]:
-        answer["Marker"] = str(start + max_items)
-    return answer
+    """An IAM list answer: ``items`` (sorted by the caller) after ``Marker``, at most ``MaxItems``."""
+    limit = params.get("MaxItems") or DEFAULT_MAX_ITEMS
+    chunk, marker = cut(items, params.get("Marker"), limit=limit, invalid="Invalid Marker.")
+    return {key: chunk, "IsTruncated": marker is not None, **({"Marker": marker} if marker else {})}

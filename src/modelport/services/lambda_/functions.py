@@ -32,6 +32,7 @@ from modelport.services.lambda_.host import KIND, check_role, function_dir, stor
 from modelport.services.lambda_.invoke import invoke
 from modelport.services.lambda_.names import find_function, function_arn, split_function_name
 from modelport.services.lambda_.permissions import OPERATIONS as POLICY_OPERATIONS
+from modelport.services.paging import cut
 from modelport.store.base import Resource
 
 Handler = Callable[[ServiceContext, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -40,6 +41,7 @@ SUPPORTED_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "pyt
 ROLE_ARN = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 DEFAULT_TIMEOUT, MAX_TIMEOUT = 3, 900
 DEFAULT_MEMORY, MIN_MEMORY, MAX_MEMORY = 128, 128, 10240
+INVALID_MARKER = "Marker is not a marker this server returned."
 DEFAULT_PAGE, MAX_PAGE = 50, 10000
 MAX_ENVIRONMENT_BYTES = 4096  # all of Environment.Variables together
 
@@ -112,17 +114,17 @@ async def get_function_configuration(ctx: ServiceContext, params: dict[str, Any]
 
 
 async def list_functions(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Sorted by name; ``NextMarker`` is the name the next page starts at."""
+    """Sorted by name; ``NextMarker`` points at the name the next page starts at."""
     size = int(params.get("MaxItems") or DEFAULT_PAGE)
     if not 1 <= size <= MAX_PAGE:
         raise InvalidRequest(f"MaxItems must be between 1 and {MAX_PAGE}.")
     records = sorted(ctx.store.list(KIND), key=lambda r: r.name)
-    marker = params.get("Marker")
+    page, marker = cut(
+        records, params.get("Marker"), limit=size, key=lambda r: r.name, invalid=INVALID_MARKER
+    )
+    answer: dict[str, Any] = {"Functions": [configuration(ctx, r) for r in page]}
     if marker:
-        records = [r for r in records if r.name >= _decode_marker(marker)]
-    answer: dict[str, Any] = {"Functions": [configuration(ctx, r) for r in records[:size]]}
-    if len(records) > size:
-        answer["NextMarker"] = base64.urlsafe_b64encode(records[size].name.encode()).decode()
+        answer["NextMarker"] = marker
     return answer
 
 
@@ -276,13 +278,6 @@ def _code_fields(ctx: ServiceContext, name: str, handler: str, zip_bytes: bytes)
         "CodeSize": len(zip_bytes),
         "RevisionId": str(uuid.uuid4()),
     }
-
-
-def _decode_marker(marker: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(marker.encode()).decode()
-    except ValueError:
-        raise InvalidRequest("Marker is not a marker this server returned.") from None
 
 
 OPERATIONS: dict[str, Handler] = {

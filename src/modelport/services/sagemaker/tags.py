@@ -7,7 +7,7 @@ from typing import Any
 from modelport.core.arns import SAGEMAKER_ARN_KINDS, sagemaker_arn_prefix
 from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.services.context import ServiceContext
-from modelport.services.paging import _decode_token, _encode_token
+from modelport.services.paging import SAGEMAKER_INVALID, SAGEMAKER_OTHER_QUERY, cut
 
 MAX_TAGS = 50
 _KIND_BY_ARN_WORD = {word: kind for kind, word in SAGEMAKER_ARN_KINDS.items()}
@@ -28,13 +28,15 @@ def add_tags(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
 def list_tags(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     arn = _existing_arn(ctx, params["ResourceArn"])
     tags = [{"Key": k, "Value": v} for k, v in ctx.store.get_tags(arn).items()]
-    fingerprint = arn
-    offset = _decode_token(params.get("NextToken"), fingerprint)
-    limit = int(params.get("MaxResults", 50))
-    answer: dict[str, Any] = {"Tags": tags[offset : offset + limit]}
-    if offset + limit < len(tags):
-        answer["NextToken"] = _encode_token(offset + limit, fingerprint)
-    return answer
+    page, next_token = cut(
+        tags,
+        params.get("NextToken"),
+        limit=int(params.get("MaxResults", 50)),
+        query=arn,
+        invalid=SAGEMAKER_INVALID,
+        other_query=SAGEMAKER_OTHER_QUERY,
+    )
+    return {"Tags": page, **({"NextToken": next_token} if next_token else {})}
 
 
 def delete_tags(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
