@@ -11,10 +11,13 @@ import sys
 from _generated_doc import DOCS, write_or_check
 
 from modelport.aws.registry import render_operations_markdown
+from modelport.http.bindings import IMPLEMENTED
 
 
 def main(argv: list[str]) -> int:
-    return write_or_check(DOCS / "operations.md", render_operations_markdown, "gen_operations_doc.py", argv)
+    return write_or_check(
+        DOCS / "operations.md", lambda: render_operations_markdown(IMPLEMENTED), "gen_operations_doc.py", argv
+    )
 
 
 if __name__ == "__main__":

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from modelport.aws.registry import IMPLEMENTED
+from modelport.http.bindings import IMPLEMENTED, OPERATIONS, RUNTIME_OPERATIONS
 from modelport.services.apigateway import apis
 from modelport.services.iam import operations as iam
 from modelport.services.lambda_ import functions
-from modelport.services.sagemaker import operations as hosting
+from modelport.services.sagemaker import operations as sagemaker
 from modelport.services.sts import operations as sts
 
 
 def test_implemented_operations_are_exactly_the_served_ones() -> None:
     served = {
-        "sagemaker": hosting.OPERATIONS,
+        "sagemaker": sagemaker.OPERATIONS,
         "iam": iam.OPERATIONS,
         "sts": sts.OPERATIONS,
         "lambda": functions.OPERATIONS,
         "apigateway": apis.OPERATIONS,
     }
+    assert {service: table for service, (_, table) in OPERATIONS.items()} == served
     for service, table in served.items():
         assert IMPLEMENTED[service] == frozenset(table), service
-    assert IMPLEMENTED["sagemaker-runtime"] == frozenset({"InvokeEndpoint"})
+    assert IMPLEMENTED["sagemaker-runtime"] == RUNTIME_OPERATIONS == frozenset({"InvokeEndpoint"})

@@ -1,25 +1,45 @@
-"""Which use cases answer which AWS API: the one table the front door dispatches with."""
+"""Which use cases answer which AWS API: the one table the front door dispatches with.
+
+``OPERATIONS`` maps each botocore service name to its service's operation table; ``bindings``
+adds the signing name and wire protocol, and ``IMPLEMENTED`` — the list in docs/operations.md —
+is read off the same tables, so the document cannot name an operation nobody serves. A new AWS
+service is one line here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from modelport.aws.protocol.models import ServiceProtocol
 from modelport.bootstrap import Platform
-from modelport.http.services import Binding
+from modelport.http.services import Binding, Handler
 from modelport.services.apigateway import apis
 from modelport.services.iam import operations as iam
 from modelport.services.lambda_ import functions
-from modelport.services.sagemaker import operations as hosting
+from modelport.services.sagemaker import operations as sagemaker
 from modelport.services.sts import operations as sts
+
+# botocore service name -> (SigV4 signing name, operation table), in the order docs/operations.md lists them.
+OPERATIONS: dict[str, tuple[str, Mapping[str, Handler]]] = {
+    "sagemaker": ("sagemaker", sagemaker.OPERATIONS),
+    "iam": ("iam", iam.OPERATIONS),
+    "sts": ("sts", sts.OPERATIONS),
+    "lambda": ("lambda", functions.OPERATIONS),
+    "apigateway": ("apigateway", apis.OPERATIONS),
+}
+# The runtime's one operation has its own hot path (http/invocations.py), outside the tables.
+RUNTIME_OPERATIONS = frozenset({"InvokeEndpoint"})
+
+IMPLEMENTED: dict[str, frozenset[str]] = {
+    "sagemaker": frozenset(OPERATIONS["sagemaker"][1]),
+    "sagemaker-runtime": RUNTIME_OPERATIONS,
+    **{service: frozenset(table) for service, (_, table) in OPERATIONS.items() if service != "sagemaker"},
+}
 
 
 def bindings(platform: Platform) -> dict[str, Binding]:
     """Every control-plane API, by botocore service name (the runtime has its own hot path)."""
     return {
-        "sagemaker": Binding("sagemaker", "sagemaker", ServiceProtocol.load("sagemaker"), hosting.OPERATIONS),
-        "iam": Binding("iam", "iam", ServiceProtocol.load("iam"), iam.OPERATIONS),
-        "sts": Binding("sts", "sts", ServiceProtocol.load("sts"), sts.OPERATIONS),
-        "lambda": Binding("lambda", "lambda", ServiceProtocol.load("lambda"), functions.OPERATIONS),
-        "apigateway": Binding(
-            "apigateway", "apigateway", ServiceProtocol.load("apigateway"), apis.OPERATIONS
-        ),
+        service: Binding(service, signing_name, ServiceProtocol.load(service), table)
+        for service, (signing_name, table) in OPERATIONS.items()
     }

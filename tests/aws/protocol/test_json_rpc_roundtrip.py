@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from modelport.aws.protocol import ServiceProtocol
-from modelport.aws.registry import IMPLEMENTED
+from modelport.http.bindings import IMPLEMENTED
 
 from .botocore_wire import WHEN, example, make_client
 

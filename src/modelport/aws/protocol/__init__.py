@@ -12,7 +12,6 @@ never see HTTP. ``protocol.errors`` holds the one table from the error tree to A
     build_writer                                outputs.py    output shapes to JSON values
     compile_pattern                             patterns.py   Java regexes
     ERROR_TABLE / error_reply                   errors.py     domain errors -> AWS codes
-    IMPLEMENTED                                 registry.py   supported operations
 """
 
 from modelport.aws.protocol.errors import ERROR_TABLE, ErrorReply, InvocationContext, WireError, error_reply
