@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from modelport.aws.protocol.models import ParsedRequest, ServiceProtocol, WireResponse
+from modelport.aws.protocol.models import ParsedRequest, ServiceProtocol
 from modelport.core.errors import UnknownOperation
 
 Handler = Callable[[Any, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
@@ -37,14 +37,6 @@ class Binding:
         if inspect.isawaitable(result):
             result = await result
         return result
-
-
-@dataclass(frozen=True)
-class Serializers:
-    """The protocol functions one binding's requests go through."""
-
-    response: Callable[[ServiceProtocol, str, dict[str, Any] | None, str], WireResponse]
-    error: Callable[[ServiceProtocol, BaseException, str], WireResponse]
 
 
 def classify(

@@ -67,10 +67,6 @@ class InvocationResult:
     def error_type(self) -> str | None:
         return None if self.error is None else str(self.error.get("errorType"))
 
-    @property
-    def billed_duration_ms(self) -> int:
-        return loglines.billed_ms(self.duration_ms)
-
     def log_result(self) -> str:
         """The ``X-Amz-Log-Result`` header for ``LogType=Tail``: the last 4 KB, base64."""
         return base64.b64encode(self.log_tail).decode()

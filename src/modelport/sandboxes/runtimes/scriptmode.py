@@ -27,7 +27,6 @@ JSON = "application/json"
 CSV = "text/csv"
 NPY = "application/x-npy"
 UTF8_TYPES = (JSON, CSV)
-_SUPPORTED = (JSON, CSV, NPY)
 _HOOKS = ("model_fn", "input_fn", "predict_fn", "output_fn")
 
 
