@@ -1,7 +1,9 @@
-"""Endpoint statuses with AWS's values, and the table of transitions modelport makes.
+"""Endpoint statuses with AWS's values, and the groups of them the service layer asks about.
 
-The table is the only place that says which status may follow which; the controller asks it
-before every change, so an illegal move is a bug caught at once rather than a corrupt record.
+Which status follows which is decided where the move is made: the service layer writes
+``Creating``, ``Updating`` and ``Deleting`` (refusing calls while one is ``IN_PROGRESS``), the
+controller ``InService`` and ``Failed`` (``controller._create``, ``_update``, ``_restore``).
+docs/hosting.md draws the moves.
 """
 
 from __future__ import annotations
@@ -23,21 +25,8 @@ class EndpointStatus(StrEnum):
 
 S = EndpointStatus
 
-TRANSITIONS: dict[EndpointStatus, frozenset[EndpointStatus]] = {
-    S.CREATING: frozenset({S.IN_SERVICE, S.FAILED, S.DELETING}),
-    # A failed update returns to InService on the old config, with FailureReason set.
-    S.UPDATING: frozenset({S.IN_SERVICE, S.DELETING}),
-    S.IN_SERVICE: frozenset({S.UPDATING, S.DELETING}),
-    S.FAILED: frozenset({S.DELETING}),
-    S.DELETING: frozenset(),
-}
-
 # Statuses in which the endpoint answers invocations (the old fleet serves during an update).
 SERVING = frozenset({S.IN_SERVICE, S.UPDATING})
 
 # Statuses in which UpdateEndpoint and DeleteEndpoint are refused as "in progress".
 IN_PROGRESS = frozenset({S.CREATING, S.UPDATING, S.DELETING})
-
-
-def can_move(current: EndpointStatus, new: EndpointStatus) -> bool:
-    return new in TRANSITIONS.get(current, frozenset())

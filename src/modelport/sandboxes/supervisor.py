@@ -1,4 +1,7 @@
-"""The supervisor: the only module that starts and stops processes.
+"""The supervisor: starts and stops model worker processes, with a warm pool of spares.
+
+The other processes modelport starts are Lambda runners (``sandboxes/lambda_``: ``environment``
+and ``spares``) and the server itself (``launcher``, ``cli/background``).
 
 Each instance is a worker process (``python -m modelport.sandboxes.worker``) serving the SageMaker
 container contract on a loopback socket that the supervisor binds first and hands over as an
@@ -171,7 +174,7 @@ class Supervisor:
     def _launch(
         self, env: dict[str, str], log_path: Path, *, cwd: Path, stdin_pipe: bool = False
     ) -> tuple[subprocess.Popen[bytes], int]:
-        """Bind a loopback socket and start a worker that inherits it (the only Popen in modelport)."""
+        """Bind a loopback socket and start a worker that inherits it."""
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", 0))

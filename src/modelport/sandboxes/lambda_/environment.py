@@ -1,6 +1,7 @@
 """``ExecutionEnvironment``: one runner process, driven from the server's event loop.
 
-This is the only place the functions package starts processes. It sends invocations over the
+With ``spares`` (runners started ahead of need), this is where the Lambda sandbox starts
+processes. It sends invocations over the
 ``frames`` protocol, enforces the function's ``Timeout`` by killing the process, turns a process
 that died mid-invocation into Lambda's ``Runtime.ExitError``, writes the log lines the runner
 cannot write itself (timeouts, crashes), and returns each invocation's log tail.
