@@ -98,7 +98,10 @@ def instance_log(server: ModelportServer, endpoint: str) -> str:
 
 def predict_csv(server: ModelportServer, endpoint: str) -> object:
     response = server.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=endpoint, ContentType="text/csv", Accept="application/json", Body="5.1,3.3,1.7,0.5\n6.3,2.8,5.1,1.5\n"
+        EndpointName=endpoint,
+        ContentType="text/csv",
+        Accept="application/json",
+        Body="5.1,3.3,1.7,0.5\n6.3,2.8,5.1,1.5\n",
     )
     return json.loads(response["Body"].read())
 
