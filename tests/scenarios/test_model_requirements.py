@@ -88,7 +88,9 @@ def model_archive(folder: Path, code: dict[str, str]) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
-    with running_server(tmp_path_factory.mktemp("server")) as running:
+    # No warm pool: these models start cold anyway, and spares would compete for the CPU.
+    env = {"MODELPORT_WARM_WORKERS_PER_RUNTIME": "0"}
+    with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
         yield running
 
 
