@@ -14,6 +14,7 @@ from modelport.auth.sqlite_keys import SqliteKeyStore
 from modelport.clock import Clock, SystemClock
 from modelport.config import Settings
 from modelport.engine.controller import Controller
+from modelport.engine.model_environments import ModelEnvironments
 from modelport.engine.router import Router
 from modelport.engine.supervisor import Supervisor
 from modelport.service.authorization import authorize
@@ -57,6 +58,9 @@ def build_platform(
         ping_timeout_s=limits.ping_timeout_s,
         warm_per_runtime=limits.warm_workers_per_runtime,
         pool_log_dir=settings.log_dir / "_warm",
+        environments=ModelEnvironments(
+            settings.model_env_dir, install_timeout_s=limits.requirements_install_timeout_s
+        ),
     )
     router = Router(
         max_in_flight=limits.max_in_flight_per_instance, timeout_s=limits.invocation_timeout_s, rng=rng

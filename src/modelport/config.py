@@ -25,6 +25,7 @@ class Limits:
     invocation_timeout_s: float = 60.0  # real-time container response time
     max_in_flight_per_instance: int = 64  # beyond it: ThrottlingException, never a queue
     startup_timeout_s: float = 240.0  # health-check startup window (AWS: 4 minutes)
+    requirements_install_timeout_s: float = 600.0  # pip install of a model's code/requirements.txt
     ping_timeout_s: float = 2.0
     max_archive_bytes: int = 8 * 1024**3  # total unpacked size of one model.tar.gz
     max_archive_members: int = 100_000
@@ -68,6 +69,11 @@ class Settings:
     @property
     def artifact_dir(self) -> Path:
         return self.data_dir / "artifacts"
+
+    @property
+    def model_env_dir(self) -> Path:
+        """Per-model Python environments for ``code/requirements.txt``, one per file hash."""
+        return self.data_dir / "envs"
 
     @property
     def log_dir(self) -> Path:
