@@ -26,7 +26,11 @@ from modelport.service.invocations import invoke_endpoint
 PREFIX = "/endpoints/"
 SUFFIX = "/invocations"
 SIGNING_NAME = "sagemaker"  # both SageMaker APIs sign with this service name
-PAYLOAD_HINT = " Send fewer rows per request (InvokeEndpoint takes at most 6 MB), or use batch transform."
+# Batch transform does not exist here (yet): point at what does, the rows per request and the limit.
+PAYLOAD_HINT = (
+    " Send fewer rows per request: InvokeEndpoint takes at most 6 MB on AWS;"
+    " the server's MODELPORT_MAX_PAYLOAD_BYTES setting sets the limit here."
+)
 
 
 def is_invocation(scope: Scope) -> bool:
