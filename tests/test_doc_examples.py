@@ -11,7 +11,7 @@ A block's fence info string decides:
 - ```` ```python file=NAME ````: the README says "save this as NAME"; the block is saved, and a
   later bash block of the same document must run it.
 - ```` ```text output ```` right after a run block: what that block prints, compared exactly.
-- Every other block must be marked as not run: a data language (``text``, ``json``) or ``no-run``
+- Every other block must be marked as not run: a data language (``text``, ``json``, ``yaml``, ...) or ``no-run``
   after the language, for partial snippets and commands that cannot run here (a foreground
   server, the whole suite, a benchmark, a MinIO). A bare ```` ``` ```` fails.
 
@@ -35,7 +35,9 @@ from support.modelport_server import ModelportServer, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_LANGUAGES = frozenset({"python", "bash"})
-DATA_LANGUAGES = frozenset({"text", "json"})
+# Data, not programs: saying the language says the block is not run. Shell-like names that are not
+# run here ("sh", "console", "py") are not in either list, so they need `no-run` or a run language.
+DATA_LANGUAGES = frozenset({"text", "json", "yaml", "toml", "ini", "csv", "xml"})
 NO_RUN = "no-run"
 OUTPUT = "output"
 BLOCK_TIMEOUT_S = 300
@@ -124,7 +126,7 @@ def problems(found: list[Block]) -> list[str]:
         if not block.runs and not block.marked_not_run:
             wrong.append(
                 f"{block.where()}: ```{block.info} is neither run (python, bash) nor marked "
-                f"(text, json, or `{NO_RUN}` after the language)"
+                f"(a data language such as text or json, or `{NO_RUN}` after the language)"
             )
         if block.runs and block.file is not None:
             later = [b for b in found[position + 1 :] if b.runs and b.language == "bash"]
@@ -179,7 +181,8 @@ def test_blocks_are_read_with_their_info_strings() -> None:
     ]
     assert [b.runs for b in found] == [True, True, False, False, False, False]
     assert problems(found) == [
-        "README.md:23: ``` is neither run (python, bash) nor marked (text, json, or `no-run` after the language)"
+        "README.md:23: ``` is neither run (python, bash) nor marked "
+        "(a data language such as text or json, or `no-run` after the language)"
     ]
 
 
