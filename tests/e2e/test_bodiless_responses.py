@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import botocore.session
 import httpx
@@ -19,19 +19,12 @@ import pytest
 
 from e2e.services import ECHO, client, ensure_function_role, function_params
 from e2e.wire import REGION, Keys
+from modelport.bootstrap import Platform
+from modelport.http.bindings import bindings
 from modelport.launcher import ServerProcess
-from modelport.service import apis, functions, hosting, iam, sts
 
 pytestmark = pytest.mark.e2e
 
-SERVED = {
-    "sagemaker": hosting.OPERATIONS,
-    "iam": iam.OPERATIONS,
-    "sts": sts.OPERATIONS,
-    "lambda": functions.OPERATIONS,
-    "apigateway": apis.OPERATIONS,
-    "sagemaker-runtime": {"InvokeEndpoint": None},
-}
 COVERED = {
     ("lambda", "DeleteFunction"),  # StatusCode member: 204
     ("lambda", "Invoke"),  # 204 with DryRun
@@ -43,9 +36,12 @@ FUNCTION = "e2e-bodiless-fn"
 
 def bodiless_operations() -> set[tuple[str, str]]:
     """Served operations whose model answers 204/304, or takes its status from an output member."""
+    # The front door's table (it does not use the platform it is given), and the runtime's hot path.
+    served = {name: set(binding.operations) for name, binding in bindings(cast(Platform, None)).items()}
+    served["sagemaker-runtime"] = {"InvokeEndpoint"}
     session = botocore.session.get_session()
     found = set()
-    for service, operations in SERVED.items():
+    for service, operations in served.items():
         model = session.get_service_model(service)
         for name in operations:
             operation = model.operation_model(name)
