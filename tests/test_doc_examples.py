@@ -251,6 +251,7 @@ def run_blocks(found: list[Block], workdir: Path, env: dict[str, str]) -> None:
             continue
         if block.language == "python":
             script = workdir / (block.file or f"block-{block.line}.py")
+            script.parent.mkdir(parents=True, exist_ok=True)  # file=code/inference.py
             script.write_text(block.text, encoding="utf-8")
             if block.file is not None:
                 continue  # a later bash block runs it, as the document says
