@@ -60,4 +60,5 @@ def _host(scope: Scope) -> str:
 
 
 async def _send(send: Send, response: GatewayResponse) -> None:
-    await send_raw(send, response.status, response.headers, response.body)
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    await send_raw(send, response.status, headers, response.body)

@@ -101,7 +101,7 @@ async def send_reply(send: Send, reply: WireResponse) -> None:
 async def send_raw(send: Send, status: int, headers: Mapping[str, str], body: bytes) -> None:
     """One response with its Content-Length (none, and no body, for a 204 or 304)."""
     kept, body = strip_body(status, headers, body)
-    pairs = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in kept.items()]
+    pairs = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.items()]
     if not is_bodiless(status):
         pairs.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": pairs})
