@@ -51,6 +51,18 @@ def test_unknown_route_is_missing_authentication_token(chain: str) -> None:
     assert response.json() == {"message": "Missing Authentication Token"}
 
 
+def test_a_body_that_is_not_json_gets_api_gateways_500_and_the_cause_is_logged(
+    server: ModelportServer, chain: str
+) -> None:
+    """Lambda refuses a non-JSON payload, so API Gateway answers 500; the server log says why."""
+    response = httpx.post(chain, content=b"5.1,3.3,1.7,0.5", headers={"Content-Type": "text/plain"})
+    assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
+    assert server.process is not None
+    log = server.process.log()
+    assert "POST /irisprediction: Lambda refused the request body with InvalidRequestContentException" in log
+    assert "Could not parse request body into json" in log
+
+
 def test_the_function_is_a_plain_lambda_handler(server: ModelportServer, chain: str) -> None:
     functions = server.client("lambda")
     result = functions.invoke(

@@ -205,6 +205,15 @@ def _endpoint_exists(sm: Any, name: str) -> bool:
     return False
 
 
+def failure_message(name: str, status: str, reason: str | None) -> str:
+    """The one-line error for a failed deploy: the FailureReason, with the logs hint said once."""
+    hint = f"modelport logs {name}"
+    outcome = "failed" if status == "Failed" else "kept its previous config"
+    text = f"endpoint {name} {outcome}: {reason or 'no reason given'}"
+    # The controller's FailureReason already ends with the hint for a failed health check.
+    return text if hint in text else f"{text} (see: {hint})"
+
+
 def _wait_in_service(sm: Any, name: str, config_name: str, timeout: float, out: Console) -> None:
     deadline = time.monotonic() + timeout
     status = "?"
@@ -216,11 +225,7 @@ def _wait_in_service(sm: Any, name: str, config_name: str, timeout: float, out: 
             if status == "InService" and described.get("EndpointConfigName") == config_name:
                 return
             if status == "Failed" or (status == "InService" and "FailureReason" in described):
-                reason = described.get("FailureReason", "no reason given")
-                raise CommandFailed(
-                    f"endpoint {name} {'failed' if status == 'Failed' else 'kept its previous config'}: "
-                    f"{reason} (see: modelport logs {name})"
-                )
+                raise CommandFailed(failure_message(name, status, described.get("FailureReason")))
             time.sleep(POLL_S)
     raise CommandFailed(
         f"endpoint {name} is still {status} after {timeout:.0f} s (see: modelport logs {name})"

@@ -40,7 +40,7 @@ def render_cli_markdown(group: click.Group | None = None) -> str:
         group = cli
     settings = {**group.context_settings, "terminal_width": _WIDTH, "max_content_width": _WIDTH}
     root = click.Context(group, info_name="modelport", **settings)
-    sections = [_INTRO, "## modelport", "", "```", group.get_help(root), "```", ""]
+    sections = [_INTRO, "## modelport", "", "```text", group.get_help(root), "```", ""]
     sections += _command_sections(group, root, "modelport")
     return "\n".join(sections)
 
@@ -53,7 +53,7 @@ def _command_sections(group: click.Group, parent: click.Context, prefix: str) ->
         if command is None or command.hidden:
             continue
         context = click.Context(command, info_name=name, parent=parent)
-        sections += [f"## {prefix} {name}", "", "```", command.get_help(context), "```", ""]
+        sections += [f"## {prefix} {name}", "", "```text", command.get_help(context), "```", ""]
         if isinstance(command, click.Group):
             sections += _command_sections(command, context, f"{prefix} {name}")
     return sections
