@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from modelport.errors import InvalidRequest, ResourceNotFound
-from modelport.functions.code import extract_zip
+from modelport.functions.code import extract_zip, zip_limits
 from modelport.functions.pool import EnvironmentPool
 from modelport.functions.spares import SparePool
 from modelport.functions.spec import EnvironmentSpec, RoleCredentials
@@ -88,7 +88,7 @@ def store_code(ctx: ServiceContext, name: str, sha_hex: str, zip_bytes: bytes) -
     code_dir = folder / sha_hex
     if not code_dir.is_dir():
         try:
-            extract_zip(zip_bytes, code_dir)
+            extract_zip(zip_bytes, code_dir, zip_limits(ctx.settings.limits))
         except BaseException:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only when empty: a refused zip leaves nothing behind
@@ -106,7 +106,9 @@ def code_dir_for(ctx: ServiceContext, record: Resource) -> Path:
     sha_hex = str(record.body["CodeShaHex"])
     code_dir = function_dir(ctx, record.name) / sha_hex
     if not code_dir.is_dir():
-        extract_zip(code_archive(ctx, record.name, sha_hex).read_bytes(), code_dir)
+        extract_zip(
+            code_archive(ctx, record.name, sha_hex).read_bytes(), code_dir, zip_limits(ctx.settings.limits)
+        )
     return code_dir
 
 
