@@ -30,7 +30,6 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from modelport.config import Limits
 from modelport.functions.errors import UNZIP_FAILED, InvalidHandler, InvalidZip
 from modelport.functions.handler import MalformedHandler, parse_handler
 from modelport.staging import (
@@ -59,15 +58,6 @@ class ZipLimits:
     max_ratio: float = 100.0
     ratio_floor_bytes: int = 64 * 1024**2
     min_free_bytes: int = 1024**3
-
-
-def zip_limits(limits: Limits) -> ZipLimits:
-    """The server's guards for deployment packages (the size and member caps stay Lambda's)."""
-    return ZipLimits(
-        max_ratio=limits.max_unpack_ratio,
-        ratio_floor_bytes=limits.unpack_ratio_floor_bytes,
-        min_free_bytes=limits.min_free_disk_bytes,
-    )
 
 
 def extract_zip(data: bytes, dest: Path, limits: ZipLimits | None = None) -> Path:

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelport.config import Limits
 from modelport.errors import InvalidRequest, ResourceNotFound
-from modelport.functions.code import extract_zip, zip_limits
+from modelport.functions.code import ZipLimits, extract_zip
 from modelport.functions.pool import EnvironmentPool
 from modelport.functions.spares import SparePool
 from modelport.functions.spec import EnvironmentSpec, RoleCredentials
@@ -77,6 +78,15 @@ def function_dir(ctx: ServiceContext, name: str) -> Path:
 def code_archive(ctx: ServiceContext, name: str, sha_hex: str) -> Path:
     """The stored zip of one version of a function's code."""
     return function_dir(ctx, name) / f"{sha_hex}.zip"
+
+
+def zip_limits(limits: Limits) -> ZipLimits:
+    """The server's unpacking guards for deployment packages (the size and member caps stay Lambda's)."""
+    return ZipLimits(
+        max_ratio=limits.max_unpack_ratio,
+        ratio_floor_bytes=limits.unpack_ratio_floor_bytes,
+        min_free_bytes=limits.min_free_disk_bytes,
+    )
 
 
 def store_code(ctx: ServiceContext, name: str, sha_hex: str, zip_bytes: bytes) -> Path:
