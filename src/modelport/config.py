@@ -29,6 +29,11 @@ class Limits:
     ping_timeout_s: float = 2.0
     max_archive_bytes: int = 8 * 1024**3  # total unpacked size of one model.tar.gz
     max_archive_members: int = 100_000
+    # Decompression bombs: past the floor, unpacked bytes may be at most this many times the packed
+    # bytes read so far (model weights pack about 1.1:1, text 3-10:1, zeros 1,000:1); 0 turns it off.
+    max_unpack_ratio: float = 100.0
+    unpack_ratio_floor_bytes: int = 64 * 1024**2
+    min_free_disk_bytes: int = 1024**3  # unpacking stops before the data folder's disk has less free
     max_download_bytes: int = 8 * 1024**3
     max_instances_per_variant: int = 16
     warm_workers_per_runtime: int = 2  # spare workers with libraries imported, for fast deploys

@@ -97,6 +97,7 @@ CASES = [
         400,
         "Number of columns does not match number of features in booster",
     ),
+    model_error("csv-only-nul-bytes", "\x00" * 16, csv(), 415, "Loading csv data failed"),
     model_error("csv-ragged-rows", GOOD_ROW + "\n1,2,3,4,5,6", csv(), 415, "Loading csv data failed"),
     model_error("csv-label-size-2", GOOD_ROW, {"Content-Type": "text/csv;label_size=2"}, 415, "label_size"),
     model_error(
