@@ -180,9 +180,9 @@ def test_a_direct_endpoint_integration_returns_the_containers_answer(
     assert scores.index(max(scores)) == 0  # Setosa
 
 
-# The seed tutorial's Lambda handler (step 6), character for character; only the line breaks
-# that the page's conversion lost are put back (between "import json" and its comment, before
-# "def", around "#print(response)" and before "return").
+# The seed tutorial's Lambda handler (step 6), character for character: with all whitespace
+# removed it equals the seed text's. Only the line breaks the page's conversion lost are put back
+# (between "import json" and its comment, before "def", around "#print(response)", before "return").
 TUTORIAL_HANDLER = """\
 import os
 import boto3
