@@ -2,8 +2,8 @@
 
 It picks the variant by weight (or TargetVariant), then the least-loaded instance, and talks
 to the worker over HTTP (``worker_client``). A request that never reached its instance (the connection was
-refused: the worker died) is retried on another instance; one that had reached it is answered
-with an error, since the model may have acted on it.
+refused, or reset with the request unread: the worker died) is retried on another instance; one
+that had reached it is answered with an error, since the model may have acted on it.
 """
 
 from __future__ import annotations
