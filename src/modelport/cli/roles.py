@@ -143,7 +143,11 @@ def role() -> None:
 def create_role(
     name: str, policy_file: Path, trust: str, policy_name: str | None, connection: ConnectionOptions
 ) -> None:
-    """Create role NAME trusted by SERVICE, with the policy in FILE (updated if NAME exists)."""
+    """Create role NAME with the inline policy read from --policy FILE (updated if NAME exists).
+
+    The role trusts the service principal given with --trust SERVICE (lambda.amazonaws.com by
+    default) to assume it.
+    """
     document = read_policy(policy_file)
     iam = aws_client(server_connection(connection), "iam")
     out = output.stdout()
