@@ -205,6 +205,14 @@ def test_deploy_starts_a_server_when_none_runs(workdir: Path, model_file: Path) 
         assert "Endpoint auto is InService" in out
         assert (data_dir / "server.log").exists()
         assert is_running(url)
+        # the printed stop hint works as pasted
+        stop = out.split("stop it with: ", 1)[1].split(").", 1)[0]
+        env = {**cli_env(workdir), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        pasted = subprocess.run(
+            ["bash", "-c", stop], capture_output=True, text=True, env=env, timeout=60, check=False
+        )
+        assert pasted.returncode == 0, (stop, pasted.stderr)
+        assert not is_running(url)
     finally:
         if pid_path.exists():
             _stop(int(pid_path.read_text()))

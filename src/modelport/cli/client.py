@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,19 @@ def connection_options(command: F) -> F:
         return command(*args, connection=options, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def connection_flags(options: ConnectionOptions) -> str:
+    """The connection flags the user gave, for printed commands that must reach the same server."""
+    words: list[str] = []
+    for flag, value in (
+        ("--endpoint-url", options.endpoint_url),
+        ("--profile", options.profile),
+        ("--region", options.region),
+    ):
+        if value:
+            words += [flag, value]
+    return (" " + shlex.join(words)) if words else ""
 
 
 def data_dir_option(command: F) -> F:

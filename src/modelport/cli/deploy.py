@@ -160,8 +160,21 @@ def deploy(
     created: list[str] = []
     try:
         conn, started_server = _connect_starting_server(connection, folder, data_dir, out)
+        logs_hint = shlex.join(
+            ["modelport", "logs", name, *(["--data-dir", str(data_dir)] if data_dir else [])]
+        )
         _deploy(
-            conn, name, resource_name, chosen_image, archive, instances, instance_type, timeout, out, created
+            conn,
+            name,
+            resource_name,
+            chosen_image,
+            archive,
+            instances,
+            instance_type,
+            timeout,
+            out,
+            created,
+            logs_hint,
         )
     except BaseException:
         if not created:  # no model reads the package
@@ -221,6 +234,7 @@ def _deploy(
     timeout: float,
     out: Console,
     created: list[str],
+    logs_hint: str,
 ) -> None:
     """Create the model and config, create or update the endpoint, wait; ``created`` gets the model."""
     sm = conn.sagemaker()
@@ -229,7 +243,7 @@ def _deploy(
     created.append(resource_name)
     try:
         previous = _create_or_update(sm, name, resource_name, instances, instance_type, out)
-        _wait_in_service(sm, name, resource_name, timeout, out)
+        _wait_in_service(sm, name, resource_name, timeout, out, logs_hint)
     except BaseException:
         _delete_unused(sm, resource_name)
         raise
@@ -301,7 +315,9 @@ def _endpoint_exists(sm: Any, name: str) -> bool:
     return False
 
 
-def _wait_in_service(sm: Any, name: str, config_name: str, timeout: float, out: Console) -> None:
+def _wait_in_service(
+    sm: Any, name: str, config_name: str, timeout: float, out: Console, logs_hint: str
+) -> None:
     deadline = time.monotonic() + timeout
     status = "?"
     with out.status(f"Waiting for endpoint {escape(name)} ...") as spinner:
@@ -315,9 +331,7 @@ def _wait_in_service(sm: Any, name: str, config_name: str, timeout: float, out: 
                 reason = described.get("FailureReason", "no reason given")
                 raise CommandFailed(
                     f"endpoint {name} {'failed' if status == 'Failed' else 'kept its previous config'}: "
-                    f"{reason} (see: modelport logs {name})"
+                    f"{reason} (see: {logs_hint})"
                 )
             time.sleep(POLL_S)
-    raise CommandFailed(
-        f"endpoint {name} is still {status} after {timeout:.0f} s (see: modelport logs {name})"
-    )
+    raise CommandFailed(f"endpoint {name} is still {status} after {timeout:.0f} s (see: {logs_hint})")
