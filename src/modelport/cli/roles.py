@@ -165,7 +165,10 @@ def create_role(
         RoleName=name, PolicyName=policy_name or policy_name_for(name), PolicyDocument=document
     )
     out.print(f"{verb} role {escape(name)}: {escape(arn)}")
-    out.print(f"Use it with: modelport function deploy FILE --handler MODULE.FUNCTION --role {escape(name)}")
+    # Not a command line: the handler file is the user's, so this names the option instead.
+    out.print(
+        f"A function runs as this role when deployed with --role {escape(name)} (modelport function deploy --help)."
+    )
 
 
 @role.command(name="ls")
