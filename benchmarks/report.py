@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks import protocol_cost
 from benchmarks.loadgen import LoadResult, percentile
 
 # The targets, as the project states them.
@@ -72,6 +73,7 @@ def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
     )
     out += _wrk_targets(doc)
     out += _chain_targets(doc)
+    out += protocol_cost.targets(doc.get("protocol_us", {}))
     return out
 
 
@@ -295,6 +297,8 @@ def render(doc: dict[str, Any]) -> str:
         f"{doc['signing_us_per_request']:.0f} µs per request",
         "",
     ]
+    if doc.get("protocol_us"):
+        lines += [protocol_cost.render(doc["protocol_us"], doc["protocol_calls"]), ""]
     lines += ["| target | measured | limit | result |", "|---|---:|---|---|"]
     for t in doc["targets"]:
         lines.append(

@@ -1,5 +1,6 @@
 """The benchmark's phases, in order, and its command line.
 
+0. the wire layer in process: parse + serialize of three requests (``protocol_cost``);
 1. train and package the seed iris model; time in-process predict (the floor);
 2. server with the default warm pool: deploys (warm pool ready, then back-to-back);
 3. one endpoint deployed for load; the FastAPI baseline started next to it; at each concurrency
@@ -28,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks import chain, deploys, processes, report, wrk
+from benchmarks import chain, deploys, processes, protocol_cost, report, wrk
 from benchmarks.baseline import time_in_process
 from benchmarks.loadgen import WARMUP_PER_WORKER, run_load
 from benchmarks.signing import Signer, presign_batch
@@ -53,6 +54,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=5000, help="timed requests at higher concurrency")
     parser.add_argument("--concurrency", default="1,16,64", help="comma-separated levels (must include 1)")
     parser.add_argument("--predict-calls", type=int, default=20000, help="in-process predict calls")
+    parser.add_argument(
+        "--protocol-calls",
+        type=int,
+        default=2000,
+        help="wire-layer parse + serialize calls per repeat; 0 skips",
+    )
     parser.add_argument("--row", default=DEFAULT_ROW, help="the CSV row sent in every request")
     parser.add_argument(
         "--wrk-seconds", type=int, default=8, help="seconds per wrk run, when wrk is installed; 0 skips"
@@ -85,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         "row": args.row,
     }
     say(f"workdir {workdir}; load average {doc['machine']['load_start']}")
+    if args.protocol_calls:
+        say("the wire layer in process: parse + serialize of three requests ...")
+        doc["protocol_calls"] = args.protocol_calls
+        doc["protocol_us"] = protocol_cost.measure(args.protocol_calls)
 
     say("training and packaging the seed iris model ...")
     archive = seed.package_model(seed.train_iris_model(), workdir / "model")

@@ -21,6 +21,7 @@ from modelport.hosting.artifacts.cache import ArtifactCache
 from modelport.hosting.controller import Controller
 from modelport.hosting.router import Router
 from modelport.sandboxes.lambda_.spares import SparePool
+from modelport.sandboxes.model_environments import ModelEnvironments
 from modelport.sandboxes.supervisor import Supervisor
 from modelport.services.context import ServiceContext
 from modelport.services.iam.authorization import authorize
@@ -80,6 +81,9 @@ def build_platform(
         ping_timeout_s=limits.ping_timeout_s,
         warm_per_runtime=limits.warm_workers_per_runtime,
         pool_log_dir=settings.log_dir / "_warm",
+        environments=ModelEnvironments(
+            settings.model_env_dir, install_timeout_s=limits.requirements_install_timeout_s
+        ),
     )
     router = build_router(settings, rng)
     controller = Controller(

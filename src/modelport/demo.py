@@ -13,6 +13,8 @@ before deleting everything and stopping the server.
 from __future__ import annotations
 
 import secrets
+import shlex
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -40,21 +42,47 @@ def run_demo(*, keep: bool = False) -> None:
         "MODELPORT_ROOT_SECRET_ACCESS_KEY": secret_key,
         "MODELPORT_WRITE_PROFILE": "0",
     }
-    console.print("[bold]1.[/] starting a modelport server ...")
-    server = start_server(workdir / "data", env=env)
+    server: ServerProcess | None = None
+    kept = False
     try:
-        _tutorial(server, access_key, secret_key, workdir, keep=keep)
+        console.print("[bold]1.[/] starting a modelport server ...")
+        server = start_server(workdir / "data", env=env)
+        invoke_url = _tutorial(server, access_key, secret_key, workdir, keep=keep)
+        kept = keep
     finally:
-        if keep:
-            console.print(
-                f"server left running at {server.url} (pid {server.process.pid}); data in {workdir}"
-            )
+        if kept and server is not None:
+            print(how_to_reach(server, access_key, secret_key, workdir, invoke_url), flush=True)
         else:
-            server.stop()
-            console.print("[bold]7.[/] server stopped; nothing left running.")
+            if server is not None:
+                server.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
+            console.print("[bold]7.[/] server stopped, its temporary folder deleted; nothing left running.")
 
 
-def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: Path, *, keep: bool) -> None:
+def how_to_reach(
+    server: ServerProcess, access_key: str, secret_key: str, workdir: Path, invoke_url: str
+) -> str:
+    """Shell lines that reach what ``--keep`` left running, each runnable as printed."""
+    data_dir = shlex.quote(str(server.data_dir))
+    return (
+        f"\nKept running: the server at {server.url} (pid {server.process.pid}), endpoint {ENDPOINT}, "
+        f"function {demo_chain.FUNCTION} and its REST API. Data in {workdir}.\n"
+        "Use them from a shell:\n"
+        f"  export AWS_ACCESS_KEY_ID={access_key}\n"
+        f"  export AWS_SECRET_ACCESS_KEY={shlex.quote(secret_key)}\n"
+        "  export AWS_DEFAULT_REGION=us-east-1\n"
+        f"  export AWS_ENDPOINT_URL={server.url}\n"
+        "  modelport ls\n"
+        f"  modelport invoke {ENDPOINT} --body 5.1,3.5,1.4,0.2\n"
+        "  curl -X POST -H 'Content-Type: application/json' "
+        f"""-d '{{"data": "5.1,3.3,1.7,0.5"}}' {invoke_url}\n"""
+        "Stop the server and delete its data with:\n"
+        f"  modelport stop --data-dir {data_dir} && rm -rf {shlex.quote(str(workdir))}\n"
+    )
+
+
+def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: Path, *, keep: bool) -> str:
+    """Run the tutorial; return the REST API's invoke URL."""
     session = boto3.Session(
         aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name="us-east-1"
     )
@@ -115,7 +143,7 @@ def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: 
         raise SystemExit(f"the REST API answered {answer.status_code}: {answer.text}")
 
     if keep:
-        return
+        return invoke_url
     console.print("[bold]6.[/] cleaning up: API, function, role, endpoint, endpoint config, model ...")
     demo_chain.tear_down(session, server.url)
     sm.delete_endpoint(EndpointName=ENDPOINT)
@@ -126,3 +154,4 @@ def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: 
     sm.delete_model(ModelName=MODEL)
     left = len(sm.list_endpoints()["Endpoints"]) + len(sm.list_models()["Models"])
     console.print(f"   {left} SageMaker resources left.")
+    return invoke_url

@@ -3,24 +3,58 @@
 uvicorn handles SIGTERM and SIGINT: it stops accepting, finishes in-flight requests and runs
 the app's shutdown, which stops every worker process. Workers also die on their own if the
 server is killed with SIGKILL (they watch their parent), so no process outlives its server.
+
+Before anything is printed the data folder is checked to be writable and the port is bound, so
+a bad folder or a taken port is one clear line (``ServerCannotStart``), never a traceback or a
+``listening on`` line followed by an error. While it runs, the server records itself in
+``<data_dir>/server.json`` (pid, URL) and ``<data_dir>/server.pid``: ``modelport status`` and
+``modelport stop`` read them; a clean exit removes them.
 """
 
 from __future__ import annotations
 
+import errno
+import json
 import logging
+import os
 import signal
+import socket
+import sqlite3
 import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
 
 from modelport.aws.auth.keys import ensure_root_key
+from modelport.aws.auth.principal import PrincipalKind
 from modelport.aws.auth.profile import write_profile
+from modelport.aws.auth.sqlite_keys import SqliteKeyStore
 from modelport.bootstrap import Platform, build_platform
 from modelport.core.config import Settings
+from modelport.core.errors import ModelportError
 from modelport.http.app import create_app
 
 log = logging.getLogger("modelport")
+
+STATE_FILE = "server.json"
+PID_FILE = "server.pid"
+STORE_FILE = "modelport.sqlite3"
+
+
+class ServerCannotStart(ModelportError):
+    """The data folder or the port is unusable; the message says which setting to change."""
+
+
+@dataclass(frozen=True)
+class ServerRecord:
+    """What a running server wrote into its data folder."""
+
+    pid: int
+    url: str
+    data_dir: Path
 
 
 def prepare_credentials(platform: Platform) -> str:
@@ -28,11 +62,50 @@ def prepare_credentials(platform: Platform) -> str:
     settings = platform.settings
     access_key_id, secret, _ = ensure_root_key(platform.keys, settings, clock=platform.clock)
     if not settings.write_profile:
-        return f"Root access key id: {access_key_id} (profile writing is off: MODELPORT_WRITE_PROFILE=0)."
+        return (
+            f"Root access key id: {access_key_id} (profile writing is off: MODELPORT_WRITE_PROFILE=0).\n"
+            f"Print the key pair as export lines with: modelport credentials --data-dir {settings.data_dir}"
+        )
     return write_profile(settings.profile_name, access_key_id, secret, settings.region, settings.url)
 
 
+def check_data_dir(data_dir: Path) -> None:
+    """Create the folder if needed and prove a file can be written in it."""
+    hint = "choose another folder with --data-dir or MODELPORT_DATA_DIR"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.TemporaryFile(dir=data_dir, prefix=".modelport-write-check-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ServerCannotStart(f"cannot write to the data folder {data_dir} ({reason}); {hint}") from None
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is printed; a taken port is a clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServerCannotStart(
+                f"cannot listen on {host}:{port}: address already in use (another modelport server? "
+                f"see: modelport status); choose another port with --port or MODELPORT_PORT"
+            ) from None
+        raise ServerCannotStart(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            "choose another address with --host/--port or MODELPORT_HOST/MODELPORT_PORT"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def run_server(settings: Settings) -> None:
+    check_data_dir(settings.data_dir)
+    sock = bind_socket(settings.host, settings.port)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -55,11 +128,74 @@ def run_server(settings: Settings) -> None:
     # found in place; these make that last step a normal exit with status 0.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
+    _write_record(settings)
     log.info("modelport listening on %s (data in %s)", settings.url, settings.data_dir)
     try:
-        server.run()
+        server.run(sockets=[sock])
     finally:
+        _remove_record(settings.data_dir)
         platform.store.close()
+
+
+def read_record(data_dir: Path) -> ServerRecord | None:
+    """The server recorded in ``data_dir``, if its process still runs; None otherwise."""
+    try:
+        document = json.loads((data_dir / STATE_FILE).read_text())
+        record = ServerRecord(pid=int(document["pid"]), url=str(document["url"]), data_dir=data_dir)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return record if is_modelport_process(record.pid) else None
+
+
+def is_modelport_process(pid: int) -> bool:
+    """True when ``pid`` runs; on Linux also that it is a modelport command (not a reused pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: it exists
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc (macOS): trust the pid
+    return b"modelport" in command
+
+
+def read_root_key(data_dir: Path) -> tuple[str, str] | None:
+    """The root key pair stored in ``data_dir`` (read-only), or None when there is no store."""
+    path = data_dir / STORE_FILE
+    if not path.is_file():
+        return None
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            keys = SqliteKeyStore(connection).list(kind=PrincipalKind.ROOT)
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+    return (keys[-1].access_key_id, keys[-1].secret_access_key) if keys else None
+
+
+def _write_record(settings: Settings) -> None:
+    document = {"pid": os.getpid(), "url": settings.url, "data_dir": str(settings.data_dir)}
+    for name, text in ((STATE_FILE, json.dumps(document) + "\n"), (PID_FILE, f"{os.getpid()}\n")):
+        temporary = settings.data_dir / f".{name}.tmp"
+        temporary.write_text(text)
+        os.replace(temporary, settings.data_dir / name)
+
+
+def _remove_record(data_dir: Path) -> None:
+    """Remove the files if they still name this process (a newer server may have replaced them)."""
+    record_pid: int | None
+    try:
+        record_pid = int(json.loads((data_dir / STATE_FILE).read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        record_pid = None
+    if record_pid == os.getpid():
+        for name in (STATE_FILE, PID_FILE):
+            (data_dir / name).unlink(missing_ok=True)
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

@@ -25,6 +25,7 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
             "--requests=20",
             "--concurrency=1,2",
             "--predict-calls=50",
+            "--protocol-calls=5",
             "--wrk-seconds=1",
             "--chain-requests=10",
             "--cold-starts=1",
@@ -50,7 +51,8 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
     assert doc["in_process"]["predict_p50_us"] > 0
     assert doc["memory"]["instances"][0]["rss_mb"] > 0
     assert doc["memory"]["server"]["rss_mb"] > 0
-    assert len(doc["targets"]) == 6 + (3 if doc["wrk"] else 0) + 2
+    assert len(doc["targets"]) == 6 + (3 if doc["wrk"] else 0) + 2 + 3
+    assert set(doc["protocol_us"]) == {"invoke_endpoint", "create_endpoint_config", "create_role"}
     assert doc["chain"]["full_path"][0]["errors"] == 0
     assert doc["chain"]["cold_start_ms"]["p50"] > 0
     assert doc["chain"]["cold_start_back_to_back_ms"]["p50"] > 0

@@ -47,6 +47,14 @@ def test_endpoint_url_order() -> None:
     assert choose_endpoint_url(None, {}, {}) == DEFAULT_URL
 
 
+def test_aws_endpoint_url_comes_after_modelport_url_and_before_the_profile() -> None:
+    profile = {"endpoint_url": "http://127.0.0.1:9000"}
+    both = {"MODELPORT_URL": "http://b:2", "AWS_ENDPOINT_URL": "http://c:3"}
+    assert choose_endpoint_url("http://a:1", both, profile) == "http://a:1"
+    assert choose_endpoint_url(None, both, profile) == "http://b:2"
+    assert choose_endpoint_url(None, {"AWS_ENDPOINT_URL": "http://c:3"}, profile) == "http://c:3"
+
+
 def test_endpoint_url_must_be_http() -> None:
     with pytest.raises(click.BadParameter, match="not an http"):
         choose_endpoint_url("localhost:8790", {}, {})

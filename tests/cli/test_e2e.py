@@ -147,7 +147,8 @@ def test_cleanup_all(server: ServerProcess, workdir: Path, model_file: Path) -> 
     assert refused.returncode != 0
     assert "second" in ok(run(workdir, "ls", url=server.url))
     out = ok(run(workdir, "cleanup", "--all", "--yes", url=server.url))
-    assert out.startswith("Deleted 1 endpoint(s), 2 endpoint config(s) and 2 model(s)")
+    # the redeploy of iris deleted its superseded config and model, rm the rest
+    assert out.startswith("Deleted 1 endpoint(s), 1 endpoint config(s) and 1 model(s)")
     listing = ok(run(workdir, "ls", url=server.url))
     assert listing.splitlines() == ["No endpoints.", "No models.", "No endpoint configs."]
 
@@ -204,6 +205,14 @@ def test_deploy_starts_a_server_when_none_runs(workdir: Path, model_file: Path) 
         assert "Endpoint auto is InService" in out
         assert (data_dir / "server.log").exists()
         assert is_running(url)
+        # the printed stop hint works as pasted
+        stop = out.split("stop it with: ", 1)[1].split(").", 1)[0]
+        env = {**cli_env(workdir), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        pasted = subprocess.run(
+            ["bash", "-c", stop], capture_output=True, text=True, env=env, timeout=60, check=False
+        )
+        assert pasted.returncode == 0, (stop, pasted.stderr)
+        assert not is_running(url)
     finally:
         if pid_path.exists():
             _stop(int(pid_path.read_text()))

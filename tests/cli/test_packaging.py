@@ -38,3 +38,46 @@ def test_no_partial_file_is_left(tmp_path: Path) -> None:
     source.write_bytes(b"x")
     package(source, tmp_path / "packages", "m")
     assert sorted(p.name for p in (tmp_path / "packages").iterdir()) == ["m.tar.gz"]
+
+
+def gzip_level_flag(archive: Path) -> int:
+    """The gzip header's XFL byte: 2 for the slowest level, 4 for the fastest, 0 otherwise."""
+    return archive.read_bytes()[8]
+
+
+def test_compressible_models_are_packed_at_the_fastest_level(tmp_path: Path) -> None:
+    source = tmp_path / "booster.json"
+    source.write_text('{"learner": {"trees": [' + ", ".join(['{"split": 1.5}'] * 50_000) + "]}}")
+    archive = package(source, tmp_path / "packages", "fast")
+    assert gzip_level_flag(archive) == 4  # fastest; was 2 (compresslevel 9)
+    assert tar_names(archive) == ["booster.json"]
+
+
+def test_weights_that_barely_compress_are_stored(tmp_path: Path) -> None:
+    import numpy as np
+
+    source = tmp_path / "weights.bin"
+    np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32).tofile(source)
+    archive = package(source, tmp_path / "packages", "stored")
+    assert archive.stat().st_size > source.stat().st_size  # stored blocks, not compressed
+    assert tar_names(archive) == ["weights.bin"]
+
+
+def test_progress_reports_every_byte_read(tmp_path: Path) -> None:
+    source = tmp_path / "model"
+    source.mkdir()
+    (source / "a.bin").write_bytes(b"a" * 300_000)
+    (source / "b.bin").write_bytes(b"b" * 200_000)
+    seen: list[tuple[int, int]] = []
+    package(source, tmp_path / "packages", "counted", lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 500_000)
+    assert seen[-1] == (500_000, 500_000)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_progress_of_a_copied_archive(tmp_path: Path) -> None:
+    source = make_tar(tmp_path / "model.tar.gz", {"xgboost-model": b"{}" * 1000})
+    seen: list[tuple[int, int]] = []
+    package(source, tmp_path / "packages", "copied", lambda done, total: seen.append((done, total)))
+    size = source.stat().st_size
+    assert seen[0] == (0, size) and seen[-1] == (size, size)

@@ -8,13 +8,16 @@ policy, a function, a REST API in front of it and one straight in front of an en
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from cli.harness import ok, one_error_line, run
+from cli.harness import cli_env, ok, one_error_line, run
 from modelport import demo_chain, seed
 from modelport.launcher import ServerProcess
 
@@ -64,6 +67,21 @@ def test_function_invoke_prints_the_result(server: ServerProcess, workdir: Path)
     assert ok(run(workdir, "function", "invoke", "upper", "--file", str(event), url=server.url)) == (
         '"FROM A FILE"\n'
     )
+
+
+def test_function_deploy_hint_runs_as_printed(server: ServerProcess, workdir: Path) -> None:
+    handler = workdir / "upper.py"
+    out = ok(
+        run(workdir, "function", "deploy", str(handler), "--handler", "upper.lambda_handler", url=server.url)
+    )
+    hint = out.split("Invoke it with:\n", 1)[1].splitlines()[0].strip()
+    assert hint.startswith("modelport function invoke upper --payload")
+    env = {**cli_env(workdir), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    pasted = subprocess.run(
+        ["bash", "-c", hint], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert pasted.returncode == 0, (hint, pasted.stderr)
+    assert pasted.stdout == '"5.1,3.3,1.7,0.5"\n'
 
 
 def test_function_error_is_one_line_of_error_json(server: ServerProcess, workdir: Path) -> None:

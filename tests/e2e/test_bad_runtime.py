@@ -56,7 +56,9 @@ CASES = [
         (GOOD_ROW + "\n") * (SIX_MB // len(GOOD_ROW)),
         csv(),
         413,
-        message=f"larger than the {SIX_MB} bytes allowed",
+        # The hint names what exists here (the limit's setting), not batch transform (not served).
+        message=f"larger than the {SIX_MB} bytes allowed. Send fewer rows per request: InvokeEndpoint takes "
+        "at most 6 MB on AWS; the server's MODELPORT_MAX_PAYLOAD_BYTES setting sets the limit here.",
     ),
     Case("empty-body", b"", csv(), 200, None, ""),
     model_error(
@@ -95,6 +97,7 @@ CASES = [
         400,
         "Number of columns does not match number of features in booster",
     ),
+    model_error("csv-only-nul-bytes", "\x00" * 16, csv(), 415, "Loading csv data failed"),
     model_error("csv-ragged-rows", GOOD_ROW + "\n1,2,3,4,5,6", csv(), 415, "Loading csv data failed"),
     model_error("csv-label-size-2", GOOD_ROW, {"Content-Type": "text/csv;label_size=2"}, 415, "label_size"),
     model_error(
@@ -221,3 +224,13 @@ def test_csv_two_features_predicts_like_the_container(runtime: object, iris: Dep
     answer = runtime.invoke_endpoint(EndpointName=iris.endpoint, ContentType="text/csv", Body="1,2")  # type: ignore[attr-defined]
     rows = answer["Body"].read().decode().splitlines()
     assert len(rows) == 1 and len(rows[0].split(",")) == 3
+
+
+def test_a_model_error_points_at_the_logs_command(server: ServerProcess, keys: Keys, iris: Deployed) -> None:
+    """AWS's sentence, with the CloudWatch console (a dead end here) replaced by ``modelport logs``."""
+    code, message = error_of(invoke(server.url, keys, ENDPOINT, "a,b,c", csv()))
+    assert code == "ModelError"
+    assert message.endswith(
+        f'. See the logs with "modelport logs {ENDPOINT}" (log group /aws/sagemaker/Endpoints/{ENDPOINT}) '
+        f"in account {ACCOUNT} for more information."
+    )

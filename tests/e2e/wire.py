@@ -8,11 +8,14 @@ way botocore does (``SigV4Auth`` over an ``AWSRequest``) and then lets a case sp
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
+from urllib.parse import urlsplit
 
 import httpx
 from botocore.auth import SigV4Auth
@@ -66,21 +69,47 @@ def send(
     when: dt.datetime | None = None,
     signed: bool = True,
     spoil: Callable[[AWSRequest], None] | None = None,
+    method: str = "POST",
+    repeat: tuple[str, str] | None = None,
 ) -> httpx.Response:
-    """POST ``body`` to ``path``, signed with ``keys`` unless ``signed`` is false.
+    """Send ``body`` to ``path`` (POST unless told), signed with ``keys`` unless ``signed`` is false.
 
-    ``spoil`` edits the request after signing (tampered body, forged signature ...).
+    ``spoil`` edits the request after signing (tampered body, forged signature ...). ``repeat``
+    is a header sent a second time after the signed ones (``("Authorization", "garbage")``);
+    such a request goes out through ``http.client``, which sends headers exactly as given
+    (httpx's h11 refuses to send two ``Host`` headers).
     """
     data = encode(body)
-    request = AWSRequest(method="POST", url=url + path, data=data, headers=dict(headers or {}))
+    request = AWSRequest(method=method, url=url + path, data=data, headers=dict(headers or {}))
     if signed:
         sign(request, keys, service=service, when=when)
     if spoil is not None:
         spoil(request)
     prepared = request.prepare()
-    return httpx.post(
-        prepared.url, content=prepared.body, headers=dict(prepared.headers.items()), timeout=30.0
+    if repeat is not None:
+        return send_raw(prepared.url, method, [*prepared.headers.items(), repeat], prepared.body or b"")
+    return httpx.request(
+        method, prepared.url, content=prepared.body, headers=dict(prepared.headers.items()), timeout=30.0
     )
+
+
+def send_raw(url: str, method: str, headers: list[tuple[str, str]], body: bytes) -> httpx.Response:
+    """One request with exactly ``headers`` after ``Host`` (and ``Content-Length`` if missing)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=30.0)
+    try:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", parts.netloc)
+        for name, value in headers:
+            connection.putheader(name, value)
+        if not any(name.lower() == "content-length" for name, _ in headers):
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        answer = connection.getresponse()
+        return httpx.Response(answer.status, headers=answer.getheaders(), content=answer.read())
+    finally:
+        connection.close()
 
 
 def control(url: str, keys: Keys, target: str | None, body: Any, **kwargs: Any) -> httpx.Response:
@@ -98,7 +127,14 @@ def invoke(
 
 
 def error_of(response: httpx.Response) -> tuple[str, str]:
-    """(code, message) as botocore reads them from either protocol's error response."""
+    """(code, message) as botocore reads them from any protocol's error response (JSON or XML)."""
+    if response.content.startswith(b"<"):
+        root = ET.fromstring(response.content)
+        namespace = root.tag.partition("}")[0] + "}" if root.tag.startswith("{") else ""
+        return (
+            root.findtext(f"{namespace}Error/{namespace}Code") or "",
+            root.findtext(f"{namespace}Error/{namespace}Message") or "",
+        )
     data = response.json()
     code = response.headers.get("x-amzn-ErrorType") or data.get("__type") or data.get("code") or ""
     code = code.split(":")[0].rsplit("#", 1)[-1]

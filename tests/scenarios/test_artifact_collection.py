@@ -17,8 +17,11 @@ import pytest
 
 from modelport import seed
 from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
+
+XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 
 
 @pytest.fixture
@@ -111,11 +114,21 @@ def test_a_folder_goes_with_its_model_when_the_model_is_deleted_last(
     deploy(sagemaker, "gc-last", str(model_archive))
     wait_in_service(sagemaker, "gc-last")
     delete_endpoint(server, "gc-last")  # starts a collection round, which the Model survives
-    deadline = time.monotonic() + 30.0
-    while sagemaker.list_endpoints(NameContains="gc-last")["Endpoints"]:
-        assert time.monotonic() < deadline, "the endpoint was not deleted"
-        time.sleep(0.05)
-    time.sleep(1.0)  # that round has run
+    wait_until(
+        lambda: not sagemaker.list_endpoints(NameContains="gc-last")["Endpoints"],
+        "the endpoint was not deleted",
+    )
+    # A round that starts from now on sees no endpoint for gc-last, only its Model. A folder
+    # nothing refers to shows when one has run: DeleteModel of another model starts one.
+    unused = server.data_dir / "artifacts" / "unused-0000000000000000"
+    unused.mkdir()
+    sagemaker.create_model(
+        ModelName="gc-trigger",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/test",
+        PrimaryContainer={"Image": XGBOOST_IMAGE, "ModelDataUrl": str(model_archive)},
+    )
+    sagemaker.delete_model(ModelName="gc-trigger")
+    wait_until(lambda: not unused.exists(), "no collection round ran after the endpoint was deleted")
     assert cached_folder(server, "gc-last") is not None
 
     sagemaker.delete_model(ModelName="gc-last")

@@ -24,6 +24,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -138,14 +139,17 @@ def test_a_full_instance_throttles_instead_of_queueing(
         slow_client.invoke_endpoint(
             EndpointName=endpoint,
             ContentType="application/json",
-            Body=json.dumps({"sleep": 1.9, "rows": [[5, 3, 1, 0]]}),
+            Body=json.dumps({"print": "holding-the-slot|", "sleep": 1.9, "rows": [[5, 3, 1, 0]]}),
         )
 
+    log_path = limited_server.data_dir / "logs" / endpoint / "AllTraffic-0.log"
     slow = threading.Thread(target=hold_the_slot)
     slow.start()
     try:
         started.wait()
-        time.sleep(0.8)  # the slow request now holds the instance's only slot (timeout is 2 s)
+        # The user code prints before it sleeps: from then on the slow request holds the
+        # instance's only slot, for 1.9 s (the timeout is 2 s).
+        wait_until(lambda: "holding-the-slot|" in log_path.read_text(), "the slow request never started")
         with pytest.raises(ClientError) as caught:
             fast_client.invoke_endpoint(
                 EndpointName=endpoint,

@@ -2,21 +2,27 @@
 
 The console steps are scripted with boto3 (``iam``, ``lambda``, ``apigateway``) through
 ``modelport.demo_chain`` — the same code the main job runs — and the client is a plain HTTP
-POST with the tutorial's body, unsigned, as Postman sends it.
+POST with the tutorial's body, unsigned, as Postman sends it. The tutorial's own handler, as
+printed (it parses the 0.90-1 container's answer with ``json.loads``), runs the same chain in
+front of an endpoint on the 0.90-1 image.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import tarfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import boto3
 import httpx
+import joblib
 import pytest
 
-from modelport import demo_chain
+from modelport import demo_chain, seed
 from support.modelport_server import ModelportServer, deploy, wait_in_service
 
 pytestmark = pytest.mark.e2e
@@ -51,6 +57,18 @@ def test_unknown_route_is_missing_authentication_token(chain: str) -> None:
     assert response.json() == {"message": "Missing Authentication Token"}
 
 
+def test_a_body_that_is_not_json_gets_api_gateways_500_and_the_cause_is_logged(
+    server: ModelportServer, chain: str
+) -> None:
+    """Lambda refuses a non-JSON payload, so API Gateway answers 500; the server log says why."""
+    response = httpx.post(chain, content=b"5.1,3.3,1.7,0.5", headers={"Content-Type": "text/plain"})
+    assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
+    assert server.process is not None
+    log = server.process.log()
+    assert "POST /irisprediction: Lambda refused the request body with InvalidRequestContentException" in log
+    assert "Could not parse request body into json" in log
+
+
 def test_the_function_is_a_plain_lambda_handler(server: ModelportServer, chain: str) -> None:
     functions = server.client("lambda")
     result = functions.invoke(
@@ -58,8 +76,6 @@ def test_the_function_is_a_plain_lambda_handler(server: ModelportServer, chain: 
     )
     assert result["StatusCode"] == 200
     assert json.loads(result["Payload"].read()) == "Setosa"
-    import base64
-
     log = base64.b64decode(result["LogResult"]).decode()
     assert "START RequestId:" in log and "REPORT RequestId:" in log
 
@@ -174,3 +190,107 @@ def test_a_direct_endpoint_integration_returns_the_containers_answer(
     assert response.status_code == 200
     scores = [float(v) for v in response.text.strip().split(",")]
     assert scores.index(max(scores)) == 0  # Setosa
+
+
+# The seed tutorial's Lambda handler (step 6), character for character: with all whitespace
+# removed it equals the seed text's. Only the line breaks the page's conversion lost are put back
+# (between "import json" and its comment, before "def", around "#print(response)", before "return").
+TUTORIAL_HANDLER = """\
+import os
+import boto3
+import json
+# grab environment variables
+ENDPOINT_NAME = os.environ['ENDPOINT_NAME']
+runtime= boto3.client('runtime.sagemaker')
+def lambda_handler(event, context):
+    print("Received event: " + json.dumps(event, indent=2))
+
+    data = json.loads(json.dumps(event))
+    payload = data['data']
+    #print(payload)
+
+    response = runtime.invoke_endpoint(EndpointName=ENDPOINT_NAME,
+                                       ContentType='text/csv',
+                                       Body=payload)
+    #print(response)
+    result = json.loads(response['Body'].read().decode())
+
+    classes = ['Setosa', 'Versicolor', 'Virginica']
+    res_list =  [ float(i) for i in result]
+    return classes[res_list.index(max(res_list))]
+"""
+
+
+def _pickled_archive(model: Any, folder: Path) -> Path:
+    """The 2021 notebook's artifact: the pickled model tarred on its own."""
+    joblib.dump(model, folder / "xgboost-model")
+    archive = folder / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder / "xgboost-model", arcname="xgboost-model")
+    return archive
+
+
+def test_the_tutorials_own_handler_answers_setosa_through_the_api(
+    server: ModelportServer, chain: str, iris_model: Any, tmp_path: Path
+) -> None:
+    sagemaker = server.client("sagemaker")
+    deploy(sagemaker, "iris-0-90", str(_pickled_archive(iris_model, tmp_path)), image=seed.XGBOOST_IMAGE_2021)
+    wait_in_service(sagemaker, "iris-0-90")
+
+    # Step 6: the function, Python 3.8, the tutorial's role, ENDPOINT_NAME set in Configuration.
+    functions = server.client("lambda")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", TUTORIAL_HANDLER)
+    function_arn = functions.create_function(
+        FunctionName="tutorial-handler",
+        Runtime="python3.8",
+        Role=server.client("iam").get_role(RoleName=demo_chain.ROLE)["Role"]["Arn"],
+        Handler="lambda_function.lambda_handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Environment={"Variables": {"ENDPOINT_NAME": "iris-0-90"}},
+        Timeout=30,
+    )["FunctionArn"]
+    functions.get_waiter("function_active_v2").wait(
+        FunctionName="tutorial-handler", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+
+    # Step 7: a REST API, POST /irisprediction with a Lambda (non-proxy) integration, deployed.
+    apis = server.client("apigateway")
+    api_id = apis.create_rest_api(name="tutorial-api")["id"]
+    root = next(r["id"] for r in apis.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    resource = apis.create_resource(restApiId=api_id, parentId=root, pathPart="irisprediction")["id"]
+    apis.put_method(restApiId=api_id, resourceId=resource, httpMethod="POST", authorizationType="NONE")
+    apis.put_integration(
+        restApiId=api_id,
+        resourceId=resource,
+        httpMethod="POST",
+        type="AWS",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations",
+    )
+    apis.put_method_response(restApiId=api_id, resourceId=resource, httpMethod="POST", statusCode="200")
+    apis.put_integration_response(restApiId=api_id, resourceId=resource, httpMethod="POST", statusCode="200")
+    functions.add_permission(
+        FunctionName="tutorial-handler",
+        StatementId="apigateway-tutorial-api",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/*/POST/irisprediction",
+    )
+    apis.create_deployment(restApiId=api_id, stageName="test")
+
+    # Step 8: Postman.
+    response = httpx.post(
+        f"{server.url}/restapis/{api_id}/test/_user_request_/irisprediction",
+        json={"data": "5.1,3.3,1.7,0.5"},
+        timeout=60,
+    )
+    assert (response.status_code, response.content) == (200, b'"Setosa"')
+    invoked = functions.invoke(
+        FunctionName="tutorial-handler", Payload=json.dumps({"data": "6.3,2.8,5.1,1.5"}), LogType="Tail"
+    )
+    assert json.loads(invoked["Payload"].read()) == "Virginica"
+    assert (
+        'Received event: {\n  "data": "6.3,2.8,5.1,1.5"\n}' in base64.b64decode(invoked["LogResult"]).decode()
+    )

@@ -2,12 +2,13 @@
 
 Unlike ``launcher.start_server`` (whose children die with the tests or job that own them), this
 server outlives the CLI: it runs in a session of its own, logs to ``<data_dir>/server.log`` and
-records its pid in ``<data_dir>/server.pid`` so that ``kill $(cat .../server.pid)`` stops it.
+records its pid in ``<data_dir>/server.pid``; ``modelport stop`` (``stop_process``) stops it.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -72,3 +73,32 @@ def _last_line(path: Path) -> str:
     except OSError:
         return "(no log)"
     return lines[-1].strip() if lines else "(empty log)"
+
+
+def stop_process(pid: int, *, timeout_s: float = 30.0) -> bool:
+    """SIGTERM ``pid`` and wait until it has exited; False if it still runs after ``timeout_s``."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie nobody has reaped yet (state Z) counts as exited."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: the signal check is all there is
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]

@@ -2,8 +2,8 @@
 
 Each connection option falls back in order:
 
-- ``--endpoint-url``: ``MODELPORT_URL``, the chosen profile's ``endpoint_url``,
-  ``http://127.0.0.1:8790``;
+- ``--endpoint-url``: ``MODELPORT_URL``, ``AWS_ENDPOINT_URL``, the chosen profile's
+  ``endpoint_url``, ``http://127.0.0.1:8790`` (boto3's own order, with ``MODELPORT_URL`` first);
 - ``--profile``: ``AWS_PROFILE`` (left to botocore), the ``modelport`` profile the server
   writes (``MODELPORT_PROFILE`` renames it) when it exists and no ``AWS_ACCESS_KEY_ID`` /
   ``AWS_SECRET_ACCESS_KEY`` pair is exported, then boto3's default chain;
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +71,7 @@ def connection_options(command: F) -> F:
         "--endpoint-url",
         default=None,
         metavar="URL",
-        help=f"Server URL (default: MODELPORT_URL, the profile's endpoint_url, {DEFAULT_URL}).",
+        help=f"Server URL (default: MODELPORT_URL, AWS_ENDPOINT_URL, the profile's endpoint_url, {DEFAULT_URL}).",
     )
     @click.option(
         "--profile",
@@ -88,6 +89,19 @@ def connection_options(command: F) -> F:
         return command(*args, connection=options, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def connection_flags(options: ConnectionOptions) -> str:
+    """The connection flags the user gave, for printed commands that must reach the same server."""
+    words: list[str] = []
+    for flag, value in (
+        ("--endpoint-url", options.endpoint_url),
+        ("--profile", options.profile),
+        ("--region", options.region),
+    ):
+        if value:
+            words += [flag, value]
+    return (" " + shlex.join(words)) if words else ""
 
 
 def data_dir_option(command: F) -> F:
@@ -126,7 +140,12 @@ def choose_endpoint_url(
     explicit: str | None, environ: Mapping[str, str], profile_config: Mapping[str, Any]
 ) -> str:
     configured = profile_config.get("endpoint_url")
-    url = explicit or environ.get("MODELPORT_URL") or (configured if isinstance(configured, str) else None)
+    url = (
+        explicit
+        or environ.get("MODELPORT_URL")
+        or environ.get("AWS_ENDPOINT_URL")
+        or (configured if isinstance(configured, str) else None)
+    )
     url = (url or DEFAULT_URL).strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -1,13 +1,15 @@
 """``modelport deploy PATH``: detect, package, create model + config + endpoint, wait, explain.
 
 Each deploy creates a model and an endpoint config named ``<name>-<stamp>``; the endpoint is
-``<name>``. Deploying onto an existing endpoint updates it to the new config (the previous
-config and model are kept; ``modelport cleanup --all`` or the SDK removes them).
+``<name>``. Deploying onto an existing endpoint updates it to the new config; once the endpoint
+runs it, the superseded config, its models and their packages are deleted (unless another
+endpoint still uses them). A deploy that started a background server and then fails stops it.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from datetime import datetime
 from pathlib import Path
@@ -16,9 +18,10 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from modelport.cli import output
-from modelport.cli.background import start_detached
+from modelport.cli.background import DetachedServer, start_detached, stop_process
 from modelport.cli.client import (
     Connection,
     ConnectionOptions,
@@ -31,6 +34,13 @@ from modelport.cli.client import (
 )
 from modelport.cli.detect import FRAMEWORKS, IMAGES, detect_framework
 from modelport.cli.failures import CommandFailed, NoServer
+from modelport.cli.leftovers import (
+    configs_in_use,
+    delete_package,
+    delete_superseded,
+    ignore_missing,
+    model_package,
+)
 from modelport.cli.packaging import package
 from modelport.launcher import is_running
 
@@ -143,15 +153,110 @@ def deploy(
     folder = resolve_data_dir(data_dir)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     resource_name = f"{name[: 63 - _STAMP_LENGTH - 1]}-{stamp}"
-    archive = package(path, folder / "packages", f"{name}-{stamp}")
+    archive = _package_with_progress(path, folder, f"{name}-{stamp}", out)
     out.print(f"Packaged:  {escape(str(archive))}")
 
-    conn = _connect_starting_server(connection, folder, out)
+    started_server: DetachedServer | None = None
+    created: list[str] = []
+    try:
+        conn, started_server = _connect_starting_server(connection, folder, data_dir, out)
+        logs_hint = shlex.join(
+            ["modelport", "logs", name, *(["--data-dir", str(data_dir)] if data_dir else [])]
+        )
+        _deploy(
+            conn,
+            name,
+            resource_name,
+            chosen_image,
+            archive,
+            instances,
+            instance_type,
+            timeout,
+            out,
+            created,
+            logs_hint,
+        )
+    except BaseException:
+        if not created:  # no model reads the package
+            archive.unlink(missing_ok=True)
+        if started_server is not None:
+            stop_process(started_server.pid)
+            out.print(f"Stopped the server this deploy started (pid {started_server.pid}).")
+        raise
+    url = invoke_url(conn.endpoint_url, name)
+    out.print(f"Invoke URL: {escape(url)}\n")
+    out.print(
+        escape(
+            output.usage_examples(
+                url=url,
+                endpoint_url=conn.endpoint_url,
+                endpoint_name=name,
+                region=conn.region,
+                credentials_command=credentials_command(conn.endpoint_url, connection, data_dir),
+            )
+        ),
+        end="",
+    )
+
+
+def credentials_command(endpoint_url: str, options: ConnectionOptions, data_dir: Path | None) -> str:
+    """The ``modelport credentials`` line that prints the keys this deploy signed with."""
+    words = ["modelport", "credentials", "--endpoint-url", endpoint_url]
+    if options.profile:
+        words += ["--profile", options.profile]
+    if options.region:
+        words += ["--region", options.region]
+    if data_dir is not None:
+        words += ["--data-dir", str(data_dir)]
+    return shlex.join(words)
+
+
+def _package_with_progress(path: Path, folder: Path, stem: str, out: Console) -> Path:
+    columns = (TextColumn("Packaging"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=out, transient=True) as progress:
+        task = progress.add_task("package", total=None)
+        return package(
+            path,
+            folder / "packages",
+            stem,
+            lambda done, total: progress.update(task, completed=done, total=total),
+        )
+
+
+def _deploy(
+    conn: Connection,
+    name: str,
+    resource_name: str,
+    image: str,
+    archive: Path,
+    instances: int,
+    instance_type: str,
+    timeout: float,
+    out: Console,
+    created: list[str],
+    logs_hint: str,
+) -> None:
+    """Create the model and config, create or update the endpoint, wait; ``created`` gets the model."""
     sm = conn.sagemaker()
     started = time.monotonic()
-    sm.create_model(
-        ModelName=resource_name, PrimaryContainer={"Image": chosen_image, "ModelDataUrl": str(archive)}
-    )
+    sm.create_model(ModelName=resource_name, PrimaryContainer={"Image": image, "ModelDataUrl": str(archive)})
+    created.append(resource_name)
+    try:
+        previous = _create_or_update(sm, name, resource_name, instances, instance_type, out)
+        _wait_in_service(sm, name, resource_name, timeout, out, logs_hint)
+    except BaseException:
+        _delete_unused(sm, resource_name)
+        raise
+    out.print(f"[green]Endpoint {escape(name)} is InService[/] ({time.monotonic() - started:.1f} s).")
+    if previous and previous != resource_name:
+        for line in delete_superseded(sm, previous):
+            out.print(escape(line))
+
+
+def _create_or_update(
+    sm: Any, name: str, resource_name: str, instances: int, instance_type: str, out: Console
+) -> str | None:
+    """Create the config, then create the endpoint or update it; the config it ran before, if any."""
     sm.create_endpoint_config(
         EndpointConfigName=resource_name,
         ProductionVariants=[
@@ -163,39 +268,44 @@ def deploy(
             }
         ],
     )
-    if _endpoint_exists(sm, name):
-        sm.update_endpoint(EndpointName=name, EndpointConfigName=resource_name)
-        out.print(f"Updating endpoint {escape(name)} to config {escape(resource_name)} ...")
-    else:
+    if not _endpoint_exists(sm, name):
         sm.create_endpoint(EndpointName=name, EndpointConfigName=resource_name)
-    _wait_in_service(sm, name, resource_name, timeout, out)
-
-    url = invoke_url(conn.endpoint_url, name)
-    out.print(f"[green]Endpoint {escape(name)} is InService[/] ({time.monotonic() - started:.1f} s).")
-    out.print(f"Invoke URL: {escape(url)}\n")
-    out.print(
-        escape(
-            output.usage_examples(
-                url=url, endpoint_url=conn.endpoint_url, endpoint_name=name, region=conn.region
-            )
-        ),
-        end="",
-    )
+        return None
+    previous: str | None = sm.describe_endpoint(EndpointName=name).get("EndpointConfigName")
+    sm.update_endpoint(EndpointName=name, EndpointConfigName=resource_name)
+    out.print(f"Updating endpoint {escape(name)} to config {escape(resource_name)} ...")
+    return previous
 
 
-def _connect_starting_server(options: ConnectionOptions, data_dir: Path, out: Console) -> Connection:
+def _delete_unused(sm: Any, resource_name: str) -> None:
+    """After a failed deploy: remove its new config, model and package unless an endpoint runs them."""
+    try:
+        delete_superseded(sm, resource_name)
+        if resource_name not in configs_in_use(sm):
+            package_path = model_package(sm, resource_name)
+            if ignore_missing(sm.delete_model, ModelName=resource_name) and package_path is not None:
+                delete_package(package_path)
+    except Exception:  # the deploy's own error is the one to show
+        pass
+
+
+def _connect_starting_server(
+    options: ConnectionOptions, folder: Path, data_dir: Path | None, out: Console
+) -> tuple[Connection, DetachedServer | None]:
     url = connect(options).endpoint_url
-    if not is_running(url, timeout_s=2.0):
-        if not is_local(url):
-            raise NoServer(url)
-        with out.status(f"No server at {escape(url)}; starting one ..."):
-            server = start_detached(url, data_dir)
-        out.print(
-            f"Started a modelport server at {escape(url)} in the background "
-            f"(pid {server.pid}, log {escape(str(server.log_path))}; stop it with: kill {server.pid})."
-        )
+    if is_running(url, timeout_s=2.0):
+        return connect(options), None
+    if not is_local(url):
+        raise NoServer(url)
+    with out.status(f"No server at {escape(url)}; starting one ..."):
+        server = start_detached(url, folder)
+    stop_command = "modelport stop" + (f" --data-dir {shlex.quote(str(data_dir))}" if data_dir else "")
+    out.print(
+        f"Started a modelport server at {escape(url)} in the background "
+        f"(pid {server.pid}, log {escape(str(server.log_path))}; stop it with: {escape(stop_command)})."
+    )
     # Connect again: a server's first start writes the profile that holds its keys.
-    return connect(options)
+    return connect(options), server
 
 
 def _endpoint_exists(sm: Any, name: str) -> bool:
@@ -205,7 +315,22 @@ def _endpoint_exists(sm: Any, name: str) -> bool:
     return False
 
 
-def _wait_in_service(sm: Any, name: str, config_name: str, timeout: float, out: Console) -> None:
+def failure_message(name: str, status: str, reason: str | None, logs_hint: str | None = None) -> str:
+    """The one-line error for a failed deploy: the FailureReason, with the logs hint said once.
+
+    ``logs_hint`` is the runnable command (with the connection flags the user gave); the
+    controller's FailureReason already ends with the plain ``modelport logs NAME`` for a failed
+    health check, and then no second hint is added.
+    """
+    hint = logs_hint or f"modelport logs {name}"
+    outcome = "failed" if status == "Failed" else "kept its previous config"
+    text = f"endpoint {name} {outcome}: {reason or 'no reason given'}"
+    return text if f"modelport logs {name}" in text else f"{text} (see: {hint})"
+
+
+def _wait_in_service(
+    sm: Any, name: str, config_name: str, timeout: float, out: Console, logs_hint: str
+) -> None:
     deadline = time.monotonic() + timeout
     status = "?"
     with out.status(f"Waiting for endpoint {escape(name)} ...") as spinner:
@@ -216,12 +341,6 @@ def _wait_in_service(sm: Any, name: str, config_name: str, timeout: float, out: 
             if status == "InService" and described.get("EndpointConfigName") == config_name:
                 return
             if status == "Failed" or (status == "InService" and "FailureReason" in described):
-                reason = described.get("FailureReason", "no reason given")
-                raise CommandFailed(
-                    f"endpoint {name} {'failed' if status == 'Failed' else 'kept its previous config'}: "
-                    f"{reason} (see: modelport logs {name})"
-                )
+                raise CommandFailed(failure_message(name, status, described.get("FailureReason"), logs_hint))
             time.sleep(POLL_S)
-    raise CommandFailed(
-        f"endpoint {name} is still {status} after {timeout:.0f} s (see: modelport logs {name})"
-    )
+    raise CommandFailed(f"endpoint {name} is still {status} after {timeout:.0f} s (see: {logs_hint})")

@@ -12,12 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-from botocore.exceptions import ClientError
 from rich.markup import escape
 
 from modelport.cli import apis, functions, output, roles
 from modelport.cli.client import Connection, ConnectionOptions, connect, connection_options, require_server
 from modelport.cli.deploy import deploy
+from modelport.cli.leftovers import (
+    cli_configs_of,
+    delete_package,
+    delete_superseded,
+    ignore_missing,
+    model_package,
+)
 from modelport.cli.logs import logs
 
 WAIT_DELAY_S = 0.2
@@ -122,20 +128,20 @@ def describe(name: str, connection: ConnectionOptions) -> None:
 @click.argument("name")
 @connection_options
 def rm(name: str, connection: ConnectionOptions) -> None:
-    """Delete endpoint NAME, then its endpoint config and model(s)."""
+    """Delete endpoint NAME, then its endpoint config, model(s) and package(s).
+
+    Configs an earlier `modelport deploy NAME` left (named NAME-<stamp>) go too, with their models
+    and packages, unless another endpoint runs them.
+    """
     sm = server_connection(connection).sagemaker()
     config_name = sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
-    models = _models_of_config(sm, config_name)
     out = output.stdout()
     with out.status(f"Deleting endpoint {escape(name)} ..."):
         sm.delete_endpoint(EndpointName=name)
         _wait_deleted(sm, name)
     out.print(f"Deleted endpoint {escape(name)}.")
-    if _ignore_missing(sm.delete_endpoint_config, EndpointConfigName=config_name):
-        out.print(f"Deleted endpoint config {escape(config_name)}.")
-    for model in models:
-        if _ignore_missing(sm.delete_model, ModelName=model):
-            out.print(f"Deleted model {escape(model)}.")
+    for line in delete_superseded(sm, config_name, *cli_configs_of(sm, name)):
+        out.print(escape(line))
 
 
 @click.command()
@@ -143,7 +149,10 @@ def rm(name: str, connection: ConnectionOptions) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @connection_options
 def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
-    """Delete every endpoint, endpoint config, model, REST API, function and role on the server."""
+    """Delete every endpoint, endpoint config, model, REST API, function and role on the server.
+
+    The packages `modelport deploy` made for the deleted models are deleted too.
+    """
     if not everything:
         raise click.UsageError("cleanup deletes everything on the server; say so with --all")
     conn = server_connection(connection)
@@ -169,9 +178,12 @@ def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
             _wait_deleted(sm, name)
     for name in configs:
         _ignore_missing(sm.delete_endpoint_config, EndpointConfigName=name)
+    packages = 0
     for name in models:
-        _ignore_missing(sm.delete_model, ModelName=name)
-    out.print(f"Deleted {summary}.")
+        package = model_package(sm, name)
+        if _ignore_missing(sm.delete_model, ModelName=name) and package is not None:
+            packages += delete_package(package)
+    out.print(f"Deleted {summary}" + (f"; {packages} package(s)." if packages else "."))
 
 
 @dataclass(frozen=True)
@@ -218,36 +230,13 @@ def _all(sm: Any, operation: str, key: str) -> list[dict[str, Any]]:
     return items
 
 
-def _models_of_config(sm: Any, config_name: str) -> list[str]:
-    try:
-        config = sm.describe_endpoint_config(EndpointConfigName=config_name)
-    except ClientError:
-        return []  # already gone: the endpoint still goes
-    names = [
-        variant["ModelName"] for variant in config.get("ProductionVariants", []) if variant.get("ModelName")
-    ]
-    return list(dict.fromkeys(names))
-
-
 def _wait_deleted(sm: Any, name: str) -> None:
     sm.get_waiter("endpoint_deleted").wait(
         EndpointName=name, WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_ATTEMPTS}
     )
 
 
-def _ignore_missing(delete: Any, **arguments: str) -> bool:
-    """Call ``delete``; False when the resource was already gone (someone else removed it)."""
-    try:
-        delete(**arguments)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return False
-        if error.response.get("Error", {}).get("Code") in ("ValidationException", "ValidationError"):
-            message = str(error.response.get("Error", {}).get("Message", ""))
-            if "not find" in message or "not found" in message or "does not exist" in message:
-                return False
-        raise
-    return True
+_ignore_missing = ignore_missing
 
 
 COMMANDS: list[click.Command] = [

@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from modelport.cli import output
-from modelport.cli.client import ConnectionOptions, connection_options, resolve_data_dir
+from modelport.cli.client import ConnectionOptions, connection_flags, connection_options, resolve_data_dir
 from modelport.cli.failures import CommandFailed
 from modelport.cli.logs import log_options, print_logs
 from modelport.cli.roles import aws_client, error_code, role_arn, server_connection
@@ -167,11 +167,12 @@ def deploy_function(
             raise CommandFailed(f"--role is required to create function {name} (see: modelport role create)")
         arn = functions.create_function(FunctionName=name, Code={"ZipFile": code}, **settings)["FunctionArn"]
         out.print(f"Created function {escape(name)}: {escape(arn)}")
+    flags = escape(connection_flags(connection))
     out.print(
         "Invoke it with:\n"
-        f'  modelport function invoke {escape(name)} --payload \'{{"data": "5.1,3.3,1.7,0.5"}}\'\n'
+        f'  modelport function invoke {escape(name)} --payload \'{{"data": "5.1,3.3,1.7,0.5"}}\'{flags}\n'
         "or put it behind a REST API:\n"
-        f"  modelport api create {escape(name)}-api --path /{escape(name)} --function {escape(name)}"
+        f"  modelport api create {escape(name)}-api --path /{escape(name)} --function {escape(name)}{flags}"
     )
 
 

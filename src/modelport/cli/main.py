@@ -62,9 +62,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from modelport.cli import endpoints
+    from modelport.cli import endpoints, local
 
-    for command in endpoints.COMMANDS:
+    for command in [*endpoints.COMMANDS, *local.COMMANDS]:
         cli.add_command(command)
 
 

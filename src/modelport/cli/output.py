@@ -91,10 +91,17 @@ def variants_table(
     return table
 
 
-def usage_examples(*, url: str, endpoint_url: str, endpoint_name: str, region: str) -> str:
-    """A curl command and a boto3 snippet that invoke the endpoint, as plain text."""
+def usage_examples(
+    *, url: str, endpoint_url: str, endpoint_name: str, region: str, credentials_command: str
+) -> str:
+    """A curl command and a boto3 snippet that invoke the endpoint, as plain text.
+
+    The curl lines first export the keys (``credentials_command`` prints them), so they run as
+    pasted in the profile flow too, where no ``AWS_ACCESS_KEY_ID`` is set.
+    """
     return (
-        "Invoke it with curl:\n"
+        "Invoke it with curl (rows.csv: your feature rows, one CSV row per line):\n"
+        f'  eval "$({credentials_command})"\n'
         f'  curl --aws-sigv4 "aws:amz:{region}:sagemaker" \\\n'
         '       --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \\\n'
         "       -H 'Content-Type: text/csv' --data-binary @rows.csv \\\n"

@@ -143,7 +143,11 @@ def role() -> None:
 def create_role(
     name: str, policy_file: Path, trust: str, policy_name: str | None, connection: ConnectionOptions
 ) -> None:
-    """Create role NAME trusted by SERVICE, with the policy in FILE (updated if NAME exists)."""
+    """Create role NAME with the inline policy read from --policy FILE (updated if NAME exists).
+
+    The role trusts the service principal given with --trust SERVICE (lambda.amazonaws.com by
+    default) to assume it.
+    """
     document = read_policy(policy_file)
     iam = aws_client(server_connection(connection), "iam")
     out = output.stdout()
@@ -161,7 +165,10 @@ def create_role(
         RoleName=name, PolicyName=policy_name or policy_name_for(name), PolicyDocument=document
     )
     out.print(f"{verb} role {escape(name)}: {escape(arn)}")
-    out.print(f"Use it with: modelport function deploy FILE --handler MODULE.FUNCTION --role {escape(name)}")
+    # Not a command line: the handler file is the user's, so this names the option instead.
+    out.print(
+        f"A function runs as this role when deployed with --role {escape(name)} (modelport function deploy --help)."
+    )
 
 
 @role.command(name="ls")

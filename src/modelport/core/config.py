@@ -25,9 +25,15 @@ class Limits:
     invocation_timeout_s: float = 60.0  # real-time container response time
     max_in_flight_per_instance: int = 64  # beyond it: ThrottlingException, never a queue
     startup_timeout_s: float = 240.0  # health-check startup window (AWS: 4 minutes)
+    requirements_install_timeout_s: float = 600.0  # pip install of a model's code/requirements.txt
     ping_timeout_s: float = 2.0
     max_archive_bytes: int = 8 * 1024**3  # total unpacked size of one model.tar.gz
     max_archive_members: int = 100_000
+    # Decompression bombs: past the floor, unpacked bytes may be at most this many times the packed
+    # bytes read so far (model weights pack about 1.1:1, text 3-10:1, zeros 1,000:1); 0 turns it off.
+    max_unpack_ratio: float = 100.0
+    unpack_ratio_floor_bytes: int = 64 * 1024**2
+    min_free_disk_bytes: int = 1024**3  # unpacking stops before the data folder's disk has less free
     max_download_bytes: int = 8 * 1024**3
     max_instances_per_variant: int = 16
     warm_workers_per_runtime: int = 2  # spare workers with libraries imported, for fast deploys
@@ -68,6 +74,11 @@ class Settings:
     @property
     def artifact_dir(self) -> Path:
         return self.data_dir / "artifacts"
+
+    @property
+    def model_env_dir(self) -> Path:
+        """Per-model Python environments for ``code/requirements.txt``, one per file hash."""
+        return self.data_dir / "envs"
 
     @property
     def log_dir(self) -> Path:

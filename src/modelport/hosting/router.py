@@ -2,12 +2,13 @@
 
 It picks the variant by weight (or TargetVariant), then the least-loaded instance, and talks
 to the worker over HTTP (``worker_client``). A request that never reached its instance (the connection was
-refused: the worker died) is retried on another instance; one that had reached it is answered
-with an error, since the model may have acted on it.
+refused, or reset with the request unread: the worker died) is retried on another instance; one
+that had reached it is answered with an error, since the model may have acted on it.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from modelport.core.errors import InvalidRequest, ModelNotReady, Throttled
 from modelport.hosting import policies
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet
 from modelport.hosting.worker_client import WorkerBroken, WorkerClient, WorkerTimeout, WorkerUnreachable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,14 @@ class Router:
                 continue  # never reached the worker: safe to try another instance
             except WorkerTimeout:
                 return WorkerAnswer(0, b"", None, None, variant.name, timed_out=True)
-            except WorkerBroken:
+            except WorkerBroken as exc:
+                log.warning(
+                    "instance %s (pid %d, port %d) broke the connection of a request it had been sent: %s",
+                    instance.worker.spec.instance_id,
+                    instance.worker.process.pid,
+                    instance.worker.port,
+                    exc,
+                )
                 return WorkerAnswer(500, b"", None, None, variant.name, broken=True)
             finally:
                 instance.outstanding -= 1

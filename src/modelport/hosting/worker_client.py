@@ -7,8 +7,10 @@ frames one kind of request, ``POST /invocations``, and pools the connections.
 
 It tells its caller what happened, because the router's retry rule depends on it:
 
-- ``WorkerUnreachable``: no connection could be made, so the request never reached the
-  worker and may safely go to another instance;
+- ``WorkerUnreachable``: no connection could be made, or the connection was reset before any
+  answer (the worker's socket closed with the request unread in it: the process died before it
+  read the request, or never accepted the connection), so the request never reached the model
+  and may safely go to another instance;
 - ``WorkerTimeout``: no complete answer within the timeout;
 - ``WorkerBroken``: the connection failed after the request was sent, so the worker may have
   acted on it.
@@ -104,6 +106,7 @@ class WorkerClient:
         request += body
         reply = _Reply()
         parser = reply.parser = httptools.HttpResponseParser(reply)
+        received = False
         try:
             async with asyncio.timeout(self.timeout_s):
                 connection.writer.write(request)
@@ -111,10 +114,22 @@ class WorkerClient:
                     data = await connection.reader.read(_READ_CHUNK)
                     if not data:
                         raise WorkerBroken("the worker closed the connection before answering completely")
+                    received = True
                     parser.feed_data(data)
         except TimeoutError:
             connection.close()
             raise WorkerTimeout(f"no answer within {self.timeout_s:g} s") from None
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            connection.close()
+            if received:
+                raise WorkerBroken(str(exc) or type(exc).__name__) from exc
+            # A reset before any answer means the worker's socket closed with the request still
+            # unread in it (a process that reads a request whole closes with a FIN, not a reset):
+            # a worker that died before reading it, or a connection its dying process never
+            # accepted. The model never saw the request.
+            raise WorkerUnreachable(
+                f"the worker at {self.host}:{self.port} reset the connection unread"
+            ) from exc
         except (OSError, httptools.HttpParserError) as exc:
             connection.close()
             raise WorkerBroken(str(exc) or type(exc).__name__) from exc

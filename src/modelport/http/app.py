@@ -35,6 +35,7 @@ from modelport.core.config import Settings
 from modelport.core.errors import UnknownOperation
 from modelport.http.auth import authenticate
 from modelport.http.bindings import bindings
+from modelport.http.bodiless import strip_body
 from modelport.http.function_code import function_code_route
 from modelport.http.gateway import GatewayHandler, is_api_invoke
 from modelport.http.invocations import InvocationHandler, is_invocation, read_body
@@ -161,4 +162,5 @@ def _error(binding: Binding, exc: BaseException, rid: str) -> WireResponse:
 
 
 def _response(reply: WireResponse) -> Response:
-    return Response(content=reply.body, status_code=reply.status, headers=reply.headers)
+    headers, body = strip_body(reply.status, reply.headers, reply.body)
+    return Response(content=body, status_code=reply.status, headers=headers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.types import Receive, Scope, Send
 
 from modelport.bootstrap import Platform
-from modelport.http.invocations import read_body
+from modelport.http.invocations import read_body, send_raw
 from modelport.services.apigateway.gateway import execute
 from modelport.services.apigateway.responses import GatewayResponse, gateway_error
 from modelport.services.apigateway.urls import parse_invoke_url
@@ -60,7 +60,5 @@ def _host(scope: Scope) -> str:
 
 
 async def _send(send: Send, response: GatewayResponse) -> None:
-    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
-    headers.append((b"content-length", str(len(response.body)).encode()))
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    await send_raw(send, response.status, headers, response.body)

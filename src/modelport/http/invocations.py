@@ -7,6 +7,7 @@ the protocol layer's answer — nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 from starlette.datastructures import Headers
@@ -19,12 +20,17 @@ from modelport.bootstrap import Platform
 from modelport.core.arns import request_id
 from modelport.core.errors import PayloadTooLarge
 from modelport.http.auth import authenticate
+from modelport.http.bodiless import is_bodiless, strip_body
 from modelport.services.sagemaker.invocations import invoke_endpoint
 
 PREFIX = "/endpoints/"
 SUFFIX = "/invocations"
 SIGNING_NAME = "sagemaker"  # both SageMaker APIs sign with this service name
-PAYLOAD_HINT = " Send fewer rows per request (InvokeEndpoint takes at most 6 MB), or use batch transform."
+# Batch transform does not exist here (yet): point at what does, the rows per request and the limit.
+PAYLOAD_HINT = (
+    " Send fewer rows per request: InvokeEndpoint takes at most 6 MB on AWS;"
+    " the server's MODELPORT_MAX_PAYLOAD_BYTES setting sets the limit here."
+)
 
 
 def is_invocation(scope: Scope) -> bool:
@@ -91,7 +97,14 @@ async def read_body(scope: Scope, receive: Receive, limit: int, *, hint: str = "
 
 
 async def send_reply(send: Send, reply: WireResponse) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
-    headers.append((b"content-length", str(len(reply.body)).encode()))
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-    await send({"type": "http.response.body", "body": reply.body})
+    await send_raw(send, reply.status, reply.headers, reply.body)
+
+
+async def send_raw(send: Send, status: int, headers: Mapping[str, str], body: bytes) -> None:
+    """One response with its Content-Length (none, and no body, for a 204 or 304)."""
+    kept, body = strip_body(status, headers, body)
+    pairs = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.items()]
+    if not is_bodiless(status):
+        pairs.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": pairs})
+    await send({"type": "http.response.body", "body": body})

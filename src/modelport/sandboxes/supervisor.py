@@ -13,6 +13,9 @@ imported their libraries and wait for an instance spec on stdin (``modelport.san
 Taking a spare turns a multi-second cold start into the time it takes to load the model; a new
 spare is started at once to take its place.
 
+A model that ships ``code/requirements.txt`` runs on an interpreter of its own, whose environment
+``model_environments`` installs before the launch (never from the warm pool).
+
 Workers die with the server: they ask the kernel for SIGTERM when their parent dies
 (``PR_SET_PDEATHSIG``) and also watch their parent id, so a kill -9 of the server leaves no
 orphan behind.
@@ -32,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from modelport.sandboxes.model_environments import ModelEnvironments, RequirementsFailed
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +98,13 @@ class Supervisor:
         ping_timeout_s: float,
         warm_per_runtime: int = 0,
         pool_log_dir: Path,
+        environments: ModelEnvironments | None = None,
     ) -> None:
         self.startup_timeout_s = startup_timeout_s
         self.ping_timeout_s = ping_timeout_s
         self.warm_per_runtime = warm_per_runtime
         self.pool_log_dir = pool_log_dir
+        self.environments = environments
         self.workers: dict[str, WorkerProcess] = {}
         self.spares: dict[str, list[Spare]] = {}
 
@@ -113,14 +120,24 @@ class Supervisor:
 
     async def start(self, spec: InstanceSpec) -> WorkerProcess:
         """Start one instance and return once it answers ``/ping`` with 200."""
-        spare = self._take_spare(spec)
-        worker = self._adopt(spare, spec) if spare is not None else self._spawn(spec)
+        python = await self._python_for(spec)
+        spare = self._take_spare(spec) if python is None else None
+        worker = self._adopt(spare, spec) if spare is not None else self._spawn(spec, python)
         try:
             await self._wait_healthy(worker)
         except BaseException:
             await self.stop(worker)
             raise
         return worker
+
+    async def _python_for(self, spec: InstanceSpec) -> str | None:
+        """The model's own interpreter when it ships ``code/requirements.txt`` (installed first)."""
+        if self.environments is None:
+            return None
+        try:
+            return await self.environments.python_for(spec.model_dir, spec.log_path)
+        except RequirementsFailed as exc:
+            raise StartupFailed(str(exc)) from exc
 
     def _take_spare(self, spec: InstanceSpec) -> Spare | None:
         """A live spare for the spec's runtime, if any; the runtime's pool is refilled either way,
@@ -162,17 +179,25 @@ class Supervisor:
         )
         return Spare(runtime=runtime, process=process, port=port)
 
-    def _spawn(self, spec: InstanceSpec) -> WorkerProcess:
+    def _spawn(self, spec: InstanceSpec, python: str | None = None) -> WorkerProcess:
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         start_size = spec.log_path.stat().st_size if spec.log_path.exists() else 0
-        process, port = self._launch(_instance_environment(spec), spec.log_path, cwd=spec.model_dir)
+        process, port = self._launch(
+            _instance_environment(spec), spec.log_path, cwd=spec.model_dir, python=python
+        )
         worker = WorkerProcess(spec=spec, process=process, port=port, log_file_size_at_start=start_size)
         self.workers[spec.instance_id] = worker
         log.info("started instance %s (pid %d, port %d)", spec.instance_id, process.pid, port)
         return worker
 
     def _launch(
-        self, env: dict[str, str], log_path: Path, *, cwd: Path, stdin_pipe: bool = False
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        cwd: Path,
+        stdin_pipe: bool = False,
+        python: str | None = None,
     ) -> tuple[subprocess.Popen[bytes], int]:
         """Bind a loopback socket and start a worker that inherits it."""
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -183,7 +208,7 @@ class Supervisor:
         try:
             with open(log_path, "ab") as log_file:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "modelport.sandboxes.worker"],
+                    [python or sys.executable, "-m", "modelport.sandboxes.worker"],
                     env={**_base_environment(), **env, "MODELPORT_LISTEN_FD": str(listener.fileno())},
                     stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
                     stdout=log_file,

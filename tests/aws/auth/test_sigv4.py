@@ -226,6 +226,14 @@ def test_presigned_bad_expires(clock: FakeClock, expires: str, message: str) -> 
         check(dataclasses.replace(request, query_string=query), clock)
 
 
+@pytest.mark.parametrize("name", ["X-Amz-Signature", "X-Amz-Credential", "X-Amz-Date"])
+def test_presigned_repeated_parameter(clock: FakeClock, name: str) -> None:
+    request = presigned(clock)
+    query = f"{request.query_string}&{name}=garbage"
+    with pytest.raises(InvalidSignature, match=f"carries the {name} query parameter more than once"):
+        check(dataclasses.replace(request, query_string=query), clock)
+
+
 def test_presigned_missing_parameters(clock: FakeClock) -> None:
     request = presigned(clock)
     query = "&".join(
@@ -418,6 +426,37 @@ def test_wrong_region(capture: Capture, clock: FakeClock) -> None:
     check(request, clock)  # no region enforced
     with pytest.raises(InvalidSignature, match=r"^Credential should be scoped to a valid region\.$"):
         check(request, clock, expected_region="us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("name", "garbage"),
+    [
+        ("authorization", "AWS4-HMAC-SHA256 garbage"),
+        ("host", "attacker.example"),
+        ("x-amz-date", "20000101T000000Z"),
+        ("x-amz-security-token", "garbage"),
+        ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+    ],
+)
+def test_repeated_signing_header_is_refused(
+    capture: Capture, clock: FakeClock, name: str, garbage: str
+) -> None:
+    """A valid request plus a second copy of a signing header: the copies could be read apart."""
+    request = capture("sagemaker-runtime", "invoke_endpoint", temporary=True, EndpointName="e", Body=b"1,2")
+    headers = header_pairs(request)
+    if name == "x-amz-content-sha256":  # botocore does not send it for SageMaker: both copies are added
+        headers.append((name, hashlib.sha256(b"1,2").hexdigest()))
+    headers.append((name, garbage))
+    with pytest.raises(InvalidSignature) as raised:
+        check(dataclasses.replace(request, headers=headers), clock)
+    assert raised.value.message.startswith(MISMATCH)
+    assert "more than once; send each of Authorization, Host, X-Amz-Date" in raised.value.message
+
+
+def test_repeated_unsigned_header_is_fine(capture: Capture, clock: FakeClock) -> None:
+    request = capture("sagemaker", "list_endpoints")
+    headers = [*header_pairs(request), ("x-forwarded-for", "10.0.0.1"), ("x-forwarded-for", "10.0.0.2")]
+    check(dataclasses.replace(request, headers=headers), clock)
 
 
 # --- the canonical request equals botocore's -------------------------------------------------

@@ -177,13 +177,11 @@ def test_model_error_carries_the_modeled_members() -> None:
     with pytest.raises(client.exceptions.ModelError) as info:
         client.invoke_endpoint(EndpointName="my-endpoint", Body=b"1")
     response = info.value.response
-    log_url = (
-        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1"
-        "#logEventViewer:group=/aws/sagemaker/Endpoints/my-endpoint"
-    )
+    # AWS's shape, with the CloudWatch console link (a dead end here) replaced by the logs command.
     message = (
         'Received client error (404) from primary with message "no such route". '
-        f"See {log_url} in account 123456789012 for more information."
+        'See the logs with "modelport logs my-endpoint" (log group /aws/sagemaker/Endpoints/my-endpoint) '
+        "in account 123456789012 for more information."
     )
     assert response["Error"]["Code"] == "ModelError"
     assert response["Error"]["Message"] == message
@@ -212,7 +210,7 @@ def test_model_error_code_follows_the_container_status(
     body = json.loads(serialize_rest_error(runtime, exc, "rid", context).body)
     assert body["ErrorCode"] == f"{code}_ERROR_FROM_MODEL"
     assert body["Message"].startswith(
-        f'Received {kind} error ({status}) from primary with message "oops". See https://eu-west-1.'
+        f'Received {kind} error ({status}) from primary with message "oops". See the logs with "modelport logs ep"'
     )
     assert body["Message"].endswith(" in account 111122223333 for more information.")
     assert set(body) == {"ErrorCode", "LogStreamArn", "Message", "OriginalMessage", "OriginalStatusCode"}

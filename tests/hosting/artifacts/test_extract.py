@@ -6,6 +6,7 @@ import functools
 import gzip
 import io
 import os
+import shutil
 import stat
 import tarfile
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from modelport.core.config import Limits
 from modelport.core.errors import ArtifactError
 from modelport.hosting.artifacts.extract import extract_archive, is_archive_name, safe_relative_path
+from support.bombs import write_zero_bomb
 
 from .archives import file_member, make_tar, special_member
 
@@ -165,3 +167,61 @@ def test_names() -> None:
     assert is_archive_name("model.tar.gz") and is_archive_name("M.TGZ") and is_archive_name("a.tar")
     assert not is_archive_name("xgboost-model") and not is_archive_name("model.gz")
     assert str(safe_relative_path("./a//b/./c")) == "a/b/c"
+
+
+# --- decompression bombs and free disk space -------------------------------------------------
+
+MIB = 1024**2
+RATIO = Limits(unpack_ratio_floor_bytes=1 * MIB, max_unpack_ratio=100)
+
+
+def _zero_bomb(tmp_path: Path, size: int) -> tuple[Path, Path, Path]:
+    work = tmp_path / "work"
+    (work / "out").mkdir(parents=True)
+    return work, write_zero_bomb(work / "model.tar.gz", size), work / "out" / "model"
+
+
+def test_a_bomb_is_stopped_by_the_ratio_after_the_floor(tmp_path: Path) -> None:
+    """16 MiB of zeros in a ~16 KiB archive: under the 8 GiB cap, but 1,000:1."""
+    work, archive, dest = _zero_bomb(tmp_path, 16 * MIB)
+    with pytest.raises(ArtifactError) as caught:
+        extract_archive(archive, dest, RATIO)
+    message = caught.value.message
+    assert message.startswith('Model archive "model.tar.gz" is refused: it unpacks to more than 100 times')
+    assert "decompression bomb" in message and "MODELPORT_MAX_UNPACK_RATIO" in message
+    unpacked = int(message.split("(")[1].split(" bytes")[0])
+    assert 1 * MIB < unpacked <= 2 * MIB  # stopped within a chunk of the floor
+    assert _tree(work) == {"model.tar.gz", "out"}
+
+
+def test_incompressible_data_past_the_floor_is_accepted(tmp_path: Path) -> None:
+    weights = os.urandom(3 * MIB)  # as model weights: they barely compress
+    _work, archive, dest = _setup(tmp_path, make_tar([file_member("model.safetensors", weights)], "gz"))
+    extract_archive(archive, dest, RATIO)
+    assert (dest / "model.safetensors").read_bytes() == weights
+
+
+def test_ratio_zero_turns_the_guard_off(tmp_path: Path) -> None:
+    _work, archive, dest = _zero_bomb(tmp_path, 4 * MIB)
+    extract_archive(archive, dest, Limits(unpack_ratio_floor_bytes=MIB, max_unpack_ratio=0))
+    assert (dest / "xgboost-model").stat().st_size == 4 * MIB
+
+
+def test_too_little_free_disk_is_refused_before_unpacking(tmp_path: Path) -> None:
+    _work, archive, dest = _setup(tmp_path, GOOD)
+    limits = Limits(min_free_disk_bytes=shutil.disk_usage(tmp_path).free + 1024**4)
+    with pytest.raises(ArtifactError) as caught:
+        extract_archive(archive, dest, limits)
+    message = caught.value.message
+    assert message.startswith('Cannot unpack model archive "model.tar.gz": not enough free disk space: ')
+    assert "must stay free (MODELPORT_MIN_FREE_DISK_BYTES)" in message and "still to write" not in message
+    assert not dest.exists()
+
+
+def test_the_disk_is_watched_while_unpacking(tmp_path: Path) -> None:
+    """The free space passes the minimum part way: unpacking stops there and cleans up."""
+    work, archive, dest = _zero_bomb(tmp_path, 256 * MIB)
+    limits = Limits(max_unpack_ratio=0, min_free_disk_bytes=shutil.disk_usage(tmp_path).free - 32 * MIB)
+    with pytest.raises(ArtifactError, match=r"not enough free disk space: .* and 1 MiB still to write"):
+        extract_archive(archive, dest, limits)
+    assert _tree(work) == {"model.tar.gz", "out"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import stat
 import zipfile
 from pathlib import Path
@@ -132,3 +133,30 @@ def test_handler_location(tmp_path: Path, handler: str, expected: tuple[str, str
 def test_bad_handlers_are_refused(tmp_path: Path, handler: str) -> None:
     with pytest.raises(InvalidHandler, match="Bad handler"):
         handler_location(handler, tmp_path)
+
+
+def test_a_bomb_is_stopped_by_the_ratio_after_the_floor(tmp_path: Path) -> None:
+    """Under Lambda's 250 MB, but 1,000:1: refused once 1 MiB is unzipped, not at the cap."""
+    bomb = make_zip([("zeros.bin", b"\0" * 8_000_000)])
+    with pytest.raises(InvalidZip) as caught:
+        extract_zip(bomb, tmp_path / "code", ZipLimits(ratio_floor_bytes=1024**2))
+    message = str(caught.value)
+    assert "The zip file is refused: it unpacks to more than 100 times its packed size" in message
+    assert "decompression bomb" in message and "MODELPORT_MAX_UNPACK_RATIO" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_code_that_compresses_well_is_still_accepted(tmp_path: Path) -> None:
+    source = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(20_000)).encode()
+    extract_zip(make_zip([("big.py", source)]), tmp_path / "code", ZipLimits(ratio_floor_bytes=64 * 1024))
+    assert (tmp_path / "code" / "big.py").read_bytes() == source
+
+
+def test_too_little_disk_for_the_declared_sizes_is_refused_before_unzipping(tmp_path: Path) -> None:
+    data = make_zip([("zeros.bin", b"\0" * 64 * 1024**2)])
+    limits = ZipLimits(max_ratio=0, min_free_bytes=shutil.disk_usage(tmp_path).free - 1024**2)
+    with pytest.raises(
+        InvalidZip, match=r"Cannot unzip it here: not enough free disk space: .* and 64 MiB still"
+    ):
+        extract_zip(data, tmp_path / "code", limits)
+    assert list(tmp_path.iterdir()) == []

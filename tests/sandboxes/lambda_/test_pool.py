@@ -19,6 +19,7 @@ from modelport.core.errors import Throttled
 from modelport.sandboxes.lambda_.environment import Invocation, InvocationResult
 from modelport.sandboxes.lambda_.errors import TooManyRequests
 from modelport.sandboxes.lambda_.pool import EnvironmentPool
+from support.waiting import async_wait_until
 
 from .handlers import SLEEPER
 from .harness import Harness
@@ -114,7 +115,7 @@ def test_close_kills_busy_and_idle_environments(harness: Harness) -> None:
     async def scenario(pool: EnvironmentPool) -> list[int]:
         await asyncio.gather(*(pool.invoke(Invocation(b'{"sleep": 0.2}')) for _ in range(2)))
         busy = asyncio.ensure_future(pool.invoke(Invocation(b'{"sleep": 30}')))
-        await asyncio.sleep(0.3)
+        await async_wait_until(lambda: pool.busy == 1, "the long call never took an environment")
         assert (pool.busy, pool.idle) == (1, 1)
         pids = _runner_pids()
         await pool.close()

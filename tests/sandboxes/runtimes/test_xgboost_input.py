@@ -99,6 +99,17 @@ def test_csv_failure_message() -> None:
     )
 
 
+@pytest.mark.parametrize("body", [b"\x00", b"\x00" * 64, b"1,2\x003,4", b"\x00\n\x00"])
+def test_csv_with_nul_bytes_is_refused(body: bytes) -> None:
+    """A body of NUL bytes sniffs NUL as the delimiter: it must not read as a row of NaNs."""
+    with pytest.raises(UnsupportedInput) as caught:
+        decode(body, "text/csv", NEW)
+    assert str(caught.value) == (
+        "Loading csv data failed with Exception, please ensure data is in csv format:\n"
+        " <class '_csv.Error'>\n line contains NUL"
+    )
+
+
 def test_sniff_fast_path_agrees_with_csv_sniffer() -> None:
     rng = random.Random(7)
     alphabet = "0123456789.-+eE ,;:\t|abnN"

@@ -14,6 +14,7 @@ import numpy as np
 import xgboost as xgb
 
 from sandboxes.worker.worker_harness import listening_socket, wait_for_ping, worker_env
+from support.waiting import wait_until
 
 ROW = b"5.1,3.5,1.4,0.2"
 
@@ -65,7 +66,8 @@ def test_sigterm_exits_zero_promptly(start_worker: Any, iris_model_dir: Path) ->
 
 def test_sigterm_during_load_exits_zero(start_worker: Any, iris_model_dir: Path) -> None:
     worker = start_worker(iris_model_dir)
-    time.sleep(0.3)
+    # The worker catches SIGTERM from its first lines on, long before its model is loaded.
+    wait_until(lambda: _catches_sigterm(worker.process.pid), "the worker never installed its SIGTERM handler")
     worker.process.send_signal(signal.SIGTERM)
     assert worker.process.wait(timeout=10) == 0
 
@@ -100,6 +102,13 @@ def test_worker_dies_with_its_parent(iris_model_dir: Path, tmp_path: Path) -> No
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has a handler for SIGTERM (``SigCgt`` in /proc/<pid>/status)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
 
 
 def _alive(pid: int) -> bool:

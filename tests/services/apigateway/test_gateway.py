@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
@@ -246,9 +247,19 @@ def test_selection_pattern_maps_function_error(ctx: ServiceContext) -> None:
     assert run(ctx, api_id).status == 200
 
 
-def test_non_json_body_and_refused_invoke_are_500(ctx: ServiceContext, fake_lambda: FakeLambda) -> None:
+def test_non_json_body_and_refused_invoke_are_500(
+    ctx: ServiceContext, fake_lambda: FakeLambda, caplog: pytest.LogCaptureFixture
+) -> None:
     api_id, _ = build_api(ctx)
-    assert run(ctx, api_id, body=b"5.1,3.3,1.7,0.5", headers=[("Content-Type", "text/plain")]).status == 500
+    with caplog.at_level(logging.WARNING, logger="modelport.services.apigateway.gateway"):
+        answer = run(ctx, api_id, body=b"5.1,3.3,1.7,0.5", headers=[("Content-Type", "text/plain")])
+    # API Gateway's answer when Lambda refuses the payload (spec §2); the cause is in the server log.
+    assert (answer.status, answer.body) == (500, b'{"message": "Internal server error"}')
+    assert fake_lambda.calls == []
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert f"{api_id}/test: POST /irisprediction: Lambda refused the request body" in logged
+    assert "InvalidRequestContentException (Could not parse request body into json: Extra data" in logged
+    assert "send a JSON body" in logged
     fake_lambda.refuse = True
     assert run(ctx, api_id).status == 500
 

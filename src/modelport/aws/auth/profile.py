@@ -40,7 +40,9 @@ def write_profile(
     return (
         f"Wrote AWS profile '{profile_name}' ({credentials_path}, {config_path}) for {endpoint_url}.\n"
         f"Use it with: export AWS_PROFILE={profile_name}\n"
-        f'         or: boto3.Session(profile_name="{profile_name}").client("sagemaker-runtime")'
+        f'         or: boto3.Session(profile_name="{profile_name}").client("sagemaker-runtime")\n'
+        f"The secret key is in {credentials_path} under [{profile_name}]; print the key pair as "
+        f"export lines (for curl or other tools) with: modelport credentials --profile {profile_name}"
     )
 
 

@@ -8,6 +8,10 @@ query string (``X-Amz-Algorithm=...&X-Amz-Signature=...``), never both at once.
 The steps follow section 8 of the functions-and-apis spec; the canonical request itself is in
 ``modelport.aws.auth.canonical``. A presigned request leaves ``X-Amz-Signature`` out of it.
 
+- Repeats: a request that carries a signing header (``Authorization``, ``Host``, ``X-Amz-Date``,
+  ``X-Amz-Security-Token``, ``X-Amz-Content-Sha256``) or a presign parameter more than once is
+  refused as a signature mismatch before anything else is read. Otherwise the copy this module
+  reads and the copy a proxy or handler reads could differ (a valid signature, then garbage).
 - Payload: the ``x-amz-content-sha256`` value when the header is there (``UNSIGNED-PAYLOAD`` means
   the body is not covered; a hex digest must match the body), otherwise sha256 of the body.
   A presigned request hashes the body it carries, which is empty for botocore's presigned URLs,
@@ -53,6 +57,9 @@ _PRESIGN_PARAMS = (
     "X-Amz-Expires",
 )
 _HEX = frozenset("0123456789abcdef")
+# Headers a signed request may carry once only, as AWS spells them in the refusal.
+_SINGLE_HEADERS = ("Authorization", "Host", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256")
+_SINGLE_PARAMS = (*_PRESIGN_PARAMS, "X-Amz-Security-Token")
 
 MISSING_AUTHENTICATION = "Missing Authentication Token"
 INVALID_TOKEN = "The security token included in the request is invalid."
@@ -61,6 +68,9 @@ BOTH_FORMS = (
     "Signature query string parameter or the Authorization header should be specified"
 )
 HOST_NOT_SIGNED = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+REPEATED = (
+    SIGNATURE_MISMATCH + " The request carries {what} more than once; send each of {names} at most once."
+)
 CONTENT_SHA256_MISMATCH = "The provided 'x-amz-content-sha256' header does not match what was computed."
 
 
@@ -136,6 +146,7 @@ def verify(
     """
     headers = _header_map(request.headers)
     query = parse_qsl(request.query_string, keep_blank_values=True) if request.query_string else []
+    _refuse_repeats(headers, query)
     sig = _parse(headers, query)
     _check_scope(sig, expected_service, expected_region)
     _check_time(sig, clock.now(), skew_s)
@@ -171,6 +182,22 @@ def _header_map(headers: Mapping[str, str] | Sequence[tuple[str, str]]) -> dict[
     for name, value in headers:
         grouped.setdefault(name.lower(), []).append(value)
     return grouped
+
+
+def _refuse_repeats(headers: Mapping[str, list[str]], query: Sequence[tuple[str, str]]) -> None:
+    for name in _SINGLE_HEADERS:
+        if len(headers.get(name.lower(), ())) > 1:
+            raise InvalidSignature(
+                REPEATED.format(what=f"the {name} header", names=", ".join(_SINGLE_HEADERS))
+            )
+    seen: set[str] = set()
+    for key, _ in query:
+        if key in _SINGLE_PARAMS:
+            if key in seen:
+                raise InvalidSignature(
+                    REPEATED.format(what=f"the {key} query parameter", names=", ".join(_SINGLE_PARAMS))
+                )
+            seen.add(key)
 
 
 def _parse(headers: Mapping[str, list[str]], query: Sequence[tuple[str, str]]) -> _Signature:

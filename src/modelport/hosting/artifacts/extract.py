@@ -10,6 +10,11 @@ every member is checked here and written by this module, so the rules are in one
   ``tar --dereference``.) Files are opened with ``O_NOFOLLOW`` as a second line of defence;
 - the member count and the total unpacked size are counted as the archive is read, so a gzip bomb
   is stopped when the count passes ``Limits.max_archive_bytes``, not after it is written;
+- past ``Limits.unpack_ratio_floor_bytes`` unpacked, the unpacked size may be at most
+  ``Limits.max_unpack_ratio`` times the packed bytes read so far: a bomb (zeros pack 1,000:1)
+  is stopped after the floor (64 MiB), whatever its size; real weights pack about 1.1:1;
+- the disk keeps ``Limits.min_free_disk_bytes`` free: checked before unpacking and before every
+  chunk written;
 - modes are normalised (0644, or 0755 when the owner could execute); setuid, setgid and sticky
   bits and owners are never restored.
 
@@ -27,7 +32,12 @@ from pathlib import Path, PurePosixPath
 from modelport.core.config import Limits
 from modelport.core.errors import ArtifactError
 from modelport.core.staging import (
+    CountingReader,
+    GuardLimits,
+    LowDisk,
     OverBudget,
+    TooCompressed,
+    UnpackGuard,
     UnsafeMember,
     copy_capped,
     make_dirs,
@@ -68,22 +78,38 @@ def extract_archive(archive: Path, dest: Path, limits: Limits) -> Path:
     return dest
 
 
+def guard_limits(limits: Limits, max_bytes: int) -> GuardLimits:
+    return GuardLimits(
+        max_bytes=max_bytes,
+        max_ratio=limits.max_unpack_ratio,
+        ratio_floor_bytes=limits.unpack_ratio_floor_bytes,
+        min_free_bytes=limits.min_free_disk_bytes,
+    )
+
+
 def _unpack(archive: Path, root: Path, limits: Limits) -> None:
     label = archive.name
     try:
-        # Stream mode ("r|*") reads the archive once, front to back, and never seeks: the counts
-        # below see every member as it arrives.
-        with tarfile.open(archive, mode="r|*") as tar:
-            members = 0
-            total = 0
-            for member in tar:
-                members += 1
-                if members > limits.max_archive_members:
-                    raise _refused(
-                        member.name,
-                        f"the archive has more than {limits.max_archive_members} members",
-                    )
-                total = _unpack_member(tar, member, root, total, limits)
+        with archive.open("rb") as raw:
+            packed = CountingReader(raw)
+            guard = UnpackGuard(guard_limits(limits, limits.max_archive_bytes), lambda: packed.count, root)
+            guard.check_disk()
+            # Stream mode ("r|*") reads the archive once, front to back, and never seeks: the
+            # counts below see every member as it arrives.
+            with tarfile.open(fileobj=packed, mode="r|*") as tar:  # type: ignore[call-overload]
+                members = 0
+                for member in tar:
+                    members += 1
+                    if members > limits.max_archive_members:
+                        raise _refused(
+                            member.name,
+                            f"the archive has more than {limits.max_archive_members} members",
+                        )
+                    _unpack_member(tar, member, root, guard, limits)
+    except TooCompressed as exc:
+        raise ArtifactError(f'Model archive "{label}" is refused: {exc}.') from None
+    except LowDisk as exc:
+        raise ArtifactError(f'Cannot unpack model archive "{label}": {exc}') from None
     except ArtifactError:
         raise
     except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as exc:
@@ -95,9 +121,9 @@ def _unpack(archive: Path, root: Path, limits: Limits) -> None:
 
 
 def _unpack_member(
-    tar: tarfile.TarFile, member: tarfile.TarInfo, root: Path, total: int, limits: Limits
-) -> int:
-    """Write one member under ``root``; return the running total of unpacked bytes."""
+    tar: tarfile.TarFile, member: tarfile.TarInfo, root: Path, guard: UnpackGuard, limits: Limits
+) -> None:
+    """Write one member under ``root``, counted by ``guard``."""
     name = member.name
     relative = safe_relative_path(name)
     if member.issym() or member.islnk():
@@ -114,10 +140,10 @@ def _unpack_member(
         raise _refused(name, "path escapes the model folder")
     if member.isdir():
         _make_dirs(name, target)
-        return total
+        return
     if relative == PurePosixPath("."):
         raise _refused(name, "a file cannot replace the model folder itself")
-    if total + member.size > limits.max_archive_bytes:
+    if guard.unpacked + member.size > limits.max_archive_bytes:
         raise _refused(name, f"unpacked size would pass the limit of {limits.max_archive_bytes} bytes")
     _make_dirs(name, target.parent)
     source = tar.extractfile(member)
@@ -128,13 +154,12 @@ def _unpack_member(
         raise _refused(name, "a file cannot replace a directory")
     fd = os.open(target, _FILE_FLAGS, mode)
     try:
-        written = copy_capped(source, fd, limits.max_archive_bytes - total)
+        written = copy_capped(source, fd, guard)
     except OverBudget:
         raise _refused(name, f"unpacked size passed the limit of {limits.max_archive_bytes} bytes") from None
     if written != member.size:
         raise ArtifactError(f'Model archive member "{name}" is truncated.')
     os.chmod(target, mode)  # O_CREAT's mode is masked by umask and ignored for existing files
-    return total + written
 
 
 def _make_dirs(name: str, path: Path) -> None:

@@ -10,6 +10,10 @@ and written here, with the per-member rules ``modelport.core.staging`` shares wi
 - the member count and the unpacked size are counted while writing, so a bomb, or a member
   whose header lies about its size, is stopped at the cap (250 MB, Lambda's unzipped limit),
   not after it fills the disk;
+- as for model archives, the compression ratio is checked past a floor (a bomb stops at 64 MiB
+  unpacked) and the disk keeps a minimum free, before (counting the sizes the zip declares) and
+  while unpacking (``Limits.max_unpack_ratio``, ``unpack_ratio_floor_bytes``,
+  ``min_free_disk_bytes``);
 - modes are normalised: 0755 when the zip says the owner may execute, otherwise 0644.
 
 The zip is unpacked into a hidden folder next to the destination and renamed into place when
@@ -27,7 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from modelport.core.staging import (
+    GuardLimits,
+    LowDisk,
     OverBudget,
+    TooCompressed,
+    UnpackGuard,
     UnsafeMember,
     copy_capped,
     make_dirs,
@@ -42,10 +50,14 @@ _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os,
 
 @dataclass(frozen=True)
 class ZipLimits:
-    """Lambda: 250 MB unzipped (262,144,000 bytes). The member cap is ours."""
+    """Lambda: 250 MB unzipped (262,144,000 bytes). The member cap and the guards are ours,
+    with ``config.Limits``' defaults (the server passes its settings)."""
 
     max_unzipped_bytes: int = 262_144_000
     max_members: int = 20_000
+    max_ratio: float = 100.0
+    ratio_floor_bytes: int = 64 * 1024**2
+    min_free_bytes: int = 1024**3
 
 
 def extract_zip(data: bytes, dest: Path, limits: ZipLimits | None = None) -> Path:
@@ -87,17 +99,41 @@ def safe_member_path(name: str) -> PurePosixPath:
         raise _refused(name, str(exc)) from None
 
 
+class _CountingBytes(io.BytesIO):
+    """The zip in memory, counting the bytes ``zipfile`` reads (the packed bytes consumed)."""
+
+    count = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.count += len(data)
+        return data
+
+
 def _unpack(data: bytes, root: Path, limits: ZipLimits) -> None:
+    packed = _CountingBytes(data)
+    guard = UnpackGuard(
+        GuardLimits(
+            limits.max_unzipped_bytes, limits.max_ratio, limits.ratio_floor_bytes, limits.min_free_bytes
+        ),
+        lambda: packed.count,
+        root,
+    )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(packed) as archive:
             members = archive.infolist()
             if not members:
                 raise InvalidZip(f"{UNZIP_FAILED} The zip file is empty.")
             if len(members) > limits.max_members:
                 raise InvalidZip(f"{UNZIP_FAILED} The zip file has more than {limits.max_members} members.")
-            total = 0
+            declared = sum(m.file_size for m in members if not m.is_dir())
+            guard.check_disk(min(declared, limits.max_unzipped_bytes))
             for member in members:
-                total = _unpack_member(archive, member, root, total, limits)
+                _unpack_member(archive, member, root, guard, limits)
+    except TooCompressed as exc:
+        raise InvalidZip(f"{UNZIP_FAILED} The zip file is refused: {exc}.") from None
+    except LowDisk as exc:
+        raise InvalidZip(f"{UNZIP_FAILED} Cannot unzip it here: {exc}") from None
     except InvalidZip:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError, OSError) as exc:
@@ -106,9 +142,9 @@ def _unpack(data: bytes, root: Path, limits: ZipLimits) -> None:
 
 
 def _unpack_member(
-    archive: zipfile.ZipFile, member: zipfile.ZipInfo, root: Path, total: int, limits: ZipLimits
-) -> int:
-    """Write one member under ``root``; return the running total of unpacked bytes."""
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, root: Path, guard: UnpackGuard, limits: ZipLimits
+) -> None:
+    """Write one member under ``root``, counted by ``guard``."""
     name = member.filename
     relative = safe_member_path(name)
     unix_mode = member.external_attr >> 16
@@ -123,10 +159,10 @@ def _unpack_member(
         raise _refused(name, "the path escapes the code folder")  # pragma: no cover - belt and braces
     if member.is_dir():
         _make_dirs(name, target)
-        return total
+        return
     if relative == PurePosixPath("."):
         raise _refused(name, "a file cannot replace the code folder itself")
-    if total + member.file_size > limits.max_unzipped_bytes:
+    if guard.unpacked + member.file_size > limits.max_unzipped_bytes:
         raise _too_big(name, limits)
     _make_dirs(name, target.parent)
     mode = 0o755 if unix_mode & 0o100 else 0o644
@@ -138,11 +174,10 @@ def _unpack_member(
     except IsADirectoryError as exc:  # pragma: no cover - O_EXCL reports FileExistsError first
         raise _refused(name, "a file cannot replace a directory") from exc
     try:
-        written = copy_capped(source, fd, limits.max_unzipped_bytes - total)
+        copy_capped(source, fd, guard)
     except OverBudget:
         raise _too_big(name, limits) from None
     os.chmod(target, mode)  # O_CREAT's mode is masked by the umask
-    return total + written
 
 
 def _make_dirs(name: str, path: Path) -> None:

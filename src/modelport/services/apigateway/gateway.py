@@ -50,6 +50,7 @@ from modelport.services.apigateway.mapping import (
     IntegrationResponse,
     PassthroughBehavior,
     check_api_key,
+    json_body_error,
     lambda_request_payload,
     lambda_response,
     passthrough_check,
@@ -178,7 +179,15 @@ async def execute(
     if function is not None:
         payload = lambda_request_payload(body)
         if isinstance(payload, GatewayResponse):
-            return payload
+            # The client sees only AWS's 500; the cause goes to the server log (AWS: the execution log).
+            return _refused(
+                api_id,
+                stage,
+                f"{method.upper()} {resource_path}: Lambda refused the request body with "
+                f"InvalidRequestContentException ({json_body_error(body)}). A non-proxy Lambda integration "
+                "passes the body through as the function's event, which must be JSON: send a JSON body, "
+                "or use a Lambda proxy integration (AWS_PROXY).",
+            )
         if (denied := lambda_access(ctx, integration, function, source_arn)) is not None:
             return _refused(api_id, stage, denied)
         answer = await _invoke_lambda(ctx, function, payload, timeout)

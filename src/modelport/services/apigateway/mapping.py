@@ -84,11 +84,20 @@ def lambda_request_payload(body: bytes) -> bytes | GatewayResponse:
     """
     if not body.strip():
         return b"{}"
-    try:
-        json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    if json_body_error(body) is not None:
         return INTERNAL_SERVER_ERROR
     return body
+
+
+def json_body_error(body: bytes) -> str | None:
+    """Why Lambda's Invoke would refuse ``body`` as a payload (its words), or None for JSON."""
+    try:
+        json.loads(body)
+    except UnicodeDecodeError as exc:
+        return f"Could not parse request body into json: the body is not UTF-8 ({exc.reason})"
+    except ValueError as exc:
+        return f"Could not parse request body into json: {exc}"
+    return None
 
 
 def _error_message(payload: bytes) -> str:

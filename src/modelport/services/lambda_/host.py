@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelport.core.config import Limits
 from modelport.core.errors import InvalidRequest, ResourceNotFound
-from modelport.sandboxes.lambda_.code import extract_zip
+from modelport.sandboxes.lambda_.code import ZipLimits, extract_zip
 from modelport.sandboxes.lambda_.pool import EnvironmentPool
 from modelport.sandboxes.lambda_.spares import SparePool
 from modelport.sandboxes.lambda_.spec import EnvironmentSpec, RoleCredentials
@@ -78,6 +79,15 @@ def code_archive(ctx: ServiceContext, name: str, sha_hex: str) -> Path:
     return function_dir(ctx, name) / f"{sha_hex}.zip"
 
 
+def zip_limits(limits: Limits) -> ZipLimits:
+    """The server's unpacking guards for deployment packages (the size and member caps stay Lambda's)."""
+    return ZipLimits(
+        max_ratio=limits.max_unpack_ratio,
+        ratio_floor_bytes=limits.unpack_ratio_floor_bytes,
+        min_free_bytes=limits.min_free_disk_bytes,
+    )
+
+
 def store_code(ctx: ServiceContext, name: str, sha_hex: str, zip_bytes: bytes) -> Path:
     """Keep the zip and unpack it (once per content hash); return the code folder.
 
@@ -87,7 +97,7 @@ def store_code(ctx: ServiceContext, name: str, sha_hex: str, zip_bytes: bytes) -
     code_dir = folder / sha_hex
     if not code_dir.is_dir():
         try:
-            extract_zip(zip_bytes, code_dir)
+            extract_zip(zip_bytes, code_dir, zip_limits(ctx.settings.limits))
         except BaseException:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only when empty: a refused zip leaves nothing behind
@@ -105,7 +115,9 @@ def code_dir_for(ctx: ServiceContext, record: Resource) -> Path:
     sha_hex = str(record.body["CodeShaHex"])
     code_dir = function_dir(ctx, record.name) / sha_hex
     if not code_dir.is_dir():
-        extract_zip(code_archive(ctx, record.name, sha_hex).read_bytes(), code_dir)
+        extract_zip(
+            code_archive(ctx, record.name, sha_hex).read_bytes(), code_dir, zip_limits(ctx.settings.limits)
+        )
     return code_dir
 
 

@@ -74,10 +74,12 @@ def _explain_missing_fleet(name: str, store: Store, settings: Settings) -> None:
 
 def model_failure(answer: WorkerAnswer, *, endpoint_name: str, settings: Settings) -> ModelFailure:
     """The ModelError SageMaker's runtime returns for a container's non-2xx answer."""
-    region, account = settings.region, settings.account_id
+    account = settings.account_id
+    # AWS's sentence points at the CloudWatch console, which does not exist here: the same sentence
+    # names the command that shows the same log group (the instances' stdout and stderr) instead.
     see = (
-        f"See https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logEventViewer:"
-        f"group=/aws/sagemaker/Endpoints/{endpoint_name} in account {account} for more information."
+        f'See the logs with "modelport logs {endpoint_name}" (log group /aws/sagemaker/Endpoints/{endpoint_name}) '
+        f"in account {account} for more information."
     )
     text = answer.body.decode("utf-8", "replace")
     if answer.timed_out:
