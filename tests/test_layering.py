@@ -59,10 +59,11 @@ SEAMS: dict[str, set[str]] = {
 
 # Islands: run inside model processes; import nothing of modelport but these.
 ISLANDS: dict[str, set[str]] = {
-    "sandboxes.worker": {"sandboxes.runtimes"},
+    "sandboxes.worker": {"sandboxes.runtimes", "sandboxes.lifeline"},
     "sandboxes.runtimes": set(),
     "sandboxes.supervisor": {"sandboxes.model_environments"},
     "sandboxes.model_environments": set(),
+    "sandboxes.lifeline": set(),  # die_with_parent, shared by the worker and the Lambda runner
 }
 
 
@@ -114,7 +115,8 @@ def allowed(source: str, target: str) -> bool:
                 return True
             service = source.split(".")[1]
             return service in SERVICES and target.split(".")[1] in SERVICES[service]
-        return top != "sandboxes" or target not in ISLANDS  # no area imports an island
+        # No area imports an island, but every sandbox may use the shared lifeline.
+        return top != "sandboxes" or target not in ISLANDS or target == "sandboxes.lifeline"
     return target_top in LAYERS[top]
 
 

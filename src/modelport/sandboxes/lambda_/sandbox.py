@@ -1,20 +1,17 @@
 """Process plumbing for the runner: private protocol fds, memory cap, death with the parent.
 
-Standard library only; the pattern of ``die_with_parent`` is the model worker's (copied, not
-imported: both are islands).
+Standard library only, and ``sandboxes/lifeline.py`` (also standard library only), whose
+``die_with_parent`` the model worker uses too.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import resource
 import signal
 import sys
-import threading
 
-_PR_SET_PDEATHSIG = 1
+from modelport.sandboxes.lifeline import die_with_parent as die_with_server
 
 
 def take_protocol_fds() -> tuple[int, int]:
@@ -51,29 +48,14 @@ def limit_address_space(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def die_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
-    """SIGKILL ourselves when the server goes: kernel PDEATHSIG plus a ppid watch as fallback.
+def die_with_parent(parent: int) -> None:
+    """SIGKILL ourselves when the server goes (``sandboxes/lifeline.py``).
 
     SIGKILL rather than SIGTERM: user code may install a SIGTERM handler, and an environment
     has nothing to clean up. ``parent`` is the pid the server passed on the command line, so a
     server that died before this call is noticed too.
     """
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except OSError:
-            pass  # the watch thread below still works
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    def watch() -> None:
-        stop = threading.Event()
-        while not stop.wait(poll_seconds):
-            if os.getppid() != parent:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    die_with_server(parent, signal.SIGKILL)
 
 
 def max_memory_used_mb() -> int:
