@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 import time
 import zipfile
@@ -255,3 +256,40 @@ def test_a_load_slower_than_the_bound_answers_creating(
         EndpointName="held", ContentType="application/json", Body=b"{}"
     )
     assert json.load(answer["Body"]) == "released"
+
+
+def readme_quickstart() -> str:
+    """The README's tutorial code (the Python block that waits for the endpoint), as printed."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
+    return next(block for block in blocks if 'get_waiter("endpoint_in_service")' in block)
+
+
+def test_the_readme_tutorial_runs_as_printed_and_its_waiters_never_sleep(
+    server: ModelportServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_sleep: None,
+) -> None:
+    code = readme_quickstart()
+    assert "WaiterConfig" not in code
+    # The block runs from the repository root and reads the tutorial's test_point.csv there.
+    data = tmp_path / "src" / "modelport" / "data"
+    data.mkdir(parents=True)
+    (data / "test_point.csv").write_text(seed.test_points_csv())
+    monkeypatch.chdir(tmp_path)
+    for variable in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)  # what the written profile's endpoint_url does
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", server.secret_key)
+
+    exec(compile(code, "README.md quickstart", "exec"), {"__name__": "__main__"})
+
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == len(seed.test_points())
+    assert all(line.split(" ", 1)[0] in seed.CLASSES for line in printed), printed
