@@ -39,7 +39,7 @@ def kill_and_restart(server: ModelportServer) -> None:
 
 
 def invoke(server: ModelportServer, name: str) -> bytes:
-    runtime = server.client("sagemaker-runtime", retries=10)  # ModelNotReady (429) while instances start
+    runtime = server.client("sagemaker-runtime")  # no retries: while instances start, invocations wait
     body: bytes = runtime.invoke_endpoint(
         EndpointName=name, ContentType="text/csv", Body=seed.test_points_csv()
     )["Body"].read()
@@ -140,7 +140,7 @@ def test_kill_mid_update_finishes_on_the_new_config(
     assert description["EndpointStatus"] == "InService"
     assert description["EndpointConfigName"] == "updating-v2"
     assert [v["VariantName"] for v in description["ProductionVariants"]] == ["Blue"]
-    response = server.client("sagemaker-runtime", retries=10).invoke_endpoint(
+    response = server.client("sagemaker-runtime").invoke_endpoint(
         EndpointName="updating", ContentType="text/csv", Body="5.1,3.3,1.7,0.5"
     )
     assert response["InvokedProductionVariant"] == "Blue"
