@@ -17,10 +17,10 @@ DeleteEndpoint can answer once the change is done (within ``Limits.settle_timeou
 On start-up every endpoint in the store is reconciled, so a restart brings InService endpoints
 back and finishes (or rolls back) anything caught mid-transition. Until an endpoint that serves
 has its fleet back, invocations wait for it in ``router.arrivals`` rather than being turned
-away (``waiting.py``). A health loop replaces
-instances whose process died while the endpoint stays InService, and keeps each instance's log
-under ``Limits.max_endpoint_log_bytes`` (model code may print on every request). The artifact
-collector (``collector.py``) runs beside them and deletes the model folders nothing uses.
+away (``waiting.py``). A health loop replaces instances whose process died while the endpoint
+stays InService, and keeps each instance's log under ``Limits.max_endpoint_log_bytes`` (model
+code may print on every request). The artifact collector (``collector.py``) runs beside them and
+deletes the model folders nothing uses.
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ poll; modelport answers once the change has settled, or after ``Limits.settle_ti
 ``while status == "Creating": time.sleep(60)`` loop, botocore's waiters, which sleep 30 s
 between polls) sees the settled state at its first poll. The answer itself is SageMaker's;
 only its timing differs. A load slower than the bound answers as SageMaker would, still
-``Creating``; ``0`` restores SageMaker's answer at once. What an endpoint runs is frozen into a *deployment snapshot* when it is created or
-updated (image, model data, environment, counts and weights of every variant), so the endpoint
-keeps serving — and comes back after a restart — even if its config or models are deleted.
+``Creating``; ``0`` restores SageMaker's answer at once.
+
+What an endpoint runs is frozen into a *deployment snapshot* when it is created or updated
+(image, model data, environment, counts and weights of every variant), so the endpoint keeps
+serving — and comes back after a restart — even if its config or models are deleted.
 """
 
 from __future__ import annotations
