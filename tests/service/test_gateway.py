@@ -24,6 +24,7 @@ from modelport.clock import FakeClock
 from modelport.config import Settings
 from modelport.domain.apigateway_responses import GatewayResponse
 from modelport.engine.router import WorkerAnswer
+from modelport.engine.waiting import Arrivals
 from modelport.errors import InvalidRequest, ResourceNotFound
 from modelport.service.apis import OPERATIONS
 from modelport.service.context import ServiceContext
@@ -86,6 +87,7 @@ class FakeRouter:
     def __init__(self, answer: WorkerAnswer) -> None:
         self.answer = answer
         self.bodies: list[tuple[bytes, str | None]] = []
+        self.arrivals = Arrivals()  # no fleet is ever on its way here
 
     def fleet(self, endpoint_name: str) -> object | None:
         return object() if endpoint_name == "iris-ep" else None

@@ -68,6 +68,7 @@ from modelport.errors import (
     ModelNotReady,
     ModelportError,
     PayloadTooLarge,
+    ServiceUnavailable,
     Throttled,
 )
 from modelport.ids import request_id
@@ -297,6 +298,7 @@ _RUNTIME_ERRORS: tuple[tuple[type[ModelportError], str, int], ...] = (
     (InvalidRequest, "ValidationError", 400),
     (ModelNotReady, "ModelNotReadyException", 429),
     (Throttled, "ThrottlingException", 400),
+    (ServiceUnavailable, "ServiceUnavailable", 503),
 )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from modelport.service import endpoint_configs, endpoints, models, tags
 from modelport.service.context import ServiceContext
 
-Handler = Callable[[ServiceContext, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[ServiceContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 OPERATIONS: dict[str, Handler] = {
     "CreateModel": models.create_model,
