@@ -25,11 +25,19 @@ ROLE = "arn:aws:iam::123456789012:role/modelport-bench"
 
 
 def sagemaker_client(url: str, access_key: str, secret_key: str, region: str = "us-east-1") -> Any:
+    return _client("sagemaker", url, access_key, secret_key, region)
+
+
+def runtime_client(url: str, access_key: str, secret_key: str, region: str = "us-east-1") -> Any:
+    return _client("sagemaker-runtime", url, access_key, secret_key, region)
+
+
+def _client(service: str, url: str, access_key: str, secret_key: str, region: str) -> Any:
     config = Config(retries={"mode": "standard", "max_attempts": 1}, read_timeout=120)
     session = boto3.Session(
         aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region
     )
-    return session.client("sagemaker", endpoint_url=url, config=config)
+    return session.client(service, endpoint_url=url, config=config)
 
 
 def create_model_and_config(sm: Any, name: str, model_data_url: str) -> None:

@@ -2,7 +2,8 @@
 
 0. the wire layer in process: parse + serialize of three requests (``protocol_cost``);
 1. train and package the seed iris model; time in-process predict (the floor);
-2. server with the default warm pool: deploys (warm pool ready, then back-to-back);
+2. server with the default warm pool: the seed notebooks end to end (``notebook.py``), then
+   deploys (warm pool ready, then back-to-back);
 3. one endpoint deployed for load; the FastAPI baseline started next to it; at each concurrency
    the three targets (modelport, its worker alone, FastAPI) run one after another, so a change
    in background load hits all three alike; then memory of every worker;
@@ -29,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks import chain, deploys, processes, protocol_cost, report, wrk
+from benchmarks import chain, deploys, notebook, processes, protocol_cost, report, wrk
 from benchmarks.baseline import time_in_process
 from benchmarks.loadgen import WARMUP_PER_WORKER, run_load
 from benchmarks.signing import Signer, presign_batch
@@ -50,6 +51,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n")[0] if __doc__ else "")
     parser.add_argument("--deploys", type=int, default=10, help="deploys per warm mode (default 10)")
     parser.add_argument("--cold-deploys", type=int, default=10, help="deploys with the pool off; 0 skips")
+    parser.add_argument(
+        "--notebook-runs", type=int, default=3, help="passes of the seed notebooks end to end; 0 skips"
+    )
     parser.add_argument("--requests-c1", type=int, default=2000, help="timed requests at concurrency 1")
     parser.add_argument("--requests", type=int, default=5000, help="timed requests at higher concurrency")
     parser.add_argument("--concurrency", default="1,16,64", help="comma-separated levels (must include 1)")
@@ -118,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         sm = deploys.sagemaker_client(server.url, access_key, secret_key)
         deploys.create_model_and_config(sm, "bench", str(archive))
         pool_wait = functools.partial(processes.wait_idle_workers, server.process.pid, spares)
+        if args.notebook_runs:
+            say(f"the seed notebooks end to end (train → delete), {args.notebook_runs} times ...")
+            doc["notebook"] = notebook.measure(
+                server.url, access_key, secret_key, workdir, args.notebook_runs, before_each=pool_wait
+            )
+            say(f"  p50 {doc['notebook']['p50_s']:.2f} s")
         pool_wait()
         say(f"{args.deploys} deploys, each after the warm pool is full again ...")
         warm = deploys.time_deploys(sm, "bench-deploy", "bench", args.deploys, before_each=pool_wait)

@@ -21,6 +21,7 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
             str(ROOT / "scripts" / "bench.py"),
             "--deploys=1",
             "--cold-deploys=1",
+            "--notebook-runs=1",
             "--requests-c1=20",
             "--requests=20",
             "--concurrency=1,2",
@@ -51,8 +52,10 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
     assert doc["in_process"]["predict_p50_us"] > 0
     assert doc["memory"]["instances"][0]["rss_mb"] > 0
     assert doc["memory"]["server"]["rss_mb"] > 0
-    assert len(doc["targets"]) == 6 + (3 if doc["wrk"] else 0) + 2 + 3
+    assert len(doc["targets"]) == 1 + 6 + (3 if doc["wrk"] else 0) + 2 + 3
     assert set(doc["protocol_us"]) == {"invoke_endpoint", "create_endpoint_config", "create_role"}
+    assert doc["notebook"]["runs"][0]["loop_sleeps"] == 0
+    assert doc["notebook"]["p50_s"] > 0
     assert doc["chain"]["full_path"][0]["errors"] == 0
     assert doc["chain"]["cold_start_ms"]["p50"] > 0
     assert doc["chain"]["cold_start_back_to_back_ms"]["p50"] > 0

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import tarfile
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +41,14 @@ def test_bad_control_plane_request(
 
 
 SLOW_INFERENCE_PY = b"""
+import os
 import time
 
 
 def model_fn(model_dir):
-    time.sleep(4)  # holds the endpoint in Creating long enough to be caught there
+    # Holds the endpoint in Creating until the test releases it.
+    while not os.path.exists(os.environ["RELEASE_FILE"]):
+        time.sleep(0.01)
     return "slow"
 
 
@@ -55,19 +60,53 @@ def predict_fn(data, model):
 def test_update_and_delete_while_creating_are_refused(
     sm: Any, iris: Deployed, healthy: Callable[[], None], tmp_path: Path
 ) -> None:
-    """Calls while an endpoint is Creating are refused; a model that loads slowly holds it there."""
+    """Calls while an endpoint is Creating are refused; a model that loads only once released holds
+    it there. CreateEndpoint answers once the endpoint has settled (or after the bound), so it runs
+    in a thread while the refused calls are made."""
     archive = tmp_path / "slow.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         info = tarfile.TarInfo("code/inference.py")
         info.size = len(SLOW_INFERENCE_PY)
         tar.addfile(info, io.BytesIO(SLOW_INFERENCE_PY))
+    release = tmp_path / "release"
     sm.create_model(
-        ModelName="slow-model", PrimaryContainer={"Image": "sklearn:1.2-1", "ModelDataUrl": str(archive)}
+        ModelName="slow-model",
+        PrimaryContainer={
+            "Image": "sklearn:1.2-1",
+            "ModelDataUrl": str(archive),
+            "Environment": {"RELEASE_FILE": str(release)},
+        },
     )
     sm.create_endpoint_config(
         EndpointConfigName="slow-config", ProductionVariants=[variant(ModelName="slow-model")]
     )
-    sm.create_endpoint(EndpointName="creating-ep", EndpointConfigName="slow-config")
+    with ThreadPoolExecutor(1) as pool:
+        created = pool.submit(
+            sm.create_endpoint, EndpointName="creating-ep", EndpointConfigName="slow-config"
+        )
+        wait_listed(sm, "creating-ep")
+        refuse_while_creating(sm, iris)
+        release.touch()
+        assert created.result()["EndpointArn"] == arn("endpoint", "creating-ep")
+    wait_in_service(sm, "creating-ep")
+    sm.delete_endpoint(EndpointName="creating-ep")
+    sm.get_waiter("endpoint_deleted").wait(
+        EndpointName="creating-ep", WaiterConfig={"Delay": 0.1, "MaxAttempts": 300}
+    )
+    sm.delete_endpoint_config(EndpointConfigName="slow-config")
+    sm.delete_model(ModelName="slow-model")
+    healthy()
+
+
+def wait_listed(sm: Any, name: str, timeout_s: float = 60.0) -> None:
+    """Until the endpoint exists (CreateEndpoint has stored it and waits for it to settle)."""
+    deadline = time.monotonic() + timeout_s
+    while not sm.list_endpoints(NameContains=name)["Endpoints"]:
+        assert time.monotonic() < deadline, f"endpoint {name} was never stored"
+        time.sleep(0.01)
+
+
+def refuse_while_creating(sm: Any, iris: Deployed) -> None:
     in_progress = f'Cannot update in-progress endpoint "{arn("endpoint", "creating-ep")}".'
     for call, message in (
         (lambda: sm.update_endpoint(EndpointName="creating-ep", EndpointConfigName=iris.config), in_progress),
@@ -77,14 +116,6 @@ def test_update_and_delete_while_creating_are_refused(
             call()
         assert sm.describe_endpoint(EndpointName="creating-ep")["EndpointStatus"] == "Creating"
         assert caught.value.response["Error"] == {"Code": "ValidationException", "Message": message}
-    wait_in_service(sm, "creating-ep")
-    sm.delete_endpoint(EndpointName="creating-ep")
-    sm.get_waiter("endpoint_deleted").wait(
-        EndpointName="creating-ep", WaiterConfig={"Delay": 0.1, "MaxAttempts": 300}
-    )
-    sm.delete_endpoint_config(EndpointConfigName="slow-config")
-    sm.delete_model(ModelName="slow-model")
-    healthy()
 
 
 def test_modeled_error_is_raised_as_its_class(sm: Any, iris: Deployed) -> None:

@@ -5,6 +5,7 @@ fake clock. Waits are on conditions, never on time."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
@@ -131,19 +132,20 @@ class Lab:
         return asyncio.run(main())
 
 
-def call(ctx: ServiceContext, operation: str, **params: Any) -> dict[str, Any]:
-    return OPERATIONS[operation](ctx, params)
+async def call(ctx: ServiceContext, operation: str, **params: Any) -> dict[str, Any]:
+    result = OPERATIONS[operation](ctx, params)
+    return await result if inspect.isawaitable(result) else result
 
 
-def deploy(ctx: ServiceContext, config: str, *, image: str = "xgboost", instances: int = 1) -> None:
-    call(
+async def deploy(ctx: ServiceContext, config: str, *, image: str = "xgboost", instances: int = 1) -> None:
+    await call(
         ctx,
         "CreateModel",
         ModelName=f"{config}-model",
         PrimaryContainer={"Image": image, "ModelDataUrl": "s3://bucket/model.tar.gz"},
         ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/r",
     )
-    call(
+    await call(
         ctx,
         "CreateEndpointConfig",
         EndpointConfigName=config,
@@ -160,15 +162,15 @@ def deploy(ctx: ServiceContext, config: str, *, image: str = "xgboost", instance
 
 async def settled(controller: Controller, ctx: ServiceContext, name: str = "ep") -> dict[str, Any]:
     await controller.idle()
-    return call(ctx, "DescribeEndpoint", EndpointName=name)
+    return await call(ctx, "DescribeEndpoint", EndpointName=name)
 
 
 def test_create_starts_every_instance_then_serves(tmp_path: Path) -> None:
     lab = Lab(tmp_path)
 
     async def scenario(controller: Controller, ctx: ServiceContext) -> dict[str, Any]:
-        deploy(ctx, "two", instances=2)
-        call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="two")
+        await deploy(ctx, "two", instances=2)
+        await call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="two")
         return await settled(controller, ctx)
 
     described = lab.run(scenario)
@@ -182,8 +184,8 @@ def test_an_instance_failing_its_health_check_fails_the_endpoint(tmp_path: Path)
     lab.supervisor.failing.add("xgboost")
 
     async def scenario(controller: Controller, ctx: ServiceContext) -> dict[str, Any]:
-        deploy(ctx, "bad")
-        call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="bad")
+        await deploy(ctx, "bad")
+        await call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="bad")
         return await settled(controller, ctx)
 
     described = lab.run(scenario)
@@ -196,13 +198,13 @@ def test_a_failed_update_rolls_back_to_the_running_fleet(tmp_path: Path) -> None
     lab = Lab(tmp_path)
 
     async def scenario(controller: Controller, ctx: ServiceContext) -> tuple[dict[str, Any], bool]:
-        deploy(ctx, "good")
-        call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="good")
+        await deploy(ctx, "good")
+        await call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="good")
         await settled(controller, ctx)
         serving = controller.router.fleet("ep")
-        deploy(ctx, "sklearn-config", image="sklearn")
+        await deploy(ctx, "sklearn-config", image="sklearn")
         lab.supervisor.failing.add("sklearn")
-        call(ctx, "UpdateEndpoint", EndpointName="ep", EndpointConfigName="sklearn-config")
+        await call(ctx, "UpdateEndpoint", EndpointName="ep", EndpointConfigName="sklearn-config")
         described = await settled(controller, ctx)
         return described, controller.router.fleet("ep") is serving
 
@@ -217,12 +219,12 @@ def test_an_update_switches_to_the_new_fleet_and_stops_the_old(tmp_path: Path) -
     lab = Lab(tmp_path)
 
     async def scenario(controller: Controller, ctx: ServiceContext) -> tuple[dict[str, Any], list[str]]:
-        deploy(ctx, "first")
-        call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="first")
+        await deploy(ctx, "first")
+        await call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="first")
         await settled(controller, ctx)
         old = [i.worker.spec.instance_id for i in controller.router.fleet("ep").instances()]  # type: ignore[union-attr]
-        deploy(ctx, "second", instances=2)
-        call(ctx, "UpdateEndpoint", EndpointName="ep", EndpointConfigName="second")
+        await deploy(ctx, "second", instances=2)
+        await call(ctx, "UpdateEndpoint", EndpointName="ep", EndpointConfigName="second")
         return await settled(controller, ctx), old
 
     described, old = lab.run(scenario)
@@ -235,8 +237,8 @@ def test_a_dead_instance_is_replaced_in_its_slot(tmp_path: Path) -> None:
     lab = Lab(tmp_path)
 
     async def scenario(controller: Controller, ctx: ServiceContext) -> tuple[str, str]:
-        deploy(ctx, "one")
-        call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="one")
+        await deploy(ctx, "one")
+        await call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="one")
         await settled(controller, ctx)
         variant = controller.router.fleet("ep").variants[0]  # type: ignore[union-attr]
         dead = variant.instances[0]
@@ -257,8 +259,8 @@ def test_a_restart_brings_in_service_endpoints_back(tmp_path: Path) -> None:
     lab = Lab(tmp_path)
 
     async def first_life(controller: Controller, ctx: ServiceContext) -> None:
-        deploy(ctx, "one")
-        call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="one")
+        await deploy(ctx, "one")
+        await call(ctx, "CreateEndpoint", EndpointName="ep", EndpointConfigName="one")
         await settled(controller, ctx)
 
     lab.run(first_life)

@@ -1,9 +1,11 @@
 """Restarts lose nothing: kill -9 the server mid-create, mid-update and mid-serve, start it again.
 
 Every acknowledged create, update and delete must survive; InService endpoints come back by
-themselves; an endpoint caught Creating or Updating is finished; no worker outlives its server.
-IAM users and keys, Lambda functions and REST APIs go through the same: several of each, kill -9
-right after the last acknowledged call, and after the restart all exist as they were and work.
+themselves, and invocations sent while their instances start again wait for them instead of
+being turned away; an endpoint caught Creating or Updating is finished; no worker outlives its
+server. IAM users and keys, Lambda functions and REST APIs go through the same: several of each,
+kill -9 right after the last acknowledged call, and after the restart all exist as they were and
+work.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import time
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +48,7 @@ def kill_and_restart(server: ModelportServer) -> None:
 
 
 def invoke(server: ModelportServer, name: str) -> bytes:
-    runtime = server.client("sagemaker-runtime", retries=10)  # ModelNotReady (429) while instances start
+    runtime = server.client("sagemaker-runtime")  # no retries: while instances start, invocations wait
     body: bytes = runtime.invoke_endpoint(
         EndpointName=name, ContentType="text/csv", Body=seed.test_points_csv()
     )["Body"].read()
@@ -83,6 +86,36 @@ def test_kill_mid_serve_brings_the_endpoint_back(server: ModelportServer, model_
     assert variant["CurrentInstanceCount"] == 2
 
 
+def test_invocations_right_after_a_restart_wait_for_the_fleets(
+    server: ModelportServer, model_archive: Path
+) -> None:
+    names = [f"window-{n}" for n in range(9)]
+    sagemaker = server.client("sagemaker")
+    for name in names:
+        deploy(sagemaker, name, str(model_archive))
+    for name in names:
+        wait_in_service(sagemaker, name)
+    expected = invoke(server, names[0])
+
+    kill_and_restart(server)
+
+    # No retries: the first answer of each endpoint must be its prediction.
+    runtime = server.client("sagemaker-runtime", read_timeout=300)
+    started = time.monotonic()
+
+    def first_answer(name: str) -> tuple[bytes, float]:
+        body = runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body=seed.test_points_csv())
+        return body["Body"].read(), time.monotonic() - started
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        answers = list(pool.map(first_answer, names))
+    assert [body for body, _ in answers] == [expected] * len(names)
+    seconds = sorted(elapsed for _, elapsed in answers)
+    print(
+        f"restart window: {len(answers)} of {len(names)} answered; first after {seconds[0]:.2f} s, last after {seconds[-1]:.2f} s"
+    )
+
+
 def test_kill_mid_create_finishes_the_create(server: ModelportServer, model_archive: Path) -> None:
     sagemaker = server.client("sagemaker")
     deploy(sagemaker, "creating", str(model_archive))
@@ -116,7 +149,7 @@ def test_kill_mid_update_finishes_on_the_new_config(
     assert description["EndpointStatus"] == "InService"
     assert description["EndpointConfigName"] == "updating-v2"
     assert [v["VariantName"] for v in description["ProductionVariants"]] == ["Blue"]
-    response = server.client("sagemaker-runtime", retries=10).invoke_endpoint(
+    response = server.client("sagemaker-runtime").invoke_endpoint(
         EndpointName="updating", ContentType="text/csv", Body="5.1,3.3,1.7,0.5"
     )
     assert response["InvokedProductionVariant"] == "Blue"

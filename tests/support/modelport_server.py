@@ -88,8 +88,8 @@ class ModelportServer:
         if self.process is not None:
             self.process.kill()
 
-    def client(self, service: str, *, retries: int = 1, **kwargs: Any) -> Any:
-        config = Config(retries={"mode": "standard", "max_attempts": retries}, read_timeout=90)
+    def client(self, service: str, *, retries: int = 1, read_timeout: float = 90, **kwargs: Any) -> Any:
+        config = Config(retries={"mode": "standard", "max_attempts": retries}, read_timeout=read_timeout)
         return boto3.Session(
             aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key, region_name=REGION
         ).client(service, endpoint_url=self.url, config=config, **kwargs)

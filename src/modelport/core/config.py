@@ -26,6 +26,9 @@ class Limits:
     max_in_flight_per_instance: int = 64  # beyond it: ThrottlingException, never a queue
     startup_timeout_s: float = 240.0  # health-check startup window (AWS: 4 minutes)
     requirements_install_timeout_s: float = 600.0  # pip install of a model's code/requirements.txt
+    settle_timeout_s: float = (
+        10.0  # Create/Update/DeleteEndpoint answer once settled, or after this; 0: at once
+    )
     ping_timeout_s: float = 2.0
     max_archive_bytes: int = 8 * 1024**3  # total unpacked size of one model.tar.gz
     max_archive_members: int = 100_000

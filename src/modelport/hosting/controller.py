@@ -11,11 +11,16 @@ snapshot) and call ``wake``. The controller then reconciles that one endpoint:
     Deleting  -> stop the fleet, remove the record
     Failed    -> nothing runs
 
+After each pass ``changes`` fires: ``settled`` waits on it, so CreateEndpoint, UpdateEndpoint and
+DeleteEndpoint can answer once the change is done (within ``Limits.settle_timeout_s``).
+
 On start-up every endpoint in the store is reconciled, so a restart brings InService endpoints
-back and finishes (or rolls back) anything caught mid-transition. A health loop replaces
-instances whose process died while the endpoint stays InService, and keeps each instance's log
-under ``Limits.max_endpoint_log_bytes`` (model code may print on every request). The artifact
-collector (``collector.py``) runs beside them and deletes the model folders nothing uses.
+back and finishes (or rolls back) anything caught mid-transition. Until an endpoint that serves
+has its fleet back, invocations wait for it in ``router.arrivals`` rather than being turned
+away (``waiting.py``). A health loop replaces instances whose process died while the endpoint
+stays InService, and keeps each instance's log under ``Limits.max_endpoint_log_bytes`` (model
+code may print on every request). The artifact collector (``collector.py``) runs beside them and
+deletes the model folders nothing uses.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from modelport.hosting.deployments import ENDPOINT_KIND as KIND
 from modelport.hosting.deployments import variant_summaries
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet
 from modelport.hosting.router import Router
-from modelport.hosting.status import EndpointStatus
+from modelport.hosting.status import IN_PROGRESS, SERVING, EndpointStatus
+from modelport.hosting.waiting import Changes
 from modelport.sandboxes.supervisor import InstanceSpec, StartupFailed, Supervisor
 from modelport.store.base import Store
 
@@ -78,12 +84,18 @@ class Controller:
         self._collector_task: asyncio.Task[None] | None = None
         self._generation = 0
         self._replacing: set[str] = set()
+        self.changes = Changes()
 
     # -- entry points -------------------------------------------------------------------------
 
     async def start(self) -> None:
         self.supervisor.fill_pool()
-        for endpoint in self.store.list(KIND):
+        endpoints = self.store.list(KIND)
+        for endpoint in endpoints:
+            # Before the server takes requests: invocations wait for these fleets from the start.
+            if endpoint.status in SERVING and self.router.fleet(endpoint.name) is None:
+                self._expect_fleet(endpoint.name, endpoint.body["Deployment"])
+        for endpoint in endpoints:
             self.wake(endpoint.name)
         self._health_task = asyncio.create_task(self._health_loop())
         self._collector_task = asyncio.create_task(self.collector.run())
@@ -109,6 +121,16 @@ class Controller:
             self._dirty.add(key)  # reconcile again when the current pass ends
             return
         self._tasks[key] = asyncio.create_task(self._reconcile_until_clean(endpoint_name))
+
+    async def settled(self, endpoint_name: str, timeout_s: float) -> bool:
+        """Wait until the endpoint is no longer Creating, Updating or Deleting (or is gone);
+        False when ``timeout_s`` passed first. Never holds up other requests: it awaits ``changes``."""
+
+        def done() -> bool:
+            record = self.store.get(KIND, endpoint_name)
+            return record is None or record.status not in IN_PROGRESS
+
+        return await self.changes.wait_until(done, timeout_s)
 
     def model_deleted(self) -> None:
         self.collector.request()  # its folder goes now unless an endpoint still uses it
@@ -136,6 +158,7 @@ class Controller:
             except Exception:
                 # The loop must never die; a bug here is logged and the endpoint left as it is.
                 log.exception("reconcile of endpoint %s failed", endpoint_name)
+            self.changes.fire()
             if key not in self._dirty:
                 return
 
@@ -170,6 +193,14 @@ class Controller:
         self._set_status(name, EndpointStatus.IN_SERVICE)
 
     async def _update(self, name: str, body: dict[str, Any]) -> None:
+        if self.router.fleet(name) is None:  # after a restart: invocations wait for the new fleet
+            self._expect_fleet(name, body["PendingDeployment"])
+        try:
+            await self._update_fleet(name, body)
+        finally:
+            self.router.arrivals.settle(name)
+
+    async def _update_fleet(self, name: str, body: dict[str, Any]) -> None:
         pending = body["PendingDeployment"]
         try:
             fleet = await self._launch(name, pending)
@@ -191,6 +222,7 @@ class Controller:
 
     async def _restore(self, name: str, deployment: dict[str, Any], *, keep_status: bool = False) -> None:
         """Bring back the fleet of an InService endpoint (after a restart)."""
+        self._expect_fleet(name, deployment)
         try:
             fleet = await self._launch(name, deployment)
         except (StartupFailed, ArtifactError) as exc:
@@ -199,7 +231,14 @@ class Controller:
                     name, EndpointStatus.FAILED, failure_reason=f"Could not restart the endpoint: {exc}"
                 )
             return
-        await self._retire(self.router.install(fleet))
+        else:
+            await self._retire(self.router.install(fleet))
+        finally:
+            self.router.arrivals.settle(name)  # installed, or failed: waiting requests go on
+
+    def _expect_fleet(self, name: str, deployment: dict[str, Any]) -> None:
+        instances = sum(int(v["InstanceCount"]) for v in deployment["Variants"])
+        self.router.arrivals.expect(name, instances * self.settings.limits.max_in_flight_per_instance)
 
     async def _launch(self, name: str, deployment: dict[str, Any]) -> Fleet:
         """Start every instance of a deployment; all healthy, or none left running."""

@@ -3,7 +3,9 @@
 It picks the variant by weight (or TargetVariant), then the least-loaded instance, and talks
 to the worker over HTTP (``worker_client``). A request that never reached its instance (the connection was
 refused, or reset with the request unread: the worker died) is retried on another instance; one
-that had reached it is answered with an error, since the model may have acted on it.
+that had reached it is answered with an error, since the model may have acted on it. ``arrivals``
+holds invocations for an endpoint whose fleet the controller is starting again
+(``waiting.Arrivals``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import logging
 import random
 from dataclasses import dataclass
 
-from modelport.core.errors import InvalidRequest, ModelNotReady, Throttled
+from modelport.core.errors import InvalidRequest, ServiceUnavailable, Throttled
 from modelport.hosting import policies
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet
+from modelport.hosting.waiting import Arrivals
 from modelport.hosting.worker_client import WorkerBroken, WorkerClient, WorkerTimeout, WorkerUnreachable
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ class Router:
         self.max_in_flight = max_in_flight
         self.timeout_s = timeout_s
         self.fleets: dict[str, Fleet] = {}
+        self.arrivals = Arrivals()
         self._rng = rng or random.Random()
 
     def fleet(self, endpoint_name: str) -> Fleet | None:
@@ -120,7 +124,8 @@ class Router:
     def _instance(self, variant: VariantFleet, tried: set[int]) -> Instance:
         candidates = [i for i in variant.instances if i.alive and id(i) not in tried]
         if not candidates:
-            raise ModelNotReady(
+            # What AWS answers when no instance can be reached (ModelNotReady is for multi-model endpoints).
+            raise ServiceUnavailable(
                 f"No instance of variant {variant.name} is able to serve right now; "
                 "a replacement is starting. Retry the request."
             )

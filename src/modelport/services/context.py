@@ -38,6 +38,11 @@ class EndpointEngine(Protocol):
         """A Model was deleted: its unpacked model data may be unused now."""
         ...
 
+    async def settled(self, endpoint_name: str, timeout_s: float) -> bool:
+        """Wait until the endpoint is no longer Creating, Updating or Deleting (or is gone), at
+        most ``timeout_s``; False when the time ran out first."""
+        ...
+
 
 @dataclass(frozen=True)
 class ServiceContext:

@@ -26,6 +26,7 @@ from modelport.core.clock import FakeClock
 from modelport.core.config import Settings
 from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.hosting.router import WorkerAnswer
+from modelport.hosting.waiting import Arrivals
 from modelport.services.apigateway import gateway
 from modelport.services.apigateway.apis import OPERATIONS
 from modelport.services.apigateway.gateway import execute, invoke_url
@@ -89,6 +90,7 @@ class FakeRouter:
     def __init__(self, answer: WorkerAnswer) -> None:
         self.answer = answer
         self.bodies: list[tuple[bytes, str | None]] = []
+        self.arrivals = Arrivals()  # no fleet is ever on its way here
 
     def fleet(self, endpoint_name: str) -> object | None:
         return object() if endpoint_name == "iris-ep" else None

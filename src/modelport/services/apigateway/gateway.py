@@ -39,6 +39,7 @@ from modelport.core.errors import (
     ModelNotReady,
     ModelportError,
     PayloadTooLarge,
+    ServiceUnavailable,
     Throttled,
 )
 from modelport.services.apigateway.access import lambda_access, sagemaker_access
@@ -289,6 +290,7 @@ _RUNTIME_ERRORS: tuple[tuple[type[ModelportError], str, int], ...] = (
     (InvalidRequest, "ValidationError", 400),
     (ModelNotReady, "ModelNotReadyException", 429),
     (Throttled, "ThrottlingException", 400),
+    (ServiceUnavailable, "ServiceUnavailable", 503),
 )
 
 

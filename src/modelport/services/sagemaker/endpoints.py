@@ -1,9 +1,16 @@
 """CreateEndpoint, DescribeEndpoint, ListEndpoints, UpdateEndpoint, DeleteEndpoint.
 
-These calls only write desired state and wake the engine; they return at once, as SageMaker
-does. What an endpoint runs is frozen into a *deployment snapshot* when it is created or
-updated (image, model data, environment, counts and weights of every variant), so the endpoint
-keeps serving — and comes back after a restart — even if its config or models are deleted.
+These calls write desired state and wake the engine. SageMaker answers at once and lets clients
+poll; modelport answers once the change has settled, or after ``Limits.settle_timeout_s``
+(10 s) at the latest, so that polling code written for SageMaker (``describe_endpoint`` in a
+``while status == "Creating": time.sleep(60)`` loop, botocore's waiters, which sleep 30 s
+between polls) sees the settled state at its first poll. The answer itself is SageMaker's;
+only its timing differs. A load slower than the bound answers as SageMaker would, still
+``Creating``; ``0`` restores SageMaker's answer at once.
+
+What an endpoint runs is frozen into a *deployment snapshot* when it is created or updated
+(image, model data, environment, counts and weights of every variant), so the endpoint keeps
+serving — and comes back after a restart — even if its config or models are deleted.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from modelport.store.base import Resource
 KIND = ENDPOINT_KIND
 
 
-def create_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+async def create_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     name = params["EndpointName"]
     resources.refuse_existing(ctx, KIND, name)  # before the config is looked at, as SageMaker does
     body: dict[str, Any] = {"Deployment": deployment_snapshot(ctx, params["EndpointConfigName"])}
@@ -31,6 +38,7 @@ def create_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
         body["DeploymentConfig"] = params["DeploymentConfig"]
     endpoint = resources.create(ctx, KIND, name, body, params.get("Tags"), status=EndpointStatus.CREATING)
     ctx.engine.wake(name)
+    await ctx.engine.settled(name, ctx.settings.limits.settle_timeout_s)
     return {"EndpointArn": endpoint.arn}
 
 
@@ -90,7 +98,7 @@ def list_endpoints(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any
     )
 
 
-def update_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+async def update_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     endpoint = get_endpoint(ctx, params["EndpointName"])
     _refuse_unless_settled(endpoint, action="update")
     if endpoint.status == EndpointStatus.FAILED:
@@ -108,14 +116,16 @@ def update_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
         endpoint.evolve(status=EndpointStatus.UPDATING, last_modified_time=ctx.clock.now(), body=body)
     )
     ctx.engine.wake(endpoint.name)
+    await ctx.engine.settled(endpoint.name, ctx.settings.limits.settle_timeout_s)
     return {"EndpointArn": endpoint.arn}
 
 
-def delete_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+async def delete_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     endpoint = get_endpoint(ctx, params["EndpointName"])
     _refuse_unless_settled(endpoint, action="delete")
     ctx.store.update(endpoint.evolve(status=EndpointStatus.DELETING, last_modified_time=ctx.clock.now()))
     ctx.engine.wake(endpoint.name)
+    await ctx.engine.settled(endpoint.name, ctx.settings.limits.settle_timeout_s)
     return {}
 
 

@@ -3,6 +3,11 @@
 The container's answer passes through unchanged when it is 2xx (body and Content-Type
 verbatim). Anything else becomes ModelError with the container's status and message, worded
 as SageMaker's runtime words it.
+
+An endpoint that serves but whose fleet is being started again (after a restart) holds the
+request until the fleet is up, for at most the instance start-up timeout (``Limits.
+startup_timeout_s``); if no fleet comes, the answer is ``ServiceUnavailable`` (503), what AWS
+answers when it cannot reach an instance, which clients retry.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelport.core.config import Settings
-from modelport.core.errors import InvalidRequest, ModelFailure, ModelNotReady
+from modelport.core.errors import InvalidRequest, ModelFailure, ServiceUnavailable
 from modelport.hosting.deployments import ENDPOINT_KIND
 from modelport.hosting.router import Router, WorkerAnswer
 from modelport.hosting.status import SERVING, EndpointStatus
@@ -33,9 +38,14 @@ async def invoke_endpoint(
             "support the target container hostname header."
         )
     fleet = router.fleet(name)
+    if fleet is None and await router.arrivals.wait(name, settings.limits.startup_timeout_s):
+        fleet = router.fleet(name)
     if fleet is None:
         _explain_missing_fleet(name, store, settings)
-        raise ModelNotReady(f"Endpoint {name} is starting its instances; retry shortly.")
+        raise ServiceUnavailable(
+            f"Endpoint {name} has no instance able to serve: its instances are not running "
+            f"(see modelport logs {name}). Retry shortly."
+        )
     answer = await router.invoke(
         fleet,
         body,

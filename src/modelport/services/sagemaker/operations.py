@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import endpoint_configs, endpoints, models, tags
 
-Handler = Callable[[ServiceContext, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[ServiceContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 OPERATIONS: dict[str, Handler] = {
     "CreateModel": models.create_model,
