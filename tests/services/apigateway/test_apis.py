@@ -126,6 +126,9 @@ def test_paging_rest_apis(ctx: ServiceContext) -> None:
     names = [a["name"] for a in first["items"] + second["items"] + third["items"]]
     assert names == [f"api-{i}" for i in range(5)]
     assert "position" not in third
+    with pytest.raises(InvalidRequest, match="Invalid position") as caught:
+        call(ctx, "GetRestApis", limit=2, position="api-3")  # a key, not a position this server gave
+    assert wire_error("apigateway", caught.value).code == "BadRequestException"  # type: ignore[union-attr]
 
 
 def test_resources_nest_and_embed_methods(ctx: ServiceContext) -> None:
