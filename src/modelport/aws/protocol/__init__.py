@@ -11,7 +11,7 @@ never see HTTP. ``protocol.errors`` holds the one table from the error tree to A
     read_input                                  inputs.py     types + constraints (validation)
     build_writer                                outputs.py    output shapes to JSON values
     compile_pattern                             patterns.py   Java regexes
-    ERROR_TABLE / error_reply                   errors.py     domain errors -> AWS codes
+    ERROR_TABLE / error_reply                   errors.py     the error tree -> AWS codes
 """
 
 from modelport.aws.protocol.errors import ERROR_TABLE, ErrorReply, InvocationContext, WireError, error_reply

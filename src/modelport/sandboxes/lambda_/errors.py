@@ -1,4 +1,4 @@
-"""Errors the functions package raises on purpose, placed in modelport's one error tree.
+"""Errors the Lambda sandbox raises on purpose, placed in modelport's one error tree.
 
 InvalidRequest (modelport.core.errors)
 ├── InvalidZip          a deployment package that cannot be unpacked safely

@@ -8,7 +8,7 @@ protocol on stdin/stdout and the log file as stderr (see ``frames`` for the mess
 Life: take the protocol fds, cap memory, import the handler module once (the init phase, timed
 as Init Duration), send ``ready``, then serve invocations one at a time until stdin closes.
 
-A *spare* (``--spare``, started ahead by ``functions.spares``) first imports the ``--preload``
+A *spare* (``--spare``, started ahead by ``spares``) first imports the ``--preload``
 modules (boto3) with a neutral environment, reports ``{"spare": true, "preloaded": [...]}`` and
 waits; the server's assignment frame ``{"environ", "cwd", "log_path", "max_address_space_mb"}``
 then makes it the function's environment, and life goes on as above. A function's cold start

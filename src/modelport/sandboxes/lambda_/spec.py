@@ -60,7 +60,7 @@ RESERVED = frozenset(
 AWS_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 
 # Variables read while the interpreter starts or while a spare's preloaded modules import: a
-# function that sets any of them always gets a fresh process (see ``functions.spares``).
+# function that sets any of them always gets a fresh process (see ``spares``).
 IMPORT_TIME_VARIABLES = frozenset({"BOTO_DISABLE_CRT", "LD_PRELOAD", "LD_LIBRARY_PATH"})
 
 

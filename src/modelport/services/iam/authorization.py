@@ -1,5 +1,5 @@
 """Whether the caller may make a call: the identity policies of its user or role, evaluated for
-the one permission the call needs (``domain.actions``).
+the one permission the call needs (``actions``).
 
 The root user, and every caller when authentication is off (``ctx.principal is None``), may do
 anything. A user is governed by its attached managed and inline policies; a role session by its
