@@ -82,13 +82,12 @@ def credentials(data_dir: Path | None, connection: ConnectionOptions) -> None:
         if stored is not None:
             pair = (stored[0], stored[1], None)
     if pair is None:
-        frozen = _frozen(conn)
-        if frozen is None:
-            raise CommandFailed(
-                f"no credentials for {conn.endpoint_url}: start the server once (modelport server), "
-                "which writes the 'modelport' profile, or pass --data-dir of the server's data folder"
-            )
-        pair = frozen
+        # Never fall back to boto3's default chain: it may find real AWS keys (instance roles,
+        # SSO caches) that the user did not ask to print.
+        raise CommandFailed(
+            f"no credentials for {conn.endpoint_url}: start the server once (modelport server), "
+            "which writes the 'modelport' profile, or pass --data-dir of the server's data folder"
+        )
     access_key, secret_key, token = pair
     click.echo(f'# modelport at {conn.endpoint_url}; use: eval "$(modelport credentials ...)"')
     for line in export_lines(access_key, secret_key, token, conn.region, conn.endpoint_url):
@@ -161,6 +160,10 @@ def stop(timeout: float, data_dir: Path | None) -> None:
     out = output.stdout()
     if record is None:
         out.print(escape(f"No modelport server is running for data folder {folder}."))
+        return
+    if not is_running(record.url, timeout_s=5.0):
+        # A server killed with -9 leaves its record; its pid may belong to another process by now.
+        out.print(escape(f"No modelport server answers at {record.url} (pid {record.pid} not signalled)."))
         return
     if not stop_process(record.pid, timeout_s=timeout):
         raise CommandFailed(f"the server (pid {record.pid}) did not stop within {timeout:.0f} s")
