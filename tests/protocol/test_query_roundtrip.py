@@ -100,6 +100,8 @@ INPUTS: dict[str, dict[str, dict[str, Any]]] = {
             "Tags": TAGS,
         },
         "GetPolicy": {"PolicyArn": POLICY_ARN},
+        "GetPolicyVersion": {"PolicyArn": POLICY_ARN, "VersionId": "v1"},
+        "ListPolicies": {"Scope": "AWS", "OnlyAttached": True, "PathPrefix": "/", "Marker": "m", "MaxItems": 5},
         "DeletePolicy": {"PolicyArn": POLICY_ARN},
         "AttachRolePolicy": {"RoleName": "my-role", "PolicyArn": POLICY_ARN},
         "DetachRolePolicy": {"RoleName": "my-role", "PolicyArn": POLICY_ARN},
