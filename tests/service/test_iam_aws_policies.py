@@ -123,7 +123,12 @@ def test_list_policies_by_scope(ctx: ServiceContext) -> None:
     def names(**params: object) -> list[str]:
         return [p["PolicyName"] for p in call(ctx, "ListPolicies", **params)["Policies"]]
 
-    aws = ["AmazonS3FullAccess", "AmazonSageMakerFullAccess", "AWSLambdaBasicExecutionRole", "CloudWatchLogsFullAccess"]
+    aws = [
+        "AmazonS3FullAccess",
+        "AmazonSageMakerFullAccess",
+        "AWSLambdaBasicExecutionRole",
+        "CloudWatchLogsFullAccess",
+    ]
     assert names(Scope="AWS") == aws
     assert names(Scope="Local") == ["mine"]
     assert names() == [*aws, "mine"]

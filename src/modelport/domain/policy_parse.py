@@ -32,7 +32,12 @@ from modelport.domain.policy import (
     Statement,
     UnsupportedPolicyElement,
 )
-from modelport.domain.policy_conditions import PASSED_TO_SERVICE, SUPPORTED_KEYS, SUPPORTED_OPERATORS, Condition
+from modelport.domain.policy_conditions import (
+    PASSED_TO_SERVICE,
+    SUPPORTED_KEYS,
+    SUPPORTED_OPERATORS,
+    Condition,
+)
 
 SYNTAX = "Syntax errors in policy."
 TOP_ELEMENTS = frozenset({"Version", "Id", "Statement"})
@@ -224,7 +229,9 @@ def _statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
     )
 
 
-def _conditions(value: Any, where: str, keys_known: tuple[str, ...] = SUPPORTED_KEYS) -> tuple[Condition, ...]:
+def _conditions(
+    value: Any, where: str, keys_known: tuple[str, ...] = SUPPORTED_KEYS
+) -> tuple[Condition, ...]:
     if not isinstance(value, Mapping) or not value:
         raise MalformedPolicyDocument(f"{SYNTAX} Condition in {where} must be a non-empty JSON object.")
     found: list[Condition] = []

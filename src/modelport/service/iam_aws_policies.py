@@ -20,7 +20,6 @@ import functools
 import json
 import time
 from importlib import resources
-from typing import Any
 
 from modelport.errors import AccessDenied
 from modelport.store.base import Resource
