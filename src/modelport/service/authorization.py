@@ -17,6 +17,7 @@ from typing import Any
 from modelport.auth.principal import Principal, PrincipalKind
 from modelport.domain.actions import required_permission
 from modelport.domain.policy import Policy, denial_message, evaluate
+from modelport.domain.policy_conditions import PASSED_TO_SERVICE
 from modelport.errors import AccessDenied
 from modelport.service.context import ServiceContext
 from modelport.service.iam_entities import ROLE, USER, identity_policies
@@ -38,12 +39,12 @@ def authorize(ctx: ServiceContext, service: str, operation: str, params: dict[st
     if permission.always_allowed:
         return
     policies = _policies(ctx, principal)
-    checks = [(permission.action, permission.resource)]
+    checks: list[tuple[str, str, dict[str, str] | None]] = [(permission.action, permission.resource, None)]
     passed = _passed_role(service, operation, params)
     if passed is not None:
-        checks.append((PASS_ROLE, passed))
-    for action, resource in checks:
-        decision = evaluate(policies, action, resource)
+        checks.append((PASS_ROLE, passed, {PASSED_TO_SERVICE: f"{service}.amazonaws.com"}))
+    for action, resource, context in checks:
+        decision = evaluate(policies, action, resource, context=context)
         if not decision.allowed:
             raise AccessDenied(denial_message(caller_arn(ctx, principal), action, resource, decision))
 
