@@ -120,3 +120,71 @@ def test_other_formats_carry_the_same_variables(workdir: Path, server: ServerPro
     printed = ok(run(workdir, "env", "--data-dir", str(server.data_dir), "--format", form))
     for name in as_json:
         assert name in printed
+
+
+ROLE_CHECK = r"""
+import json, os, boto3
+session = boto3.Session()
+credentials = session.get_credentials()
+first = credentials.get_frozen_credentials().access_key
+second = credentials.get_frozen_credentials().access_key  # 900 s: inside botocore's refresh window
+print(json.dumps({
+    "method": credentials.method,
+    "arn": session.client("sts").get_caller_identity()["Arn"],
+    "keys": [first, second],
+    "exported_key": os.environ.get("AWS_ACCESS_KEY_ID"),
+}))
+"""
+
+
+def test_role_credentials_are_served_like_ecs(workdir: Path, server: ServerProcess) -> None:
+    import boto3
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName="notebook-role", AssumeRolePolicyDocument=json.dumps(trust))
+    args = f"--data-dir {server.data_dir} --role notebook-role --duration 900"
+    found = json.loads(eval_and_run(workdir, args, ROLE_CHECK))
+    assert found["method"] == "container-role"
+    assert found["arn"] == "arn:aws:sts::123456789012:assumed-role/notebook-role/SageMaker"
+    first, second = found["keys"]
+    assert first.startswith("ASIA") and second.startswith("ASIA") and first != second  # refreshed
+    assert found["exported_key"] is None
+
+    printed = json.loads(ok(run(workdir, "env", *args.split(), "--format", "json")))
+    uri, token = printed["AWS_CONTAINER_CREDENTIALS_FULL_URI"], printed["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+    assert uri.startswith(server.url + "/_modelport/credentials/")
+    import urllib.error
+    import urllib.request
+
+    def fetch(authorization: str) -> int:
+        request = urllib.request.Request(uri, headers={"Authorization": authorization})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                document = json.loads(reply.read())
+                assert set(document) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration", "RoleArn"}
+                return int(reply.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert fetch(token) == 200
+    assert fetch(token + "x") == 403
+    assert fetch("") == 403
+
+    unknown = run(workdir, "env", "--data-dir", str(server.data_dir), "--role", "no-such-role")
+    assert unknown.returncode == 1 and "no role named 'no-such-role'" in unknown.stderr
