@@ -8,10 +8,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from cli.harness import ACCESS_KEY, SECRET_KEY, ok, run
+from cli.harness import ACCESS_KEY, SECRET_KEY, ok, one_error_line, run
 from modelport.cli.env import endpoint_variable, render
 from modelport.launcher import ServerProcess
 
@@ -188,3 +189,81 @@ def test_role_credentials_are_served_like_ecs(workdir: Path, server: ServerProce
 
     unknown = run(workdir, "env", "--data-dir", str(server.data_dir), "--role", "no-such-role")
     assert unknown.returncode == 1 and "no role named 'no-such-role'" in unknown.stderr
+
+
+def _root(server: ServerProcess, service: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+
+
+def _status(method: str, url: str, headers: dict[str, str]) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, method=method, headers=headers), timeout=30
+        ) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_role_credentials_follow_the_callers_authority(workdir: Path, server: ServerProcess) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    iam: Any = _root(server, "iam")
+    iam.create_user(UserName="analyst")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "iam:GetRole"], "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName="analyst", PolicyName="assume", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="analyst")["AccessKey"]
+    as_user = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    user_arn = "arn:aws:iam::123456789012:user/analyst"
+    sagemaker_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    trusts_user = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="service-only", AssumeRolePolicyDocument=json.dumps(sagemaker_only))
+    iam.create_role(RoleName="analyst-role", AssumeRolePolicyDocument=json.dumps(trusts_user))
+    data = ["--data-dir", str(server.data_dir), "--format", "json"]
+
+    refused = run(workdir, "env", *data, "--role", "service-only", env=as_user)
+    assert "is not authorized to perform: sts:AssumeRole" in one_error_line(refused)
+
+    printed = json.loads(ok(run(workdir, "env", *data, "--role", "analyst-role", env=as_user)))
+    uri, token = printed["AWS_CONTAINER_CREDENTIALS_FULL_URI"], printed["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+    assert _status("GET", uri, {"Authorization": token}) == 200
+    unsigned = _status("POST", server.url + "/_modelport/credentials", {})
+    assert unsigned == 403
+
+    request = AWSRequest(method="DELETE", url=uri)
+    SigV4Auth(Credentials(key["AccessKeyId"], key["SecretAccessKey"]), "sts", "us-east-1").add_auth(request)
+    assert _status("DELETE", uri, dict(request.headers.items())) == 204
+    assert _status("GET", uri, {"Authorization": token}) == 403  # revoked
+
+    again = json.loads(ok(run(workdir, "env", *data, "--role", "analyst-role", env=as_user)))
+    uri, token = again["AWS_CONTAINER_CREDENTIALS_FULL_URI"], again["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+    iam.delete_access_key(UserName="analyst", AccessKeyId=key["AccessKeyId"])
+    assert _status("GET", uri, {"Authorization": token}) == 403  # the registering key is gone
