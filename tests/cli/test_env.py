@@ -267,3 +267,12 @@ def test_role_credentials_follow_the_callers_authority(workdir: Path, server: Se
     uri, token = again["AWS_CONTAINER_CREDENTIALS_FULL_URI"], again["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
     iam.delete_access_key(UserName="analyst", AccessKeyId=key["AccessKeyId"])
     assert _status("GET", uri, {"Authorization": token}) == 403  # the registering key is gone
+
+
+def test_role_needs_a_loopback_server(workdir: Path) -> None:
+    from modelport.cli.env import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("127.0.0.2") and is_loopback("::1")
+    assert is_loopback("localhost") and not is_loopback("10.0.0.1") and not is_loopback("models.example.com")
+    refused = run(workdir, "env", "--role", "r", "--endpoint-url", "http://10.0.0.1:8790")
+    assert "--role needs a server on this machine" in one_error_line(refused)

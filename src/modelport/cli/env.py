@@ -10,6 +10,7 @@ modelport, and services modelport does not serve keep their usual endpoints.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -41,7 +42,6 @@ from modelport.protocol.registry import IMPLEMENTED
 from modelport.server import STATE_FILE, read_record
 
 CREDENTIALS_PATH = "/_modelport/credentials"  # modelport.http.role_credentials.PREFIX
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 FORMATS = ("sh", "fish", "dotenv", "json")
 _PLAIN = re.compile(r"[A-Za-z0-9_./:+=@%,-]*")
 
@@ -176,7 +176,7 @@ def register_role(
     conn: Connection, keys: tuple[str, str, str | None], role: str, duration: int
 ) -> dict[str, Any]:
     """Register a token for ``role`` with a request signed by ``keys``; the server's answer."""
-    if urlsplit(conn.endpoint_url).hostname not in LOOPBACK_HOSTS:
+    if not is_loopback(urlsplit(conn.endpoint_url).hostname or ""):
         # botocore fetches a FULL_URI over http only from a loopback host.
         raise CommandFailed(
             f"--role needs a server on this machine (http://127.0.0.1:...), not {conn.endpoint_url}: "
@@ -203,6 +203,14 @@ def register_role(
         message = answer.get("Message") or f"HTTP {reply.status_code}"
         raise CommandFailed(f"the server refused role credentials for {role_arn}: {message}")
     return answer
+
+
+def is_loopback(host: str) -> bool:
+    """botocore's test for a plain-http container-credentials host: ``localhost`` or a loopback IP."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _role_arn(conn: Connection, name: str) -> str:

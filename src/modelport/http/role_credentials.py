@@ -14,6 +14,7 @@ Errors are JSON ``{"Code": ..., "Message": ...}`` with 400, 403 or 404.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from typing import Any
@@ -30,7 +31,6 @@ from modelport.service.role_tokens import RoleTokens
 logger = logging.getLogger(__name__)
 
 PREFIX = "/_modelport/credentials"
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 _BODY_LIMIT = 16 * 1024
 
 
@@ -55,7 +55,7 @@ def role_credentials_routes(platform: Platform) -> list[Route]:
 
     async def serve(request: Request) -> Response:
         client = request.client.host if request.client is not None else ""
-        if client not in LOOPBACK:
+        if not _is_loopback(client):
             return _json_error(403, "AccessDenied", "Role credentials are served to loopback clients only.")
         token = request.headers.get("authorization", "")
         try:
@@ -85,6 +85,13 @@ def role_credentials_routes(platform: Platform) -> list[Route]:
         Route(PREFIX + "/{id}", serve, methods=["GET"]),
         Route(PREFIX + "/{id}", revoke, methods=["DELETE"]),
     ]
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _params(body: bytes) -> dict[str, Any]:
