@@ -72,6 +72,8 @@ def test_formats_quote_what_they_print() -> None:
     assert render(values, [], "fish").splitlines() == ["set -gx A 'it\\'s $HOME';", "set -gx B 'http://h:1';"]
     assert render(values, [], "dotenv").splitlines() == ['A="it\'s $HOME"', "B=http://h:1"]
     assert json.loads(render(values, ["note"], "json")) == values
+    assert render(values, [], "sh", ["X", "Y"]).splitlines()[0] == "unset X Y"
+    assert render(values, [], "fish", ["X"]).splitlines()[0] == "set -e X;"
 
 
 def test_eval_points_every_served_client_at_the_server(workdir: Path, server: ServerProcess) -> None:
@@ -160,7 +162,8 @@ def test_role_credentials_are_served_like_ecs(workdir: Path, server: ServerProce
     }
     iam.create_role(RoleName="notebook-role", AssumeRolePolicyDocument=json.dumps(trust))
     args = f"--data-dir {server.data_dir} --role notebook-role --duration 900"
-    found = json.loads(eval_and_run(workdir, args, ROLE_CHECK))
+    stale = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    found = json.loads(eval_and_run(workdir, args, ROLE_CHECK, extra=stale))  # unset by the eval
     assert found["method"] == "container-role"
     assert found["arn"] == "arn:aws:sts::123456789012:assumed-role/notebook-role/SageMaker"
     first, second = found["keys"]

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,11 +71,19 @@ def recorded_s3_url(data_dir: Path, server_url: str, environ: Mapping[str, str])
     return configured or None
 
 
-def render(values: Mapping[str, str], comments: list[str], form: str) -> str:
-    """The variables in one shell's (or file format's) syntax; comments where the format has them."""
+def render(values: Mapping[str, str], comments: list[str], form: str, unset: Sequence[str] = ()) -> str:
+    """The variables in one shell's (or file format's) syntax; comments where the format has them.
+
+    ``unset`` names variables a shell must drop (stale keys that would outrank the printed
+    credentials); a .env file or JSON object cannot say that, so there they are left out.
+    """
     if form == "json":
         return json.dumps(dict(values), indent=2)
     lines = [f"# {comment}" for comment in comments]
+    if unset and form == "sh":
+        lines.append("unset " + " ".join(unset))
+    elif unset and form == "fish":
+        lines.extend(f"set -e {name};" for name in unset)
     for name, value in values.items():
         if form == "sh":
             lines.append(f"export {name}={shlex.quote(value)}")
@@ -149,10 +157,13 @@ def env(
             "MODELPORT_S3_ENDPOINT_URL): S3 clients keep their usual endpoint"
         )
     values.update({"AWS_REGION": conn.region, "AWS_DEFAULT_REGION": conn.region})
+    unset: list[str] = []
     if role is None:
         values.update({"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key})
         if token:
             values["AWS_SESSION_TOKEN"] = token
+        else:
+            unset.append("AWS_SESSION_TOKEN")
     else:
         keys = boto3.Session(
             aws_access_key_id=access_key,
@@ -169,7 +180,9 @@ def env(
                 "AWS_CONTAINER_AUTHORIZATION_TOKEN": str(registered["Token"]),
             }
         )
-    click.echo(render(values, comments, form))
+        # Exported keys and a profile come before container credentials in every SDK's chain.
+        unset += ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]
+    click.echo(render(values, comments, form, unset))
 
 
 def register_role(
