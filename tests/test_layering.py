@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "service": {"domain", "store", "engine", "artifacts", "auth", "functions"},
     "protocol": {"domain"},  # the error table names a few domain errors (IAM's policy errors)
     "http": {"auth", "bootstrap", "protocol", "service", "engine", "domain", "ids"},
-    "cli": {"launcher", "demo", "server", "seed"},
+    "cli": {"launcher", "demo", "server", "seed", "protocol"},  # protocol: the served services (env)
     "bench": {"launcher", "seed", "demo_chain", "protocol"},  # protocol: the wire layer's own cost
     "functions": set(),
     "worker": {"runtimes"},

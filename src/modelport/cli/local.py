@@ -72,26 +72,29 @@ def credentials(data_dir: Path | None, connection: ConnectionOptions) -> None:
     writes on its first start); with none of those, the root key stored in the data folder.
     """
     conn = connect(connection)
-    pair: tuple[str, str, str | None] | None = None
-    if _uses_own_choice(connection, os.environ):
-        frozen = _frozen(conn)
-        if frozen is not None:
-            pair = frozen
-    if pair is None:
-        stored = read_root_key(resolve_data_dir(data_dir))
-        if stored is not None:
-            pair = (stored[0], stored[1], None)
-    if pair is None:
-        # Never fall back to boto3's default chain: it may find real AWS keys (instance roles,
-        # SSO caches) that the user did not ask to print.
-        raise CommandFailed(
-            f"no credentials for {conn.endpoint_url}: start the server once (modelport server), "
-            "which writes the 'modelport' profile, or pass --data-dir of the server's data folder"
-        )
-    access_key, secret_key, token = pair
+    access_key, secret_key, token = key_pair(conn, connection, data_dir)
     click.echo(f'# modelport at {conn.endpoint_url}; use: eval "$(modelport credentials ...)"')
     for line in export_lines(access_key, secret_key, token, conn.region, conn.endpoint_url):
         click.echo(line)
+
+
+def key_pair(
+    conn: Connection, connection: ConnectionOptions, data_dir: Path | None
+) -> tuple[str, str, str | None]:
+    """The keys ``credentials`` and ``env`` print: the user's choice, else the stored root key."""
+    if _uses_own_choice(connection, os.environ):
+        frozen = _frozen(conn)
+        if frozen is not None:
+            return frozen
+    stored = read_root_key(resolve_data_dir(data_dir))
+    if stored is not None:
+        return stored[0], stored[1], None
+    # Never fall back to boto3's default chain: it may find real AWS keys (instance roles,
+    # SSO caches) that the user did not ask to print.
+    raise CommandFailed(
+        f"no credentials for {conn.endpoint_url}: start the server once (modelport server), "
+        "which writes the 'modelport' profile, or pass --data-dir of the server's data folder"
+    )
 
 
 def _frozen(conn: Connection) -> tuple[str, str, str | None] | None:
