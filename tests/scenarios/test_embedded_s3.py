@@ -9,6 +9,8 @@ process and a restart still serves the objects. A server given an external S3 st
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,7 +148,11 @@ def test_kill_9_leaves_no_weed_and_a_restart_keeps_the_objects(server: Modelport
     assert server.process is not None
     (weed,) = weed_children(server.process.process.pid)
     server.kill()
-    wait_until(lambda: not Path(f"/proc/{weed}").exists(), 30, f"weed (pid {weed}) to exit")
+    try:
+        wait_until(lambda: not Path(f"/proc/{weed}").exists(), 30, f"weed (pid {weed}) to exit")
+    except AssertionError:
+        os.kill(weed, signal.SIGKILL)  # leave no orphan behind a failed test
+        raise
 
     server.start()
     url = recorded_s3_url(server)

@@ -36,6 +36,7 @@ from typing import Any
 log = logging.getLogger("modelport.s3")
 
 _PR_SET_PDEATHSIG = 1
+_NICENESS = 10
 _PORT_NAMES = ("s3", "s3_grpc", "master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc")
 
 
@@ -48,6 +49,8 @@ def find_weed_binary() -> str | None:
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    # Below the server's priority: weed's start-up (a second of CPU) must not slow the server's.
+    os.nice(_NICENESS)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
