@@ -195,3 +195,10 @@ def _head(s3: Any) -> dict[str, Any] | None:
         return head
     except (BotoCoreError, ClientError):
         return None
+
+
+def test_a_clean_stop_stops_weed(server: ModelportServer) -> None:
+    assert server.process is not None
+    (weed,) = weed_children(server.process.process.pid)
+    assert server.process.stop() == 0
+    assert not Path(f"/proc/{weed}").exists()  # stopped and reaped before the server exited
