@@ -125,6 +125,8 @@ def status(data_dir: Path | None, connection: ConnectionOptions) -> None:
         sys.exit(NOT_RUNNING_EXIT)
     if record is not None and record.url == url:
         out.print(escape(f"modelport server running at {url} (pid {record.pid}, data {folder})"))
+        if record.s3_endpoint_url is not None:
+            out.print(escape(f"Embedded S3 at {record.s3_endpoint_url} (data {folder / 's3'})"))
     else:
         out.print(escape(f"modelport server running at {url} (not started from data folder {folder})"))
     conn = Connection(endpoint_url=url, region=conn.region, session=conn.session)
