@@ -69,6 +69,7 @@ class Settings:
     s3_secret_access_key: str | None = None
     s3_region: str | None = None
     embedded_s3: bool = True  # start SeaweedFS when no s3_endpoint_url is set
+    embedded_s3_port: int = DEFAULT_PORT + 1  # stable, so an exported AWS_ENDPOINT_URL_S3 survives restarts
     profile_name: str = "modelport"
     write_profile: bool = True
     limits: Limits = field(default_factory=Limits)
@@ -148,6 +149,7 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "s3_secret_access_key": ("MODELPORT_S3_SECRET_ACCESS_KEY", str),
     "s3_region": ("MODELPORT_S3_REGION", str),
     "embedded_s3": ("MODELPORT_EMBEDDED_S3", _flag),
+    "embedded_s3_port": ("MODELPORT_EMBEDDED_S3_PORT", int),
     "profile_name": ("MODELPORT_PROFILE", str),
     "write_profile": ("MODELPORT_WRITE_PROFILE", _flag),
 }

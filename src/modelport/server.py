@@ -151,6 +151,7 @@ def start_embedded_s3(settings: Settings) -> EmbeddedS3 | None:
         region=settings.region,
         ready_timeout_s=settings.limits.embedded_s3_ready_timeout_s,
         stop_timeout_s=settings.limits.embedded_s3_stop_timeout_s,
+        s3_port=settings.embedded_s3_port,
     )
     try:
         embedded.start()

@@ -147,6 +147,7 @@ def test_model_data_from_the_embedded_s3_deploys_and_predicts(
 def test_kill_9_leaves_no_weed_and_a_restart_keeps_the_objects(server: ModelportServer) -> None:
     assert server.process is not None
     (weed,) = weed_children(server.process.process.pid)
+    url_before = recorded_s3_url(server)
     server.kill()
     try:
         wait_until(lambda: not Path(f"/proc/{weed}").exists(), 30, f"weed (pid {weed}) to exit")
@@ -157,6 +158,7 @@ def test_kill_9_leaves_no_weed_and_a_restart_keeps_the_objects(server: Modelport
     server.start()
     url = recorded_s3_url(server)
     assert url is not None
+    assert url == url_before  # a stable port: an exported AWS_ENDPOINT_URL_S3 still works
     s3 = s3_client(server, url)
     wait_until(lambda: _answers(s3), 60, "the restarted embedded S3 to answer")
     head = wait_until(lambda: _head(s3), 60, "the uploaded object after the restart")

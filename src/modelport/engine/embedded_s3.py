@@ -71,8 +71,10 @@ class EmbeddedS3:
         region: str,
         ready_timeout_s: float,
         stop_timeout_s: float,
+        s3_port: int = 0,
     ) -> None:
         self.data_dir = data_dir
+        self.s3_port = s3_port
         self.log_path = log_path
         self.access_key = access_key
         self.secret_key = secret_key
@@ -106,6 +108,14 @@ class EmbeddedS3:
         with os.fdopen(descriptor, "w") as stream:
             json.dump(self._identities(), stream)
         self.ports = dict(zip(_PORT_NAMES, _free_ports(len(_PORT_NAMES)), strict=True))
+        if self.s3_port and _port_is_free(self.s3_port) and self.s3_port not in self.ports.values():
+            self.ports["s3"] = self.s3_port
+        elif self.s3_port:
+            log.warning(
+                "port %d (MODELPORT_EMBEDDED_S3_PORT) is taken; the embedded S3 uses port %d instead",
+                self.s3_port,
+                self.ports["s3"],
+            )
         p = self.ports
         command = [
             weed,
@@ -242,6 +252,16 @@ class EmbeddedS3:
                 }
             ]
         }
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as weed's (Go's) listener does
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _free_ports(count: int) -> list[int]:
