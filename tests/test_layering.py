@@ -30,12 +30,12 @@ LAYERS: dict[str, set[str]] = {
     "services": {"core", "aws", "hosting", "store"},
     "bootstrap": {"core", "aws", "store", "hosting", "sandboxes", "services"},
     "http": {"core", "aws", "services", "hosting", "store", "bootstrap"},
-    "server": {"core", "aws", "bootstrap", "http"},
+    "server": {"core", "aws", "bootstrap", "http", "store", "sandboxes"},  # sandboxes: the embedded S3
     "launcher": set(),
     "seed": set(),
     "demo_chain": set(),
     "demo": {"launcher", "seed", "demo_chain"},
-    "cli": {"core", "launcher", "demo", "server", "seed"},
+    "cli": {"core", "aws", "launcher", "demo", "server", "seed"},  # aws: the served services (env)
     "__main__": {"cli"},
     "__init__": set(),
 }

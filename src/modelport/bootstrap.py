@@ -69,7 +69,11 @@ def build_function_host(settings: Settings) -> FunctionHost:
 
 
 def build_platform(
-    settings: Settings, *, clock: Clock | None = None, rng: random.Random | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    s3_ready: Callable[[], str | None] | None = None,
 ) -> Platform:
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -92,7 +96,7 @@ def build_platform(
         clock=clock,
         supervisor=supervisor,
         router=router,
-        artifacts=ArtifactCache(settings.artifact_dir, settings),
+        artifacts=ArtifactCache(settings.artifact_dir, settings, s3_ready=s3_ready),
     )
     functions = build_function_host(settings)
     context = ServiceContext(

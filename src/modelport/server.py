@@ -9,10 +9,15 @@ a bad folder or a taken port is one clear line (``ServerCannotStart``), never a 
 ``listening on`` line followed by an error. While it runs, the server records itself in
 ``<data_dir>/server.json`` (pid, URL) and ``<data_dir>/server.pid``: ``modelport status`` and
 ``modelport stop`` read them; a clean exit removes them.
+
+With no S3 endpoint configured, the server also starts the embedded S3 (``EmbeddedS3``, SeaweedFS)
+in the background before uvicorn, points its own S3 settings at it, records its URL in
+``server.json`` and stops it on the way out (it dies with the server on a SIGKILL too).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import logging
@@ -36,6 +41,8 @@ from modelport.bootstrap import Platform, build_platform
 from modelport.core.config import Settings
 from modelport.core.errors import ModelportError
 from modelport.http.app import create_app
+from modelport.sandboxes.embedded_s3 import EmbeddedS3
+from modelport.store.sqlite import SqliteStore
 
 log = logging.getLogger("modelport")
 
@@ -55,6 +62,7 @@ class ServerRecord:
     pid: int
     url: str
     data_dir: Path
+    s3_endpoint_url: str | None = None  # the embedded S3's URL; None when S3 is external or off
 
 
 def prepare_credentials(platform: Platform) -> str:
@@ -110,7 +118,50 @@ def run_server(settings: Settings) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
-    platform = build_platform(settings)
+    embedded = start_embedded_s3(settings)
+    if embedded is not None:
+        settings = dataclasses.replace(
+            settings,
+            s3_endpoint_url=embedded.endpoint_url,
+            s3_access_key_id=embedded.access_key,
+            s3_secret_access_key=embedded.secret_key,
+            s3_region=settings.region,
+        )
+    try:
+        _serve(settings, sock, embedded)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def start_embedded_s3(settings: Settings) -> EmbeddedS3 | None:
+    """Start SeaweedFS in the background unless an external S3 is configured or it is turned off."""
+    if settings.s3_endpoint_url is not None or not settings.embedded_s3:
+        return None
+    store = SqliteStore(settings.store_path)
+    try:
+        access_key, secret_key, _ = ensure_root_key(SqliteKeyStore(store.connection), settings)
+    finally:
+        store.close()
+    embedded = EmbeddedS3(
+        settings.data_dir / "s3",
+        settings.log_dir / "s3.log",
+        access_key=access_key,
+        secret_key=secret_key,
+        region=settings.region,
+        ready_timeout_s=settings.limits.embedded_s3_ready_timeout_s,
+        stop_timeout_s=settings.limits.embedded_s3_stop_timeout_s,
+        s3_port=settings.embedded_s3_port,
+    )
+    try:
+        embedded.start()
+    except (OSError, RuntimeError) as exc:
+        raise ServerCannotStart(f"cannot start the embedded S3: {exc}") from None
+    return embedded
+
+
+def _serve(settings: Settings, sock: socket.socket, embedded: EmbeddedS3 | None) -> None:
+    platform = build_platform(settings, s3_ready=None if embedded is None else embedded.wait_ready)
     print(prepare_credentials(platform), file=sys.stderr, flush=True)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("listening on %s: every request still needs a valid signature", settings.host)
@@ -128,8 +179,10 @@ def run_server(settings: Settings) -> None:
     # found in place; these make that last step a normal exit with status 0.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
-    _write_record(settings)
+    _write_record(settings, None if embedded is None else embedded.endpoint_url)
     log.info("modelport listening on %s (data in %s)", settings.url, settings.data_dir)
+    if embedded is not None:
+        log.info("embedded S3 on %s (data in %s)", embedded.endpoint_url, embedded.data_dir)
     try:
         server.run(sockets=[sock])
     finally:
@@ -141,7 +194,13 @@ def read_record(data_dir: Path) -> ServerRecord | None:
     """The server recorded in ``data_dir``, if its process still runs; None otherwise."""
     try:
         document = json.loads((data_dir / STATE_FILE).read_text())
-        record = ServerRecord(pid=int(document["pid"]), url=str(document["url"]), data_dir=data_dir)
+        s3_url = document.get("s3_endpoint_url")
+        record = ServerRecord(
+            pid=int(document["pid"]),
+            url=str(document["url"]),
+            data_dir=data_dir,
+            s3_endpoint_url=None if s3_url is None else str(s3_url),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return record if is_modelport_process(record.pid) else None
@@ -178,8 +237,13 @@ def read_root_key(data_dir: Path) -> tuple[str, str] | None:
     return (keys[-1].access_key_id, keys[-1].secret_access_key) if keys else None
 
 
-def _write_record(settings: Settings) -> None:
-    document = {"pid": os.getpid(), "url": settings.url, "data_dir": str(settings.data_dir)}
+def _write_record(settings: Settings, s3_endpoint_url: str | None) -> None:
+    document = {
+        "pid": os.getpid(),
+        "url": settings.url,
+        "data_dir": str(settings.data_dir),
+        "s3_endpoint_url": s3_endpoint_url,
+    }
     for name, text in ((STATE_FILE, json.dumps(document) + "\n"), (PID_FILE, f"{os.getpid()}\n")):
         temporary = settings.data_dir / f".{name}.tmp"
         temporary.write_text(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modelport.aws.registry import SERVED_SERVICES
 from modelport.http.bindings import IMPLEMENTED, OPERATIONS, RUNTIME_OPERATIONS
 from modelport.services.apigateway import apis
 from modelport.services.iam import operations as iam
@@ -22,3 +23,4 @@ def test_implemented_operations_are_exactly_the_served_ones() -> None:
     for service, table in served.items():
         assert IMPLEMENTED[service] == frozenset(table), service
     assert IMPLEMENTED["sagemaker-runtime"] == RUNTIME_OPERATIONS == frozenset({"InvokeEndpoint"})
+    assert set(IMPLEMENTED) == SERVED_SERVICES  # what modelport env names

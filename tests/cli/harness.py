@@ -28,6 +28,7 @@ def cli_env(workdir: Path) -> dict[str, str]:
         "AWS_CONFIG_FILE": str(workdir / "aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "aws-credentials"),
         "MODELPORT_DATA_DIR": str(workdir / "cli-data"),
+        "MODELPORT_EMBEDDED_S3": "0",  # servers the CLI starts read no s3:// data here
         "COLUMNS": "200",
     }
 

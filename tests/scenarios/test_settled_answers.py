@@ -261,7 +261,7 @@ def test_a_load_slower_than_the_bound_answers_creating(
 def readme_quickstart() -> str:
     """The README's tutorial code (the Python block that waits for the endpoint), as printed."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"^```python\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
+    blocks = re.findall(r"^```python[^\n]*\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
     return next(block for block in blocks if 'get_waiter("endpoint_in_service")' in block)
 
 

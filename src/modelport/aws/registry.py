@@ -11,6 +11,10 @@ from collections.abc import Mapping
 
 from modelport.aws.protocol.models import ServiceProtocol
 
+# The botocore service names the front door serves: http/bindings.IMPLEMENTED's keys (a test checks),
+# here for whoever needs the names without importing every service (``modelport env``).
+SERVED_SERVICES = frozenset({"sagemaker", "sagemaker-runtime", "iam", "sts", "lambda", "apigateway"})
+
 
 def render_operations_markdown(implemented: Mapping[str, frozenset[str]]) -> str:
     """``docs/operations.md``: the operations modelport serves, per service.

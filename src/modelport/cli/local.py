@@ -72,27 +72,29 @@ def credentials(data_dir: Path | None, connection: ConnectionOptions) -> None:
     writes on its first start); with none of those, the root key stored in the data folder.
     """
     conn = connect(connection)
-    pair: tuple[str, str, str | None] | None = None
-    if _uses_own_choice(connection, os.environ):
-        frozen = _frozen(conn)
-        if frozen is not None:
-            pair = frozen
-    if pair is None:
-        stored = read_root_key(resolve_data_dir(data_dir))
-        if stored is not None:
-            pair = (stored[0], stored[1], None)
-    if pair is None:
-        frozen = _frozen(conn)
-        if frozen is None:
-            raise CommandFailed(
-                f"no credentials for {conn.endpoint_url}: start the server once (modelport server), "
-                "which writes the 'modelport' profile, or pass --data-dir of the server's data folder"
-            )
-        pair = frozen
-    access_key, secret_key, token = pair
+    access_key, secret_key, token = key_pair(conn, connection, data_dir)
     click.echo(f'# modelport at {conn.endpoint_url}; use: eval "$(modelport credentials ...)"')
     for line in export_lines(access_key, secret_key, token, conn.region, conn.endpoint_url):
         click.echo(line)
+
+
+def key_pair(
+    conn: Connection, connection: ConnectionOptions, data_dir: Path | None
+) -> tuple[str, str, str | None]:
+    """The keys ``credentials`` and ``env`` print: the user's choice, else the stored root key."""
+    if _uses_own_choice(connection, os.environ):
+        frozen = _frozen(conn)
+        if frozen is not None:
+            return frozen
+    stored = read_root_key(resolve_data_dir(data_dir))
+    if stored is not None:
+        return stored[0], stored[1], None
+    # Never fall back to boto3's default chain: it may find real AWS keys (instance roles,
+    # SSO caches) that the user did not ask to print.
+    raise CommandFailed(
+        f"no credentials for {conn.endpoint_url}: start the server once (modelport server), "
+        "which writes the 'modelport' profile, or pass --data-dir of the server's data folder"
+    )
 
 
 def _frozen(conn: Connection) -> tuple[str, str, str | None] | None:
@@ -123,6 +125,8 @@ def status(data_dir: Path | None, connection: ConnectionOptions) -> None:
         sys.exit(NOT_RUNNING_EXIT)
     if record is not None and record.url == url:
         out.print(escape(f"modelport server running at {url} (pid {record.pid}, data {folder})"))
+        if record.s3_endpoint_url is not None:
+            out.print(escape(f"Embedded S3 at {record.s3_endpoint_url} (data {folder / 's3'})"))
     else:
         out.print(escape(f"modelport server running at {url} (not started from data folder {folder})"))
     conn = Connection(endpoint_url=url, region=conn.region, session=conn.session)
@@ -161,6 +165,10 @@ def stop(timeout: float, data_dir: Path | None) -> None:
     out = output.stdout()
     if record is None:
         out.print(escape(f"No modelport server is running for data folder {folder}."))
+        return
+    if not is_running(record.url, timeout_s=5.0):
+        # A server killed with -9 leaves its record; its pid may belong to another process by now.
+        out.print(escape(f"No modelport server answers at {record.url} (pid {record.pid} not signalled)."))
         return
     if not stop_process(record.pid, timeout_s=timeout):
         raise CommandFailed(f"the server (pid {record.pid}) did not stop within {timeout:.0f} s")

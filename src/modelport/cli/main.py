@@ -62,9 +62,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from modelport.cli import endpoints, local
+    from modelport.cli import endpoints, env, local
 
-    for command in [*endpoints.COMMANDS, *local.COMMANDS]:
+    for command in [*endpoints.COMMANDS, *local.COMMANDS, *env.COMMANDS]:
         cli.add_command(command)
 
 

@@ -48,6 +48,8 @@ class Limits:
     max_control_body_bytes: int = 2 * 1024 * 1024  # control-plane JSON bodies
     signature_skew_s: float = 15 * 60.0
     function_code_url_ttl_s: float = 10 * 60.0  # GetFunction's Code.Location (Lambda: 10 minutes)
+    embedded_s3_ready_timeout_s: float = 60.0  # an s3:// read waits this long for the embedded S3
+    embedded_s3_stop_timeout_s: float = 5.0  # SIGTERM, then SIGKILL after this
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Settings:
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
     s3_region: str | None = None
+    embedded_s3: bool = True  # start SeaweedFS when no s3_endpoint_url is set
+    embedded_s3_port: int = DEFAULT_PORT + 1  # stable, so an exported AWS_ENDPOINT_URL_S3 survives restarts
     profile_name: str = "modelport"
     write_profile: bool = True
     limits: Limits = field(default_factory=Limits)
@@ -144,6 +148,8 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "s3_access_key_id": ("MODELPORT_S3_ACCESS_KEY_ID", str),
     "s3_secret_access_key": ("MODELPORT_S3_SECRET_ACCESS_KEY", str),
     "s3_region": ("MODELPORT_S3_REGION", str),
+    "embedded_s3": ("MODELPORT_EMBEDDED_S3", _flag),
+    "embedded_s3_port": ("MODELPORT_EMBEDDED_S3_PORT", int),
     "profile_name": ("MODELPORT_PROFILE", str),
     "write_profile": ("MODELPORT_WRITE_PROFILE", _flag),
 }

@@ -39,6 +39,7 @@ from modelport.http.bodiless import strip_body
 from modelport.http.function_code import function_code_route
 from modelport.http.gateway import GatewayHandler, is_api_invoke
 from modelport.http.invocations import InvocationHandler, is_invocation, read_body
+from modelport.http.role_credentials import role_credentials_routes
 from modelport.http.services import Binding, classify
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
@@ -116,6 +117,7 @@ def _starlette_app(platform: Platform) -> Starlette:
     routes = [
         Route("/health", health, methods=["GET"]),
         function_code_route(platform),
+        *role_credentials_routes(platform),
         Route("/{path:path}", aws, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

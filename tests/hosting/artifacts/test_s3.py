@@ -125,3 +125,28 @@ def test_cache_downloads_once(bucket: Any, s3_settings: Settings, tmp_path: Path
     assert download.call_count == 1
     assert second == first
     assert (second / "xgboost-model").stat().st_mtime_ns == marker_mtime
+
+
+def test_an_s3_read_waits_for_the_s3_to_be_ready(bucket: Any, s3_settings: Settings, tmp_path: Path) -> None:
+    """The embedded S3's gate: called before an s3:// read (never for a local path); its reason fails it."""
+    calls: list[str] = []
+
+    def ready() -> str | None:
+        calls.append("waited")
+        return None
+
+    cache = ArtifactCache(tmp_path / "cache", s3_settings, s3_ready=ready)
+    folder = cache.prepare("gated", f"s3://{BUCKET}/plain/xgboost-model")
+    assert (folder / "xgboost-model").read_bytes() == b"raw-model"
+    assert calls == ["waited"]
+
+    local = tmp_path / "local-model"
+    local.write_bytes(b"x")
+    cache.prepare("local", str(local))
+    assert calls == ["waited"]
+
+    unready = ArtifactCache(tmp_path / "cache2", s3_settings, s3_ready=lambda: "the embedded S3 is not up")
+    url = f"s3://{BUCKET}/plain/xgboost-model"
+    with pytest.raises(ArtifactError) as raised:
+        unready.prepare("m", url)
+    assert str(raised.value) == f"{failure_reason(url)} (the embedded S3 is not up)"

@@ -26,14 +26,19 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from modelport.core.config import Settings
 from modelport.core.errors import ArtifactError
 from modelport.hosting.artifacts.extract import extract_archive, is_archive_name
-from modelport.hosting.artifacts.fetch import DEFAULT_CONTAINER, download_errors, fetch_model_data
+from modelport.hosting.artifacts.fetch import (
+    DEFAULT_CONTAINER,
+    download_errors,
+    failure_reason,
+    fetch_model_data,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +50,13 @@ LOCKS = ".locks"
 class ArtifactCache:
     """Downloads and unpacks each model once, and hands out its folder on every later call."""
 
-    def __init__(self, root: Path, settings: Settings) -> None:
+    def __init__(
+        self, root: Path, settings: Settings, *, s3_ready: Callable[[], str | None] | None = None
+    ) -> None:
         self.root = root
         self.settings = settings
+        # Waits for the embedded S3 before an s3:// read; returns why it is unusable, or None.
+        self.s3_ready = s3_ready
 
     def entry_dir(self, model_key: str) -> Path:
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", model_key).strip(".-")[:80] or "model"
@@ -121,6 +130,10 @@ class ArtifactCache:
         if url is None:
             target.mkdir()
             return
+        if self.s3_ready is not None and url.startswith("s3://"):
+            problem = self.s3_ready()
+            if problem is not None:
+                raise ArtifactError(f"{failure_reason(url, container)} ({problem})")
         with tempfile.TemporaryDirectory(prefix=".download-", dir=entry) as work:
             source = fetch_model_data(url, Path(work), self.settings, container=container)
             if source.is_file() and is_archive_name(source.name):

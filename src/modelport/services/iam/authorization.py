@@ -21,6 +21,7 @@ from modelport.services.context import ServiceContext
 from modelport.services.iam.actions import required_permission
 from modelport.services.iam.entities import ROLE, USER, identity_policies
 from modelport.services.iam.policy import Policy, denial_message, evaluate
+from modelport.services.iam.policy_conditions import PASSED_TO_SERVICE
 
 
 def authorize(ctx: ServiceContext, service: str, operation: str, params: dict[str, Any]) -> None:
@@ -39,12 +40,12 @@ def authorize(ctx: ServiceContext, service: str, operation: str, params: dict[st
     if permission.always_allowed:
         return
     policies = _policies(ctx, principal)
-    checks = [(permission.action, permission.resource)]
+    checks: list[tuple[str, str, dict[str, str] | None]] = [(permission.action, permission.resource, None)]
     passed = _passed_role(service, operation, params)
     if passed is not None:
-        checks.append((PASS_ROLE, passed))
-    for action, resource in checks:
-        decision = evaluate(policies, action, resource)
+        checks.append((PASS_ROLE, passed, {PASSED_TO_SERVICE: f"{service}.amazonaws.com"}))
+    for action, resource, context in checks:
+        decision = evaluate(policies, action, resource, context=context)
         if not decision.allowed:
             raise AccessDenied(denial_message(caller_arn(ctx, principal), action, resource, decision))
 

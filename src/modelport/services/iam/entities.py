@@ -24,6 +24,7 @@ from modelport.core.errors import (
     ResourceNotFound,
 )
 from modelport.services.context import ServiceContext
+from modelport.services.iam.aws_policies import aws_policy, is_aws_managed
 from modelport.services.iam.policy import SIZE_LIMITS, Policy, PolicyKind
 from modelport.services.iam.policy_parse import parse_policy, policy_size
 from modelport.services.paging import cut
@@ -84,7 +85,10 @@ def find_user(ctx: ServiceContext, name: str) -> Resource:
 
 
 def policy_by_arn(ctx: ServiceContext, arn: str) -> Resource | None:
-    """The managed policy with this ARN (path included), or None."""
+    """The managed policy with this ARN (path included), or None: one of this account's, or
+    one of the AWS managed policies modelport ships (``arn:aws:iam::aws:policy/...``)."""
+    if is_aws_managed(arn):
+        return aws_policy(arn)
     if not arn.startswith(arns.iam_arn(ctx.settings.account_id, "policy", "")):
         return None
     policy = ctx.store.get(POLICY, arn.rsplit("/", 1)[-1])
@@ -99,7 +103,7 @@ def find_policy(ctx: ServiceContext, arn: str) -> Resource:
 
 
 def attachable(ctx: ServiceContext, arn: str) -> str:
-    """The ARN of an existing managed policy of this account, or IAM's NoSuchEntity."""
+    """The ARN of an existing managed policy (this account's or AWS's), or IAM's NoSuchEntity."""
     if policy_by_arn(ctx, arn) is None:
         raise ResourceNotFound(f"Policy {arn} does not exist or is not attachable.")
     return arn
@@ -159,7 +163,8 @@ def checked_document(document: str, kind: PolicyKind) -> Policy:
 
 
 def identity_policies(ctx: ServiceContext, entity: Resource) -> list[Policy]:
-    """The parsed identity policies of a role or user: its attached managed ones and inline ones.
+    """The parsed identity policies of a role or user: its attached managed ones (AWS managed
+    ones included, evaluated exactly like customer managed ones) and inline ones.
 
     An attached policy deleted since is skipped (IAM refuses to delete an attached policy, so
     this only covers a store edited by hand). Every authorised call asks for these; the parse
@@ -169,7 +174,8 @@ def identity_policies(ctx: ServiceContext, entity: Resource) -> list[Policy]:
     for arn in entity.body.get(ATTACHED, []):
         managed = policy_by_arn(ctx, arn)
         if managed is not None:
-            policies.append(parse_policy(managed.body["PolicyDocument"], kind=PolicyKind.MANAGED))
+            kind = PolicyKind.AWS_MANAGED if is_aws_managed(arn) else PolicyKind.MANAGED
+            policies.append(parse_policy(managed.body["PolicyDocument"], kind=kind))
     for document in entity.body.get(INLINE, {}).values():
         policies.append(parse_policy(document, kind=PolicyKind.INLINE))
     return policies

@@ -1,7 +1,7 @@
 """IAM: the operation table the front door serves, and role credentials for other services.
 
 The operations live by entity: ``iam_roles`` (roles, their inline and attached policies),
-``iam_policies`` (managed policies), ``iam_users`` (users and access keys); ``iam_entities``
+``iam_policies`` (managed policies; the AWS managed ones are ``iam_aws_policies``' data), ``iam_users`` (users and access keys); ``iam_entities``
 holds what they share. Handlers take and return botocore's member names.
 """
 
@@ -34,6 +34,8 @@ OPERATIONS: dict[str, Handler] = {
     "ListAttachedRolePolicies": iam_roles.list_attached_role_policies,
     "CreatePolicy": iam_policies.create_policy,
     "GetPolicy": iam_policies.get_policy,
+    "GetPolicyVersion": iam_policies.get_policy_version,
+    "ListPolicies": iam_policies.list_policies,
     "DeletePolicy": iam_policies.delete_policy,
     "CreateUser": iam_users.create_user,
     "DeleteUser": iam_users.delete_user,

@@ -48,6 +48,7 @@ class PolicyKind(StrEnum):
     """Where a document is attached; it decides which elements are required and the size quota."""
 
     MANAGED = "managed"  # CreatePolicy / CreatePolicyVersion: identity policy
+    AWS_MANAGED = "AWS managed"  # arn:aws:iam::aws:policy/...: identity policy, no size quota
     INLINE = "inline"  # PutRolePolicy: identity policy embedded in a role
     TRUST = "trust"  # a role's AssumeRolePolicyDocument: resource policy with Principal
     RESOURCE = "resource"  # a Lambda function's policy (AddPermission): Principal, Resource, Condition
@@ -56,6 +57,8 @@ class PolicyKind(StrEnum):
 # IAM's quotas, counted in characters with whitespace excluded (IAM User Guide, "IAM and AWS STS
 # quotas"). The inline quota is the total of all inline policies of one role; ``parse_policy``
 # checks one document against it, and the caller sums ``policy_size`` over the role's policies.
+# AWS managed policies are written by AWS and may exceed PolicySize (AmazonSageMakerFullAccess
+# does), so that kind has no entry here and no quota.
 SIZE_LIMITS: Mapping[PolicyKind, tuple[str, int]] = {
     PolicyKind.MANAGED: ("PolicySize", 6_144),
     PolicyKind.INLINE: ("RolePolicySize", 10_240),

@@ -28,6 +28,9 @@ SUPPORTED_OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike")
 SOURCE_ARN = "aws:sourcearn"
 SOURCE_ACCOUNT = "aws:sourceaccount"
 SUPPORTED_KEYS = (SOURCE_ARN, SOURCE_ACCOUNT)  # lower-cased: key names ignore case
+# The service a call hands a role to (``sagemaker.amazonaws.com``), in the context of its
+# ``iam:PassRole`` check; only AWS managed policies' conditions are decided on it.
+PASSED_TO_SERVICE = "iam:passedtoservice"
 
 
 @dataclass(frozen=True)

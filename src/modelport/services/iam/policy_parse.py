@@ -30,7 +30,12 @@ from modelport.services.iam.policy import (
     Principals,
     Statement,
 )
-from modelport.services.iam.policy_conditions import SUPPORTED_KEYS, SUPPORTED_OPERATORS, Condition
+from modelport.services.iam.policy_conditions import (
+    PASSED_TO_SERVICE,
+    SUPPORTED_KEYS,
+    SUPPORTED_OPERATORS,
+    Condition,
+)
 
 SYNTAX = "Syntax errors in policy."
 TOP_ELEMENTS = frozenset({"Version", "Id", "Statement"})
@@ -71,9 +76,9 @@ def parse_policy(document: str | Mapping[str, Any], *, kind: PolicyKind = Policy
 def _parse_text(text: str, kind: PolicyKind) -> Policy:
     """``parse_policy`` of a JSON text, remembered: every signed request evaluates its caller's
     policies, and a ``Policy`` is frozen, so the same text need not be parsed twice."""
-    quota, limit = SIZE_LIMITS[kind]
+    quota, limit = SIZE_LIMITS.get(kind, ("", 0))
     size = policy_size(text)
-    if size > limit:
+    if limit and size > limit:
         # IAM's own texts: managed and trust policies name the quota, inline ones the bytes.
         head = (
             f"Maximum policy size of {limit} bytes exceeded."
@@ -120,6 +125,24 @@ def _parse_text(text: str, kind: PolicyKind) -> Policy:
     return Policy(statements, version=version, id=policy_id, document=dict(data))
 
 
+# A condition modelport cannot decide (its operators and keys are ``policy_conditions``'): it
+# never holds, having no values, so its statement never applies.
+UNDECIDED = Condition("Undecided", "", ())
+
+
+def _aws_managed_conditions(raw: Any, where: str) -> tuple[Condition, ...]:
+    """The Conditions of an AWS managed policy's statement. AWS writes them with operators and
+    keys modelport does not evaluate (``Null``, ``StringEqualsIfExists``, ``iam:PassedToService``,
+    ...); such a statement is kept but never applies. That only narrows: the AWS managed policies
+    modelport ships have Allow statements only, so an undecidable condition can hide a grant but
+    never lift a Deny. ``iam:PassedToService`` is decided: authorization gives it for the
+    ``iam:PassRole`` check of a call that hands a role to a service."""
+    try:
+        return _conditions(raw, where, (*SUPPORTED_KEYS, PASSED_TO_SERVICE))
+    except (UnsupportedPolicyElement, MalformedPolicyDocument):
+        return (UNDECIDED,)
+
+
 def _statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
     where = f"statement {index}"
     if not isinstance(raw, Mapping):
@@ -150,7 +173,9 @@ def _statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
             f'{SYNTAX} Effect must be "Allow" or "Deny", not {json.dumps(effect)}, in {where}.'
         )
     conditions: tuple[Condition, ...] = ()
-    if "Condition" in raw:
+    if "Condition" in raw and kind is PolicyKind.AWS_MANAGED:
+        conditions = _aws_managed_conditions(raw["Condition"], where)
+    elif "Condition" in raw:
         if kind is not PolicyKind.RESOURCE:
             raise UnsupportedPolicyElement(
                 f"Condition blocks are not supported by modelport yet: {where} has"
@@ -202,7 +227,9 @@ def _statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
     )
 
 
-def _conditions(value: Any, where: str) -> tuple[Condition, ...]:
+def _conditions(
+    value: Any, where: str, keys_known: tuple[str, ...] = SUPPORTED_KEYS
+) -> tuple[Condition, ...]:
     if not isinstance(value, Mapping) or not value:
         raise MalformedPolicyDocument(f"{SYNTAX} Condition in {where} must be a non-empty JSON object.")
     found: list[Condition] = []
@@ -215,7 +242,7 @@ def _conditions(value: Any, where: str) -> tuple[Condition, ...]:
         if not isinstance(keys, Mapping) or not keys:
             raise MalformedPolicyDocument(f"{SYNTAX} Condition {operator} in {where} must name keys.")
         for key, raw in keys.items():
-            if not isinstance(key, str) or key.lower() not in SUPPORTED_KEYS:
+            if not isinstance(key, str) or key.lower() not in keys_known:
                 raise UnsupportedPolicyElement(
                     f"Condition key {key} is not supported by modelport yet ({where}); it evaluates"
                     " aws:SourceArn and aws:SourceAccount."
