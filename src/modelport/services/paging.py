@@ -3,9 +3,9 @@
 Each API names its paging differently — SageMaker ``MaxResults``/``NextToken``, IAM
 ``MaxItems``/``Marker``, Lambda ``MaxItems``/``Marker``→``NextMarker``, API Gateway
 ``limit``/``position`` — but all of them hand the client an opaque cursor and take it back.
-Here a cursor is URL-safe base64 of ``{"at": <where the next page starts>, "query": <fingerprint>}``:
-``at`` is an offset into the caller's sorted list, or, with ``key``, the sort key of the next
-page's first item (so an item created or deleted meanwhile does not shift the pages); the
+Here a cursor is URL-safe base64 of ``{"offset": <n>, "query": <fingerprint>}`` (the format
+SageMaker's NextToken always had) or, with ``key``, ``{"key": <the sort key of the next page's
+first item>, "query": ...}`` (so an item created or deleted meanwhile does not shift the pages); the
 fingerprint ties the cursor to the query that issued it, so a cursor from another query is
 refused rather than silently misapplied.
 
@@ -134,7 +134,7 @@ def cut(
 
 
 def encode_cursor(at: int | str, query: str = "") -> str:
-    raw = json.dumps({"at": at, "query": query}).encode()
+    raw = json.dumps({"offset" if isinstance(at, int) else "key": at, "query": query}).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
@@ -146,7 +146,7 @@ def decode_cursor(
         return 0
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        at = data["at"]
+        at = data["offset"] if "offset" in data else data["key"]
         same_query = data["query"] == query
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
         raise InvalidRequest(invalid) from exc
