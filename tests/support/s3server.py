@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -141,7 +140,7 @@ class SeaweedS3Server:
             (self._tmp / sub).mkdir()
         config = self._tmp / "s3.json"
         config.write_text(json.dumps(self._identities()))
-        self._ports = _free_ports(8)
+        self._ports = embedded_s3.free_ports(8)
         s3, s3_grpc, master, master_grpc, volume, volume_grpc, filer, filer_grpc = self._ports
         command = [
             find_weed_binary(),
@@ -255,17 +254,3 @@ class SeaweedS3Server:
 
 class _ExitedEarly(RuntimeError):
     """SeaweedFS stopped while starting (most often: one of its ports was taken meanwhile)."""
-
-
-def _free_ports(count: int) -> list[int]:
-    """Distinct free loopback ports, all held open together so none is handed out twice."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()

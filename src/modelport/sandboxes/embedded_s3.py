@@ -107,7 +107,7 @@ class EmbeddedS3:
         descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as stream:
             json.dump(self._identities(), stream)
-        self.ports = dict(zip(_PORT_NAMES, _free_ports(len(_PORT_NAMES)), strict=True))
+        self.ports = dict(zip(_PORT_NAMES, free_ports(len(_PORT_NAMES)), strict=True))
         if self.s3_port and _port_is_free(self.s3_port) and self.s3_port not in self.ports.values():
             self.ports["s3"] = self.s3_port
         elif self.s3_port:
@@ -264,7 +264,7 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
     """Distinct free loopback ports, all held open together so none is handed out twice."""
     sockets = []
     try:
