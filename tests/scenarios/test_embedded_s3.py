@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from modelport import seed
 from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.s3]
 
@@ -81,17 +81,6 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def wait_until(condition: Any, timeout_s: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_weed_runs_on_loopback_with_data_under_the_data_folder(server: ModelportServer) -> None:
     assert server.process is not None
     url = recorded_s3_url(server)
@@ -101,7 +90,9 @@ def test_weed_runs_on_loopback_with_data_under_the_data_folder(server: Modelport
     assert "-ip.bind=127.0.0.1" in command
     assert f"-dir={server.data_dir / 's3' / 'data'}" in command
     port = int(url.rsplit(":", 1)[1])
-    addresses = wait_until(lambda: listening_addresses(port), 60, "the S3 port to listen")
+    addresses = wait_until(
+        lambda: listening_addresses(port), "timed out waiting for the S3 port to listen", timeout_s=60
+    )
     assert addresses == {"0100007F"}, addresses  # 127.0.0.1 only
     assert f"Embedded S3 at {url}" in status_output(server)
 
@@ -132,7 +123,7 @@ def test_model_data_from_the_embedded_s3_deploys_and_predicts(
     url = recorded_s3_url(server)
     assert url is not None
     s3 = s3_client(server, url)
-    wait_until(lambda: _answers(s3), 60, "the embedded S3 to answer")
+    wait_until(lambda: _answers(s3), "timed out waiting for the embedded S3 to answer", timeout_s=60)
     s3.create_bucket(Bucket=BUCKET)
     s3.upload_file(str(model_archive), BUCKET, KEY)
     sagemaker = server.client("sagemaker")
@@ -150,7 +141,11 @@ def test_kill_9_leaves_no_weed_and_a_restart_keeps_the_objects(server: Modelport
     url_before = recorded_s3_url(server)
     server.kill()
     try:
-        wait_until(lambda: not Path(f"/proc/{weed}").exists(), 30, f"weed (pid {weed}) to exit")
+        wait_until(
+            lambda: not Path(f"/proc/{weed}").exists(),
+            f"timed out waiting for weed (pid {weed}) to exit",
+            timeout_s=30,
+        )
     except AssertionError:
         os.kill(weed, signal.SIGKILL)  # leave no orphan behind a failed test
         raise
@@ -160,8 +155,12 @@ def test_kill_9_leaves_no_weed_and_a_restart_keeps_the_objects(server: Modelport
     assert url is not None
     assert url == url_before  # a stable port: an exported AWS_ENDPOINT_URL_S3 still works
     s3 = s3_client(server, url)
-    wait_until(lambda: _answers(s3), 60, "the restarted embedded S3 to answer")
-    head = wait_until(lambda: _head(s3), 60, "the uploaded object after the restart")
+    wait_until(
+        lambda: _answers(s3), "timed out waiting for the restarted embedded S3 to answer", timeout_s=60
+    )
+    head = wait_until(
+        lambda: _head(s3), "timed out waiting for the uploaded object after the restart", timeout_s=60
+    )
     assert head["ContentLength"] > 0
 
 
