@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import secrets
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from typing import Any
 
 from benchmarks import deploys, processes
 from modelport import seed
-from modelport.launcher import start_server
+from modelport.launcher import PrivateKeys, start_server
 
 NOTEBOOK_TARGET_S = 10.0
 NOTEBOOK_SLEEP_S = 60  # the deployment notebook's own poll interval
@@ -115,13 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep data here (default: a temporary folder)")
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="modelport-notebook-"))
-    access_key = "AKIA" + secrets.token_hex(8).upper()
-    secret_key = secrets.token_urlsafe(30)
-    env = {
-        "MODELPORT_ROOT_ACCESS_KEY_ID": access_key,
-        "MODELPORT_ROOT_SECRET_ACCESS_KEY": secret_key,
-        "MODELPORT_WRITE_PROFILE": "0",
-    }
+    keys = PrivateKeys.new()
+    access_key, secret_key = keys.access_key, keys.secret_key
+    env = keys.server_env()
     server = start_server(workdir / "data", env=env)
     try:
         pool_ready = functools.partial(processes.wait_idle_workers, server.process.pid, WARM_SPARES)

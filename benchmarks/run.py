@@ -19,7 +19,6 @@ import importlib.metadata
 import json
 import os
 import platform
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from benchmarks.baseline import time_in_process
 from benchmarks.loadgen import WARMUP_PER_WORKER, run_load
 from benchmarks.signing import Signer, presign_batch
 from modelport import seed
-from modelport.launcher import ServerProcess, free_port, start_server
+from modelport.launcher import PrivateKeys, ServerProcess, free_port, start_server
 
 DEFAULT_ROW = "5.1,3.3,1.7,0.5"
 RUNTIMES_IN_POOL = 1  # the supervisor warms xgboost at start; sklearn only once it is used
@@ -107,13 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     in_process = time_in_process(model_file, args.row, args.predict_calls)
     doc["in_process"] = {"calls": args.predict_calls, **in_process}
 
-    access_key = "AKIA" + secrets.token_hex(8).upper()
-    secret_key = secrets.token_urlsafe(30)
-    env = {
-        "MODELPORT_ROOT_ACCESS_KEY_ID": access_key,
-        "MODELPORT_ROOT_SECRET_ACCESS_KEY": secret_key,
-        "MODELPORT_WRITE_PROFILE": "0",
-    }
+    keys = PrivateKeys.new()
+    access_key, secret_key = keys.access_key, keys.secret_key
+    env = keys.server_env()
     warm_per_runtime = int(os.environ.get("MODELPORT_WARM_WORKERS_PER_RUNTIME", "2"))
     spares = warm_per_runtime * RUNTIMES_IN_POOL
     say("starting modelport (default warm pool) ...")

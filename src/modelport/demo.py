@@ -12,7 +12,6 @@ before deleting everything and stopping the server.
 
 from __future__ import annotations
 
-import secrets
 import shlex
 import shutil
 import tempfile
@@ -24,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modelport import demo_chain, seed
-from modelport.launcher import ServerProcess, start_server
+from modelport.launcher import PrivateKeys, ServerProcess, start_server
 
 console = Console()
 
@@ -35,13 +34,9 @@ MODEL = "iris-demo-model"
 
 def run_demo(*, keep: bool = False) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="modelport-demo-"))
-    access_key = "AKIA" + secrets.token_hex(8).upper()
-    secret_key = secrets.token_urlsafe(30)
-    env = {
-        "MODELPORT_ROOT_ACCESS_KEY_ID": access_key,
-        "MODELPORT_ROOT_SECRET_ACCESS_KEY": secret_key,
-        "MODELPORT_WRITE_PROFILE": "0",
-    }
+    keys = PrivateKeys.new()
+    access_key, secret_key = keys.access_key, keys.secret_key
+    env = keys.server_env()
     server: ServerProcess | None = None
     kept = False
     try:

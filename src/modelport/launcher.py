@@ -7,6 +7,7 @@ the end-to-end tests — all of them meet the real server over HTTP, as a user w
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,6 +17,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+
+@dataclass(frozen=True)
+class PrivateKeys:
+    """Fresh root keys for a private server (the demo's, the benchmark's), which writes no profile."""
+
+    access_key: str
+    secret_key: str
+
+    @classmethod
+    def new(cls) -> PrivateKeys:
+        return cls("AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
+
+    def server_env(self) -> dict[str, str]:
+        return {
+            "MODELPORT_ROOT_ACCESS_KEY_ID": self.access_key,
+            "MODELPORT_ROOT_SECRET_ACCESS_KEY": self.secret_key,
+            "MODELPORT_WRITE_PROFILE": "0",
+        }
 
 
 def free_port() -> int:
