@@ -68,3 +68,16 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ")
     return lines[0]
+
+
+def indented_block(out: str, heading: str) -> str:
+    """The two-space indented lines right after the line that starts with ``heading``: a printed hint."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading)) + 1
+    block: list[str] = []
+    for line in lines[start:]:
+        if not line.startswith("  "):
+            break
+        block.append(line[2:])
+    assert block, out
+    return "\n".join(block) + "\n"

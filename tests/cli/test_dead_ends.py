@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.harness import ACCESS_KEY, SECRET_KEY, SERVER_ENV, cli_env, ok, one_error_line, run
+from cli.harness import ACCESS_KEY, SECRET_KEY, SERVER_ENV, cli_env, indented_block, ok, one_error_line, run
 from modelport import seed
 from modelport.launcher import ServerProcess, free_port, is_running
 from support.modelport_server import ModelportServer, running_server
@@ -61,19 +61,6 @@ def bash(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPro
         timeout=120,
         check=False,
     )
-
-
-def indented_block(out: str, heading: str) -> str:
-    """The two-space indented lines right after the line that starts with ``heading``."""
-    lines = out.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(heading)) + 1
-    block: list[str] = []
-    for line in lines[start:]:
-        if not line.startswith("  "):
-            break
-        block.append(line[2:])
-    assert block, out
-    return "\n".join(block) + "\n"
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.harness import cli_env
+from cli.harness import cli_env, indented_block
 from modelport.launcher import is_running
 
 pytestmark = pytest.mark.e2e
@@ -31,18 +31,6 @@ def demo(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], 
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     return result, env
-
-
-def block_after(out: str, heading: str) -> str:
-    lines = out.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(heading)) + 1
-    block = []
-    for line in lines[start:]:
-        if not line.startswith("  "):
-            break
-        block.append(line[2:])
-    assert block, out
-    return "\n".join(block) + "\n"
 
 
 def bash(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -64,12 +52,12 @@ def test_demo_keep_prints_lines_that_work_as_pasted(tmp_path: Path) -> None:
     assert match, result.stdout
     url, pid = match.group(1), int(match.group(2))
     try:
-        use = bash(block_after(result.stdout, "Use them from a shell:"), env, tmp_path)
+        use = bash(indented_block(result.stdout, "Use them from a shell:"), env, tmp_path)
         assert use.returncode == 0, use.stderr
         assert "iris-demo-endpoint" in use.stdout  # modelport ls
         assert '"Setosa"' in use.stdout  # the REST API, over curl
         assert is_running(url)
-        stop = bash(block_after(result.stdout, "Stop the server and delete its data with:"), env, tmp_path)
+        stop = bash(indented_block(result.stdout, "Stop the server and delete its data with:"), env, tmp_path)
         assert stop.returncode == 0, stop.stderr
         assert "Stopped the modelport server" in stop.stdout
         assert not is_running(url)
