@@ -17,7 +17,7 @@ from modelport.cli.client import (
     is_local,
     resolve_data_dir,
 )
-from modelport.cli.deploy import check_instance_type, check_name, name_from_path
+from modelport.cli.sagemaker.deploy import check_instance_type, check_name, name_from_path
 
 
 def test_profile_explicit_wins() -> None:

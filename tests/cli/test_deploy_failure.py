@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelport.cli.deploy import failure_message
+from modelport.cli.sagemaker.deploy import failure_message
 
 HEALTH_CHECK_REASON = (
     "The primary container for production variant AllTraffic did not pass the ping health check: "

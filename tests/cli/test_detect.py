@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from modelport.cli.detect import detect_framework, modules_in_pickle, pickle_head
 from modelport.cli.failures import CommandFailed, UnknownFramework
+from modelport.cli.sagemaker.detect import detect_framework, modules_in_pickle, pickle_head
 
 from .conftest import make_tar
 

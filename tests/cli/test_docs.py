@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from modelport.cli.endpoints import COMMANDS
 from modelport.cli.reference import render_cli_markdown
+from modelport.cli.sagemaker.endpoints import COMMANDS
 from support.generated_docs import assert_check_mode_agrees, assert_current
 
 

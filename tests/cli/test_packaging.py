@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelport.cli.packaging import package
+from modelport.cli.sagemaker.packaging import package
 
 from .conftest import make_tar, tar_names
 

@@ -62,7 +62,8 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from modelport.cli import endpoints, env, local
+    from modelport.cli import env, local
+    from modelport.cli.sagemaker import endpoints
 
     for command in [*endpoints.COMMANDS, *local.COMMANDS, *env.COMMANDS]:
         cli.add_command(command)

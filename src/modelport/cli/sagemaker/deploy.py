@@ -32,16 +32,16 @@ from modelport.cli.client import (
     is_local,
     resolve_data_dir,
 )
-from modelport.cli.detect import FRAMEWORKS, IMAGES, detect_framework
 from modelport.cli.failures import CommandFailed, NoServer
-from modelport.cli.leftovers import (
+from modelport.cli.sagemaker.detect import FRAMEWORKS, IMAGES, detect_framework
+from modelport.cli.sagemaker.leftovers import (
     configs_in_use,
     delete_package,
     delete_superseded,
     ignore_missing,
     model_package,
 )
-from modelport.cli.packaging import package
+from modelport.cli.sagemaker.packaging import package
 from modelport.launcher import is_running
 
 VARIANT = "AllTraffic"

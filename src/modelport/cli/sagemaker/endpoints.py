@@ -16,15 +16,15 @@ from rich.markup import escape
 
 from modelport.cli import apis, functions, output, roles
 from modelport.cli.client import Connection, ConnectionOptions, connect, connection_options, require_server
-from modelport.cli.deploy import deploy
-from modelport.cli.leftovers import (
+from modelport.cli.logs import logs
+from modelport.cli.sagemaker.deploy import deploy
+from modelport.cli.sagemaker.leftovers import (
     cli_configs_of,
     delete_package,
     delete_superseded,
     ignore_missing,
     model_package,
 )
-from modelport.cli.logs import logs
 
 WAIT_DELAY_S = 0.2
 WAIT_ATTEMPTS = 1500  # five minutes at WAIT_DELAY_S

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from modelport.cli.detect import is_archive
+from modelport.cli.sagemaker.detect import is_archive
 
 COMPRESS_LEVEL = 1  # gzip's fastest: slower levels gain little on models and cost much time
 STORE_BELOW_RATIO = 1.2  # a sample compressing less than this is stored, not compressed

@@ -1,0 +1,1 @@
+"""The SageMaker commands: deploy a model file, and list, invoke and remove endpoints."""
