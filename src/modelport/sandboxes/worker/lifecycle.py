@@ -14,10 +14,22 @@ logger = logging.getLogger("modelport.worker")
 
 
 def exit_on_sigterm() -> None:
-    """Until the server installs its own handlers (model loading can take a while)."""
+    """Exit 0 on SIGTERM until the server installs its own handlers (model loading can take a while).
+
+    The handler ends the process with ``os._exit`` after flushing stdio rather than raising
+    ``SystemExit``: the signal can land in the middle of importing numpy or xgboost, where a
+    Python exception raised from a C extension's initialisation comes out as an unrelated error
+    and exit status 1. Before serving there is nothing else to clean up. uvicorn restores this
+    handler and re-raises the signal after its graceful shutdown, which ends here too.
+    """
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        sys.exit(0)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(0)
 
     signal.signal(signal.SIGTERM, handler)
 
