@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -25,10 +26,8 @@ def exit_on_sigterm() -> None:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(OSError, ValueError):  # a closed or broken stream
                 stream.flush()
-            except (OSError, ValueError):
-                pass
         os._exit(0)
 
     signal.signal(signal.SIGTERM, handler)
