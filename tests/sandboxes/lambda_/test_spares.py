@@ -116,8 +116,12 @@ def test_code_that_ships_its_own_boto3_gets_a_fresh_process(harness: Harness) ->
     assert ready_after == 1  # the spare was not used
 
 
-@pytest.mark.parametrize("variable", ["PYTHONHASHSEED", "PYTHONWARNINGS", "BOTO_DISABLE_CRT"])
-def test_variables_read_at_interpreter_start_get_a_fresh_process(harness: Harness, variable: str) -> None:
+# The one list of sandboxes/spares.py: the interpreter's, boto3's, and glibc's allocator's (read
+# when the process starts, so a spare would never see it).
+@pytest.mark.parametrize(
+    "variable", ["PYTHONHASHSEED", "PYTHONWARNINGS", "BOTO_DISABLE_CRT", "MALLOC_ARENA_MAX"]
+)
+def test_variables_read_at_process_start_get_a_fresh_process(harness: Harness, variable: str) -> None:
     harness.write({"lambda_function.py": REPORTER})
 
     async def scenario(pool: EnvironmentPool, spares: FunctionSpares) -> tuple[dict[str, Any], set[int]]:
