@@ -61,7 +61,7 @@ SEAMS: dict[str, set[str]] = {
 ISLANDS: dict[str, set[str]] = {
     "sandboxes.worker": {"sandboxes.runtimes", "sandboxes.lifeline"},
     "sandboxes.runtimes": set(),
-    "sandboxes.supervisor": {"sandboxes.model_environments"},
+    "sandboxes.supervisor": {"sandboxes.model_environments", "sandboxes.spares"},
     "sandboxes.model_environments": set(),
     "sandboxes.lifeline": set(),  # die_with_parent, shared by the worker and the Lambda runner
 }

@@ -20,7 +20,7 @@ from modelport.core.config import Settings
 from modelport.hosting.artifacts.cache import ArtifactCache
 from modelport.hosting.controller import Controller
 from modelport.hosting.router import Router
-from modelport.sandboxes.lambda_.spares import SparePool
+from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.model_environments import ModelEnvironments
 from modelport.sandboxes.supervisor import Supervisor
 from modelport.services.context import ServiceContext
@@ -63,7 +63,7 @@ def build_function_host(settings: Settings) -> FunctionHost:
     limits = settings.limits
     return FunctionHost(
         max_concurrency=limits.max_function_concurrency,
-        spares=SparePool(limits.warm_function_environments),
+        spares=FunctionSpares(limits.warm_function_environments),
         idle_timeout_s=limits.function_idle_timeout_s,
     )
 

@@ -11,7 +11,9 @@ instances can race for one. The worker's stdout and stderr go to a per-instance 
 Start-up is kept short by a *warm pool*: a few spare workers per runtime that have already
 imported their libraries and wait for an instance spec on stdin (``modelport.sandboxes.worker.warm``).
 Taking a spare turns a multi-second cold start into the time it takes to load the model; a new
-spare is started at once to take its place.
+spare is started at once to take its place. The pool is ``sandboxes/spares.SparePool`` (the one
+Lambda's execution environments use too), kind = the runtime, with ``WorkerStarter`` as its
+process factory; which instance variables rule a spare out is the pool's one list.
 
 A model that ships ``code/requirements.txt`` runs on an interpreter of its own, whose environment
 ``model_environments`` installs before the launch (never from the warm pool).
@@ -37,6 +39,7 @@ from pathlib import Path
 import httpx
 
 from modelport.sandboxes.model_environments import ModelEnvironments, RequirementsFailed
+from modelport.sandboxes.spares import SparePool
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +84,27 @@ class Spare:
     port: int
 
 
-# Variables that act when a library is imported: a spare has imported already, so an
-# instance whose environment sets one of these is started cold.
-_IMPORT_TIME_PREFIXES = ("OMP_", "OPENBLAS_", "MKL_", "PYTHON", "LD_", "MALLOC_")
+class WorkerStarter:
+    """The ``Starter`` of spare workers: kind = the runtime whose libraries they import.
+
+    A spare counts as ready as soon as its process is started: one still importing is taken all
+    the same (it reads its spec once the import ends), which is never slower than a cold start.
+    """
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+
+    async def start(self, runtime: str) -> Spare:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = {"MODELPORT_RUNTIME": runtime, "MODELPORT_WAIT_FOR_SPEC": "1"}
+        process, port = _launch(env, self.log_dir / f"{runtime}.log", cwd=self.log_dir, stdin_pipe=True)
+        return Spare(runtime=runtime, process=process, port=port)
+
+    def alive(self, spare: Spare) -> bool:
+        return spare.process.poll() is None
+
+    async def stop(self, spare: Spare) -> None:
+        await _terminate(spare.process)
 
 
 class StartupFailed(Exception):
@@ -106,22 +127,20 @@ class Supervisor:
         self.pool_log_dir = pool_log_dir
         self.environments = environments
         self.workers: dict[str, WorkerProcess] = {}
-        self.spares: dict[str, list[Spare]] = {}
+        self.spares = SparePool(WorkerStarter(pool_log_dir), warm_per_runtime, what="model worker")
 
     def fill_pool(self, runtimes: tuple[str, ...] = ("xgboost",)) -> None:
-        """Start spares until each runtime has ``warm_per_runtime`` of them (call on the loop thread:
-        a worker dies with the thread that started it). At start-up only XGBoost, the seed's
+        """Start spares until each runtime has ``warm_per_runtime`` of them, on the running loop (a
+        worker dies with the thread that started it). At start-up only XGBoost, the seed's
         runtime, is warmed; another runtime's pool starts with its first instance."""
         for runtime in runtimes:
-            pool = self.spares.setdefault(runtime, [])
-            pool[:] = [spare for spare in pool if spare.process.poll() is None]
-            while len(pool) < self.warm_per_runtime:
-                pool.append(self._spawn_spare(runtime))
+            self.spares.refill(runtime)
 
     async def start(self, spec: InstanceSpec) -> WorkerProcess:
         """Start one instance and return once it answers ``/ping`` with 200."""
         python = await self._python_for(spec)
-        spare = self._take_spare(spec) if python is None else None
+        # A model with its own interpreter never uses (nor starts) a spare.
+        spare = self.spares.take(spec.runtime, variables=spec.environment) if python is None else None
         worker = self._adopt(spare, spec) if spare is not None else self._spawn(spec, python)
         try:
             await self._wait_healthy(worker)
@@ -138,19 +157,6 @@ class Supervisor:
             return await self.environments.python_for(spec.model_dir, spec.log_path)
         except RequirementsFailed as exc:
             raise StartupFailed(str(exc)) from exc
-
-    def _take_spare(self, spec: InstanceSpec) -> Spare | None:
-        """A live spare for the spec's runtime, if any; the runtime's pool is refilled either way,
-        so a runtime gets spares from its first use on."""
-        spare = None
-        if not any(key.startswith(_IMPORT_TIME_PREFIXES) for key in spec.environment):
-            pool = self.spares.get(spec.runtime, [])
-            while pool and spare is None:
-                candidate = pool.pop(0)
-                if candidate.process.poll() is None:
-                    spare = candidate
-        self.fill_pool((spec.runtime,))
-        return spare
 
     def _adopt(self, spare: Spare, spec: InstanceSpec) -> WorkerProcess:
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -171,54 +177,14 @@ class Supervisor:
         )
         return worker
 
-    def _spawn_spare(self, runtime: str) -> Spare:
-        self.pool_log_dir.mkdir(parents=True, exist_ok=True)
-        env = {"MODELPORT_RUNTIME": runtime, "MODELPORT_WAIT_FOR_SPEC": "1"}
-        process, port = self._launch(
-            env, self.pool_log_dir / f"{runtime}.log", cwd=self.pool_log_dir, stdin_pipe=True
-        )
-        return Spare(runtime=runtime, process=process, port=port)
-
     def _spawn(self, spec: InstanceSpec, python: str | None = None) -> WorkerProcess:
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         start_size = spec.log_path.stat().st_size if spec.log_path.exists() else 0
-        process, port = self._launch(
-            _instance_environment(spec), spec.log_path, cwd=spec.model_dir, python=python
-        )
+        process, port = _launch(_instance_environment(spec), spec.log_path, cwd=spec.model_dir, python=python)
         worker = WorkerProcess(spec=spec, process=process, port=port, log_file_size_at_start=start_size)
         self.workers[spec.instance_id] = worker
         log.info("started instance %s (pid %d, port %d)", spec.instance_id, process.pid, port)
         return worker
-
-    def _launch(
-        self,
-        env: dict[str, str],
-        log_path: Path,
-        *,
-        cwd: Path,
-        stdin_pipe: bool = False,
-        python: str | None = None,
-    ) -> tuple[subprocess.Popen[bytes], int]:
-        """Bind a loopback socket and start a worker that inherits it."""
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1024)
-        port: int = listener.getsockname()[1]
-        try:
-            with open(log_path, "ab") as log_file:
-                process = subprocess.Popen(
-                    [python or sys.executable, "-m", "modelport.sandboxes.worker"],
-                    env={**_base_environment(), **env, "MODELPORT_LISTEN_FD": str(listener.fileno())},
-                    stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    pass_fds=(listener.fileno(),),
-                    cwd=cwd,
-                )
-        finally:
-            listener.close()  # the worker holds its own copy of the descriptor
-        return process, port
 
     async def _wait_healthy(self, worker: WorkerProcess) -> None:
         loop = asyncio.get_running_loop()
@@ -250,21 +216,14 @@ class Supervisor:
         """SIGTERM, then SIGKILL after a grace period (SageMaker waits 30 s; we wait less)."""
         worker.stopping = True
         self.workers.pop(worker.spec.instance_id, None)
-        if worker.alive():
-            worker.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(asyncio.to_thread(worker.process.wait), _STOP_GRACE_S)
-            except TimeoutError:
-                worker.process.kill()
-                await asyncio.to_thread(worker.process.wait)
+        await _terminate(worker.process)
         log.info("stopped instance %s", worker.spec.instance_id)
 
     def kill_all(self) -> None:
         """Stop every worker and spare now (server shutdown)."""
         processes = [w.process for w in self.workers.values()]
-        processes += [spare.process for pool in self.spares.values() for spare in pool]
+        processes += [spare.process for spare in self.spares.close_now()]
         self.workers.clear()
-        self.spares.clear()
         for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -274,6 +233,51 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            if process.stdin is not None:  # a spare's, never given a spec
+                process.stdin.close()
+
+
+def _launch(
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    cwd: Path,
+    stdin_pipe: bool = False,
+    python: str | None = None,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Bind a loopback socket and start a worker that inherits it."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1024)
+    port: int = listener.getsockname()[1]
+    try:
+        with open(log_path, "ab") as log_file:
+            process = subprocess.Popen(
+                [python or sys.executable, "-m", "modelport.sandboxes.worker"],
+                env={**_base_environment(), **env, "MODELPORT_LISTEN_FD": str(listener.fileno())},
+                stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),),
+                cwd=cwd,
+            )
+    finally:
+        listener.close()  # the worker holds its own copy of the descriptor
+    return process, port
+
+
+async def _terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after a grace period (SageMaker waits 30 s; we wait less)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.to_thread(process.wait), _STOP_GRACE_S)
+        except TimeoutError:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+    if process.stdin is not None and not process.stdin.closed:  # a spare's, never given a spec
+        process.stdin.close()
 
 
 def _instance_environment(spec: InstanceSpec) -> dict[str, str]:

@@ -30,6 +30,7 @@ def test_the_package_imports_only_itself_and_the_foundation() -> None:
             if not m.startswith("modelport.sandboxes.lambda_") and m != "modelport.sandboxes.lifeline"
         }
         assert outside <= {
+            "modelport.sandboxes.spares",  # the one spare pool (server side: spares.py)
             "modelport.core.errors",
             "modelport.core.staging",
             "modelport.core.logfiles",

@@ -13,7 +13,7 @@ import pytest
 
 from modelport.sandboxes.lambda_.environment import Invocation, InvocationResult
 from modelport.sandboxes.lambda_.pool import EnvironmentPool
-from modelport.sandboxes.lambda_.spares import SparePool, code_modules
+from modelport.sandboxes.lambda_.spares import FunctionSpares, code_modules
 from modelport.sandboxes.lambda_.spec import EnvironmentSpec, RoleCredentials
 
 from .harness import Harness, make_spec
@@ -44,7 +44,7 @@ OWN_BOTO3 = """
 """
 
 
-async def _ready(spares: SparePool, count: int) -> None:
+async def _ready(spares: FunctionSpares, count: int) -> None:
     for _ in range(600):
         if spares.ready >= count:
             return
@@ -53,10 +53,10 @@ async def _ready(spares: SparePool, count: int) -> None:
 
 
 def _with_spares(
-    harness: Harness, scenario: Callable[[EnvironmentPool, SparePool], Awaitable[T]], **spec: Any
+    harness: Harness, scenario: Callable[[EnvironmentPool, FunctionSpares], Awaitable[T]], **spec: Any
 ) -> T:
     async def main() -> T:
-        spares = SparePool(1)
+        spares = FunctionSpares(1)
         spares.warm_up()
         await _ready(spares, 1)
         pool = EnvironmentPool(make_spec(harness.code_dir, **spec), harness.log_dir, spares=spares)
@@ -81,8 +81,8 @@ def test_a_spare_becomes_the_function_environment_with_its_variables_folder_log_
     monkeypatch.setenv("SPARE_TEST_SECRET", "server-only")  # the server's own variables stay out
     harness.write({"lambda_function.py": REPORTER})
 
-    async def scenario(pool: EnvironmentPool, spares: SparePool) -> tuple[dict[str, Any], set[int], int]:
-        spare_pids = {spare.process.pid for spare in spares._ready}
+    async def scenario(pool: EnvironmentPool, spares: FunctionSpares) -> tuple[dict[str, Any], set[int], int]:
+        spare_pids = {spare.process.pid for spare in spares.pool.spares(spares.python)}
         result = await pool.invoke(Invocation(b"{}"))
         await _ready(spares, 1)  # the one taken is replaced
         return _body(result), spare_pids, spares.ready
@@ -106,7 +106,7 @@ def test_a_spare_becomes_the_function_environment_with_its_variables_folder_log_
 def test_code_that_ships_its_own_boto3_gets_a_fresh_process(harness: Harness) -> None:
     harness.write({"lambda_function.py": OWN_BOTO3, "boto3/__init__.py": "MARKER = 'bundled'\n"})
 
-    async def scenario(pool: EnvironmentPool, spares: SparePool) -> tuple[dict[str, Any], int]:
+    async def scenario(pool: EnvironmentPool, spares: FunctionSpares) -> tuple[dict[str, Any], int]:
         result = await pool.invoke(Invocation(b"{}"))
         return _body(result), spares.ready
 
@@ -116,12 +116,16 @@ def test_code_that_ships_its_own_boto3_gets_a_fresh_process(harness: Harness) ->
     assert ready_after == 1  # the spare was not used
 
 
-@pytest.mark.parametrize("variable", ["PYTHONHASHSEED", "PYTHONWARNINGS", "BOTO_DISABLE_CRT"])
-def test_variables_read_at_interpreter_start_get_a_fresh_process(harness: Harness, variable: str) -> None:
+# The one list of sandboxes/spares.py: the interpreter's, boto3's, and glibc's allocator's (read
+# when the process starts, so a spare would never see it).
+@pytest.mark.parametrize(
+    "variable", ["PYTHONHASHSEED", "PYTHONWARNINGS", "BOTO_DISABLE_CRT", "MALLOC_ARENA_MAX"]
+)
+def test_variables_read_at_process_start_get_a_fresh_process(harness: Harness, variable: str) -> None:
     harness.write({"lambda_function.py": REPORTER})
 
-    async def scenario(pool: EnvironmentPool, spares: SparePool) -> tuple[dict[str, Any], set[int]]:
-        spare_pids = {spare.process.pid for spare in spares._ready}
+    async def scenario(pool: EnvironmentPool, spares: FunctionSpares) -> tuple[dict[str, Any], set[int]]:
+        spare_pids = {spare.process.pid for spare in spares.pool.spares(spares.python)}
         return _body(await pool.invoke(Invocation(b"{}"))), spare_pids
 
     answer, spare_pids = _with_spares(harness, scenario, variables={variable: "1"})
@@ -132,7 +136,7 @@ def test_variables_read_at_interpreter_start_get_a_fresh_process(harness: Harnes
 def test_an_init_error_in_a_spare_is_reported_as_in_a_fresh_process(harness: Harness) -> None:
     harness.write({"lambda_function.py": "def lambda_handler(event, context:\n    return 1\n"})
 
-    async def scenario(pool: EnvironmentPool, spares: SparePool) -> InvocationResult:
+    async def scenario(pool: EnvironmentPool, spares: FunctionSpares) -> InvocationResult:
         return await pool.invoke(Invocation(b"{}"))
 
     result = _with_spares(harness, scenario)
@@ -142,10 +146,10 @@ def test_an_init_error_in_a_spare_is_reported_as_in_a_fresh_process(harness: Har
 
 def test_close_stops_ready_spares(tmp_path: Path) -> None:
     async def main() -> list[int]:
-        spares = SparePool(2)
+        spares = FunctionSpares(2)
         spares.warm_up()
         await _ready(spares, 2)
-        pids = [spare.process.pid for spare in spares._ready]
+        pids = [spare.process.pid for spare in spares.pool.spares(spares.python)]
         await spares.close()
         return pids
 
@@ -156,7 +160,7 @@ def test_close_stops_ready_spares(tmp_path: Path) -> None:
 
 def test_a_pool_of_size_zero_never_starts_a_process(tmp_path: Path) -> None:
     async def main() -> int:
-        spares = SparePool(0)
+        spares = FunctionSpares(0)
         spares.warm_up()
         spec = EnvironmentSpec(
             "f", "m.h", tmp_path, "us-east-1", "123456789012", "http://127.0.0.1:9", RoleCredentials("a", "b")

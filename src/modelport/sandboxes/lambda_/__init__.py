@@ -7,7 +7,8 @@ through this module, and it must stay an island that loads only the standard lib
     spec         ``EnvironmentSpec``: the environment variables a function process starts with
     environment  ``ExecutionEnvironment``: one runner process; timeouts, crashes, log tail
     pool         ``EnvironmentPool``: warm environments per function, concurrency limit
-    spares       ``SparePool``: runner processes started ahead with boto3 imported
+    spares       ``FunctionSpares``: runner processes started ahead with boto3 imported, in
+                 the one ``sandboxes/spares.SparePool``
     errors       ``InvalidZip``, ``TooManyRequests``
     frames       the length-prefixed JSON protocol between the two sides (stdlib only)
     loglines     START / END / REPORT lines (stdlib only)

@@ -6,7 +6,7 @@ serves one invocation at a time, so concurrency is the number of busy environmen
 ``max_concurrency`` the call is throttled with ``TooManyRequests`` rather than queued. Idle
 environments are kept until ``retire_idle`` finds them unused for too long, or ``close()``;
 one that timed out, crashed or failed init is discarded, so the next invocation gets a fresh one. A new environment starts from a spare
-(``spares.py``, boto3 already imported) when one fits, else from a fresh process.
+(``FunctionSpares``, boto3 already imported) when one fits, else from a fresh process.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from modelport.core.errors import ServiceUnavailable
 from modelport.sandboxes.lambda_.environment import ExecutionEnvironment, Invocation, InvocationResult
 from modelport.sandboxes.lambda_.errors import TooManyRequests
-from modelport.sandboxes.lambda_.spares import SparePool
+from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.lambda_.spec import EnvironmentSpec
 
 # Log files kept per function: one per environment, the oldest removed as new ones start.
@@ -43,7 +43,7 @@ class EnvironmentPool:
         log_dir: Path,
         *,
         max_concurrency: int = 10,
-        spares: SparePool | None = None,
+        spares: FunctionSpares | None = None,
     ) -> None:
         if max_concurrency < 0:
             raise ValueError("max_concurrency must be >= 0")

@@ -59,10 +59,6 @@ RESERVED = frozenset(
 # Keep the host's ~/.aws out of the function (spec §1); a function's variables may override them.
 AWS_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 
-# Variables read while the interpreter starts or while a spare's preloaded modules import: a
-# function that sets any of them always gets a fresh process (see ``spares``).
-IMPORT_TIME_VARIABLES = frozenset({"BOTO_DISABLE_CRT", "LD_PRELOAD", "LD_LIBRARY_PATH"})
-
 
 def process_environ(python: str) -> dict[str, str]:
     """The variables every runner process starts with, a spare's whole environment included."""
@@ -74,11 +70,6 @@ def process_environ(python: str) -> dict[str, str]:
         "LANG": "en_US.UTF-8",
         "PATH": os.pathsep.join([str(Path(python).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
     }
-
-
-def set_at_import(name: str) -> bool:
-    """True for a variable a process reads before a spare could be given its function."""
-    return name.startswith("PYTHON") or name in IMPORT_TIME_VARIABLES
 
 
 @dataclass(frozen=True)

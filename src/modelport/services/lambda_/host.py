@@ -32,7 +32,7 @@ from modelport.core.config import Limits
 from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.sandboxes.lambda_.code import ZipLimits, extract_zip
 from modelport.sandboxes.lambda_.pool import EnvironmentPool
-from modelport.sandboxes.lambda_.spares import SparePool
+from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.lambda_.spec import EnvironmentSpec, RoleCredentials
 from modelport.services.context import ServiceContext
 from modelport.services.iam.operations import issue_role_credentials
@@ -137,12 +137,12 @@ class FunctionHost:
         credentials: CredentialsProvider = role_credentials,
         *,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        spares: SparePool | None = None,
+        spares: FunctionSpares | None = None,
         idle_timeout_s: float = 0.0,
     ) -> None:
         self.credentials = credentials
         self.max_concurrency = max_concurrency
-        self.spares = spares if spares is not None else SparePool(0)
+        self.spares = spares if spares is not None else FunctionSpares(0)
         self.idle_timeout_s = idle_timeout_s
         self._pools: dict[str, _Hosted] = {}
         self._retiring: set[EnvironmentPool] = set()
