@@ -279,3 +279,34 @@ def test_role_needs_a_loopback_server(workdir: Path) -> None:
     assert is_loopback("localhost") and not is_loopback("10.0.0.1") and not is_loopback("models.example.com")
     refused = run(workdir, "env", "--role", "r", "--endpoint-url", "http://10.0.0.1:8790")
     assert "--role needs a server on this machine" in one_error_line(refused)
+
+
+TRANSPARENT_CHECK = r"""
+import json, boto3
+sts = boto3.client("sts", endpoint_url="https://sts.us-east-1.amazonaws.com")  # as the SageMaker SDK 2.x
+print(json.dumps({"caller": sts.get_caller_identity()["Arn"]}))
+"""
+
+
+def test_transparent_adds_the_proxy_and_the_ca_in_every_format(workdir: Path, server: ServerProcess) -> None:
+    record = json.loads((server.data_dir / "server.json").read_text())
+    data = ["--data-dir", str(server.data_dir)]
+    values = json.loads(ok(run(workdir, "env", *data, "--transparent", "--format", "json")))
+    assert values["HTTPS_PROXY"] == values["https_proxy"] == record["proxy_url"]
+    assert values["AWS_CA_BUNDLE"] == record["ca_bundle"]
+    assert "127.0.0.1" in values["NO_PROXY"].split(",") and values["no_proxy"] == values["NO_PROXY"]
+    assert "HTTPS_PROXY" not in json.loads(ok(run(workdir, "env", *data, "--format", "json")))
+    for form in ("sh", "fish", "dotenv"):
+        printed = ok(run(workdir, "env", *data, "--transparent", "--format", form))
+        for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "AWS_CA_BUNDLE"):
+            assert name in printed, (form, name)
+        assert record["ca_bundle"] in printed and record["proxy_url"] in printed
+    found = json.loads(
+        eval_and_run(workdir, f"--data-dir {server.data_dir} --transparent", TRANSPARENT_CHECK)
+    )
+    assert found["caller"].endswith(":root")
+
+
+def test_transparent_needs_the_local_servers_record(workdir: Path, server: ServerProcess) -> None:
+    elsewhere = run(workdir, "env", "--transparent", "--data-dir", str(workdir / "empty"), url=server.url)
+    assert "--transparent needs the server at" in one_error_line(elsewhere)
