@@ -214,6 +214,8 @@ def doc_server(user_home: Path) -> Iterator[ModelportServer]:
     env = {
         "HOME": str(user_home),
         "MODELPORT_WRITE_PROFILE": "1",
+        "MODELPORT_PROXY": "1",  # docs/transparent-endpoints.md
+        "MODELPORT_PROXY_PORT": "0",
         "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
         "AWS_CONFIG_FILE": str(aws / "config"),
     }

@@ -47,7 +47,6 @@ from modelport.core.config import Settings
 from modelport.core.errors import ModelportError
 from modelport.core.transparent import ca_bundle_path, proxy_url
 from modelport.http.app import create_app
-from modelport.http.certificates import CertificateAuthority
 from modelport.http.proxy import HttpsProxy, S3Backend
 from modelport.http.proxy_routes import s3_domain_names
 from modelport.sandboxes.embedded_s3 import EmbeddedS3
@@ -192,16 +191,11 @@ def start_embedded_s3(settings: Settings) -> EmbeddedS3 | None:
 
 
 def start_proxy(settings: Settings, embedded: EmbeddedS3 | None) -> HttpsProxy:
-    """The proxy with its CA (created in the data folder on the first start)."""
-    try:
-        ca = CertificateAuthority(settings.data_dir)
-    except (OSError, ValueError) as exc:
-        raise ServerCannotStart(
-            f"cannot load or create the proxy's CA in {ca_bundle_path(settings.data_dir).parent} ({exc}); "
-            "fix or delete that folder, or turn the proxy off with MODELPORT_PROXY=0"
-        ) from None
+    """The proxy, its CA loading (or, on the first start, being made) in the background."""
     s3 = None if embedded is None else S3Backend("127.0.0.1", embedded.ports["s3"], embedded.wait_ready)
-    return HttpsProxy(ca, region=settings.region, s3=s3)
+    proxy = HttpsProxy(settings.data_dir, region=settings.region, s3=s3)
+    proxy.load_ca()
+    return proxy
 
 
 class _Server(uvicorn.Server):
@@ -262,7 +256,7 @@ def _serve(
         log.info(
             "HTTPS proxy for AWS host names on %s (CA: %s)",
             proxy_url(settings.proxy_port),
-            proxy.ca.cert_path,
+            ca_bundle_path(settings.data_dir),
         )
     try:
         server.run(sockets=[sock])

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from cli.harness import ACCESS_KEY, SECRET_KEY, ok, one_error_line, run
 from modelport.cli.env import endpoint_variable, render
 from modelport.launcher import ServerProcess
+from support.modelport_server import running_server
 
 CLIENTS_CHECK = r"""
 import json, boto3
@@ -54,6 +56,15 @@ def eval_and_run(workdir: Path, env_args: str, code: str, extra: dict[str, str] 
         check=False,
     )
     return ok(result)
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[ServerProcess]:
+    """The CLI tests' server, with its HTTPS proxy on (test servers run without it by default)."""
+    env = {"MODELPORT_PROXY": "1", "MODELPORT_PROXY_PORT": "0"}
+    with running_server(workdir / "data", keys=(ACCESS_KEY, SECRET_KEY), env=env) as running:
+        assert running.process is not None
+        yield running.process
 
 
 def test_endpoint_variables_are_botocores_names() -> None:

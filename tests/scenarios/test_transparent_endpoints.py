@@ -45,7 +45,7 @@ _CLEARED = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
-    env = {"MODELPORT_EMBEDDED_S3": "1", "MODELPORT_PROXY_PORT": "0"}
+    env = {"MODELPORT_EMBEDDED_S3": "1", "MODELPORT_PROXY": "1", "MODELPORT_PROXY_PORT": "0"}
     with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
         wait_until(lambda: s3_answers(running), "the embedded S3 never accepted the root key")
         yield running

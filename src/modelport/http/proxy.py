@@ -22,20 +22,28 @@ reaches modelport through ``HTTPS_PROXY`` and ``AWS_CA_BUNDLE``. For each ``CONN
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import re
 import socket
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from modelport.http.certificates import CertificateAuthority
 from modelport.http.proxy_routes import Backend, Route, route
+
+if TYPE_CHECKING:
+    from modelport.http.certificates import CertificateAuthority
 
 log = logging.getLogger("modelport.proxy")
 
 MAX_HEADER_BYTES = 16 * 1024  # a CONNECT request is one line and a few headers
 HANDSHAKE_TIMEOUT_S = 10.0
+_HOST_CHARACTERS = re.compile(r"[^A-Za-z0-9._:\[\]-]")
+CA_WAIT_S = 30.0  # a CONNECT in the first moments after start waits this long for the CA
 
 
 @dataclass(frozen=True)
@@ -48,14 +56,37 @@ class S3Backend:
 
 
 class HttpsProxy:
-    """The proxy's listener. ``start`` is called inside the server's event loop."""
+    """The proxy's listener. ``start`` is called inside the server's event loop.
 
-    def __init__(self, ca: CertificateAuthority, *, region: str, s3: S3Backend | None) -> None:
-        self.ca = ca
+    The CA is loaded (or made) by ``load_ca`` in a thread at start-up: ``cryptography`` takes a
+    few hundred milliseconds to import, and the server answers on its plain port meanwhile. A
+    ``CONNECT`` that comes first waits for it.
+    """
+
+    def __init__(self, data_dir: Path, *, region: str, s3: S3Backend | None) -> None:
+        self.data_dir = data_dir
         self.region = region
         self.s3 = s3
+        self._ca: concurrent.futures.Future[CertificateAuthority] = concurrent.futures.Future()
         self._server: asyncio.AbstractServer | None = None
         self._app_protocol: Callable[[], asyncio.Protocol] | None = None
+
+    def load_ca(self) -> None:
+        """Load or create the CA in a background thread."""
+        threading.Thread(target=self._load_ca, name="proxy-ca", daemon=True).start()
+
+    def _load_ca(self) -> None:
+        try:
+            from modelport.http.certificates import CertificateAuthority
+
+            self._ca.set_result(CertificateAuthority(self.data_dir))
+        except (OSError, ValueError) as exc:
+            log.error("the HTTPS proxy's CA in %s is unusable: %s", self.data_dir / "ca", exc)
+            self._ca.set_exception(exc)
+
+    def server_context(self, host: str) -> ssl.SSLContext:
+        """A TLS context for ``host`` (blocking: waits for the CA, may issue a certificate)."""
+        return self._ca.result(timeout=CA_WAIT_S).server_context(host)
 
     async def start(self, sock: socket.socket, app_protocol: Callable[[], asyncio.Protocol]) -> None:
         """Serve on ``sock`` (bound already); ``app_protocol`` makes the front door's protocol."""
@@ -109,7 +140,7 @@ class _ConnectProtocol(asyncio.Protocol):
             return
         method, target, _ = parts
         if method.upper() != "CONNECT":
-            host = _plain_request_host(target, lines[1:])
+            host = _printable(_plain_request_host(target, lines[1:]))
             self._refuse(
                 403,
                 f"modelport does not proxy plain HTTP to {host}",
@@ -120,7 +151,7 @@ class _ConnectProtocol(asyncio.Protocol):
         if not host or not port.isdigit():
             self._refuse(400, "Bad Request", f"CONNECT needs host:port, not {target!r}")
             return
-        decision = self.proxy.decide(host.strip("[]"))
+        decision = self.proxy.decide(_printable(host.strip("[]")))
         if decision.backend is None:
             log.info("proxy refused CONNECT %s", target)
             self._refuse(403, f"modelport does not serve {decision.host}", decision.refusal)
@@ -148,7 +179,18 @@ class _ConnectProtocol(asyncio.Protocol):
         assert transport is not None
         loop = asyncio.get_running_loop()
         try:
-            context = await loop.run_in_executor(None, self.proxy.ca.server_context, decision.host)
+            context = await loop.run_in_executor(None, self.proxy.server_context, decision.host)
+        except (OSError, ValueError, concurrent.futures.TimeoutError) as exc:
+            transport.resume_reading()
+            self.upgrading = False
+            self._refuse(
+                502,
+                "Bad Gateway",
+                f"modelport's proxy has no certificate for {decision.host}: its CA in "
+                f"{self.proxy.data_dir / 'ca'} is unusable ({exc}); see the server log",
+            )
+            return
+        try:
             transport.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             tls = await loop.start_tls(
                 transport, self, context, server_side=True, ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S
@@ -222,6 +264,11 @@ class _Pipe(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.peer.resume_reading()
+
+
+def _printable(host: str) -> str:
+    """A client's host name as it may appear in a status line: host-name characters only."""
+    return _HOST_CHARACTERS.sub("?", host[:255])
 
 
 def _plain_request_host(target: str, header_lines: list[str]) -> str:
