@@ -6,8 +6,9 @@ the proxy and the CA from ``server.json`` — what ``modelport env --transparent
 alternate between the two so both see the same machine; the figure is the difference of the
 p50s (target: at most 2 ms). It includes the client's TLS work, as a user pays it.
 
-``python -m benchmarks.proxy`` starts its own server and times ``GetCallerIdentity``; the main
-benchmark (``--proxy-requests``) also times ``InvokeEndpoint`` on its loaded endpoint.
+``python -m benchmarks.proxy`` starts its own server and times ``GetCallerIdentity`` (with
+``--invoke``, also ``InvokeEndpoint`` on the seed model); the main benchmark
+(``--proxy-requests``) times both on its loaded endpoint.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from benchmarks import deploys
+from modelport import seed
 from modelport.launcher import PrivateKeys, start_server
 
 REGION = "us-east-1"
@@ -118,6 +121,7 @@ def passes(result: dict[str, Any]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.proxy", description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=2000, help="timed calls each way (default 2000)")
+    parser.add_argument("--invoke", action="store_true", help="also InvokeEndpoint on the seed model")
     parser.add_argument("--workdir", type=Path, help="keep data here (default: a temporary folder)")
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="modelport-proxy-"))
@@ -125,7 +129,21 @@ def main(argv: list[str] | None = None) -> int:
     env = {**keys.server_env(), "MODELPORT_EMBEDDED_S3": "0", "MODELPORT_PROXY_PORT": "0"}
     server = start_server(workdir / "data", env=env)
     try:
-        result = measure(server.url, server.data_dir, (keys.access_key, keys.secret_key), args.calls)
+        endpoint = None
+        if args.invoke:
+            sm = deploys.sagemaker_client(server.url, keys.access_key, keys.secret_key)
+            archive = seed.package_model(seed.train_iris_model(), workdir / "model")
+            deploys.create_model_and_config(sm, "proxy-bench", str(archive))
+            deploys.deploy(sm, "proxy-bench", "proxy-bench")
+            endpoint = "proxy-bench"
+        result = measure(
+            server.url,
+            server.data_dir,
+            (keys.access_key, keys.secret_key),
+            args.calls,
+            endpoint=endpoint,
+            body=seed.test_points()[0].encode() if endpoint else b"",
+        )
     finally:
         server.stop()
     print(render(result))

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from modelport.core.transparent import ca_bundle_path, ca_key_path
 from modelport.http.proxy_routes import Backend, Route, route
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ log = logging.getLogger("modelport.proxy")
 
 MAX_HEADER_BYTES = 16 * 1024  # a CONNECT request is one line and a few headers
 HANDSHAKE_TIMEOUT_S = 10.0
+# How long closing a TLS connection waits for the client's close_notify. An SDK's idle pooled
+# connection never answers until it is used again, and uvicorn's graceful stop waits for every
+# connection to be gone: without a short limit each one would hold a stop for its full timeout.
+SHUTDOWN_TIMEOUT_S = 0.5
 _HOST_CHARACTERS = re.compile(r"[^A-Za-z0-9._:\[\]-]")
 CA_WAIT_S = 30.0  # a CONNECT in the first moments after start waits this long for the CA
 
@@ -58,9 +63,10 @@ class S3Backend:
 class HttpsProxy:
     """The proxy's listener. ``start`` is called inside the server's event loop.
 
-    The CA is loaded (or made) by ``load_ca`` in a thread at start-up: ``cryptography`` takes a
-    few hundred milliseconds to import, and the server answers on its plain port meanwhile. A
-    ``CONNECT`` that comes first waits for it.
+    ``cryptography`` costs a few hundred milliseconds to import and ~13 MB of memory, so the CA
+    is loaded in a thread, never on the start-up path: on the first start (no CA yet) ``load_ca``
+    makes it at once, in the background, so that ``AWS_CA_BUNDLE`` names a file; on later starts
+    the first ``CONNECT`` loads it, and a server nobody uses the proxy of never imports it.
     """
 
     def __init__(self, data_dir: Path, *, region: str, s3: S3Backend | None) -> None:
@@ -68,12 +74,18 @@ class HttpsProxy:
         self.region = region
         self.s3 = s3
         self._ca: concurrent.futures.Future[CertificateAuthority] = concurrent.futures.Future()
+        self._loading = threading.Lock()  # held from the first load on
         self._server: asyncio.AbstractServer | None = None
         self._app_protocol: Callable[[], asyncio.Protocol] | None = None
 
     def load_ca(self) -> None:
-        """Load or create the CA in a background thread."""
-        threading.Thread(target=self._load_ca, name="proxy-ca", daemon=True).start()
+        """Create the CA in a background thread if there is none yet; else leave it for later."""
+        if not (ca_bundle_path(self.data_dir).is_file() and ca_key_path(self.data_dir).is_file()):
+            self._start_loading()
+
+    def _start_loading(self) -> None:
+        if self._loading.acquire(blocking=False):
+            threading.Thread(target=self._load_ca, name="proxy-ca", daemon=True).start()
 
     def _load_ca(self) -> None:
         try:
@@ -86,6 +98,7 @@ class HttpsProxy:
 
     def server_context(self, host: str) -> ssl.SSLContext:
         """A TLS context for ``host`` (blocking: waits for the CA, may issue a certificate)."""
+        self._start_loading()
         return self._ca.result(timeout=CA_WAIT_S).server_context(host)
 
     async def start(self, sock: socket.socket, app_protocol: Callable[[], asyncio.Protocol]) -> None:
@@ -193,7 +206,12 @@ class _ConnectProtocol(asyncio.Protocol):
         try:
             transport.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             tls = await loop.start_tls(
-                transport, self, context, server_side=True, ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S
+                transport,
+                self,
+                context,
+                server_side=True,
+                ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S,
+                ssl_shutdown_timeout=SHUTDOWN_TIMEOUT_S,
             )
         except (TimeoutError, OSError, ssl.SSLError, ConnectionError) as exc:
             log.info("proxy: TLS with the client for %s failed: %s", decision.host, exc)
