@@ -307,6 +307,7 @@ def test_transparent_adds_the_proxy_and_the_ca_in_every_format(workdir: Path, se
     assert values["AWS_CA_BUNDLE"] == record["ca_bundle"]
     assert "127.0.0.1" in values["NO_PROXY"].split(",") and values["no_proxy"] == values["NO_PROXY"]
     assert "HTTPS_PROXY" not in json.loads(ok(run(workdir, "env", *data, "--format", "json")))
+    assert f"HTTPS proxy for AWS host names at {record['proxy_url']}" in ok(run(workdir, "status", *data))
     for form in ("sh", "fish", "dotenv"):
         printed = ok(run(workdir, "env", *data, "--transparent", "--format", form))
         for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "AWS_CA_BUNDLE"):
