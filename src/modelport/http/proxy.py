@@ -128,6 +128,7 @@ class _ConnectProtocol(asyncio.Protocol):
         self.buffer = bytearray()
         self.upgrading = False
         self.early = bytearray()  # bytes that arrive over TLS before the next protocol takes over
+        self.upgrade: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not asyncio.Transport subclasses
@@ -166,7 +167,7 @@ class _ConnectProtocol(asyncio.Protocol):
             return
         decision = self.proxy.decide(_printable(host.strip("[]")))
         if decision.backend is None:
-            log.info("proxy refused CONNECT %s", target)
+            log.info("proxy refused CONNECT to %s", decision.host)
             self._refuse(403, f"modelport does not serve {decision.host}", decision.refusal)
             return
         if rest:
@@ -175,7 +176,7 @@ class _ConnectProtocol(asyncio.Protocol):
         self.upgrading = True
         assert self.transport is not None
         self.transport.pause_reading()  # the ClientHello must reach the TLS layer, not this protocol
-        asyncio.get_running_loop().create_task(self._upgrade(decision))
+        self.upgrade = asyncio.get_running_loop().create_task(self._upgrade(decision))  # held: not collected
 
     def _refuse(self, status: int, reason: str, body: str) -> None:
         assert self.transport is not None
