@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks import protocol_cost
+from benchmarks import proxy as proxy_bench
 from benchmarks.loadgen import LoadResult, percentile
 from benchmarks.notebook import NOTEBOOK_TARGET_S
 from benchmarks.notebook import render as render_notebook
@@ -82,6 +83,15 @@ def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "limit": f"<= {NOTEBOOK_TARGET_S:g} s",
                 "pass": doc["notebook"]["p50_s"] <= NOTEBOOK_TARGET_S,
             },
+        )
+    for call, row in doc.get("proxy", {}).items():
+        out.append(
+            {
+                "target": f"HTTPS proxy added latency, {call} p50",
+                "value": row["added_p50_ms"],
+                "limit": f"<= {proxy_bench.TARGET_MS:g} ms",
+                "pass": row["added_p50_ms"] <= proxy_bench.TARGET_MS,
+            }
         )
     out += _wrk_targets(doc)
     out += _chain_targets(doc)
@@ -198,6 +208,8 @@ def render(doc: dict[str, Any]) -> str:
     ]
     if "notebook" in doc:
         lines += [render_notebook(doc["notebook"]), ""]
+    if "proxy" in doc:
+        lines += [proxy_bench.render(doc["proxy"]), ""]
     lines += ["| deploy (CreateEndpoint → InService) | n | p50 | min | max |", "|---|---:|---:|---:|---:|"]
     for key, name in (
         ("warm", "warm pool ready"),

@@ -7,6 +7,7 @@
 3. one endpoint deployed for load; the FastAPI baseline started next to it; at each concurrency
    the three targets (modelport, its worker alone, FastAPI) run one after another, so a change
    in background load hits all three alike; then memory of every worker;
+   then the HTTPS proxy's added latency (``proxy.py``: the same calls through it and direct);
 4. a second server with ``MODELPORT_WARM_WORKERS_PER_RUNTIME=0``: cold deploys.
 """
 
@@ -29,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks import chain, deploys, notebook, processes, protocol_cost, report, wrk
+from benchmarks import chain, deploys, notebook, processes, protocol_cost, proxy, report, wrk
 from benchmarks.baseline import time_in_process
 from benchmarks.loadgen import WARMUP_PER_WORKER, run_load
 from benchmarks.signing import Signer, presign_batch
@@ -71,6 +72,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--chain-requests", type=int, default=1000, help="requests per serverless-chain phase; 0 skips"
     )
     parser.add_argument("--cold-starts", type=int, default=10, help="function cold starts to time")
+    parser.add_argument(
+        "--proxy-requests",
+        type=int,
+        default=1000,
+        help="calls each way, through the HTTPS proxy and on the plain port; 0 skips",
+    )
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     parser.add_argument("--workdir", type=Path, help="keep data here (default: a temporary folder)")
     return parser.parse_args(argv)
@@ -144,6 +151,16 @@ def main(argv: list[str] | None = None) -> int:
         doc["wrk"] = [row for row in wrk_rows if "pause_ms" not in row]
         doc["wrk_paced"] = [row for row in wrk_rows if "pause_ms" in row]
         doc["memory"] = _memory(server, "bench-load")
+        if args.proxy_requests:
+            say("the HTTPS proxy's added latency: GetCallerIdentity and InvokeEndpoint, proxy vs plain ...")
+            doc["proxy"] = proxy.measure(
+                server.url,
+                server.data_dir,
+                (access_key, secret_key),
+                args.proxy_requests,
+                endpoint="bench-load",
+                body=args.row.encode(),
+            )
         if args.chain_requests:
             say("the serverless chain: function invokes, cold starts, client → API → function → endpoint ...")
             doc["chain"] = chain.measure_chain(

@@ -214,6 +214,8 @@ def doc_server(user_home: Path) -> Iterator[ModelportServer]:
     env = {
         "HOME": str(user_home),
         "MODELPORT_WRITE_PROFILE": "1",
+        "MODELPORT_PROXY": "1",  # docs/transparent-endpoints.md
+        "MODELPORT_PROXY_PORT": "0",
         "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
         "AWS_CONFIG_FILE": str(aws / "config"),
     }
@@ -287,6 +289,9 @@ RUNNABLE = [document for document in documents() if any(block.runs for block in 
 def test_document_blocks_run_as_printed(
     document: Path, doc_server: ModelportServer, user_home: Path, tmp_path: Path
 ) -> None:
+    assert doc_server.process is not None
+    if doc_server.process.process.poll() is not None:
+        doc_server.start()  # the README ends with `modelport stop`: every document starts with a server
     workdir = tmp_path / "repository"
     workdir.mkdir()
     run_blocks(read_blocks(document), repository_root_stand_in(workdir), user_environment(user_home))

@@ -10,6 +10,10 @@ a bad folder or a taken port is one clear line (``ServerCannotStart``), never a 
 ``<data_dir>/server.json`` (pid, URL) and ``<data_dir>/server.pid``: ``modelport status`` and
 ``modelport stop`` read them; a clean exit removes them.
 
+With ``MODELPORT_PROXY`` on (the default) the server also listens on ``127.0.0.1:<proxy port>`` as an
+HTTPS proxy for AWS host names (``http/proxy.py``), in the same event loop as uvicorn and feeding
+the same app; its URL and the CA certificate's path are in ``server.json``.
+
 With no S3 endpoint configured, the server also starts the embedded S3 (``EmbeddedS3``, SeaweedFS)
 in the background before uvicorn, points its own S3 settings at it, records its URL in
 ``server.json`` and stops it on the way out (it dies with the server on a SIGKILL too).
@@ -17,6 +21,7 @@ in the background before uvicorn, points its own S3 settings at it, records its 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import errno
 import json
@@ -40,7 +45,10 @@ from modelport.aws.auth.sqlite_keys import SqliteKeyStore
 from modelport.bootstrap import Platform, build_platform
 from modelport.core.config import Settings
 from modelport.core.errors import ModelportError
+from modelport.core.transparent import ca_bundle_path, proxy_url
 from modelport.http.app import create_app
+from modelport.http.proxy import HttpsProxy, S3Backend
+from modelport.http.proxy_routes import s3_domain_names
 from modelport.sandboxes.embedded_s3 import EmbeddedS3
 from modelport.store.sqlite import SqliteStore
 
@@ -63,6 +71,8 @@ class ServerRecord:
     url: str
     data_dir: Path
     s3_endpoint_url: str | None = None  # the embedded S3's URL; None when S3 is external or off
+    proxy_url: str | None = None  # the HTTPS proxy (transparent endpoints); None when off
+    ca_bundle: str | None = None  # the proxy CA's certificate (PEM, public); None when off
 
 
 def prepare_credentials(platform: Platform) -> str:
@@ -111,6 +121,22 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def bind_proxy_socket(port: int) -> socket.socket:
+    """The proxy's loopback socket: ``port`` if free, else (with a warning) any free port."""
+    try:
+        return bind_socket("127.0.0.1", port)
+    except ServerCannotStart:
+        if port == 0:
+            raise
+        sock = bind_socket("127.0.0.1", 0)
+        log.warning(
+            "port %d (MODELPORT_PROXY_PORT) is taken; the HTTPS proxy uses port %d instead",
+            port,
+            sock.getsockname()[1],
+        )
+        return sock
+
+
 def run_server(settings: Settings) -> None:
     check_data_dir(settings.data_dir)
     sock = bind_socket(settings.host, settings.port)
@@ -118,6 +144,9 @@ def run_server(settings: Settings) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    proxy_sock = bind_proxy_socket(settings.proxy_port) if settings.proxy else None
+    if proxy_sock is not None:
+        settings = dataclasses.replace(settings, proxy_port=proxy_sock.getsockname()[1])
     embedded = start_embedded_s3(settings)
     if embedded is not None:
         settings = dataclasses.replace(
@@ -128,7 +157,7 @@ def run_server(settings: Settings) -> None:
             s3_region=settings.region,
         )
     try:
-        _serve(settings, sock, embedded)
+        _serve(settings, sock, embedded, proxy_sock)
     finally:
         if embedded is not None:
             embedded.stop()
@@ -152,6 +181,7 @@ def start_embedded_s3(settings: Settings) -> EmbeddedS3 | None:
         ready_timeout_s=settings.limits.embedded_s3_ready_timeout_s,
         stop_timeout_s=settings.limits.embedded_s3_stop_timeout_s,
         s3_port=settings.embedded_s3_port,
+        domain_names=s3_domain_names(settings.region) if settings.proxy else (),
     )
     try:
         embedded.start()
@@ -160,7 +190,46 @@ def start_embedded_s3(settings: Settings) -> EmbeddedS3 | None:
     return embedded
 
 
-def _serve(settings: Settings, sock: socket.socket, embedded: EmbeddedS3 | None) -> None:
+def start_proxy(settings: Settings, embedded: EmbeddedS3 | None) -> HttpsProxy:
+    """The proxy, its CA loading (or, on the first start, being made) in the background."""
+    s3 = None if embedded is None else S3Backend("127.0.0.1", embedded.ports["s3"], embedded.wait_ready)
+    proxy = HttpsProxy(settings.data_dir, region=settings.region, s3=s3)
+    proxy.load_ca()
+    return proxy
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, plus the HTTPS proxy in the same event loop, feeding the same app."""
+
+    def __init__(self, config: uvicorn.Config, proxy: HttpsProxy | None, proxy_sock: socket.socket | None):
+        super().__init__(config)
+        self.proxy = proxy
+        self.proxy_sock = proxy_sock
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.proxy is None or self.proxy_sock is None or self.should_exit:
+            return
+        loop = asyncio.get_running_loop()
+        config = self.config
+
+        def app_protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop
+            )
+
+        await self.proxy.start(self.proxy_sock, app_protocol)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.proxy is not None:
+            self.proxy.close()
+        await super().shutdown(sockets=sockets)
+
+
+def _serve(
+    settings: Settings, sock: socket.socket, embedded: EmbeddedS3 | None, proxy_sock: socket.socket | None
+) -> None:
+    proxy = None if proxy_sock is None else start_proxy(settings, embedded)
     platform = build_platform(settings, s3_ready=None if embedded is None else embedded.wait_ready)
     print(prepare_credentials(platform), file=sys.stderr, flush=True)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
@@ -174,7 +243,7 @@ def _serve(settings: Settings, sock: socket.socket, embedded: EmbeddedS3 | None)
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, proxy, proxy_sock)
     # uvicorn stops gracefully on SIGTERM/SIGINT, then re-raises the signal with the handlers it
     # found in place; these make that last step a normal exit with status 0.
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -183,6 +252,12 @@ def _serve(settings: Settings, sock: socket.socket, embedded: EmbeddedS3 | None)
     log.info("modelport listening on %s (data in %s)", settings.url, settings.data_dir)
     if embedded is not None:
         log.info("embedded S3 on %s (data in %s)", embedded.endpoint_url, embedded.data_dir)
+    if proxy is not None:
+        log.info(
+            "HTTPS proxy for AWS host names on %s (CA: %s)",
+            proxy_url(settings.proxy_port),
+            ca_bundle_path(settings.data_dir),
+        )
     try:
         server.run(sockets=[sock])
     finally:
@@ -194,12 +269,14 @@ def read_record(data_dir: Path) -> ServerRecord | None:
     """The server recorded in ``data_dir``, if its process still runs; None otherwise."""
     try:
         document = json.loads((data_dir / STATE_FILE).read_text())
-        s3_url = document.get("s3_endpoint_url")
+        s3_url, proxy, ca = (document.get(name) for name in ("s3_endpoint_url", "proxy_url", "ca_bundle"))
         record = ServerRecord(
             pid=int(document["pid"]),
             url=str(document["url"]),
             data_dir=data_dir,
             s3_endpoint_url=None if s3_url is None else str(s3_url),
+            proxy_url=None if proxy is None else str(proxy),
+            ca_bundle=None if ca is None else str(ca),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -243,6 +320,8 @@ def _write_record(settings: Settings, s3_endpoint_url: str | None) -> None:
         "url": settings.url,
         "data_dir": str(settings.data_dir),
         "s3_endpoint_url": s3_endpoint_url,
+        "proxy_url": proxy_url(settings.proxy_port) if settings.proxy else None,
+        "ca_bundle": str(ca_bundle_path(settings.data_dir)) if settings.proxy else None,
     }
     for name, text in ((STATE_FILE, json.dumps(document) + "\n"), (PID_FILE, f"{os.getpid()}\n")):
         temporary = settings.data_dir / f".{name}.tmp"

@@ -30,6 +30,7 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
             "--wrk-seconds=1",
             "--chain-requests=10",
             "--cold-starts=1",
+            "--proxy-requests=5",
             f"--workdir={tmp_path / 'work'}",
             f"--json={out}",
         ],
@@ -52,7 +53,9 @@ def test_bench_runs_and_reports_numbers(tmp_path: Path) -> None:
     assert doc["in_process"]["predict_p50_us"] > 0
     assert doc["memory"]["instances"][0]["rss_mb"] > 0
     assert doc["memory"]["server"]["rss_mb"] > 0
-    assert len(doc["targets"]) == 1 + 6 + (3 if doc["wrk"] else 0) + 2 + 3
+    assert len(doc["targets"]) == 1 + 6 + 2 + (3 if doc["wrk"] else 0) + 2 + 3
+    assert set(doc["proxy"]) == {"GetCallerIdentity", "InvokeEndpoint"}
+    assert all(row["proxy_p50_ms"] > 0 for row in doc["proxy"].values())
     assert set(doc["protocol_us"]) == {"invoke_endpoint", "create_endpoint_config", "create_role"}
     assert doc["notebook"]["runs"][0]["loop_sleeps"] == 0
     assert doc["notebook"]["p50_s"] > 0

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from cli.harness import ACCESS_KEY, SECRET_KEY, ok, one_error_line, run
 from modelport.cli.env import endpoint_variable, render
 from modelport.launcher import ServerProcess
+from support.modelport_server import running_server
 
 CLIENTS_CHECK = r"""
 import json, boto3
@@ -54,6 +56,15 @@ def eval_and_run(workdir: Path, env_args: str, code: str, extra: dict[str, str] 
         check=False,
     )
     return ok(result)
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[ServerProcess]:
+    """The CLI tests' server, with its HTTPS proxy on (test servers run without it by default)."""
+    env = {"MODELPORT_PROXY": "1", "MODELPORT_PROXY_PORT": "0"}
+    with running_server(workdir / "data", keys=(ACCESS_KEY, SECRET_KEY), env=env) as running:
+        assert running.process is not None
+        yield running.process
 
 
 def test_endpoint_variables_are_botocores_names() -> None:
@@ -279,3 +290,35 @@ def test_role_needs_a_loopback_server(workdir: Path) -> None:
     assert is_loopback("localhost") and not is_loopback("10.0.0.1") and not is_loopback("models.example.com")
     refused = run(workdir, "env", "--role", "r", "--endpoint-url", "http://10.0.0.1:8790")
     assert "--role needs a server on this machine" in one_error_line(refused)
+
+
+TRANSPARENT_CHECK = r"""
+import json, boto3
+sts = boto3.client("sts", endpoint_url="https://sts.us-east-1.amazonaws.com")  # as the SageMaker SDK 2.x
+print(json.dumps({"caller": sts.get_caller_identity()["Arn"]}))
+"""
+
+
+def test_transparent_adds_the_proxy_and_the_ca_in_every_format(workdir: Path, server: ServerProcess) -> None:
+    record = json.loads((server.data_dir / "server.json").read_text())
+    data = ["--data-dir", str(server.data_dir)]
+    values = json.loads(ok(run(workdir, "env", *data, "--transparent", "--format", "json")))
+    assert values["HTTPS_PROXY"] == values["https_proxy"] == record["proxy_url"]
+    assert values["AWS_CA_BUNDLE"] == record["ca_bundle"]
+    assert "127.0.0.1" in values["NO_PROXY"].split(",") and values["no_proxy"] == values["NO_PROXY"]
+    assert "HTTPS_PROXY" not in json.loads(ok(run(workdir, "env", *data, "--format", "json")))
+    assert f"HTTPS proxy for AWS host names at {record['proxy_url']}" in ok(run(workdir, "status", *data))
+    for form in ("sh", "fish", "dotenv"):
+        printed = ok(run(workdir, "env", *data, "--transparent", "--format", form))
+        for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "AWS_CA_BUNDLE"):
+            assert name in printed, (form, name)
+        assert record["ca_bundle"] in printed and record["proxy_url"] in printed
+    found = json.loads(
+        eval_and_run(workdir, f"--data-dir {server.data_dir} --transparent", TRANSPARENT_CHECK)
+    )
+    assert found["caller"].endswith(":root")
+
+
+def test_transparent_needs_the_local_servers_record(workdir: Path, server: ServerProcess) -> None:
+    elsewhere = run(workdir, "env", "--transparent", "--data-dir", str(workdir / "empty"), url=server.url)
+    assert "--transparent needs the server at" in one_error_line(elsewhere)

@@ -5,8 +5,10 @@ one for the length of a ``with`` block. Variants callers need:
 
 - ``env``: extra ``MODELPORT_*`` variables (S3 settings, limits such as
   ``MODELPORT_INVOCATION_TIMEOUT_S``), on top of the root keys, ``MODELPORT_WRITE_PROFILE=0``
-  (so nothing touches ``~/.aws``) and ``MODELPORT_EMBEDDED_S3=0`` (test servers that read no
-  ``s3://`` data need no SeaweedFS; the embedded S3's own tests pass ``MODELPORT_EMBEDDED_S3=1``);
+  (so nothing touches ``~/.aws``), ``MODELPORT_EMBEDDED_S3=0`` (test servers that read no
+  ``s3://`` data need no SeaweedFS; the embedded S3's own tests pass ``MODELPORT_EMBEDDED_S3=1``)
+  and ``MODELPORT_PROXY=0`` (no HTTPS proxy, so no CA and no ``cryptography`` import at each
+  start; tests of transparent endpoints pass ``MODELPORT_PROXY=1``);
 - ``keys``: root keys the test chose (the CLI tests sign with keys they know beforehand);
 - ``restart``/``start`` after ``kill``: the same data folder, keys and, if it is still free,
   port. The port is picked and retried by ``modelport.launcher.start_server``.
@@ -40,12 +42,13 @@ def new_key_pair() -> tuple[str, str]:
 
 
 def root_env(access_key: str, secret_key: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a test server: these root keys, no AWS profile, no embedded S3, then ``extra``."""
+    """A test server's environment: these root keys, no AWS profile, no embedded S3, no proxy, then ``extra``."""
     return {
         "MODELPORT_ROOT_ACCESS_KEY_ID": access_key,
         "MODELPORT_ROOT_SECRET_ACCESS_KEY": secret_key,
         "MODELPORT_WRITE_PROFILE": "0",
         "MODELPORT_EMBEDDED_S3": "0",
+        "MODELPORT_PROXY": "0",
         **(extra or {}),
     }
 

@@ -39,7 +39,8 @@ from modelport.cli.client import (
 )
 from modelport.cli.failures import CommandFailed, NoServer
 from modelport.cli.local import key_pair
-from modelport.server import STATE_FILE, read_record
+from modelport.core.transparent import transparent_environment
+from modelport.server import STATE_FILE, ServerRecord, read_record
 
 CREDENTIALS_PATH = "/_modelport/credentials"  # modelport.http.role_credentials.PREFIX
 FORMATS = ("sh", "fish", "dotenv", "json")
@@ -124,10 +125,20 @@ def _dotenv_quote(value: str) -> str:
     show_default=True,
     help="Seconds each role credential lasts (with --role); SDKs refresh them before they expire.",
 )
+@click.option(
+    "--transparent",
+    is_flag=True,
+    help="Also send HTTPS to AWS host names through the server's proxy (HTTPS_PROXY, AWS_CA_BUNDLE).",
+)
 @data_dir_option
 @connection_options
 def env(
-    form: str, role: str | None, duration: int, data_dir: Path | None, connection: ConnectionOptions
+    form: str,
+    role: str | None,
+    duration: int,
+    transparent: bool,
+    data_dir: Path | None,
+    connection: ConnectionOptions,
 ) -> None:
     """Print the environment that points every AWS SDK at the server: eval "$(modelport env)".
 
@@ -140,6 +151,11 @@ def env(
     random token (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN), as ECS
     serves a task role: get_execution_role() returns the role's ARN, as in a notebook instance.
     You sign the registration, so you must be allowed to assume the role (root may assume any).
+
+    With --transparent, code that hard-codes AWS host names (https://sts.<region>.amazonaws.com,
+    boto3.resource("s3") with no endpoint) reaches the server too: HTTPS_PROXY names the server's
+    proxy and AWS_CA_BUNDLE its local CA's certificate; NO_PROXY keeps loopback direct. The proxy
+    refuses every host modelport does not serve, so other HTTPS (pip, git) fails in that shell.
     """
     folder = resolve_data_dir(data_dir)
     conn = connect(connection)
@@ -157,6 +173,12 @@ def env(
             "MODELPORT_S3_ENDPOINT_URL): S3 clients keep their usual endpoint"
         )
     values.update({"AWS_REGION": conn.region, "AWS_DEFAULT_REGION": conn.region})
+    if transparent:
+        values.update(transparent_values(record, url))
+        comments.append(
+            "HTTPS to AWS host names goes to modelport's proxy, trusted through AWS_CA_BUNDLE only; "
+            "the proxy refuses every other host"
+        )
     unset: list[str] = []
     if role is None:
         values.update({"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key})
@@ -183,6 +205,22 @@ def env(
         # Exported keys and a profile come before container credentials in every SDK's chain.
         unset += ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]
     click.echo(render(values, comments, form, unset))
+
+
+def transparent_values(record: ServerRecord | None, url: str) -> dict[str, str]:
+    """``HTTPS_PROXY`` and ``AWS_CA_BUNDLE`` of the local server at ``url``, from its ``server.json``."""
+    if record is None or record.url != url:
+        raise CommandFailed(
+            f"--transparent needs the server at {url} to run on this machine with its data folder "
+            "(its proxy's URL and CA are in <data dir>/server.json): start it with 'modelport server', "
+            "or pass its --data-dir"
+        )
+    if record.proxy_url is None or record.ca_bundle is None:
+        raise CommandFailed(
+            f"the server at {url} runs without its HTTPS proxy (MODELPORT_PROXY=0): "
+            "restart it with the proxy on to use --transparent"
+        )
+    return transparent_environment(record.proxy_url, record.ca_bundle)
 
 
 def register_role(

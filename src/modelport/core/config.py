@@ -70,6 +70,10 @@ class Settings:
     s3_region: str | None = None
     embedded_s3: bool = True  # start SeaweedFS when no s3_endpoint_url is set
     embedded_s3_port: int = DEFAULT_PORT + 1  # stable, so an exported AWS_ENDPOINT_URL_S3 survives restarts
+    proxy: bool = True  # the HTTPS proxy for AWS host names (transparent endpoints)
+    proxy_port: int = (
+        DEFAULT_PORT + 2
+    )  # stable, so an exported HTTPS_PROXY survives restarts; 0: any free port
     profile_name: str = "modelport"
     write_profile: bool = True
     limits: Limits = field(default_factory=Limits)
@@ -150,6 +154,8 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "s3_region": ("MODELPORT_S3_REGION", str),
     "embedded_s3": ("MODELPORT_EMBEDDED_S3", _flag),
     "embedded_s3_port": ("MODELPORT_EMBEDDED_S3_PORT", int),
+    "proxy": ("MODELPORT_PROXY", _flag),
+    "proxy_port": ("MODELPORT_PROXY_PORT", int),
     "profile_name": ("MODELPORT_PROFILE", str),
     "write_profile": ("MODELPORT_WRITE_PROFILE", _flag),
 }

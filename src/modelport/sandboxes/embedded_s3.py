@@ -5,6 +5,8 @@ is on, ``modelport server`` starts ``weed server`` with its S3 gateway:
 
 - bound to 127.0.0.1 only, every port (S3, master, volume, filer and their gRPC ports) picked
   free at each start; the S3 URL is written to ``server.json`` and printed in the banner;
+- virtual-hosted bucket names read from the ``Host`` header under the suffixes it is given (the
+  AWS S3 host names of the server's region, for the HTTPS proxy);
 - its data in ``<data dir>/s3/`` (kept across restarts), its log in ``<data dir>/logs/s3.log``;
 - one S3 identity: the server's root access key, so boto3 with the ``modelport`` profile (or
   ``modelport credentials``) reaches it; ``s3.json`` holding it is written with mode 0600;
@@ -31,6 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +76,11 @@ class EmbeddedS3:
         ready_timeout_s: float,
         stop_timeout_s: float,
         s3_port: int = 0,
+        domain_names: Sequence[str] = (),
     ) -> None:
         self.data_dir = data_dir
         self.s3_port = s3_port
+        self.domain_names = tuple(domain_names)  # <bucket>.<name> hosts are virtual-hosted buckets
         self.log_path = log_path
         self.access_key = access_key
         self.secret_key = secret_key
@@ -145,6 +150,8 @@ class EmbeddedS3:
             f"-s3.localSocket={self.data_dir / 'tmp' / 's3.sock'}",
             f"-s3.config={config}",
         ]
+        if self.domain_names:
+            command.append("-s3.domainName=" + ",".join(self.domain_names))
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as output:
             self.process = subprocess.Popen(
