@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 
 from modelport.services.sagemaker.images import resolve_image
-from support.modelport_server import ModelportServer, new_key_pair, running_server
+from support.modelport_server import ModelportServer, deploy, new_key_pair, running_server, wait_status
 from support.s3server import S3Endpoint, SeaweedS3Server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.s3]
@@ -201,3 +202,32 @@ def test_execution_role_and_default_bucket_through_the_proxy(
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         env.pop(name, None)
     assert result(run_sdk(env, tmp_path, "role"), "role")["role"] == role["Arn"]
+
+
+def test_code_that_cannot_be_fetched_fails_the_endpoint_with_its_url(
+    server: ModelportServer, s3: S3Endpoint, tmp_path: Path
+) -> None:
+    bucket = s3.client()
+    bucket.create_bucket(Bucket="sdk-missing-code")
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        member = tmp_path / "model.joblib"
+        member.write_bytes(b"not read: the code is fetched first")
+        tar.add(member, arcname="model.joblib")
+    bucket.upload_file(str(archive), "sdk-missing-code", "model.tar.gz")
+    missing = "s3://sdk-missing-code/code/sourcedir.tar.gz"
+    sagemaker = server.client("sagemaker")
+    deploy(
+        sagemaker,
+        "sdk-missing-code",
+        "s3://sdk-missing-code/model.tar.gz",
+        image="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+        environment={"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": missing},
+    )
+    described = wait_status(sagemaker, "sdk-missing-code", {"Failed", "InService"})
+    assert described["EndpointStatus"] == "Failed"
+    reason = described["FailureReason"]
+    assert "SAGEMAKER_SUBMIT_DIRECTORY" in reason and missing in reason, reason
+    sagemaker.delete_endpoint(EndpointName="sdk-missing-code")
+    sagemaker.delete_endpoint_config(EndpointConfigName="sdk-missing-code")
+    sagemaker.delete_model(ModelName="sdk-missing-code")
