@@ -81,7 +81,7 @@ class FakeArtifacts:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def prepare(self, model_key: str, model_data_url: str | None) -> Path:
+    def prepare(self, model_key: str, model_data_url: str | None, code_url: str | None = None) -> Path:
         return self.folder
 
     def collect(self, live_keys: Collection[str]) -> list[Path]:

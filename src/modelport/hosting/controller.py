@@ -36,6 +36,7 @@ from modelport.core.clock import Clock
 from modelport.core.config import Settings
 from modelport.core.errors import ArtifactError
 from modelport.core.logfiles import shorten
+from modelport.hosting.artifacts.code import remote_code_url, worker_environment
 from modelport.hosting.collector import ArtifactCollector
 from modelport.hosting.deployments import ENDPOINT_KIND as KIND
 from modelport.hosting.deployments import variant_summaries
@@ -54,7 +55,7 @@ _MAX_REASON = 1024
 
 
 class ArtifactPreparer(Protocol):
-    def prepare(self, model_key: str, model_data_url: str | None) -> Path: ...
+    def prepare(self, model_key: str, model_data_url: str | None, code_url: str | None = None) -> Path: ...
 
     def collect(self, live_keys: Collection[str]) -> list[Path]: ...
 
@@ -252,8 +253,12 @@ class Controller:
         await self.collector.idle()  # a running round may not count this endpoint's models as live
         starts = []
         for variant in variants:
+            snapshot = variant.snapshot
             model_dir = await asyncio.to_thread(
-                self.artifacts.prepare, variant.snapshot["ModelKey"], variant.snapshot.get("ModelDataUrl")
+                self.artifacts.prepare,
+                snapshot["ModelKey"],
+                snapshot.get("ModelDataUrl"),
+                remote_code_url(snapshot["Environment"]),
             )
             for index in range(variant.desired_count):
                 starts.append(self._start_instance(name, variant, index, model_dir))
@@ -281,7 +286,7 @@ class Controller:
             runtime=snapshot["Runtime"],
             framework_version=snapshot["FrameworkVersion"],
             model_dir=model_dir,
-            environment={str(k): str(v) for k, v in snapshot["Environment"].items()},
+            environment=worker_environment(snapshot["Environment"], model_dir),
             log_path=self.settings.log_dir / name.lower() / f"{variant.name}-{index}.log",
         )
         try:

@@ -76,6 +76,30 @@ def test_script_mode(model: LogisticRegression, tmp_path: Path) -> None:
     assert failed.status == 500 and json.loads(failed.body)["error-message"] == "boom"
 
 
+@pytest.mark.parametrize(
+    ("submit", "folder"),
+    [
+        ("/opt/ml/model/code", "code"),  # the SDK's repacked code (network isolation)
+        ("/opt/ml/model/lib/src", "lib/src"),
+        ("file://{model}/scripts", "scripts"),  # the SDK's local source_dir
+    ],
+)
+def test_script_folders_the_sdk_names(
+    model: LogisticRegression, tmp_path: Path, submit: str, folder: str
+) -> None:
+    joblib.dump(model, tmp_path / "model.joblib")
+    (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / folder / "serve.py").write_text(
+        "import joblib, os\n"
+        "def model_fn(model_dir):\n    return joblib.load(os.path.join(model_dir, 'model.joblib'))\n"
+        "def output_fn(prediction, accept):\n    return 'from %s' % __name__, 'text/plain'\n"
+    )
+    runtime = _runtime(
+        tmp_path, SAGEMAKER_PROGRAM="serve.py", SAGEMAKER_SUBMIT_DIRECTORY=submit.format(model=tmp_path)
+    )
+    assert runtime.invoke(b"[[5.1,3.5,1.4,0.2]]", "application/json", None, None).body == b"from serve"
+
+
 def test_transform_fn_with_other_hooks_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "code").mkdir()
     (tmp_path / "code" / "inference.py").write_text(

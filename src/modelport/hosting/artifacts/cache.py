@@ -3,6 +3,7 @@
 Layout under ``root``::
 
     <entry>/model/           the unpacked model, renamed into place only when complete
+    <entry>/code/            the model's script-mode code when it lives on S3 (``code.py``)
     <entry>/complete.json    written after the rename: the entry may be reused, even after a restart
     <entry>/.download-*/     scratch space for S3 downloads, removed when done
     .locks/<entry>.lock      flock(2) file serialising work on one entry across threads and processes
@@ -32,6 +33,7 @@ from pathlib import Path
 
 from modelport.core.config import Settings
 from modelport.core.errors import ArtifactError
+from modelport.hosting.artifacts.code import CODE_DIR, SUBMIT_DIRECTORY
 from modelport.hosting.artifacts.extract import extract_archive, is_archive_name
 from modelport.hosting.artifacts.fetch import (
     DEFAULT_CONTAINER,
@@ -72,12 +74,19 @@ class ArtifactCache:
         return (entry / MARKER).is_file() and (entry / MODEL_DIR).is_dir()
 
     def prepare(
-        self, model_key: str, model_data_url: str | None, *, container: str = DEFAULT_CONTAINER
+        self,
+        model_key: str,
+        model_data_url: str | None,
+        code_url: str | None = None,
+        *,
+        container: str = DEFAULT_CONTAINER,
     ) -> Path:
         """Return the folder holding the unpacked model, fetching and unpacking it the first time.
 
         Concurrent callers with the same key wait for the one doing the work, then share its
-        result. ``model_data_url=None`` gives an empty folder. Raises ``ArtifactError``.
+        result. ``model_data_url=None`` gives an empty folder. ``code_url`` (an S3
+        ``SAGEMAKER_SUBMIT_DIRECTORY``) is unpacked into the ``code`` folder beside the model's.
+        Raises ``ArtifactError``.
         """
         entry = self.entry_dir(model_key)
         with self._locked(entry):
@@ -88,10 +97,15 @@ class ArtifactCache:
             entry.mkdir(parents=True)
             try:
                 self._build(entry, model_data_url, container)
+                if code_url is not None:
+                    self._build_code(entry, code_url, container)
             except BaseException:
                 shutil.rmtree(entry, ignore_errors=True)
                 raise
-            _write_marker(entry / MARKER, {"model_key": model_key, "model_data_url": model_data_url})
+            _write_marker(
+                entry / MARKER,
+                {"model_key": model_key, "model_data_url": model_data_url, "code_url": code_url},
+            )
             return entry / MODEL_DIR
 
     def remove(self, model_key: str) -> None:
@@ -125,11 +139,23 @@ class ArtifactCache:
             deleted.append(entry)
         return deleted
 
+    def _build_code(self, entry: Path, url: str, container: str) -> None:
+        try:
+            self._unpack(entry, url, entry / CODE_DIR, container)
+        except ArtifactError as exc:
+            raise ArtifactError(
+                f"The inference code that {SUBMIT_DIRECTORY} names could not be used: {exc.message}"
+            ) from exc
+
     def _build(self, entry: Path, url: str | None, container: str) -> None:
         target = entry / MODEL_DIR
         if url is None:
             target.mkdir()
             return
+        self._unpack(entry, url, target, container)
+
+    def _unpack(self, entry: Path, url: str, target: Path, container: str) -> None:
+        """Fetch ``url`` and make ``target`` the folder it unpacks (or copies) to."""
         if self.s3_ready is not None and url.startswith("s3://"):
             problem = self.s3_ready()
             if problem is not None:

@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +27,7 @@ JSON = "application/json"
 CSV = "text/csv"
 NPY = "application/x-npy"
 UTF8_TYPES = (JSON, CSV)
+CONTAINER_MODEL_DIR = PurePosixPath("/opt/ml/model")
 _HOOKS = ("model_fn", "input_fn", "predict_fn", "output_fn")
 
 
@@ -98,10 +99,28 @@ def script_requested(model_dir: Path, environ: Mapping[str, str]) -> bool:
     return bool(environ.get("SAGEMAKER_PROGRAM")) or (model_dir / "code" / "inference.py").is_file()
 
 
+def submit_directory(model_dir: Path, submit: str) -> Path:
+    """The local folder of ``SAGEMAKER_SUBMIT_DIRECTORY``.
+
+    A path under ``/opt/ml/model`` (where the SageMaker Python SDK puts code it repacks into the
+    model archive) means the same place in ``model_dir``; ``file://`` is stripped. An S3 URL
+    left here was not fetched by the server (it replaces the ones it fetches with their local
+    folder), so the default ``<model dir>/code`` is used, as before.
+    """
+    submit = submit.strip()
+    if submit.startswith("file://"):
+        submit = submit[len("file://") :]
+    if not submit or "://" in submit:
+        return model_dir / "code"
+    path = PurePosixPath(submit)
+    if path == CONTAINER_MODEL_DIR or CONTAINER_MODEL_DIR in path.parents:
+        return model_dir.joinpath(*path.relative_to(CONTAINER_MODEL_DIR).parts)
+    return Path(submit)
+
+
 def import_user_module(model_dir: Path, environ: Mapping[str, str]) -> ModuleType:
     program = environ.get("SAGEMAKER_PROGRAM") or "inference.py"
-    submit = environ.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
-    directory = Path(submit) if submit and "://" not in submit else model_dir / "code"
+    directory = submit_directory(model_dir, environ.get("SAGEMAKER_SUBMIT_DIRECTORY", ""))
     name = program[:-3] if program.endswith(".py") else program
     path = directory / f"{name}.py"
     if not path.is_file():
