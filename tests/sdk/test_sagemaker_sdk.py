@@ -51,6 +51,9 @@ def server(
         "MODELPORT_S3_ACCESS_KEY_ID": s3.access_key,
         "MODELPORT_S3_SECRET_ACCESS_KEY": s3.secret_key,
         "MODELPORT_S3_REGION": s3.region,
+        # The SDK's STS calls go to https://sts.<region>.amazonaws.com: through the proxy.
+        "MODELPORT_PROXY": "1",
+        "MODELPORT_PROXY_PORT": "0",
     }
     with running_server(tmp_path_factory.mktemp("server"), env=env, keys=keys) as running:
         yield running
@@ -165,21 +168,9 @@ def test_script_mode_framework_models(sdk_results: dict[str, Any], server: Model
     assert server.client("sagemaker").list_endpoints()["Endpoints"] == []
 
 
-def has_transparent_proxy() -> bool:
-    shown = subprocess.run(
-        [sys.executable, "-m", "modelport", "env", "--help"], capture_output=True, text=True, timeout=60
-    )
-    return "--transparent" in shown.stdout
-
-
 def test_execution_role_and_default_bucket_through_the_proxy(
     user_env: dict[str, str], server: ModelportServer, s3: S3Endpoint, tmp_path: Path
 ) -> None:
-    if not has_transparent_proxy():
-        pytest.skip(
-            "get_execution_role() and default_bucket() call STS at https://sts.<region>.amazonaws.com "
-            "(an endpoint_url the SDK sets itself): they need modelport env --transparent"
-        )
     # Root keys: the default bucket is sagemaker-<region>-<account>, made in the S3 in use.
     bucket = result(
         run_sdk(user_env | modelport_env(server, s3, "--transparent"), tmp_path, "bucket"), "bucket"
