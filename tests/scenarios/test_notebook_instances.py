@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +24,7 @@ import pytest
 import websocket
 from botocore.exceptions import ClientError
 
+from cli.harness import indented_block
 from support.modelport_server import ModelportServer, running_server
 from support.waiting import wait_until
 
@@ -219,11 +223,35 @@ def test_kill_9_leaves_no_jupyter_and_a_restart_serves_it_again(server: Modelpor
     base, token = _open(server)
     assert _get(base, token, "/api/contents/kept.txt").status_code == 200
 
-    sagemaker.stop_notebook_instance(NotebookInstanceName=NAME)
-    sagemaker.delete_notebook_instance(NotebookInstanceName=NAME)
-    sagemaker.get_waiter("notebook_instance_deleted").wait(NotebookInstanceName=NAME, WaiterConfig=FIRST_POLL)
+
+def test_the_cli_stops_starts_opens_and_removes(server: ModelportServer, tmp_path: Path) -> None:
+    def cli(*args: str) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MODELPORT_"))}
+        env.update(
+            AWS_ACCESS_KEY_ID=server.access_key,
+            AWS_SECRET_ACCESS_KEY=server.secret_key,
+            AWS_CONFIG_FILE=str(tmp_path / "aws-config"),
+            AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "aws-credentials"),
+            MODELPORT_URL=server.url,
+            COLUMNS="200",
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "modelport", *args], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "Notebook instance nb is Stopped." in cli("notebook", "stop", NAME)
+    started = cli("notebook", "start", NAME)
+    hint = indented_block(started, "Notebook instance nb is InService.")
+    assert hint == "modelport notebook open nb\n"
+    url = cli(*shlex.split(hint)[1:], "--no-browser").strip()
+    assert httpx.get(url).status_code == 302
+    assert "InService" in cli("notebook", "ls")
+    assert "Deleted notebook instance nb." in cli("notebook", "rm", NAME)
     assert not (server.data_dir / "notebooks" / NAME).exists()
     assert not _jupyter_processes(server.data_dir)
+    assert "No notebook instances." in cli("notebook", "ls")
 
 
 def _jupyter_processes(data_dir: Path) -> list[int]:
