@@ -155,6 +155,18 @@ def test_bad_input_is_refused_with_sagemakers_errors(server: ModelportServer, ro
         "ValidationException",
         "RecordNotFound",
     )
+    assert _error(sagemaker.update_notebook_instance, NotebookInstanceName=NAME, VolumeSizeInGB=10) == (
+        "ValidationException",
+        f"Status (InService) not in ([Stopped, Failed]). Unable to transition to (Updating) for Notebook Instance ({arn}).",
+    )
+    lifecycle_arn = "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance-lifecycle-config/nope"
+    assert _error(
+        sagemaker.describe_notebook_instance_lifecycle_config, NotebookInstanceLifecycleConfigName="nope"
+    ) == (
+        "ValidationException",
+        f"Unable to describe Notebook Instance Lifecycle Config '{lifecycle_arn}'. "
+        "(Details: Notebook Instance Lifecycle Config does not exist.)",
+    )
     code, message = _error(
         sagemaker.create_notebook_instance_lifecycle_config,
         NotebookInstanceLifecycleConfigName="bad",
@@ -180,6 +192,14 @@ def test_a_failing_lifecycle_script_leaves_the_instance_failed(
     assert described["NotebookInstanceStatus"] == "Failed"
     assert "on-create failed with exit code 3" in described["FailureReason"]
     assert "no such thing" in described["FailureReason"]
+    first = sagemaker.list_notebook_instances(MaxResults=1, SortBy="Name", SortOrder="Ascending")
+    second = sagemaker.list_notebook_instances(
+        MaxResults=1, SortBy="Name", SortOrder="Ascending", NextToken=first["NextToken"]
+    )
+    names = [n["NotebookInstanceName"] for n in first["NotebookInstances"] + second["NotebookInstances"]]
+    assert names == ["broken", NAME] and "NextToken" not in second
+    failed = sagemaker.list_notebook_instances(StatusEquals="Failed")["NotebookInstances"]
+    assert [n["NotebookInstanceName"] for n in failed] == ["broken"]
     sagemaker.delete_notebook_instance(NotebookInstanceName="broken")
     sagemaker.get_waiter("notebook_instance_deleted").wait(
         NotebookInstanceName="broken", WaiterConfig=FIRST_POLL
@@ -192,6 +212,19 @@ def test_stop_and_start_keep_the_home_folder(server: ModelportServer) -> None:
     sagemaker.get_waiter("notebook_instance_stopped").wait(NotebookInstanceName=NAME, WaiterConfig=FIRST_POLL)
     code, _ = _error(sagemaker.create_presigned_notebook_instance_url, NotebookInstanceName=NAME)
     assert code == "ValidationException"
+    sagemaker.update_notebook_instance(NotebookInstanceName=NAME, VolumeSizeInGB=10)
+    described = sagemaker.describe_notebook_instance(NotebookInstanceName=NAME)
+    assert (described["NotebookInstanceStatus"], described["VolumeSizeInGB"]) == ("Stopped", 10)
+    new_start = _script(ON_START.replace("started", "started"))
+    sagemaker.update_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName="marks", OnStart=new_start
+    )
+    assert (
+        sagemaker.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName="marks")[
+            "OnStart"
+        ]
+        == new_start
+    )
     sagemaker.start_notebook_instance(NotebookInstanceName=NAME)
     sagemaker.get_waiter("notebook_instance_in_service").wait(
         NotebookInstanceName=NAME, WaiterConfig=FIRST_POLL
