@@ -133,6 +133,20 @@ def test_a_conda_python3_kernel_runs_as_the_instance_role(server: ModelportServe
     assert (
         _run_in_kernel(base, token, code) == "arn:aws:sts::123456789012:assumed-role/notebook-role/SageMaker"
     )
+    environment = json.loads(
+        _run_in_kernel(
+            base,
+            token,
+            "import json, os\nprint(json.dumps({k: os.environ.get(k) for k in "
+            "('MODELPORT_ROOT_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SAGEMAKER', 'AWS_REGION', 'HOME')}))",
+        )
+    )
+    assert environment == {
+        "MODELPORT_ROOT_SECRET_ACCESS_KEY": None,  # the server's secrets stay out
+        "AWS_ENDPOINT_URL_SAGEMAKER": server.url,
+        "AWS_REGION": "us-east-1",
+        "HOME": str(server.data_dir / "notebooks" / NAME / "home"),
+    }
 
 
 def test_bad_input_is_refused_with_sagemakers_errors(server: ModelportServer, role_arn: str) -> None:

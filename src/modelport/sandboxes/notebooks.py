@@ -273,8 +273,12 @@ class NotebookHost:
 
     def _environment(self, folders: NotebookFolders, environment: Mapping[str, str]) -> dict[str, str]:
         jupyter = folders.jupyter
+        # This interpreter's bin folder first, as an activated environment: `!pip install` in a
+        # cell installs for the kernel, and `jupyter` in a terminal is the one that runs.
+        path = os.pathsep.join([str(Path(sys.executable).parent), environment.get("PATH", os.defpath)])
         return {
             **environment,
+            "PATH": path,
             "HOME": str(folders.home),
             "JUPYTER_CONFIG_DIR": str(jupyter / "config"),
             "JUPYTER_DATA_DIR": str(jupyter / "data"),
