@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from modelport.launcher import is_running
 from support.modelport_server import ModelportServer, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -287,6 +288,11 @@ RUNNABLE = [document for document in documents() if any(block.runs for block in 
 def test_document_blocks_run_as_printed(
     document: Path, doc_server: ModelportServer, user_home: Path, tmp_path: Path
 ) -> None:
+    if not is_running(
+        doc_server.url
+    ):  # an earlier document stopped it (the README ends with `modelport stop`)
+        doc_server.stop()
+        doc_server.start()
     workdir = tmp_path / "repository"
     workdir.mkdir()
     run_blocks(read_blocks(document), repository_root_stand_in(workdir), user_environment(user_home))
