@@ -272,7 +272,7 @@ def test_kill_9_leaves_no_jupyter_and_a_restart_serves_it_again(server: Modelpor
 
 
 def test_the_cli_stops_starts_opens_and_removes(server: ModelportServer, tmp_path: Path) -> None:
-    def cli(*args: str) -> str:
+    def cli(*args: str, code: int = 0) -> str:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MODELPORT_"))}
         env.update(
             AWS_ACCESS_KEY_ID=server.access_key,
@@ -285,9 +285,16 @@ def test_the_cli_stops_starts_opens_and_removes(server: ModelportServer, tmp_pat
         done = subprocess.run(
             [sys.executable, "-m", "modelport", *args], capture_output=True, text=True, env=env, timeout=120
         )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        assert done.returncode == code, done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout if code == 0 else done.stderr
 
+    failed = cli(
+        "notebook", "create", "cli-broken", "--role", "notebook-role", "--lifecycle-config", "broken", code=1
+    )
+    assert failed.startswith("error: notebook instance cli-broken is Failed: ") and "exit code 3" in failed
+    assert "no role named 'nosuch'" in cli("notebook", "create", "cli-x", "--role", "nosuch", code=1)
+    assert "Deleted notebook instance cli-broken." in cli("notebook", "rm", "cli-broken")
     assert "Notebook instance nb is Stopped." in cli("notebook", "stop", NAME)
     started = cli("notebook", "start", NAME)
     hint = indented_block(started, "Notebook instance nb is InService.")
