@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 import websocket
@@ -187,6 +188,21 @@ def test_bad_input_is_refused_with_sagemakers_errors(server: ModelportServer, ro
         OnStart=[{"Content": "not base64!"}],
     )
     assert code == "ValidationException" and "base64" in message
+
+
+def test_a_caller_without_permission_is_refused(server: ModelportServer) -> None:
+    iam = server.client("iam")
+    iam.create_user(UserName="no-notebooks")
+    key = iam.create_access_key(UserName="no-notebooks")["AccessKey"]
+    sagemaker = boto3.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name="us-east-1",
+    ).client("sagemaker", endpoint_url=server.url)
+    code, message = _error(sagemaker.create_presigned_notebook_instance_url, NotebookInstanceName=NAME)
+    assert code == "AccessDeniedException"
+    assert "sagemaker:CreatePresignedNotebookInstanceUrl" in message
+    assert f"notebook-instance/{NAME}" in message
 
 
 def test_a_failing_lifecycle_script_leaves_the_instance_failed(
