@@ -18,16 +18,25 @@ The kernels' environment is built in one place, ``kernel_environment``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from modelport.aws.registry import endpoint_url_variables
-from modelport.core.errors import InvalidRequest, InvalidState, ResourceNotFound, ServiceUnavailable
+from modelport.core.errors import (
+    InvalidRequest,
+    InvalidState,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+    ServiceUnavailable,
+)
 from modelport.sandboxes.notebooks import NotebookFolders, NotebookHost, NotebookStartFailed, remove_folders
 from modelport.services.context import ServiceContext
 from modelport.services.iam.roles import role_by_arn
 from modelport.services.paging import paginate
 from modelport.services.sagemaker import notebook_lifecycle, resources
 from modelport.store.base import Resource
+
+logger = logging.getLogger(__name__)
 
 KIND = "notebook_instance"
 CREDENTIALS_PATH = "/_modelport/credentials"  # http/role_credentials.PREFIX
@@ -72,7 +81,10 @@ async def create_notebook_instance(ctx: ServiceContext, params: dict[str, Any]) 
         body["NotebookInstanceLifecycleConfigName"] = config
     if groups := params.get("SecurityGroupIds"):
         body["SecurityGroups"] = list(groups)
-    record = resources.create(ctx, KIND, name, body, params.get("Tags"), status=PENDING)
+    try:
+        record = resources.create(ctx, KIND, name, body, params.get("Tags"), status=PENDING)
+    except ResourceAlreadyExists:  # created by a concurrent call since the check above
+        raise InvalidRequest(f"Cannot create a duplicate Notebook Instance ({ctx.arn(KIND, name)})") from None
     host.transition(record.name, _start(ctx, record.name, first=True))
     await host.settled(record.name, ctx.settings.limits.notebook_settle_timeout_s)
     return {"NotebookInstanceArn": record.arn}
@@ -276,6 +288,12 @@ async def _start(ctx: ServiceContext, name: str, *, first: bool) -> None:
     except NotebookStartFailed as failure:
         tokens.forget(token_id)
         _set_status(ctx, get_notebook_instance(ctx, name), FAILED, FailureReason=failure.reason)
+        return
+    except Exception as exc:  # e.g. the data folder's disk is full: Failed, never stuck in Pending
+        tokens.forget(token_id)
+        logger.exception("notebook instance %s failed to start", name)
+        reason = f"The notebook instance could not be started: {type(exc).__name__}: {exc}"
+        _set_status(ctx, get_notebook_instance(ctx, name), FAILED, FailureReason=reason)
         return
     except BaseException:
         tokens.forget(token_id)

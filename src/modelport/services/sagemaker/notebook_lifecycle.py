@@ -14,7 +14,7 @@ import base64
 import binascii
 from typing import Any
 
-from modelport.core.errors import InvalidRequest, ResourceNotFound
+from modelport.core.errors import InvalidRequest, ResourceAlreadyExists, ResourceNotFound
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import resources
 from modelport.store.base import Resource
@@ -31,7 +31,7 @@ def create_notebook_instance_lifecycle_config(ctx: ServiceContext, params: dict[
     body = {hook: _checked(params.get(hook)) for hook in ("OnCreate", "OnStart")}
     try:
         record = resources.create(ctx, KIND, name, body, params.get("Tags"))
-    except InvalidRequest:  # created meanwhile
+    except ResourceAlreadyExists:  # created meanwhile
         raise InvalidRequest(f"Unable to create {_NOUN} {arn}. (Details: {_NOUN} already exists.)") from None
     return {"NotebookInstanceLifecycleConfigArn": record.arn}
 
