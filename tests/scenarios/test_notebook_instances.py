@@ -286,6 +286,23 @@ def test_kill_9_leaves_no_jupyter_and_a_restart_serves_it_again(server: Modelpor
     base, token = _open(server)
     assert _get(base, token, "/api/contents/kept.txt").status_code == 200
 
+    # A JupyterLab that dies by itself leaves the instance Failed, and Start brings it back.
+    (lab,) = [pid for pid in _jupyter_processes(server.data_dir) if "jupyterlab" in _command(pid)]
+    os.kill(lab, signal.SIGKILL)
+    failed = wait_until(
+        lambda: (
+            (d := sagemaker.describe_notebook_instance(NotebookInstanceName=NAME))["NotebookInstanceStatus"]
+            == "Failed"
+            and d
+        ),
+        "the instance did not become Failed after its JupyterLab was killed",
+    )
+    assert failed["FailureReason"] == "JupyterLab exited with code -9; start the notebook instance again."
+    sagemaker.start_notebook_instance(NotebookInstanceName=NAME)
+    sagemaker.get_waiter("notebook_instance_in_service").wait(
+        NotebookInstanceName=NAME, WaiterConfig=FIRST_POLL
+    )
+
 
 def test_the_cli_stops_starts_opens_and_removes(server: ModelportServer, tmp_path: Path) -> None:
     def cli(*args: str, code: int = 0) -> str:
@@ -322,6 +339,13 @@ def test_the_cli_stops_starts_opens_and_removes(server: ModelportServer, tmp_pat
     assert not (server.data_dir / "notebooks" / NAME).exists()
     assert not _jupyter_processes(server.data_dir)
     assert "No notebook instances." in cli("notebook", "ls")
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _jupyter_processes(data_dir: Path) -> list[int]:

@@ -140,6 +140,11 @@ class NotebookHost:
             return None
         return notebook
 
+    def exit_code(self, name: str) -> int | None:
+        """The exit code of an instance's JupyterLab that ended by itself (not through ``stop``)."""
+        notebook = self._running.get(name.lower())
+        return None if notebook is None else notebook.process.returncode
+
     async def start(
         self,
         name: str,

@@ -91,7 +91,7 @@ async def create_notebook_instance(ctx: ServiceContext, params: dict[str, Any]) 
 
 
 def describe_notebook_instance(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    record = get_notebook_instance(ctx, params["NotebookInstanceName"])
+    record = observed_notebook_instance(ctx, params["NotebookInstanceName"])
     body = record.body
     answer: dict[str, Any] = {
         "NotebookInstanceArn": record.arn,
@@ -118,7 +118,7 @@ def list_notebook_instances(ctx: ServiceContext, params: dict[str, Any]) -> dict
     }
     selected = [
         record
-        for record in ctx.store.list(KIND)
+        for record in (_observe(ctx, r) for r in ctx.store.list(KIND))
         if all(
             str(params[p]).lower() in str(record.body.get(field, "")).lower()
             for p, field in filters.items()
@@ -191,7 +191,7 @@ async def start_notebook_instance(ctx: ServiceContext, params: dict[str, Any]) -
 
 
 async def stop_notebook_instance(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    record = get_notebook_instance(ctx, params["NotebookInstanceName"])
+    record = observed_notebook_instance(ctx, params["NotebookInstanceName"])
     host = notebook_host(ctx)
     _refuse_unless(record, (IN_SERVICE,), STOPPING)
     _set_status(ctx, record, STOPPING)
@@ -215,6 +215,25 @@ def get_notebook_instance(ctx: ServiceContext, name: str) -> Resource:
     if record is None:
         raise ResourceNotFound("RecordNotFound")
     return record
+
+
+def observed_notebook_instance(ctx: ServiceContext, name: str) -> Resource:
+    """The instance as it is: an ``InService`` one whose JupyterLab has exited becomes ``Failed``."""
+    return _observe(ctx, get_notebook_instance(ctx, name))
+
+
+def _observe(ctx: ServiceContext, record: Resource) -> Resource:
+    host = ctx.notebooks
+    if record.status != IN_SERVICE or host is None or host.busy(record.name):
+        return record
+    code = host.exit_code(record.name)
+    if code is None:
+        return record
+    if ctx.role_tokens is not None and (token_id := record.body.get("CredentialsId")):
+        ctx.role_tokens.forget(token_id)
+    reason = f"JupyterLab exited with code {code}; start the notebook instance again."
+    _set_status(ctx, record, FAILED, drop=("Url", "CredentialsId"), FailureReason=reason)
+    return ctx.store.get(KIND, record.name) or record
 
 
 def folders(ctx: ServiceContext, name: str) -> NotebookFolders:

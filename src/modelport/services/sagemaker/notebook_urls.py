@@ -23,7 +23,11 @@ from modelport.aws.auth.principal import PrincipalKind
 from modelport.aws.auth.url_signing import derive_key, token_matches, url_token
 from modelport.core.errors import AccessDenied, InvalidRequest, ResourceNotFound
 from modelport.services.context import ServiceContext
-from modelport.services.sagemaker.notebook_instances import IN_SERVICE, get_notebook_instance, notebook_host
+from modelport.services.sagemaker.notebook_instances import (
+    IN_SERVICE,
+    notebook_host,
+    observed_notebook_instance,
+)
 
 OPEN_PATH = "/_modelport/notebooks/{name}"
 URL_PURPOSE = "modelport/sagemaker/notebook-url/v1"
@@ -34,7 +38,7 @@ def create_presigned_notebook_instance_url(ctx: ServiceContext, params: dict[str
 
     AWS's URL is valid for 5 minutes (``Limits.notebook_url_ttl_s``); opening it starts a session.
     """
-    record = get_notebook_instance(ctx, params["NotebookInstanceName"])
+    record = observed_notebook_instance(ctx, params["NotebookInstanceName"])
     if record.status != IN_SERVICE:
         raise InvalidRequest(
             f"Notebook Instance ({record.arn}) is {record.status}, not InService: start it first "
