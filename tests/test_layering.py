@@ -43,7 +43,7 @@ LAYERS: dict[str, set[str]] = {
 # The services, and the other services each may use (the declared seams). Every service may use
 # the shared ``services.context`` and ``services.paging``.
 SERVICES: dict[str, set[str]] = {
-    "sagemaker": set(),
+    "sagemaker": {"iam", "sts"},  # a notebook instance's role and its kernels' credentials
     "iam": set(),
     "sts": {"iam"},  # AssumeRole reads roles and issues their credentials
     "lambda_": {"iam"},  # a function's execution role
@@ -54,7 +54,8 @@ SHARED_SERVICE_MODULES = {"services.context", "services.paging", "services.__ini
 # shared context names the Lambda service's function host as a typed field (for type checking only).
 SEAMS: dict[str, set[str]] = {
     "services.lambda_": {"sandboxes.lambda_"},
-    "services.context": {"services.lambda_"},
+    "services.sagemaker": {"sandboxes.notebooks"},  # notebook instances' JupyterLab servers
+    "services.context": {"services.lambda_", "services.sts", "sandboxes.notebooks"},
 }
 
 # Islands: run inside model processes; import nothing of modelport but these.
@@ -64,6 +65,7 @@ ISLANDS: dict[str, set[str]] = {
     "sandboxes.supervisor": {"sandboxes.model_environments", "sandboxes.spares"},
     "sandboxes.model_environments": set(),
     "sandboxes.lifeline": set(),  # die_with_parent, shared by the worker and the Lambda runner
+    "sandboxes.notebook_kernel": {"sandboxes.lifeline"},  # runs in a notebook instance's kernel
 }
 
 

@@ -22,10 +22,12 @@ from modelport.hosting.controller import Controller
 from modelport.hosting.router import Router
 from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.model_environments import ModelEnvironments
+from modelport.sandboxes.notebooks import NotebookHost
 from modelport.sandboxes.supervisor import Supervisor
 from modelport.services.context import ServiceContext
 from modelport.services.iam.authorization import authorize
 from modelport.services.lambda_.host import FunctionHost
+from modelport.services.sts.role_tokens import RoleTokens
 from modelport.store.sqlite import SqliteStore
 
 
@@ -40,14 +42,16 @@ class Platform:
     router: Router
     controller: Controller
     functions: FunctionHost
+    notebooks: NotebookHost
     context: ServiceContext
     # authorize(context, service, operation, params): raises AccessDenied unless the caller may.
     authorize: Callable[[ServiceContext, str, str, dict[str, Any]], None]
 
     async def close(self) -> None:
-        """Stop everything that runs: endpoint instances, then function environments."""
+        """Stop everything that runs: endpoint instances, function environments, notebook servers."""
         await self.controller.stop()
         await self.functions.close()
+        await self.notebooks.close()
 
 
 def build_router(settings: Settings, rng: random.Random | None = None) -> Router:
@@ -99,6 +103,11 @@ def build_platform(
         artifacts=ArtifactCache(settings.artifact_dir, settings, s3_ready=s3_ready),
     )
     functions = build_function_host(settings)
+    notebooks = NotebookHost(
+        startup_timeout_s=limits.notebook_startup_timeout_s,
+        script_timeout_s=limits.notebook_script_timeout_s,
+        stop_timeout_s=limits.notebook_stop_timeout_s,
+    )
     context = ServiceContext(
         store=store,
         settings=settings,
@@ -107,6 +116,8 @@ def build_platform(
         keys=keys,
         router=router,
         functions=functions,
+        notebooks=notebooks,
+        role_tokens=RoleTokens(),
     )
     return Platform(
         settings=settings,
@@ -118,6 +129,7 @@ def build_platform(
         router=router,
         controller=controller,
         functions=functions,
+        notebooks=notebooks,
         context=context,
         authorize=authorize,
     )

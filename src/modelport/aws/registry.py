@@ -16,6 +16,19 @@ from modelport.aws.protocol.models import ServiceProtocol
 SERVED_SERVICES = frozenset({"sagemaker", "sagemaker-runtime", "iam", "sts", "lambda", "apigateway"})
 
 
+def endpoint_url_variables(url: str) -> dict[str, str]:
+    """``AWS_ENDPOINT_URL_<SERVICE>`` = ``url`` for every served service: botocore's name for each,
+    its ``serviceId`` upper-cased with spaces as ``_`` (``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME``)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    names = {
+        "AWS_ENDPOINT_URL_" + str(session.get_service_model(s).service_id).replace(" ", "_").upper()
+        for s in SERVED_SERVICES
+    }
+    return {name: url for name in sorted(names)}
+
+
 def render_operations_markdown(implemented: Mapping[str, frozenset[str]]) -> str:
     """``docs/operations.md``: the operations modelport serves, per service.
 

@@ -62,10 +62,10 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from modelport.cli import env, local
+    from modelport.cli import env, local, notebook
     from modelport.cli.sagemaker import endpoints
 
-    for command in [*endpoints.COMMANDS, *local.COMMANDS, *env.COMMANDS]:
+    for command in [*endpoints.COMMANDS, *notebook.COMMANDS, *local.COMMANDS, *env.COMMANDS]:
         cli.add_command(command)
 
 

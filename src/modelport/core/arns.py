@@ -13,6 +13,8 @@ SAGEMAKER_ARN_KINDS = {
     "model": "model",
     "endpoint_config": "endpoint-config",
     "endpoint": "endpoint",
+    "notebook_instance": "notebook-instance",
+    "notebook_lifecycle_config": "notebook-instance-lifecycle-config",
 }
 
 

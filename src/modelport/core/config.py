@@ -50,6 +50,12 @@ class Limits:
     function_code_url_ttl_s: float = 10 * 60.0  # GetFunction's Code.Location (Lambda: 10 minutes)
     embedded_s3_ready_timeout_s: float = 60.0  # an s3:// read waits this long for the embedded S3
     embedded_s3_stop_timeout_s: float = 5.0  # SIGTERM, then SIGKILL after this
+    notebook_startup_timeout_s: float = 120.0  # a notebook instance's JupyterLab must answer within this
+    notebook_script_timeout_s: float = 300.0  # one lifecycle configuration script (AWS: 5 minutes)
+    # Create/Start/StopNotebookInstance answer once settled, or after this (below botocore's 60 s read timeout)
+    notebook_settle_timeout_s: float = 45.0
+    notebook_stop_timeout_s: float = 5.0  # StopNotebookInstance: SIGTERM, then SIGKILL after this
+    notebook_url_ttl_s: float = 300.0  # CreatePresignedNotebookInstanceUrl's URL (AWS: 5 minutes)
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,10 @@ from modelport.http.bodiless import strip_body
 from modelport.http.function_code import function_code_route
 from modelport.http.gateway import GatewayHandler, is_api_invoke
 from modelport.http.invocations import InvocationHandler, is_invocation, read_body
+from modelport.http.notebook_urls import notebook_url_route
 from modelport.http.role_credentials import role_credentials_routes
 from modelport.http.services import Binding, classify
+from modelport.services.sagemaker.notebook_instances import restore as restore_notebook_instances
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 
@@ -109,6 +111,7 @@ def _starlette_app(platform: Platform) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await platform.controller.start()
+        await restore_notebook_instances(platform.context)
         try:
             yield
         finally:
@@ -118,6 +121,7 @@ def _starlette_app(platform: Platform) -> Starlette:
         Route("/health", health, methods=["GET"]),
         function_code_route(platform),
         *role_credentials_routes(platform),
+        notebook_url_route(platform),
         Route("/{path:path}", aws, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

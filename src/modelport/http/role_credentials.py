@@ -35,7 +35,7 @@ _BODY_LIMIT = 16 * 1024
 
 
 def role_credentials_routes(platform: Platform) -> list[Route]:
-    tokens = RoleTokens()
+    tokens = platform.context.role_tokens or RoleTokens()
 
     async def register(request: Request) -> Response:
         try:

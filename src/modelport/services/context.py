@@ -20,7 +20,9 @@ from modelport.hosting.router import Router
 from modelport.store.base import Store
 
 if TYPE_CHECKING:  # the host's module takes a ServiceContext in every call: no import at run time
+    from modelport.sandboxes.notebooks import NotebookHost
     from modelport.services.lambda_.host import FunctionHost
+    from modelport.services.sts.role_tokens import RoleTokens
 
 
 class EndpointEngine(Protocol):
@@ -60,6 +62,10 @@ class ServiceContext:
     # Signs GetFunction's code URLs when the store holds no root key (contexts built by tests).
     fallback_url_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     principal: Principal | None = None
+    # Notebook instances' JupyterLab servers (None in contexts built by tests without them).
+    notebooks: NotebookHost | None = None
+    # The tokens behind /_modelport/credentials: ``modelport env --role`` and notebook kernels.
+    role_tokens: RoleTokens | None = None
 
     def acting_as(self, principal: Principal) -> ServiceContext:
         return replace(self, principal=principal)

@@ -39,6 +39,8 @@ MEMBERS = [
     "PolicyName",
     "PolicyArn",
     "RoleArn",
+    "NotebookInstanceName",
+    "NotebookInstanceLifecycleConfigName",
 ]
 
 
@@ -46,8 +48,10 @@ def need(service: str, operation: str, **params: Any) -> Permission:
     return required_permission(service, operation, params, region=R, account_id=A)
 
 
-def test_sagemaker_covers_the_sixteen_hosting_operations() -> None:
-    assert len(SAGEMAKER) == 16
+def test_sagemaker_covers_every_operation_served() -> None:
+    from modelport.services.sagemaker.operations import OPERATIONS
+
+    assert set(SAGEMAKER) == set(OPERATIONS)
     assert all(rule.action == f"sagemaker:{op}" for op, rule in SAGEMAKER.items())
 
 
@@ -65,6 +69,22 @@ def test_sagemaker_covers_the_sixteen_hosting_operations() -> None:
         ("UpdateEndpoint", {"EndpointName": "e"}, f"arn:aws:sagemaker:{R}:{A}:endpoint/e"),
         ("ListEndpoints", {}, "*"),
         ("ListModels", {}, "*"),
+        (
+            "DeleteNotebookInstance",
+            {"NotebookInstanceName": "NB"},
+            f"arn:aws:sagemaker:{R}:{A}:notebook-instance/nb",
+        ),
+        (
+            "CreatePresignedNotebookInstanceUrl",
+            {"NotebookInstanceName": "nb"},
+            f"arn:aws:sagemaker:{R}:{A}:notebook-instance/nb",
+        ),
+        (
+            "CreateNotebookInstanceLifecycleConfig",
+            {"NotebookInstanceLifecycleConfigName": "Marks"},
+            f"arn:aws:sagemaker:{R}:{A}:notebook-instance-lifecycle-config/marks",
+        ),
+        ("ListNotebookInstances", {}, "*"),
         (
             "AddTags",
             {"ResourceArn": f"arn:aws:sagemaker:{R}:{A}:model/m"},

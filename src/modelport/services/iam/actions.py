@@ -79,6 +79,8 @@ def _resource_arn(params: Mapping[str, Any], region: str, account: str) -> str:
 _MODEL = _sagemaker("model", "ModelName")
 _CONFIG = _sagemaker("endpoint-config", "EndpointConfigName")
 _ENDPOINT = _sagemaker("endpoint", "EndpointName")
+_NOTEBOOK = _sagemaker("notebook-instance", "NotebookInstanceName")
+_LIFECYCLE = _sagemaker("notebook-instance-lifecycle-config", "NotebookInstanceLifecycleConfigName")
 
 SAGEMAKER: dict[str, _Rule] = {
     "CreateModel": _Rule("sagemaker:CreateModel", _MODEL),
@@ -94,6 +96,27 @@ SAGEMAKER: dict[str, _Rule] = {
     "ListEndpoints": _Rule("sagemaker:ListEndpoints", _any),
     "UpdateEndpoint": _Rule("sagemaker:UpdateEndpoint", _ENDPOINT),
     "DeleteEndpoint": _Rule("sagemaker:DeleteEndpoint", _ENDPOINT),
+    "CreateNotebookInstance": _Rule("sagemaker:CreateNotebookInstance", _NOTEBOOK),
+    "DescribeNotebookInstance": _Rule("sagemaker:DescribeNotebookInstance", _NOTEBOOK),
+    "UpdateNotebookInstance": _Rule("sagemaker:UpdateNotebookInstance", _NOTEBOOK),
+    "StartNotebookInstance": _Rule("sagemaker:StartNotebookInstance", _NOTEBOOK),
+    "StopNotebookInstance": _Rule("sagemaker:StopNotebookInstance", _NOTEBOOK),
+    "DeleteNotebookInstance": _Rule("sagemaker:DeleteNotebookInstance", _NOTEBOOK),
+    "CreatePresignedNotebookInstanceUrl": _Rule("sagemaker:CreatePresignedNotebookInstanceUrl", _NOTEBOOK),
+    "ListNotebookInstances": _Rule("sagemaker:ListNotebookInstances", _any),
+    "CreateNotebookInstanceLifecycleConfig": _Rule(
+        "sagemaker:CreateNotebookInstanceLifecycleConfig", _LIFECYCLE
+    ),
+    "DescribeNotebookInstanceLifecycleConfig": _Rule(
+        "sagemaker:DescribeNotebookInstanceLifecycleConfig", _LIFECYCLE
+    ),
+    "UpdateNotebookInstanceLifecycleConfig": _Rule(
+        "sagemaker:UpdateNotebookInstanceLifecycleConfig", _LIFECYCLE
+    ),
+    "DeleteNotebookInstanceLifecycleConfig": _Rule(
+        "sagemaker:DeleteNotebookInstanceLifecycleConfig", _LIFECYCLE
+    ),
+    "ListNotebookInstanceLifecycleConfigs": _Rule("sagemaker:ListNotebookInstanceLifecycleConfigs", _any),
     "AddTags": _Rule("sagemaker:AddTags", _resource_arn),
     "ListTags": _Rule("sagemaker:ListTags", _resource_arn),
     "DeleteTags": _Rule("sagemaker:DeleteTags", _resource_arn),

@@ -6,7 +6,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from modelport.services.context import ServiceContext
-from modelport.services.sagemaker import endpoint_configs, endpoints, models, tags
+from modelport.services.sagemaker import (
+    endpoint_configs,
+    endpoints,
+    models,
+    notebook_instances,
+    notebook_lifecycle,
+    notebook_urls,
+    tags,
+)
 
 Handler = Callable[[ServiceContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 
@@ -24,6 +32,19 @@ OPERATIONS: dict[str, Handler] = {
     "ListEndpoints": endpoints.list_endpoints,
     "UpdateEndpoint": endpoints.update_endpoint,
     "DeleteEndpoint": endpoints.delete_endpoint,
+    "CreateNotebookInstance": notebook_instances.create_notebook_instance,
+    "DescribeNotebookInstance": notebook_instances.describe_notebook_instance,
+    "ListNotebookInstances": notebook_instances.list_notebook_instances,
+    "UpdateNotebookInstance": notebook_instances.update_notebook_instance,
+    "StartNotebookInstance": notebook_instances.start_notebook_instance,
+    "StopNotebookInstance": notebook_instances.stop_notebook_instance,
+    "DeleteNotebookInstance": notebook_instances.delete_notebook_instance,
+    "CreatePresignedNotebookInstanceUrl": notebook_urls.create_presigned_notebook_instance_url,
+    "CreateNotebookInstanceLifecycleConfig": notebook_lifecycle.create_notebook_instance_lifecycle_config,
+    "DescribeNotebookInstanceLifecycleConfig": notebook_lifecycle.describe_notebook_instance_lifecycle_config,
+    "ListNotebookInstanceLifecycleConfigs": notebook_lifecycle.list_notebook_instance_lifecycle_configs,
+    "UpdateNotebookInstanceLifecycleConfig": notebook_lifecycle.update_notebook_instance_lifecycle_config,
+    "DeleteNotebookInstanceLifecycleConfig": notebook_lifecycle.delete_notebook_instance_lifecycle_config,
     "AddTags": tags.add_tags,
     "ListTags": tags.list_tags,
     "DeleteTags": tags.delete_tags,

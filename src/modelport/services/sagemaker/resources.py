@@ -15,7 +15,13 @@ from modelport.services.paging import paginate
 from modelport.store.base import Resource
 
 # Resource kind -> the noun SageMaker's messages use for it.
-NOUNS = {"model": "model", "endpoint_config": "endpoint configuration", "endpoint": "endpoint"}
+NOUNS = {
+    "model": "model",
+    "endpoint_config": "endpoint configuration",
+    "endpoint": "endpoint",
+    "notebook_instance": "notebook instance",
+    "notebook_lifecycle_config": "notebook instance lifecycle configuration",
+}
 
 
 def find(ctx: ServiceContext, kind: str, name: str) -> Resource:

@@ -7,6 +7,10 @@ fresh role credentials in the container-credentials format botocore's ``Containe
 reads, each time by AssumeRole *as the registering caller*: when that caller's key is deleted or
 the role stops trusting it, refreshing fails. Tokens are kept only as SHA-256 digests, in memory:
 a server restart or ``DELETE <uri>`` revokes them.
+
+A notebook instance's kernels get a token the SageMaker service registers for the instance's role
+(``register_service``): no caller stands behind it, so each refresh issues the role's credentials
+directly, as SageMaker does for a role it was given; stopping or deleting the instance revokes it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from modelport.aws.auth.keys import KeyStoreLookup
 from modelport.aws.auth.principal import Principal
 from modelport.core.errors import AccessDenied
 from modelport.services.context import ServiceContext
+from modelport.services.iam.operations import issue_role_credentials
 from modelport.services.sts.operations import assume_role
 
 SESSION_NAME = "SageMaker"  # a notebook instance's role session, as get_execution_role() sees it
@@ -32,7 +37,7 @@ SESSION_NAME = "SageMaker"  # a notebook instance's role session, as get_executi
 class Registration:
     digest: bytes
     role_arn: str
-    caller_key_id: str
+    caller_key_id: str | None  # None: registered by a service for a role it was given
     duration_s: int
 
 
@@ -54,6 +59,19 @@ class RoleTokens:
             self._by_id[token_id] = registration
         return token_id, token, str(first["AssumedRoleUser"]["Arn"])
 
+    def register_service(self, role_arn: str, duration_s: int) -> tuple[str, str]:
+        """A token for a role a service runs code as (a notebook instance's); (id, token)."""
+        token_id = secrets.token_hex(8)
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._by_id[token_id] = Registration(_digest(token), role_arn, None, duration_s)
+        return token_id, token
+
+    def forget(self, token_id: str) -> None:
+        """Revoke a token without asking who registered it (the service that did, stopping)."""
+        with self._lock:
+            self._by_id.pop(token_id, None)
+
     def revoke(self, ctx: ServiceContext, token_id: str) -> bool:
         """Forget a token; only the caller who registered it (or root) may."""
         with self._lock:
@@ -71,6 +89,9 @@ class RoleTokens:
             registration = self._by_id.get(token_id)
         if registration is None or not hmac.compare_digest(registration.digest, _digest(token)):
             return None
+        if registration.caller_key_id is None:
+            issued = issue_role_credentials(ctx, registration.role_arn, SESSION_NAME, registration.duration_s)
+            return _container_credentials(issued, registration.role_arn)
         found = lookup.secret_for(registration.caller_key_id)
         if found is None:
             raise AccessDenied(
@@ -78,15 +99,19 @@ class RoleTokens:
             )
         caller = found[1]
         assumed = _assume(ctx.acting_as(caller), registration.role_arn, registration.duration_s)
-        issued = assumed["Credentials"]
-        expiration = datetime.fromtimestamp(float(issued["Expiration"]), tz=UTC)
-        return {
-            "AccessKeyId": issued["AccessKeyId"],
-            "SecretAccessKey": issued["SecretAccessKey"],
-            "Token": issued["SessionToken"],
-            "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "RoleArn": registration.role_arn,
-        }
+        return _container_credentials(assumed["Credentials"], registration.role_arn)
+
+
+def _container_credentials(issued: dict[str, Any], role_arn: str) -> dict[str, Any]:
+    """STS's ``Credentials`` in the container-credentials format botocore reads."""
+    expiration = datetime.fromtimestamp(float(issued["Expiration"]), tz=UTC)
+    return {
+        "AccessKeyId": issued["AccessKeyId"],
+        "SecretAccessKey": issued["SecretAccessKey"],
+        "Token": issued["SessionToken"],
+        "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "RoleArn": role_arn,
+    }
 
 
 def _assume(ctx: ServiceContext, role_arn: str, duration_s: int) -> dict[str, Any]:

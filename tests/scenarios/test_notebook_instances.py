@@ -1,0 +1,417 @@
+"""Notebook instances end to end, with boto3 against one real server: each InService instance is a
+real JupyterLab. Starts are slow (seconds), so the module starts JupyterLab three times only:
+create, start after stop, and the restore after a ``kill -9`` of the server.
+
+The tests run in order and share the instance ``nb``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+import websocket
+from botocore.exceptions import ClientError
+
+from cli.harness import indented_block
+from support.modelport_server import ModelportServer, running_server
+from support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+NAME = "nb"
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+ON_CREATE = "#!/bin/bash\nset -e\necho created >> created.txt\n"
+ON_START = "#!/bin/bash\nset -e\necho started >> starts.txt\n"
+FIRST_POLL = {"Delay": 1, "MaxAttempts": 1}  # the waiter's first poll must already match
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
+    with running_server(tmp_path_factory.mktemp("notebooks")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def role_arn(server: ModelportServer) -> str:
+    iam = server.client("iam")
+    role = iam.create_role(RoleName="notebook-role", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]
+    return str(role["Arn"])
+
+
+def _script(text: str) -> list[dict[str, str]]:
+    return [{"Content": base64.b64encode(text.encode()).decode()}]
+
+
+def _open(server: ModelportServer, name: str = NAME) -> tuple[str, str]:
+    """Follow a presigned URL: (JupyterLab's base URL, its token), after checking the page is JupyterLab."""
+    url = server.client("sagemaker").create_presigned_notebook_instance_url(NotebookInstanceName=name)[
+        "AuthorizedUrl"
+    ]
+    redirect = httpx.get(url)
+    assert redirect.status_code == 302, redirect.text
+    target = httpx.URL(redirect.headers["location"])
+    assert target.host == "127.0.0.1" and target.path == "/lab"
+    assert "<title>JupyterLab</title>" in httpx.get(target).text
+    return f"http://127.0.0.1:{target.port}", str(target.params["token"])
+
+
+def _get(base: str, token: str, path: str) -> httpx.Response:
+    return httpx.get(base + path, headers={"Authorization": f"token {token}"})
+
+
+def _error(call: Any, **params: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+def test_create_is_in_service_at_the_first_poll_and_opens_only_with_its_token(
+    server: ModelportServer, role_arn: str
+) -> None:
+    sagemaker = server.client("sagemaker")
+    sagemaker.create_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName="marks", OnCreate=_script(ON_CREATE), OnStart=_script(ON_START)
+    )
+    arn = sagemaker.create_notebook_instance(
+        NotebookInstanceName=NAME,
+        InstanceType="ml.t3.medium",
+        RoleArn=role_arn,
+        LifecycleConfigName="marks",
+        Tags=[{"Key": "team", "Value": "ml"}],
+    )["NotebookInstanceArn"]
+    sagemaker.get_waiter("notebook_instance_in_service").wait(
+        NotebookInstanceName=NAME, WaiterConfig=FIRST_POLL
+    )
+    described = sagemaker.describe_notebook_instance(NotebookInstanceName=NAME)
+    assert (
+        described["NotebookInstanceArn"]
+        == arn
+        == f"arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/{NAME}"
+    )
+    assert described["RoleArn"] == role_arn
+    assert described["NotebookInstanceLifecycleConfigName"] == "marks"
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
+    listed = sagemaker.list_notebook_instances(StatusEquals="InService", NameContains="n")[
+        "NotebookInstances"
+    ]
+    assert [n["NotebookInstanceName"] for n in listed] == [NAME]
+
+    base, token = _open(server)
+    assert _get(base, token, "/api/status").status_code == 200
+    assert httpx.get(base + "/api/status").status_code == 403
+    assert _get(base, "not-the-token", "/api/status").status_code == 403
+    kernels = _get(base, token, "/api/kernelspecs").json()["kernelspecs"]
+    assert "conda_python3" in kernels
+    put = httpx.put(
+        base + "/api/contents/kept.txt",
+        headers={"Authorization": f"token {token}"},
+        json={"type": "file", "format": "text", "content": "still here"},
+    )
+    assert put.status_code == 201, put.text
+
+
+def test_a_conda_python3_kernel_runs_as_the_instance_role(server: ModelportServer) -> None:
+    base, token = _open(server)
+    code = "import boto3\nprint(boto3.client('sts').get_caller_identity()['Arn'])"
+    assert (
+        _run_in_kernel(base, token, code) == "arn:aws:sts::123456789012:assumed-role/notebook-role/SageMaker"
+    )
+    environment = json.loads(
+        _run_in_kernel(
+            base,
+            token,
+            "import json, os\nprint(json.dumps({k: os.environ.get(k) for k in "
+            "('MODELPORT_ROOT_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SAGEMAKER', 'AWS_REGION', 'HOME')}))",
+        )
+    )
+    assert environment == {
+        "MODELPORT_ROOT_SECRET_ACCESS_KEY": None,  # the server's secrets stay out
+        "AWS_ENDPOINT_URL_SAGEMAKER": server.url,
+        "AWS_REGION": "us-east-1",
+        "HOME": str(server.data_dir / "notebooks" / NAME / "home"),
+    }
+
+
+def test_bad_input_is_refused_with_sagemakers_errors(server: ModelportServer, role_arn: str) -> None:
+    sagemaker = server.client("sagemaker")
+    arn = f"arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/{NAME}"
+    create = sagemaker.create_notebook_instance
+    assert _error(create, NotebookInstanceName=NAME, InstanceType="ml.t3.medium", RoleArn=role_arn) == (
+        "ValidationException",
+        f"Cannot create a duplicate Notebook Instance ({arn})",
+    )
+    code, message = _error(
+        create, NotebookInstanceName="other", InstanceType="ml.t3.medium", RoleArn=role_arn + "-missing"
+    )
+    assert code == "ValidationException" and "Could not assume role" in message
+    assert _error(sagemaker.delete_notebook_instance, NotebookInstanceName=NAME) == (
+        "ValidationException",
+        f"Status (InService) not in ([Stopped, Failed]). Unable to transition to (Deleting) for Notebook Instance ({arn}).",
+    )
+    assert _error(sagemaker.describe_notebook_instance, NotebookInstanceName="nope") == (
+        "ValidationException",
+        "RecordNotFound",
+    )
+    assert _error(sagemaker.update_notebook_instance, NotebookInstanceName=NAME, VolumeSizeInGB=10) == (
+        "ValidationException",
+        f"Status (InService) not in ([Stopped, Failed]). Unable to transition to (Updating) for Notebook Instance ({arn}).",
+    )
+    lifecycle_arn = "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance-lifecycle-config/nope"
+    assert _error(
+        sagemaker.describe_notebook_instance_lifecycle_config, NotebookInstanceLifecycleConfigName="nope"
+    ) == (
+        "ValidationException",
+        f"Unable to describe Notebook Instance Lifecycle Config '{lifecycle_arn}'. "
+        "(Details: Notebook Instance Lifecycle Config does not exist.)",
+    )
+    code, message = _error(
+        sagemaker.create_notebook_instance_lifecycle_config,
+        NotebookInstanceLifecycleConfigName="bad",
+        OnStart=[{"Content": "not base64!"}],
+    )
+    assert code == "ValidationException" and "base64" in message
+
+
+def test_a_caller_without_permission_is_refused(server: ModelportServer) -> None:
+    iam = server.client("iam")
+    iam.create_user(UserName="no-notebooks")
+    key = iam.create_access_key(UserName="no-notebooks")["AccessKey"]
+    sagemaker = boto3.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name="us-east-1",
+    ).client("sagemaker", endpoint_url=server.url)
+    code, message = _error(sagemaker.create_presigned_notebook_instance_url, NotebookInstanceName=NAME)
+    assert code == "AccessDeniedException"
+    assert "sagemaker:CreatePresignedNotebookInstanceUrl" in message
+    assert f"notebook-instance/{NAME}" in message
+
+
+def test_a_failing_lifecycle_script_leaves_the_instance_failed(
+    server: ModelportServer, role_arn: str
+) -> None:
+    sagemaker = server.client("sagemaker")
+    sagemaker.create_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName="broken", OnCreate=_script("echo no such thing >&2\nexit 3\n")
+    )
+    sagemaker.create_notebook_instance(
+        NotebookInstanceName="broken",
+        InstanceType="ml.t3.medium",
+        RoleArn=role_arn,
+        LifecycleConfigName="broken",
+    )
+    described = sagemaker.describe_notebook_instance(NotebookInstanceName="broken")
+    assert described["NotebookInstanceStatus"] == "Failed"
+    assert "on-create failed with exit code 3" in described["FailureReason"]
+    assert "no such thing" in described["FailureReason"]
+    first = sagemaker.list_notebook_instances(MaxResults=1, SortBy="Name", SortOrder="Ascending")
+    second = sagemaker.list_notebook_instances(
+        MaxResults=1, SortBy="Name", SortOrder="Ascending", NextToken=first["NextToken"]
+    )
+    names = [n["NotebookInstanceName"] for n in first["NotebookInstances"] + second["NotebookInstances"]]
+    assert names == ["broken", NAME] and "NextToken" not in second
+    failed = sagemaker.list_notebook_instances(StatusEquals="Failed")["NotebookInstances"]
+    assert [n["NotebookInstanceName"] for n in failed] == ["broken"]
+    sagemaker.delete_notebook_instance(NotebookInstanceName="broken")
+    sagemaker.get_waiter("notebook_instance_deleted").wait(
+        NotebookInstanceName="broken", WaiterConfig=FIRST_POLL
+    )
+
+
+def test_stop_and_start_keep_the_home_folder(server: ModelportServer) -> None:
+    sagemaker = server.client("sagemaker")
+    sagemaker.stop_notebook_instance(NotebookInstanceName=NAME)
+    sagemaker.get_waiter("notebook_instance_stopped").wait(NotebookInstanceName=NAME, WaiterConfig=FIRST_POLL)
+    code, _ = _error(sagemaker.create_presigned_notebook_instance_url, NotebookInstanceName=NAME)
+    assert code == "ValidationException"
+    sagemaker.update_notebook_instance(NotebookInstanceName=NAME, VolumeSizeInGB=10)
+    described = sagemaker.describe_notebook_instance(NotebookInstanceName=NAME)
+    assert (described["NotebookInstanceStatus"], described["VolumeSizeInGB"]) == ("Stopped", 10)
+    new_start = _script(ON_START.replace("started", "started"))
+    sagemaker.update_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName="marks", OnStart=new_start
+    )
+    assert (
+        sagemaker.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName="marks")[
+            "OnStart"
+        ]
+        == new_start
+    )
+    sagemaker.start_notebook_instance(NotebookInstanceName=NAME)
+    sagemaker.get_waiter("notebook_instance_in_service").wait(
+        NotebookInstanceName=NAME, WaiterConfig=FIRST_POLL
+    )
+    base, token = _open(server)
+    assert _get(base, token, "/api/contents/kept.txt?content=1").json()["content"] == "still here"
+    assert _get(base, token, "/api/contents/created.txt?content=1").json()["content"] == "created\n"
+    assert _get(base, token, "/api/contents/starts.txt?content=1").json()["content"] == "started\nstarted\n"
+
+
+def test_kill_9_leaves_no_jupyter_and_a_restart_serves_it_again(server: ModelportServer) -> None:
+    base, token = _open(server)
+    _run_in_kernel(base, token, "x = 1")  # a kernel runs too
+    assert server.process is not None
+    processes = _jupyter_processes(server.data_dir)
+    assert len(processes) >= 2, processes  # JupyterLab and the kernel
+    server.kill()
+    try:
+        wait_until(lambda: not _jupyter_processes(server.data_dir), "Jupyter processes outlived the server")
+    finally:
+        for pid in _jupyter_processes(server.data_dir):
+            os.kill(pid, signal.SIGKILL)  # leave no orphan behind a failed test
+
+    server.start()
+    sagemaker = server.client("sagemaker")
+    sagemaker.get_waiter("notebook_instance_in_service").wait(
+        NotebookInstanceName=NAME, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600}
+    )
+    base, token = _open(server)
+    assert _get(base, token, "/api/contents/kept.txt").status_code == 200
+
+    # A JupyterLab that dies by itself leaves the instance Failed, and Start brings it back.
+    (lab,) = [pid for pid in _jupyter_processes(server.data_dir) if "jupyterlab" in _command(pid)]
+    os.kill(lab, signal.SIGKILL)
+    failed = wait_until(
+        lambda: (
+            (d := sagemaker.describe_notebook_instance(NotebookInstanceName=NAME))["NotebookInstanceStatus"]
+            == "Failed"
+            and d
+        ),
+        "the instance did not become Failed after its JupyterLab was killed",
+    )
+    assert failed["FailureReason"] == "JupyterLab exited with code -9; start the notebook instance again."
+    sagemaker.start_notebook_instance(NotebookInstanceName=NAME)
+    sagemaker.get_waiter("notebook_instance_in_service").wait(
+        NotebookInstanceName=NAME, WaiterConfig=FIRST_POLL
+    )
+
+
+def test_the_cli_stops_starts_opens_and_removes(server: ModelportServer, tmp_path: Path) -> None:
+    def cli(*args: str, code: int = 0) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MODELPORT_"))}
+        env.update(
+            AWS_ACCESS_KEY_ID=server.access_key,
+            AWS_SECRET_ACCESS_KEY=server.secret_key,
+            AWS_CONFIG_FILE=str(tmp_path / "aws-config"),
+            AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "aws-credentials"),
+            MODELPORT_URL=server.url,
+            COLUMNS="200",
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "modelport", *args], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert done.returncode == code, done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout if code == 0 else done.stderr
+
+    failed = cli(
+        "notebook", "create", "cli-broken", "--role", "notebook-role", "--lifecycle-config", "broken", code=1
+    )
+    assert failed.startswith("error: notebook instance cli-broken is Failed: ") and "exit code 3" in failed
+    assert "no role named 'nosuch'" in cli("notebook", "create", "cli-x", "--role", "nosuch", code=1)
+    assert "Deleted notebook instance cli-broken." in cli("notebook", "rm", "cli-broken")
+    assert "Notebook instance nb is Stopped." in cli("notebook", "stop", NAME)
+    started = cli("notebook", "start", NAME)
+    hint = indented_block(started, "Notebook instance nb is InService.")
+    assert hint == "modelport notebook open nb\n"
+    url = cli(*shlex.split(hint)[1:], "--no-browser").strip()
+    assert httpx.get(url).status_code == 302
+    assert "InService" in cli("notebook", "ls")
+    assert "Deleted notebook instance nb." in cli("notebook", "rm", NAME)
+    assert not (server.data_dir / "notebooks" / NAME).exists()
+    assert not _jupyter_processes(server.data_dir)
+    assert "No notebook instances." in cli("notebook", "ls")
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _jupyter_processes(data_dir: Path) -> list[int]:
+    """Processes whose command line names the data folder: JupyterLab (root dir) and kernels (connection file)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(data_dir) in command and ("jupyterlab" in command or "notebook_kernel" in command):
+            found.append(int(entry.name))
+    return found
+
+
+def _run_in_kernel(base: str, token: str, code: str) -> str:
+    """Start a conda_python3 kernel through Jupyter's REST API, run ``code`` over its websocket, return stdout."""
+    headers = {"Authorization": f"token {token}"}
+    kernel = httpx.post(
+        base + "/api/kernels", headers=headers, json={"name": "conda_python3"}, timeout=30
+    ).json()
+    socket = websocket.create_connection(
+        f"ws://{base.removeprefix('http://')}/api/kernels/{kernel['id']}/channels",
+        header=[f"Authorization: token {token}"],
+        timeout=60,
+    )
+    try:
+        msg_id = uuid.uuid4().hex
+        socket.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": "test",
+                        "session": uuid.uuid4().hex,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                    "channel": "shell",
+                    "buffers": [],
+                }
+            )
+        )
+        output: list[str] = []
+        while True:
+            message = json.loads(socket.recv())
+            if message.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = message["header"]["msg_type"]
+            if kind == "stream":
+                output.append(message["content"]["text"])
+            elif kind == "error":
+                raise AssertionError("\n".join(message["content"]["traceback"]))
+            elif kind == "status" and message["content"]["execution_state"] == "idle":
+                return "".join(output).strip()
+    finally:
+        socket.close()
