@@ -29,6 +29,7 @@ from modelport.core.errors import (
     ResourceNotFound,
     ServiceUnavailable,
 )
+from modelport.core.transparent import ca_bundle_path, proxy_url, transparent_environment
 from modelport.sandboxes.notebooks import NotebookFolders, NotebookHost, NotebookStartFailed, remove_folders
 from modelport.services.context import ServiceContext
 from modelport.services.iam.roles import role_by_arn
@@ -247,9 +248,11 @@ def kernel_environment(ctx: ServiceContext, credentials_path: str, credentials_t
     """What a notebook instance's kernels (and terminals, and lifecycle scripts) run with.
 
     The one place that says it: every served service's ``AWS_ENDPOINT_URL_*`` (and S3's, when an
-    S3 is known), the region, and the instance role's refreshable credentials from
-    ``/_modelport/credentials`` (ECS's container-credentials variables) — what ``modelport env
-    --role`` prints. Nothing of the server's own AWS or modelport environment leaks in.
+    S3 is known), the region, the instance role's refreshable credentials from
+    ``/_modelport/credentials`` (ECS's container-credentials variables) and, with the proxy on,
+    the transparent-endpoint variables (``HTTPS_PROXY``, ``AWS_CA_BUNDLE``) for code that names AWS
+    host names itself, as the SageMaker Python SDK does for STS — what ``modelport env --role
+    --transparent`` prints. Nothing of the server's own AWS or modelport environment leaks in.
     """
     import os
 
@@ -266,6 +269,10 @@ def kernel_environment(ctx: ServiceContext, credentials_path: str, credentials_t
             "AWS_CONTAINER_AUTHORIZATION_TOKEN": credentials_token,
         }
     )
+    if ctx.settings.proxy:
+        values.update(
+            transparent_environment(proxy_url(ctx.settings.proxy_port), ca_bundle_path(ctx.settings.data_dir))
+        )
     return values
 
 
