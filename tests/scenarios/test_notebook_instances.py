@@ -14,7 +14,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,10 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-import websocket
 from botocore.exceptions import ClientError
 
 from cli.harness import indented_block
+from support.jupyter import Kernel, Lab, open_lab, upload
 from support.modelport_server import ModelportServer, running_server
 from support.waiting import wait_until
 
@@ -60,21 +59,8 @@ def _script(text: str) -> list[dict[str, str]]:
     return [{"Content": base64.b64encode(text.encode()).decode()}]
 
 
-def _open(server: ModelportServer, name: str = NAME) -> tuple[str, str]:
-    """Follow a presigned URL: (JupyterLab's base URL, its token), after checking the page is JupyterLab."""
-    url = server.client("sagemaker").create_presigned_notebook_instance_url(NotebookInstanceName=name)[
-        "AuthorizedUrl"
-    ]
-    redirect = httpx.get(url)
-    assert redirect.status_code == 302, redirect.text
-    target = httpx.URL(redirect.headers["location"])
-    assert target.host == "127.0.0.1" and target.path == "/lab"
-    assert "<title>JupyterLab</title>" in httpx.get(target).text
-    return f"http://127.0.0.1:{target.port}", str(target.params["token"])
-
-
-def _get(base: str, token: str, path: str) -> httpx.Response:
-    return httpx.get(base + path, headers={"Authorization": f"token {token}"})
+def _open(server: ModelportServer, name: str = NAME) -> Lab:
+    return open_lab(server.client("sagemaker"), name)
 
 
 def _error(call: Any, **params: Any) -> tuple[str, str]:
@@ -114,30 +100,22 @@ def test_create_is_in_service_at_the_first_poll_and_opens_only_with_its_token(
     ]
     assert [n["NotebookInstanceName"] for n in listed] == [NAME]
 
-    base, token = _open(server)
-    assert _get(base, token, "/api/status").status_code == 200
-    assert httpx.get(base + "/api/status").status_code == 403
-    assert _get(base, "not-the-token", "/api/status").status_code == 403
-    kernels = _get(base, token, "/api/kernelspecs").json()["kernelspecs"]
+    lab = _open(server)
+    assert lab.get("/api/status").status_code == 200
+    assert httpx.get(lab.base + "/api/status").status_code == 403
+    assert Lab(lab.base, "not-the-token").get("/api/status").status_code == 403
+    kernels = lab.get("/api/kernelspecs").json()["kernelspecs"]
     assert "conda_python3" in kernels
-    put = httpx.put(
-        base + "/api/contents/kept.txt",
-        headers={"Authorization": f"token {token}"},
-        json={"type": "file", "format": "text", "content": "still here"},
-    )
-    assert put.status_code == 201, put.text
+    upload(lab, "kept.txt", b"still here")
 
 
 def test_a_conda_python3_kernel_runs_as_the_instance_role(server: ModelportServer) -> None:
-    base, token = _open(server)
+    lab = _open(server)
     code = "import boto3\nprint(boto3.client('sts').get_caller_identity()['Arn'])"
-    assert (
-        _run_in_kernel(base, token, code) == "arn:aws:sts::123456789012:assumed-role/notebook-role/SageMaker"
-    )
+    assert _run_in_kernel(lab, code) == "arn:aws:sts::123456789012:assumed-role/notebook-role/SageMaker"
     environment = json.loads(
         _run_in_kernel(
-            base,
-            token,
+            lab,
             "import json, os\nprint(json.dumps({k: os.environ.get(k) for k in "
             "('MODELPORT_ROOT_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SAGEMAKER', 'AWS_REGION', 'HOME')}))",
         )
@@ -259,15 +237,17 @@ def test_stop_and_start_keep_the_home_folder(server: ModelportServer) -> None:
     sagemaker.get_waiter("notebook_instance_in_service").wait(
         NotebookInstanceName=NAME, WaiterConfig=FIRST_POLL
     )
-    base, token = _open(server)
-    assert _get(base, token, "/api/contents/kept.txt?content=1").json()["content"] == "still here"
-    assert _get(base, token, "/api/contents/created.txt?content=1").json()["content"] == "created\n"
-    assert _get(base, token, "/api/contents/starts.txt?content=1").json()["content"] == "started\nstarted\n"
+    lab = _open(server)
+    assert lab.get("/api/contents/kept.txt?content=1").json()["content"] == "still here"
+    assert lab.get("/api/contents/created.txt?content=1").json()["content"] == "created\n"
+    assert lab.get("/api/contents/starts.txt?content=1").json()["content"] == "started\nstarted\n"
 
 
 def test_kill_9_leaves_no_jupyter_and_a_restart_serves_it_again(server: ModelportServer) -> None:
-    base, token = _open(server)
-    _run_in_kernel(base, token, "x = 1")  # a kernel runs too
+    lab = _open(server)
+    kernel = Kernel(lab)  # a kernel runs too, and stays
+    assert kernel.run("x = 1").error is None
+    kernel.close(shut_down=False)
     assert server.process is not None
     processes = _jupyter_processes(server.data_dir)
     assert len(processes) >= 2, processes  # JupyterLab and the kernel
@@ -283,12 +263,12 @@ def test_kill_9_leaves_no_jupyter_and_a_restart_serves_it_again(server: Modelpor
     sagemaker.get_waiter("notebook_instance_in_service").wait(
         NotebookInstanceName=NAME, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600}
     )
-    base, token = _open(server)
-    assert _get(base, token, "/api/contents/kept.txt").status_code == 200
+    lab = _open(server)
+    assert lab.get("/api/contents/kept.txt").status_code == 200
 
     # A JupyterLab that dies by itself leaves the instance Failed, and Start brings it back.
-    (lab,) = [pid for pid in _jupyter_processes(server.data_dir) if "jupyterlab" in _command(pid)]
-    os.kill(lab, signal.SIGKILL)
+    (lab_pid,) = [pid for pid in _jupyter_processes(server.data_dir) if "jupyterlab" in _command(pid)]
+    os.kill(lab_pid, signal.SIGKILL)
     failed = wait_until(
         lambda: (
             (d := sagemaker.describe_notebook_instance(NotebookInstanceName=NAME))["NotebookInstanceStatus"]
@@ -363,55 +343,9 @@ def _jupyter_processes(data_dir: Path) -> list[int]:
     return found
 
 
-def _run_in_kernel(base: str, token: str, code: str) -> str:
+def _run_in_kernel(lab: Lab, code: str) -> str:
     """Start a conda_python3 kernel through Jupyter's REST API, run ``code`` over its websocket, return stdout."""
-    headers = {"Authorization": f"token {token}"}
-    kernel = httpx.post(
-        base + "/api/kernels", headers=headers, json={"name": "conda_python3"}, timeout=30
-    ).json()
-    socket = websocket.create_connection(
-        f"ws://{base.removeprefix('http://')}/api/kernels/{kernel['id']}/channels",
-        header=[f"Authorization: token {token}"],
-        timeout=60,
-    )
-    try:
-        msg_id = uuid.uuid4().hex
-        socket.send(
-            json.dumps(
-                {
-                    "header": {
-                        "msg_id": msg_id,
-                        "username": "test",
-                        "session": uuid.uuid4().hex,
-                        "msg_type": "execute_request",
-                        "version": "5.3",
-                    },
-                    "parent_header": {},
-                    "metadata": {},
-                    "content": {
-                        "code": code,
-                        "silent": False,
-                        "store_history": False,
-                        "user_expressions": {},
-                        "allow_stdin": False,
-                        "stop_on_error": True,
-                    },
-                    "channel": "shell",
-                    "buffers": [],
-                }
-            )
-        )
-        output: list[str] = []
-        while True:
-            message = json.loads(socket.recv())
-            if message.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind = message["header"]["msg_type"]
-            if kind == "stream":
-                output.append(message["content"]["text"])
-            elif kind == "error":
-                raise AssertionError("\n".join(message["content"]["traceback"]))
-            elif kind == "status" and message["content"]["execution_state"] == "idle":
-                return "".join(output).strip()
-    finally:
-        socket.close()
+    with Kernel(lab) as kernel:
+        cell = kernel.run(code)
+    assert cell.error is None, cell.traceback
+    return cell.stdout.strip()
