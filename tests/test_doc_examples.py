@@ -25,14 +25,14 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from modelport.launcher import is_running
-from support.modelport_server import ModelportServer, running_server
+from support.fixtures import ServerPool
+from support.modelport_server import ModelportServer
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_LANGUAGES = frozenset({"python", "bash"})
@@ -209,7 +209,7 @@ def user_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def doc_server(user_home: Path) -> Iterator[ModelportServer]:
+def doc_server(module_servers: ServerPool, user_home: Path) -> ModelportServer:
     """What ``.venv/bin/modelport server`` gives a new user: data in ~/.modelport, the profile written."""
     aws = user_home / ".aws"
     env = {
@@ -220,8 +220,7 @@ def doc_server(user_home: Path) -> Iterator[ModelportServer]:
         "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
         "AWS_CONFIG_FILE": str(aws / "config"),
     }
-    with running_server(user_home / ".modelport", env=env) as server:
-        yield server
+    return module_servers.start(env=env, data_dir=user_home / ".modelport")
 
 
 def user_environment(home: Path) -> dict[str, str]:
@@ -298,6 +297,5 @@ def test_document_blocks_run_as_printed(
     workdir = tmp_path / "repository"
     workdir.mkdir()
     run_blocks(read_blocks(document), repository_root_stand_in(workdir), user_environment(user_home))
-    assert doc_server.process is not None
-    log = doc_server.process.log()
+    log = doc_server.log()
     assert "Traceback" not in log, f"the server logged a traceback while {document_id(document)} ran:\n{log}"

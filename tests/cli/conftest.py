@@ -1,18 +1,20 @@
 """Fixtures for the CLI tests: real model files, written once per session (detection reads real
-bytes), and, for the end-to-end modules, a working folder and a real server per module."""
+bytes), and, for the end-to-end modules, a working folder and a real server per module.
+
+The CLI modules do not use the shared server: they list and ``cleanup --all`` everything a
+server has, so each needs one that holds only what the module made."""
 
 from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cli.harness import ACCESS_KEY, SECRET_KEY
-from modelport.launcher import ServerProcess
-from support.modelport_server import running_server
+from support.fixtures import ServerPool
+from support.modelport_server import ModelportServer
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +52,9 @@ def workdir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture(scope="module")
-def server(workdir: Path) -> Iterator[ServerProcess]:
+def server(module_servers: ServerPool, workdir: Path) -> ModelportServer:
     """A real server for the module, signed for with the keys every ``harness.run`` uses."""
-    with running_server(workdir / "data", keys=(ACCESS_KEY, SECRET_KEY)) as running:
-        assert running.process is not None
-        yield running.process
+    return module_servers.start(keys=(ACCESS_KEY, SECRET_KEY), data_dir=workdir / "data")
 
 
 def make_tar(path: Path, members: dict[str, bytes]) -> Path:

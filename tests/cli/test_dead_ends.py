@@ -12,15 +12,15 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cli.harness import ACCESS_KEY, SECRET_KEY, SERVER_ENV, cli_env, indented_block, ok, one_error_line, run
 from modelport import seed
-from modelport.launcher import ServerProcess, free_port, is_running
-from support.modelport_server import ModelportServer, running_server
+from modelport.launcher import free_port, is_running
+from support.fixtures import ServerPool
+from support.modelport_server import ModelportServer
 
 pytestmark = pytest.mark.e2e
 
@@ -64,15 +64,14 @@ def bash(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPro
 
 
 @pytest.fixture(scope="module")
-def profile_server(workdir: Path) -> Iterator[ModelportServer]:
+def profile_server(module_servers: ServerPool, workdir: Path) -> ModelportServer:
     """A server that writes the ``modelport`` profile into the module's AWS files, as by default."""
     env = {
         "MODELPORT_WRITE_PROFILE": "1",
         "AWS_CONFIG_FILE": str(workdir / "aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "aws-credentials"),
     }
-    with running_server(workdir / "profile-data", env=env) as server:
-        yield server
+    return module_servers.start(env=env, data_dir=workdir / "profile-data")
 
 
 # -- credentials without exported keys ---------------------------------------------------------
@@ -81,8 +80,7 @@ def profile_server(workdir: Path) -> Iterator[ModelportServer]:
 def test_the_banner_says_how_to_get_the_secret_and_its_hints_run(
     profile_server: ModelportServer, workdir: Path
 ) -> None:
-    assert profile_server.process is not None
-    banner = profile_server.process.log()
+    banner = profile_server.log()
     assert "The secret key is in" in banner
     command = re.search(r"with: (modelport credentials --profile modelport)", banner)
     assert command, banner
@@ -105,7 +103,7 @@ def test_credentials_prints_export_lines(profile_server: ModelportServer, workdi
     assert f"export AWS_ENDPOINT_URL={profile_server.url}" in out
 
 
-def test_credentials_without_a_profile_reads_the_data_folder(server: ServerProcess, workdir: Path) -> None:
+def test_credentials_without_a_profile_reads_the_data_folder(server: ModelportServer, workdir: Path) -> None:
     env = {**profile_env(workdir), "AWS_CONFIG_FILE": str(workdir / "none")}
     env["AWS_SHARED_CREDENTIALS_FILE"] = str(workdir / "none")
     out = ok(modelport(env, "credentials", "--data-dir", str(server.data_dir), "--endpoint-url", server.url))
@@ -113,7 +111,7 @@ def test_credentials_without_a_profile_reads_the_data_folder(server: ServerProce
     assert f"export AWS_SECRET_ACCESS_KEY={SECRET_KEY}" in out
 
 
-def test_aws_endpoint_url_is_honoured(server: ServerProcess, workdir: Path) -> None:
+def test_aws_endpoint_url_is_honoured(server: ModelportServer, workdir: Path) -> None:
     out = ok(run(workdir, "ls", env={"AWS_ENDPOINT_URL": server.url}))
     assert "No endpoints." in out or "Endpoints" in out
 
@@ -123,7 +121,7 @@ def test_aws_profile_is_honoured(profile_server: ModelportServer, workdir: Path)
     assert "No endpoints." in out or "Endpoints" in out
 
 
-def test_modelport_url_still_wins_over_aws_endpoint_url(server: ServerProcess, workdir: Path) -> None:
+def test_modelport_url_still_wins_over_aws_endpoint_url(server: ModelportServer, workdir: Path) -> None:
     elsewhere = f"http://127.0.0.1:{free_port()}"
     line = one_error_line(
         run(workdir, "ls", env={"AWS_ENDPOINT_URL": server.url, "MODELPORT_URL": elsewhere})
@@ -151,21 +149,21 @@ def test_deploy_hint_runs_as_printed_in_the_profile_flow(
 # -- status and stop ----------------------------------------------------------------------------
 
 
-def test_status_and_stop(workdir: Path) -> None:
+def test_status_and_stop(workdir: Path, servers: ServerPool) -> None:
     data_dir = workdir / "status-data"
-    with running_server(data_dir, keys=(ACCESS_KEY, SECRET_KEY)) as server:
-        assert server.process is not None
-        out = ok(run(workdir, "status", "--data-dir", str(data_dir)))
-        assert f"running at {server.url} (pid {server.process.process.pid}" in out
-        assert "0 endpoint(s), 0 model(s), 0 function(s)" in out
-        out = ok(run(workdir, "stop", "--data-dir", str(data_dir)))
-        assert f"Stopped the modelport server at {server.url}" in out
-        assert server.process.process.wait(timeout=30) == 0
-        assert not (data_dir / "server.json").exists()
-        stopped = run(workdir, "status", "--data-dir", str(data_dir))
-        assert stopped.returncode == 3, stopped
-        assert "No modelport server is running" in stopped.stdout
-        assert "No modelport server is running" in ok(run(workdir, "stop", "--data-dir", str(data_dir)))
+    server = servers.start(keys=(ACCESS_KEY, SECRET_KEY), data_dir=data_dir)
+    assert server.process is not None
+    out = ok(run(workdir, "status", "--data-dir", str(data_dir)))
+    assert f"running at {server.url} (pid {server.pid}" in out
+    assert "0 endpoint(s), 0 model(s), 0 function(s)" in out
+    out = ok(run(workdir, "stop", "--data-dir", str(data_dir)))
+    assert f"Stopped the modelport server at {server.url}" in out
+    assert server.process.process.wait(timeout=30) == 0
+    assert not (data_dir / "server.json").exists()
+    stopped = run(workdir, "status", "--data-dir", str(data_dir))
+    assert stopped.returncode == 3, stopped
+    assert "No modelport server is running" in stopped.stdout
+    assert "No modelport server is running" in ok(run(workdir, "stop", "--data-dir", str(data_dir)))
 
 
 # -- crashes and misleading output --------------------------------------------------------------
@@ -226,7 +224,7 @@ def names(workdir: Path, url: str) -> str:
 
 
 def test_redeploy_removes_the_superseded_model_config_and_package(
-    server: ServerProcess, workdir: Path, model_file: Path
+    server: ModelportServer, workdir: Path, model_file: Path
 ) -> None:
     packages = workdir / "cli-data" / "packages"
     ok(run(workdir, "deploy", str(model_file), "--name", "again", url=server.url))
@@ -242,14 +240,14 @@ def test_redeploy_removes_the_superseded_model_config_and_package(
     ok(run(workdir, "invoke", "again", "--body", "5.1,3.5,1.4,0.2", url=server.url))
 
 
-def test_rm_removes_config_model_and_package(server: ServerProcess, workdir: Path) -> None:
+def test_rm_removes_config_model_and_package(server: ModelportServer, workdir: Path) -> None:
     out = ok(run(workdir, "rm", "again", url=server.url))
     assert "Deleted package" in out
     assert "again-2" not in names(workdir, server.url)
     assert not list((workdir / "cli-data" / "packages").glob("again-*.tar.gz"))
 
 
-def test_cleanup_all_deletes_the_packages(server: ServerProcess, workdir: Path, model_file: Path) -> None:
+def test_cleanup_all_deletes_the_packages(server: ModelportServer, workdir: Path, model_file: Path) -> None:
     ok(run(workdir, "deploy", str(model_file), "--name", "swept", url=server.url))
     assert list((workdir / "cli-data" / "packages").glob("swept-*.tar.gz"))
     out = ok(run(workdir, "cleanup", "--all", "--yes", url=server.url))
@@ -260,7 +258,7 @@ def test_cleanup_all_deletes_the_packages(server: ServerProcess, workdir: Path, 
 # -- exit codes ---------------------------------------------------------------------------------
 
 
-def test_exit_codes_are_the_documented_ones(server: ServerProcess, workdir: Path, model_file: Path) -> None:
+def test_exit_codes_are_the_documented_ones(server: ModelportServer, workdir: Path, model_file: Path) -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
     assert run(workdir, "ls", "--no-such-option").returncode == 2
     assert "| 2 | a usage error" in doc

@@ -17,7 +17,8 @@ import pytest
 
 from cli.harness import SERVER_ENV, cli_env, ok, one_error_line, run
 from modelport import seed
-from modelport.launcher import ServerProcess, free_port, is_running
+from modelport.launcher import free_port, is_running
+from support.modelport_server import ModelportServer
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +32,7 @@ def model_file(workdir: Path) -> Path:
     return path
 
 
-def test_deploy_prints_how_to_invoke(server: ServerProcess, workdir: Path, model_file: Path) -> None:
+def test_deploy_prints_how_to_invoke(server: ModelportServer, workdir: Path, model_file: Path) -> None:
     out = ok(run(workdir, "deploy", str(model_file), "--name", "iris", url=server.url))
     assert "xgboost, from iris-model.joblib (pickle of xgboost.sklearn)" in out
     assert "Endpoint iris is InService" in out
@@ -43,7 +44,7 @@ def test_deploy_prints_how_to_invoke(server: ServerProcess, workdir: Path, model
     assert len(packages) == 1
 
 
-def test_invoke_with_the_seed_rows(server: ServerProcess, workdir: Path) -> None:
+def test_invoke_with_the_seed_rows(server: ModelportServer, workdir: Path) -> None:
     rows = workdir / "test_point.csv"
     rows.write_text(seed.test_points_csv())
     out = ok(run(workdir, "invoke", "iris", "--csv", str(rows), url=server.url))
@@ -53,7 +54,7 @@ def test_invoke_with_the_seed_rows(server: ServerProcess, workdir: Path) -> None
     assert predictions[-1].index(max(predictions[-1])) == 0  # the last row is a Setosa
 
 
-def test_invoke_body_and_accept(server: ServerProcess, workdir: Path) -> None:
+def test_invoke_body_and_accept(server: ModelportServer, workdir: Path) -> None:
     out = ok(
         run(
             workdir,
@@ -69,7 +70,7 @@ def test_invoke_body_and_accept(server: ServerProcess, workdir: Path) -> None:
     assert out.startswith('{"predictions"')
 
 
-def test_ls_shows_it_in_service(server: ServerProcess, workdir: Path) -> None:
+def test_ls_shows_it_in_service(server: ModelportServer, workdir: Path) -> None:
     out = ok(run(workdir, "ls", url=server.url))
     line = next(line for line in out.splitlines() if " iris " in line)
     assert "InService" in line
@@ -77,7 +78,7 @@ def test_ls_shows_it_in_service(server: ServerProcess, workdir: Path) -> None:
     assert out.count("iris-2") == 2  # the model and the config, named <name>-<stamp>
 
 
-def test_describe(server: ServerProcess, workdir: Path) -> None:
+def test_describe(server: ModelportServer, workdir: Path) -> None:
     out = ok(run(workdir, "describe", "iris", url=server.url))
     assert '"EndpointStatus": "InService"' in out
     assert '"EndpointName": "iris"' in out
@@ -85,14 +86,14 @@ def test_describe(server: ServerProcess, workdir: Path) -> None:
     assert "ml.m5.large" in out
 
 
-def test_logs_show_the_worker(server: ServerProcess, workdir: Path) -> None:
+def test_logs_show_the_worker(server: ModelportServer, workdir: Path) -> None:
     out = ok(run(workdir, "logs", "iris", "--data-dir", str(server.data_dir)))
     assert out.splitlines()
     assert all(line.startswith("AllTraffic-0 | ") for line in out.splitlines())
     assert "XGBoost" in out
 
 
-def test_logs_follow_until_interrupted(server: ServerProcess, workdir: Path) -> None:
+def test_logs_follow_until_interrupted(server: ModelportServer, workdir: Path) -> None:
     command = [sys.executable, "-m", "modelport", "logs", "iris", "-f", "--data-dir", str(server.data_dir)]
     with subprocess.Popen(
         command,
@@ -121,7 +122,7 @@ def test_logs_follow_until_interrupted(server: ServerProcess, workdir: Path) -> 
     assert "AllTraffic-0 | a line written while following\n" in "".join(seen) + out
 
 
-def test_redeploy_updates_the_endpoint(server: ServerProcess, workdir: Path, model_file: Path) -> None:
+def test_redeploy_updates_the_endpoint(server: ModelportServer, workdir: Path, model_file: Path) -> None:
     out = ok(
         run(workdir, "deploy", str(model_file), "--name", "iris", "--framework", "xgboost", url=server.url)
     )
@@ -129,7 +130,7 @@ def test_redeploy_updates_the_endpoint(server: ServerProcess, workdir: Path, mod
     assert "Endpoint iris is InService" in out
 
 
-def test_rm_removes_endpoint_config_and_model(server: ServerProcess, workdir: Path) -> None:
+def test_rm_removes_endpoint_config_and_model(server: ModelportServer, workdir: Path) -> None:
     described = ok(run(workdir, "describe", "iris", url=server.url))
     config = described.split('"EndpointConfigName": "', 1)[1].split('"', 1)[0]
     out = ok(run(workdir, "rm", "iris", url=server.url))
@@ -141,7 +142,7 @@ def test_rm_removes_endpoint_config_and_model(server: ServerProcess, workdir: Pa
     assert config not in listing
 
 
-def test_cleanup_all(server: ServerProcess, workdir: Path, model_file: Path) -> None:
+def test_cleanup_all(server: ModelportServer, workdir: Path, model_file: Path) -> None:
     ok(run(workdir, "deploy", str(model_file), "--name", "second", url=server.url))
     refused = run(workdir, "cleanup", "--all", url=server.url, input="n\n")
     assert refused.returncode != 0
@@ -153,13 +154,13 @@ def test_cleanup_all(server: ServerProcess, workdir: Path, model_file: Path) -> 
     assert listing.splitlines() == ["No endpoints.", "No models.", "No endpoint configs."]
 
 
-def test_invoke_unknown_endpoint_is_one_line(server: ServerProcess, workdir: Path) -> None:
+def test_invoke_unknown_endpoint_is_one_line(server: ModelportServer, workdir: Path) -> None:
     line = one_error_line(run(workdir, "invoke", "nope", "--body", "1,2,3,4", url=server.url))
     assert line.startswith("error: ValidationError: Endpoint nope")
     assert line.endswith("not found.")
 
 
-def test_deploy_unknown_file_type(server: ServerProcess, workdir: Path) -> None:
+def test_deploy_unknown_file_type(server: ModelportServer, workdir: Path) -> None:
     path = workdir / "weights.onnx"
     path.write_bytes(b"\x08\x07onnx")
     line = one_error_line(run(workdir, "deploy", str(path), url=server.url))

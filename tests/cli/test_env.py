@@ -16,7 +16,7 @@ import pytest
 from cli.harness import ACCESS_KEY, SECRET_KEY, ok, one_error_line, run
 from modelport.cli.env import endpoint_variable, render
 from modelport.launcher import ServerProcess
-from support.modelport_server import running_server
+from support.modelport_server import ModelportServer, running_server
 
 CLIENTS_CHECK = r"""
 import json, boto3
@@ -87,7 +87,7 @@ def test_formats_quote_what_they_print() -> None:
     assert render(values, [], "fish", ["X"]).splitlines()[0] == "set -e X;"
 
 
-def test_eval_points_every_served_client_at_the_server(workdir: Path, server: ServerProcess) -> None:
+def test_eval_points_every_served_client_at_the_server(workdir: Path, server: ModelportServer) -> None:
     data = f"--data-dir {server.data_dir}"
     found = json.loads(eval_and_run(workdir, data, CLIENTS_CHECK))
     for service in ("sagemaker", "sagemaker-runtime", "iam", "sts", "lambda", "apigateway"):
@@ -98,7 +98,7 @@ def test_eval_points_every_served_client_at_the_server(workdir: Path, server: Se
     assert found["models"] == [] and found["functions"] == [] and found["apis"] == []
 
 
-def test_s3_from_the_record_or_the_setting(workdir: Path, server: ServerProcess) -> None:
+def test_s3_from_the_record_or_the_setting(workdir: Path, server: ModelportServer) -> None:
     printed = ok(run(workdir, "env", "--data-dir", str(server.data_dir), "--format", "json"))
     values = json.loads(printed)
     assert "AWS_ENDPOINT_URL_S3" not in values
@@ -129,7 +129,7 @@ def test_s3_from_the_record_or_the_setting(workdir: Path, server: ServerProcess)
 
 
 @pytest.mark.parametrize("form", ["fish", "dotenv"])
-def test_other_formats_carry_the_same_variables(workdir: Path, server: ServerProcess, form: str) -> None:
+def test_other_formats_carry_the_same_variables(workdir: Path, server: ModelportServer, form: str) -> None:
     as_json = json.loads(ok(run(workdir, "env", "--data-dir", str(server.data_dir), "--format", "json")))
     printed = ok(run(workdir, "env", "--data-dir", str(server.data_dir), "--format", form))
     for name in as_json:
@@ -151,16 +151,8 @@ print(json.dumps({
 """
 
 
-def test_role_credentials_are_served_like_ecs(workdir: Path, server: ServerProcess) -> None:
-    import boto3
-
-    iam = boto3.client(
-        "iam",
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-    )
+def test_role_credentials_are_served_like_ecs(workdir: Path, server: ModelportServer) -> None:
+    iam = server.client("iam")
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -205,18 +197,6 @@ def test_role_credentials_are_served_like_ecs(workdir: Path, server: ServerProce
     assert unknown.returncode == 1 and "no role named 'no-such-role'" in unknown.stderr
 
 
-def _root(server: ServerProcess, service: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        service,
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-    )
-
-
 def _status(method: str, url: str, headers: dict[str, str]) -> int:
     import urllib.error
     import urllib.request
@@ -230,12 +210,12 @@ def _status(method: str, url: str, headers: dict[str, str]) -> int:
         return error.code
 
 
-def test_role_credentials_follow_the_callers_authority(workdir: Path, server: ServerProcess) -> None:
+def test_role_credentials_follow_the_callers_authority(workdir: Path, server: ModelportServer) -> None:
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    iam: Any = _root(server, "iam")
+    iam: Any = server.client("iam")
     iam.create_user(UserName="analyst")
     policy = {
         "Version": "2012-10-17",

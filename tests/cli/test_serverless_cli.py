@@ -19,7 +19,7 @@ import pytest
 
 from cli.harness import cli_env, ok, one_error_line, run
 from modelport import demo_chain, seed
-from modelport.launcher import ServerProcess
+from support.modelport_server import ModelportServer
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ def url_in(out: str) -> str:
     return match.group(1)
 
 
-def test_role_create_with_the_tutorial_policy(server: ServerProcess, workdir: Path) -> None:
+def test_role_create_with_the_tutorial_policy(server: ModelportServer, workdir: Path) -> None:
     policy = workdir / "policy.json"
     policy.write_text(json.dumps(demo_chain.POLICY))
     out = ok(run(workdir, "role", "create", "iris-role", "--policy", str(policy), url=server.url))
@@ -48,7 +48,7 @@ def test_role_create_with_the_tutorial_policy(server: ServerProcess, workdir: Pa
     assert "Updated the policy of role iris-role" in again
 
 
-def test_function_deploy_creates_then_updates(server: ServerProcess, workdir: Path) -> None:
+def test_function_deploy_creates_then_updates(server: ModelportServer, workdir: Path) -> None:
     handler = workdir / "upper.py"
     handler.write_text(HANDLER)
     args = ["function", "deploy", str(handler), "--handler", "upper.lambda_handler", "--role", "iris-role"]
@@ -59,7 +59,7 @@ def test_function_deploy_creates_then_updates(server: ServerProcess, workdir: Pa
     assert "Updated function upper" in out
 
 
-def test_function_invoke_prints_the_result(server: ServerProcess, workdir: Path) -> None:
+def test_function_invoke_prints_the_result(server: ModelportServer, workdir: Path) -> None:
     out = ok(run(workdir, "function", "invoke", "upper", "--payload", '{"data": "setosa"}', url=server.url))
     assert out == '"SETOSA"\n'
     event = workdir / "event.json"
@@ -69,7 +69,7 @@ def test_function_invoke_prints_the_result(server: ServerProcess, workdir: Path)
     )
 
 
-def test_function_deploy_hint_runs_as_printed(server: ServerProcess, workdir: Path) -> None:
+def test_function_deploy_hint_runs_as_printed(server: ModelportServer, workdir: Path) -> None:
     handler = workdir / "upper.py"
     out = ok(
         run(workdir, "function", "deploy", str(handler), "--handler", "upper.lambda_handler", url=server.url)
@@ -84,20 +84,20 @@ def test_function_deploy_hint_runs_as_printed(server: ServerProcess, workdir: Pa
     assert pasted.stdout == '"5.1,3.3,1.7,0.5"\n'
 
 
-def test_function_error_is_one_line_of_error_json(server: ServerProcess, workdir: Path) -> None:
+def test_function_error_is_one_line_of_error_json(server: ModelportServer, workdir: Path) -> None:
     line = one_error_line(run(workdir, "function", "invoke", "upper", "--payload", "{}", url=server.url))
     assert line.startswith("error: function upper failed (Unhandled): {")
     assert '"errorType": "KeyError"' in line
 
 
-def test_function_logs_show_start_and_report(server: ServerProcess, workdir: Path) -> None:
+def test_function_logs_show_start_and_report(server: ModelportServer, workdir: Path) -> None:
     out = ok(run(workdir, "function", "logs", "upper", "--data-dir", str(server.data_dir)))
     assert "START RequestId:" in out and "REPORT RequestId:" in out
     assert "upper-casing for tests" in out
     assert all(" | " in line for line in out.splitlines())
 
 
-def test_api_in_front_of_the_function(server: ServerProcess, workdir: Path) -> None:
+def test_api_in_front_of_the_function(server: ModelportServer, workdir: Path) -> None:
     out = ok(
         run(
             workdir, "api", "create", "upper-api", "--path", "/irisprediction",
@@ -112,7 +112,7 @@ def test_api_in_front_of_the_function(server: ServerProcess, workdir: Path) -> N
     assert response.json() == "VIRGINICA"
 
 
-def test_api_straight_to_an_endpoint(server: ServerProcess, workdir: Path) -> None:
+def test_api_straight_to_an_endpoint(server: ModelportServer, workdir: Path) -> None:
     import joblib
 
     model = workdir / "iris-model.joblib"
@@ -135,7 +135,7 @@ def test_api_straight_to_an_endpoint(server: ServerProcess, workdir: Path) -> No
     assert "modelport-apigateway-sagemaker" in ok(run(workdir, "role", "ls", url=server.url))
 
 
-def test_proxy_api_passes_the_request_through(server: ServerProcess, workdir: Path) -> None:
+def test_proxy_api_passes_the_request_through(server: ModelportServer, workdir: Path) -> None:
     folder = workdir / "echo"
     folder.mkdir()
     (folder / "lambda_function.py").write_text(
@@ -154,7 +154,7 @@ def test_proxy_api_passes_the_request_through(server: ServerProcess, workdir: Pa
     assert response.json() == {"got": "5.1,3.3,1.7,0.5", "path": "/echo"}
 
 
-def test_errors_are_one_line(server: ServerProcess, workdir: Path) -> None:
+def test_errors_are_one_line(server: ModelportServer, workdir: Path) -> None:
     line = one_error_line(run(workdir, "function", "invoke", "ghost", url=server.url))
     assert line.startswith("error: ResourceNotFoundException:")
     line = one_error_line(
@@ -175,7 +175,7 @@ def test_errors_are_one_line(server: ServerProcess, workdir: Path) -> None:
     assert "the payload is not JSON" in line
 
 
-def test_ls_lists_functions_apis_and_roles(server: ServerProcess, workdir: Path) -> None:
+def test_ls_lists_functions_apis_and_roles(server: ModelportServer, workdir: Path) -> None:
     out = ok(run(workdir, "ls", url=server.url))
     for title in ("Functions", "REST APIs", "Roles"):
         assert title in out
@@ -186,7 +186,7 @@ def test_ls_lists_functions_apis_and_roles(server: ServerProcess, workdir: Path)
     assert "iris-role" in ok(run(workdir, "role", "ls", url=server.url))
 
 
-def test_cleanup_all_removes_everything(server: ServerProcess, workdir: Path) -> None:
+def test_cleanup_all_removes_everything(server: ModelportServer, workdir: Path) -> None:
     out = ok(run(workdir, "cleanup", "--all", "--yes", url=server.url))
     # The roles: iris-role, and the one `api create --endpoint` made for API Gateway.
     assert "3 REST API(s), 2 function(s) and 2 role(s)" in out

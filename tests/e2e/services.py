@@ -1,9 +1,9 @@
-"""What the Lambda, API Gateway and IAM corpora share: clients, a case's error check, and the
-function role and good function that prove the platform still works after a bad request.
+"""What the Lambda, API Gateway and IAM corpora share: a case's error check, and the function
+role and good function that prove the platform still works after a bad request.
 
-Clients are made with ``parameter_validation=False``: botocore then sends a value its model
-forbids (``Timeout=0``, ``MemorySize=127``) instead of refusing it before it leaves, so the
-server's own check answers. Every resource here is named ``e2e-…`` and created only if missing,
+Their clients are made with ``client(server, service, validate=False)``: botocore then sends a
+value its model forbids (``Timeout=0``, ``MemorySize=127``) instead of refusing it before it
+leaves, so the server's own check answers. Every resource here is named ``e2e-…`` and created only if missing,
 because all modules share one session server.
 """
 
@@ -17,15 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from e2e.wire import ACCOUNT, REGION, Keys
-from modelport.launcher import ServerProcess
-
-UNCHECKED = Config(retries={"mode": "standard", "max_attempts": 1}, parameter_validation=False)
+from e2e.wire import ACCOUNT
 
 FUNCTION_ROLE = "e2e-function-role"
 FUNCTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{FUNCTION_ROLE}"
@@ -42,13 +37,6 @@ ECHO = """
     def lambda_handler(event, context):
         return {"echo": event}
 """
-
-
-def client(server: ServerProcess, keys: Keys, service: str) -> Any:
-    session = boto3.session.Session(
-        aws_access_key_id=keys.access_key, aws_secret_access_key=keys.secret_key, region_name=REGION
-    )
-    return session.client(service, endpoint_url=server.url, config=UNCHECKED)
 
 
 def zip_of(files: dict[str, str]) -> bytes:

@@ -6,15 +6,13 @@ them, and nobody can delete them."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e.services import ECHO, UNCHECKED, Expected, check_refused, client, function_params
-from e2e.wire import ACCOUNT, REGION, Keys
-from modelport.launcher import ServerProcess
+from e2e.services import ECHO, Expected, check_refused, function_params
+from e2e.wire import ACCOUNT, Keys
+from support.modelport_server import ModelportServer, client
 
 pytestmark = pytest.mark.e2e
 
@@ -35,19 +33,8 @@ def trust(principal: dict[str, str]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
-def role_client(server: ServerProcess, creds: dict[str, Any], service: str) -> Any:
-    """A client signing with an assumed role's temporary credentials."""
-    session = boto3.session.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=REGION,
-    )
-    return session.client(service, endpoint_url=server.url, config=UNCHECKED)
-
-
-def test_each_aws_managed_policy_is_there_with_its_document(server: ServerProcess, keys: Keys) -> None:
-    iam = client(server, keys, "iam")
+def test_each_aws_managed_policy_is_there_with_its_document(server: ModelportServer, keys: Keys) -> None:
+    iam = client(server, "iam", validate=False)
     for arn, path in AWS_MANAGED.items():
         policy = iam.get_policy(PolicyArn=arn)["Policy"]
         assert (policy["Arn"], policy["Path"], policy["IsAttachable"]) == (arn, path, True)
@@ -59,28 +46,30 @@ def test_each_aws_managed_policy_is_there_with_its_document(server: ServerProces
     assert {p["Arn"] for p in listed} == set(AWS_MANAGED)
 
 
-def test_sagemaker_full_access_is_enforced_for_an_assumed_role(server: ServerProcess, keys: Keys) -> None:
-    iam = client(server, keys, "iam")
+def test_sagemaker_full_access_is_enforced_for_an_assumed_role(server: ModelportServer) -> None:
+    iam = client(server, "iam", validate=False)
     iam.create_role(RoleName=BUILDER, AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
     iam.attach_role_policy(RoleName=BUILDER, PolicyArn=SAGEMAKER_FULL)
     assert iam.get_policy(PolicyArn=SAGEMAKER_FULL)["Policy"]["AttachmentCount"] == 1
     attached = iam.list_attached_role_policies(RoleName=BUILDER)["AttachedPolicies"]
     assert attached == [{"PolicyName": "AmazonSageMakerFullAccess", "PolicyArn": SAGEMAKER_FULL}]
-    creds = client(server, keys, "sts").assume_role(
+    creds = client(server, "sts", validate=False).assume_role(
         RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{BUILDER}", RoleSessionName="e2e"
     )["Credentials"]
-    assert role_client(server, creds, "sagemaker").list_models()["Models"] is not None  # allowed
+    assert (
+        client(server, "sagemaker", credentials=creds, validate=False).list_models()["Models"] is not None
+    )  # allowed
     with pytest.raises(ClientError) as caught:
-        role_client(server, creds, "iam").create_user(UserName="e2e-aws-managed-eve")
+        client(server, "iam", credentials=creds, validate=False).create_user(UserName="e2e-aws-managed-eve")
     check_refused(caught, Expected("AccessDenied", 403, ("iam:CreateUser", f"assumed-role/{BUILDER}/e2e")))
     iam.detach_role_policy(RoleName=BUILDER, PolicyArn=SAGEMAKER_FULL)
     with pytest.raises(ClientError) as caught:
-        role_client(server, creds, "sagemaker").list_models()
+        client(server, "sagemaker", credentials=creds, validate=False).list_models()
     assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
 
 
-def test_lambda_basic_execution_role_serves_create_function(server: ServerProcess, keys: Keys) -> None:
-    iam, lam = client(server, keys, "iam"), client(server, keys, "lambda")
+def test_lambda_basic_execution_role_serves_create_function(server: ModelportServer, keys: Keys) -> None:
+    iam, lam = client(server, "iam", validate=False), client(server, "lambda", validate=False)
     role_arn = iam.create_role(
         RoleName=FUNCTION_ROLE, AssumeRolePolicyDocument=trust({"Service": "lambda.amazonaws.com"})
     )["Role"]["Arn"]
@@ -92,8 +81,8 @@ def test_lambda_basic_execution_role_serves_create_function(server: ServerProces
     assert json.loads(answer["Payload"].read()) == {"echo": {"hi": 1}}
 
 
-def test_aws_managed_policies_cannot_be_deleted(server: ServerProcess, keys: Keys) -> None:
-    iam = client(server, keys, "iam")
+def test_aws_managed_policies_cannot_be_deleted(server: ModelportServer) -> None:
+    iam = client(server, "iam", validate=False)
     for arn in AWS_MANAGED:
         with pytest.raises(ClientError) as caught:
             iam.delete_policy(PolicyArn=arn)

@@ -12,7 +12,7 @@ import io
 import secrets
 import tarfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,16 +20,16 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e.conftest import GOOD_ROW, Deployed, clients, e2e_server, new_keys
-from e2e.wire import ACCOUNT, Keys, error_of, invoke
+from e2e.conftest import GOOD_ROW, Deployed
+from e2e.wire import ACCOUNT, Keys, error_of, invocation
 from modelport import seed
-from modelport.launcher import ServerProcess
-from support.modelport_server import deploy
-from support.s3server import S3Endpoint, SeaweedS3Server
+from support.modelport_server import ModelportServer, deploy
+from support.s3server import S3Endpoint
 
 pytestmark = pytest.mark.e2e
 
 MARK = secrets.token_hex(4)  # makes every file an escaping member might create easy to find
+BUCKET = "e2e-bad-artifacts"  # on the session's SeaweedFS, which other tests share
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 
 
@@ -144,9 +144,9 @@ CASES = [
     ),
     Case("missing-local-file", DOWNLOAD, url=f"/nonexistent-{MARK}/model.tar.gz"),
     Case("missing-file-url", DOWNLOAD, url=f"file:///nonexistent-{MARK}/model.tar.gz"),
-    Case("missing-s3-object", "NoSuchKey", url="s3://models/missing/model.tar.gz", s3=True),
+    Case("missing-s3-object", "NoSuchKey", url=f"s3://{BUCKET}/missing/model.tar.gz", s3=True),
     Case("missing-s3-bucket", "NoSuchBucket", url="s3://no-such-bucket/model.tar.gz", s3=True),
-    Case("missing-s3-prefix", "(no objects under the prefix)", url="s3://models/nothing-here/", s3=True),
+    Case("missing-s3-prefix", "(no objects under the prefix)", url=f"s3://{BUCKET}/nothing-here/", s3=True),
     Case("s3-dotdot-member", "path escapes the model folder", tar_gz(member(f"../evil-{MARK}")), s3=True),
 ]
 
@@ -177,11 +177,11 @@ def write_sources(cases: list[Case], folder: Path, iris_archive: Path) -> dict[s
 
 @pytest.fixture(scope="module")
 def local_outcomes(
-    sm: Any, iris: Deployed, iris_archive: Path, tmp_path_factory: pytest.TempPathFactory
+    sm: Any, iris: Deployed, model_archive: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, dict[str, Any]]:
     folder = tmp_path_factory.mktemp("bad-artifacts")
     cases = [c for c in CASES if not c.s3]
-    sources = write_sources(cases, folder, iris_archive)
+    sources = write_sources(cases, folder, model_archive)
     for case in cases:
         url = case.url
         if url is None:
@@ -194,40 +194,16 @@ def local_outcomes(
 
 
 @pytest.fixture(scope="module")
-def s3() -> Iterator[S3Endpoint]:
-    with SeaweedS3Server() as endpoint:
-        endpoint.client().create_bucket(Bucket="models")
-        yield endpoint
-
-
-@pytest.fixture(scope="module")
-def s3_server(
-    s3: S3Endpoint, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[ServerProcess, Keys]]:
-    """A second modelport server that reads model data from SeaweedFS."""
-    keys = new_keys()
-    extra = {
-        "MODELPORT_S3_ENDPOINT_URL": s3.endpoint_url,
-        "MODELPORT_S3_ACCESS_KEY_ID": s3.access_key,
-        "MODELPORT_S3_SECRET_ACCESS_KEY": s3.secret_key,
-        "MODELPORT_S3_REGION": s3.region,
-    }
-    with e2e_server(tmp_path_factory.mktemp("e2e-s3") / "data", keys, **extra) as process:
-        yield process, keys
-
-
-@pytest.fixture(scope="module")
-def s3_outcomes(s3: S3Endpoint, s3_server: tuple[ServerProcess, Keys]) -> dict[str, dict[str, Any]]:
-    server, keys = s3_server
-    sm, _ = clients(server.url, keys)
+def s3_outcomes(s3: S3Endpoint, s3_server: ModelportServer) -> dict[str, dict[str, Any]]:
+    """The S3 cases, on the shared server that reads model data from SeaweedFS."""
+    sm = s3_server.client("sagemaker")
+    s3.client().create_bucket(Bucket=BUCKET)
     cases = [c for c in CASES if c.s3]
     for case in cases:
         url = case.url
         if url is None:
-            url = f"s3://models/{case.id}/{case.file_name}"
-            s3.client().put_object(
-                Bucket="models", Key=f"{case.id}/{case.file_name}", Body=case.archive or b""
-            )
+            url = f"s3://{BUCKET}/{case.id}/{case.file_name}"
+            s3.client().put_object(Bucket=BUCKET, Key=f"{case.id}/{case.file_name}", Body=case.archive or b"")
         deploy(sm, f"bad-{case.id}", url, image=case.image)
     return settle(sm, [f"bad-{c.id}" for c in cases])
 
@@ -255,14 +231,14 @@ REMOTE = [c for c in CASES if c.s3]
 def test_bad_model_data(
     case: Case,
     local_outcomes: dict[str, dict[str, Any]],
-    server: ServerProcess,
+    server: ModelportServer,
     keys: Keys,
     healthy: Callable[[], None],
 ) -> None:
     name = f"bad-{case.id}"
     check_failed(local_outcomes[name], case)
     # A Failed endpoint does not serve, and says why instead of hanging or pretending.
-    response = invoke(server.url, keys, name, GOOD_ROW, {"Content-Type": "text/csv"})
+    response = invocation(server.url, keys, name, GOOD_ROW, {"Content-Type": "text/csv"})
     assert error_of(response) == (
         "ValidationError",
         f"Endpoint {name} of account {ACCOUNT} is in status Failed "
@@ -275,12 +251,11 @@ def test_bad_model_data(
 @pytest.mark.s3
 @pytest.mark.parametrize("case", REMOTE, ids=[c.id for c in REMOTE])
 def test_bad_model_data_on_s3(
-    case: Case, s3_outcomes: dict[str, dict[str, Any]], s3_server: tuple[ServerProcess, Keys]
+    case: Case, s3_outcomes: dict[str, dict[str, Any]], s3_server: ModelportServer
 ) -> None:
     check_failed(s3_outcomes[f"bad-{case.id}"], case)
-    server, _ = s3_server
-    assert escaped_files(server.data_dir.parent) == []
-    assert server.process.poll() is None
+    assert escaped_files(s3_server.data_dir.parent) == []
+    assert s3_server.alive()
 
 
 def test_update_of_failed_endpoint_is_refused(

@@ -25,9 +25,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 
 from e2e.conftest import GOOD_ROW, Deployed, new_keys
-from e2e.services import client, function_absent
+from e2e.services import function_absent
 from e2e.wire import JSON_11, Keys, error_of, send
-from modelport.launcher import ServerProcess
+from support.modelport_server import ModelportServer, client
 
 pytestmark = pytest.mark.e2e
 
@@ -236,16 +236,16 @@ FRONT_DOORS = [
 ]
 
 
-def nothing_created(server: ServerProcess, keys: Keys, front_door: str) -> None:
+def nothing_created(server: ModelportServer, front_door: str) -> None:
     """The refused create left nothing behind (SageMaker's side is checked by ``healthy``)."""
     if front_door == "iam":
         with pytest.raises(ClientError) as caught:
-            client(server, keys, "iam").list_access_keys(UserName=NEVER)
+            client(server, "iam", validate=False).list_access_keys(UserName=NEVER)
         assert caught.value.response["Error"]["Code"] == "NoSuchEntity"
     elif front_door == "lambda":
-        function_absent(client(server, keys, "lambda"), server.data_dir, NEVER)
+        function_absent(client(server, "lambda", validate=False), server.data_dir, NEVER)
     elif front_door == "apigateway":
-        names = [api["name"] for api in client(server, keys, "apigateway").get_rest_apis()["items"]]
+        names = [api["name"] for api in client(server, "apigateway", validate=False).get_rest_apis()["items"]]
         assert NEVER not in names
 
 
@@ -254,7 +254,7 @@ def nothing_created(server: ServerProcess, keys: Keys, front_door: str) -> None:
 def test_bad_signature(
     case: Case,
     front_door: FrontDoor,
-    server: ServerProcess,
+    server: ModelportServer,
     keys: Keys,
     iris: Deployed,
     healthy: Callable[[], None],
@@ -265,9 +265,9 @@ def test_bad_signature(
     assert (code, response.status_code) == front_door.codes[case.kind], message
     assert case.message.format(service=front_door.service) in message
     assert "x-Amzn-Invoked-Production-Variant" not in response.headers
-    nothing_created(server, keys, front_door.id)
+    nothing_created(server, front_door.id)
     healthy()
 
 
-def test_health_needs_no_signature(server: ServerProcess) -> None:
+def test_health_needs_no_signature(server: ModelportServer) -> None:
     assert httpx.get(f"{server.url}/health").text == "ok"

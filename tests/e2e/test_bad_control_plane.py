@@ -18,18 +18,18 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e.conftest import Deployed, wait_in_service
+from e2e.conftest import Deployed
 from e2e.control_plane_cases import Case, variant
 from e2e.control_plane_resource_cases import CASES
 from e2e.wire import Keys, arn, control, error_of
-from modelport.launcher import ServerProcess
+from support.modelport_server import ModelportServer, wait_in_service
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_control_plane_request(
-    case: Case, server: ServerProcess, keys: Keys, iris: Deployed, healthy: Callable[[], None]
+    case: Case, server: ModelportServer, keys: Keys, iris: Deployed, healthy: Callable[[], None]
 ) -> None:
     response = control(server.url, keys, case.target, case.body)
     code, message = error_of(response)

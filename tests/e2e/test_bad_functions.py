@@ -20,13 +20,10 @@ import pytest
 
 from e2e.services import (
     check_good_function,
-    client,
     ensure_function_role,
     ensure_good_function,
     function_params,
 )
-from e2e.wire import Keys
-from modelport.launcher import ServerProcess
 from sandboxes.lambda_.handlers import (
     CHATTY,
     MISSING_DEPENDENCY,
@@ -37,6 +34,7 @@ from sandboxes.lambda_.handlers import (
     SYNTAX_ERROR,
     UNSERIALISABLE,
 )
+from support.modelport_server import ModelportServer, client
 
 pytestmark = pytest.mark.e2e
 
@@ -103,9 +101,9 @@ BAD_FUNCTIONS = [
 
 
 @pytest.fixture(scope="module")
-def lam(server: ServerProcess, keys: Keys) -> Any:
-    ensure_function_role(client(server, keys, "iam"))
-    lam = client(server, keys, "lambda")
+def lam(server: ModelportServer) -> Any:
+    ensure_function_role(client(server, "iam", validate=False))
+    lam = client(server, "lambda", validate=False)
     ensure_good_function(lam)
     return lam
 

@@ -18,9 +18,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from e2e.iam_cases import ATTACHED_ROLE, CASES, MANAGED, MANAGED_ARN, ROLE, ROLE_ARN, USER, Case, document
-from e2e.services import LAMBDA_TRUST, Expected, check_refused, client
+from e2e.services import LAMBDA_TRUST, Expected, check_refused
 from e2e.wire import Keys, send
-from modelport.launcher import ServerProcess
+from support.modelport_server import ModelportServer, client
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +29,8 @@ INLINE = "e2e-inline"
 
 
 @pytest.fixture(scope="module")
-def iam(server: ServerProcess, keys: Keys) -> Iterator[Any]:
-    iam = client(server, keys, "iam")
+def iam(server: ModelportServer) -> Iterator[Any]:
+    iam = client(server, "iam", validate=False)
     allow_invoke = document({"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint", "Resource": "*"})
     iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=LAMBDA_TRUST)
     iam.put_role_policy(RoleName=ROLE, PolicyName=INLINE, PolicyDocument=allow_invoke)
@@ -44,8 +44,8 @@ def iam(server: ServerProcess, keys: Keys) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def sts(server: ServerProcess, keys: Keys) -> Any:
-    return client(server, keys, "sts")
+def sts(server: ModelportServer) -> Any:
+    return client(server, "sts", validate=False)
 
 
 def still_whole(iam: Any) -> None:
@@ -84,7 +84,7 @@ def test_bad_iam_request(case: Case, iam: Any, sts: Any, healthy: Callable[[], N
 
 
 def test_assume_role_refuses_a_caller_the_trust_policy_does_not_name(
-    iam: Any, server: ServerProcess, healthy: Callable[[], None]
+    iam: Any, server: ModelportServer, healthy: Callable[[], None]
 ) -> None:
     """The caller may call sts:AssumeRole, but the role trusts only Lambda: AccessDenied, and the
     same answer for a role that does not exist, so a caller cannot probe which roles exist."""
@@ -95,7 +95,7 @@ def test_assume_role_refuses_a_caller_the_trust_policy_does_not_name(
         PolicyDocument=document({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}),
     )
     key = iam.create_access_key(UserName=CALLER)["AccessKey"]
-    caller_sts = client(server, Keys(key["AccessKeyId"], key["SecretAccessKey"]), "sts")
+    caller_sts = client(server, "sts", credentials=key, validate=False)
     messages = []
     for role_arn in (ROLE_ARN, ROLE_ARN.replace(ROLE, "e2e-none")):
         with pytest.raises(ClientError) as caught:
@@ -109,7 +109,7 @@ def test_assume_role_refuses_a_caller_the_trust_policy_does_not_name(
     healthy()
 
 
-def test_iam_errors_have_the_query_protocols_xml_shape(server: ServerProcess, keys: Keys) -> None:
+def test_iam_errors_have_the_query_protocols_xml_shape(server: ModelportServer, keys: Keys) -> None:
     """``<ErrorResponse><Error><Type>Sender</Type><Code>…</Code><Message>…`` and a request id."""
     response = send(
         server.url,

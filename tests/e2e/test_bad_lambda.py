@@ -25,28 +25,27 @@ from e2e.services import (
     Expected,
     check_good_function,
     check_refused,
-    client,
     ensure_function_role,
     ensure_good_function,
     function_absent,
     function_params,
 )
 from e2e.wire import Keys, send
-from modelport.launcher import ServerProcess
+from support.modelport_server import ModelportServer, client
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def lam(server: ServerProcess, keys: Keys) -> Iterator[Any]:
-    ensure_function_role(client(server, keys, "iam"))
-    lam = client(server, keys, "lambda")
+def lam(server: ModelportServer) -> Iterator[Any]:
+    ensure_function_role(client(server, "iam", validate=False))
+    lam = client(server, "lambda", validate=False)
     ensure_good_function(lam)
     yield lam
 
 
 @pytest.fixture
-def unharmed(lam: Any, server: ServerProcess, healthy: Callable[[], None]) -> Iterator[None]:
+def unharmed(lam: Any, server: ModelportServer, healthy: Callable[[], None]) -> Iterator[None]:
     """Around a case: the good function and the list of functions are as they were."""
     before = lam.get_function_configuration(FunctionName="e2e-good-fn")
     names = {f["FunctionName"] for f in lam.list_functions(MaxItems=1000)["Functions"]}
@@ -62,7 +61,7 @@ def unharmed(lam: Any, server: ServerProcess, healthy: Callable[[], None]) -> It
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 @pytest.mark.usefixtures("unharmed")
-def test_bad_lambda_request(case: Case, lam: Any, server: ServerProcess) -> None:
+def test_bad_lambda_request(case: Case, lam: Any, server: ModelportServer) -> None:
     with pytest.raises(ClientError) as caught:
         getattr(lam, case.operation)(**case.params)
     check_refused(caught, case.expected)
@@ -73,7 +72,7 @@ def test_bad_lambda_request(case: Case, lam: Any, server: ServerProcess) -> None
 
 @pytest.mark.usefixtures("unharmed")
 def test_a_zip_that_unpacks_past_250_mb_is_refused_before_it_fills_the_disk(
-    lam: Any, server: ServerProcess
+    lam: Any, server: ModelportServer
 ) -> None:
     """A zip bomb: 250 KB that would unpack to 250 MB and one byte (Lambda's unzipped quota)."""
     params = function_params("e2e-bad-zip-bomb", {"lambda_function.py": ECHO})
@@ -85,7 +84,7 @@ def test_a_zip_that_unpacks_past_250_mb_is_refused_before_it_fills_the_disk(
 
 
 @pytest.mark.usefixtures("unharmed")
-def test_a_create_request_over_the_body_limit_gets_lambdas_413(lam: Any, server: ServerProcess) -> None:
+def test_a_create_request_over_the_body_limit_gets_lambdas_413(lam: Any, server: ModelportServer) -> None:
     """53 MB of zip is 70.7 MB of base64 in JSON: past the limit before anything is parsed."""
     params = function_params("e2e-bad-huge", {"lambda_function.py": ECHO})
     params["Code"] = {"ZipFile": secrets.token_bytes(53 * 1024 * 1024)}
@@ -95,7 +94,7 @@ def test_a_create_request_over_the_body_limit_gets_lambdas_413(lam: Any, server:
     function_absent(lam, server.data_dir, "e2e-bad-huge")
 
 
-def test_lambda_errors_have_lambdas_wire_shape(lam: Any, server: ServerProcess, keys: Keys) -> None:
+def test_lambda_errors_have_lambdas_wire_shape(lam: Any, server: ModelportServer, keys: Keys) -> None:
     """As Lambda sends them: the code in ``x-amzn-ErrorType``, ``Type`` and the message in the body."""
     response = send(
         server.url,

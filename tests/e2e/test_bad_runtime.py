@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from e2e.conftest import GOOD_ROW, Deployed
-from e2e.wire import ACCOUNT, Keys, error_of, invoke
-from modelport.launcher import ServerProcess
+from e2e.wire import ACCOUNT, Keys, error_of, invocation
+from support.modelport_server import ModelportServer
 
 pytestmark = pytest.mark.e2e
 
@@ -195,9 +195,9 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_invocation(
-    case: Case, server: ServerProcess, keys: Keys, iris: Deployed, healthy: Callable[[], None]
+    case: Case, server: ModelportServer, keys: Keys, iris: Deployed, healthy: Callable[[], None]
 ) -> None:
-    response = invoke(server.url, keys, case.endpoint, case.body, case.headers)
+    response = invocation(server.url, keys, case.endpoint, case.body, case.headers)
     if case.code is None:
         assert response.status_code == case.status, response.text
         assert case.message in response.text
@@ -226,9 +226,11 @@ def test_csv_two_features_predicts_like_the_container(runtime: object, iris: Dep
     assert len(rows) == 1 and len(rows[0].split(",")) == 3
 
 
-def test_a_model_error_points_at_the_logs_command(server: ServerProcess, keys: Keys, iris: Deployed) -> None:
+def test_a_model_error_points_at_the_logs_command(
+    server: ModelportServer, keys: Keys, iris: Deployed
+) -> None:
     """AWS's sentence, with the CloudWatch console (a dead end here) replaced by ``modelport logs``."""
-    code, message = error_of(invoke(server.url, keys, ENDPOINT, "a,b,c", csv()))
+    code, message = error_of(invocation(server.url, keys, ENDPOINT, "a,b,c", csv()))
     assert code == "ModelError"
     assert message.endswith(
         f'. See the logs with "modelport logs {ENDPOINT}" (log group /aws/sagemaker/Endpoints/{ENDPOINT}) '

@@ -17,11 +17,11 @@ import botocore.session
 import httpx
 import pytest
 
-from e2e.services import ECHO, client, ensure_function_role, function_params
+from e2e.services import ECHO, ensure_function_role, function_params
 from e2e.wire import REGION, Keys
 from modelport.bootstrap import Platform
 from modelport.http.bindings import bindings
-from modelport.launcher import ServerProcess
+from support.modelport_server import ModelportServer, client
 
 pytestmark = pytest.mark.e2e
 
@@ -71,13 +71,13 @@ class Bodies:
 
 
 @pytest.fixture(scope="module")
-def lam(server: ServerProcess, keys: Keys) -> Any:
-    ensure_function_role(client(server, keys, "iam"))
-    return client(server, keys, "lambda")
+def lam(server: ModelportServer) -> Any:
+    ensure_function_role(client(server, "iam", validate=False))
+    return client(server, "lambda", validate=False)
 
 
 @pytest.fixture
-def no_new_traceback(server: ServerProcess, lam: Any) -> Iterator[Callable[[], None]]:
+def no_new_traceback(server: ModelportServer, lam: Any) -> Iterator[Callable[[], None]]:
     offset = len(server.log())
 
     def check() -> None:
@@ -92,9 +92,9 @@ def no_new_traceback(server: ServerProcess, lam: Any) -> Iterator[Callable[[], N
 
 
 def test_lambda_and_apigateway_204s_carry_no_body(
-    server: ServerProcess, keys: Keys, lam: Any, no_new_traceback: Callable[[], None]
+    server: ModelportServer, keys: Keys, lam: Any, no_new_traceback: Callable[[], None]
 ) -> None:
-    apigw = client(server, keys, "apigateway")
+    apigw = client(server, "apigateway", validate=False)
     bodies = Bodies(lam, apigw)
     arn = lam.create_function(**function_params(FUNCTION, {"lambda_function.py": ECHO}))["FunctionArn"]
 
@@ -127,10 +127,10 @@ def test_lambda_and_apigateway_204s_carry_no_body(
 
 @pytest.mark.parametrize("status", [204, 304])
 def test_a_stage_answering_204_or_304_sends_no_body(
-    server: ServerProcess, keys: Keys, lam: Any, no_new_traceback: Callable[[], None], status: int
+    server: ModelportServer, lam: Any, no_new_traceback: Callable[[], None], status: int
 ) -> None:
     """An integration response mapped to 204 or 304: the function's output is not sent."""
-    apigw = client(server, keys, "apigateway")
+    apigw = client(server, "apigateway", validate=False)
     name = f"{FUNCTION}-{status}"
     arn = lam.create_function(**function_params(name, {"lambda_function.py": ECHO}))["FunctionArn"]
     api_id = apigw.create_rest_api(name=name)["id"]

@@ -17,27 +17,23 @@ import re
 import shutil
 import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e.conftest import clients, e2e_server, new_keys
 from e2e.services import (
     Expected,
     check_refused,
-    client,
     ensure_function_role,
     function_absent,
     function_params,
 )
-from e2e.wire import Keys
 from modelport.core.config import Limits
-from modelport.launcher import ServerProcess
 from support.bombs import write_zero_bomb
-from support.modelport_server import deploy, wait_status
+from support.fixtures import ServerPool
+from support.modelport_server import ModelportServer, client, deploy, wait_status
 
 pytestmark = pytest.mark.e2e
 
@@ -82,7 +78,7 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_zero_bomb(tmp_path_factory.mktemp("bomb") / "model.tar.gz", BOMB_SIZE)
 
 
-def test_a_model_bomb_fails_the_endpoint_at_the_floor(server: ServerProcess, sm: Any, bomb: Path) -> None:
+def test_a_model_bomb_fails_the_endpoint_at_the_floor(server: ModelportServer, sm: Any, bomb: Path) -> None:
     assert bomb.stat().st_size < 1 * MIB  # 320 MiB of zeros, packed
     with PeakSize(server.data_dir / "artifacts") as watched:
         deploy(sm, "bomb-model", str(bomb))
@@ -96,9 +92,9 @@ def test_a_model_bomb_fails_the_endpoint_at_the_floor(server: ServerProcess, sm:
     assert watched.peak <= FLOOR + 2 * MIB, f"the data folder held {watched.peak} bytes"
 
 
-def test_a_function_zip_bomb_is_refused(server: ServerProcess, keys: Keys) -> None:
-    lam = client(server, keys, "lambda")
-    ensure_function_role(client(server, keys, "iam"))
+def test_a_function_zip_bomb_is_refused(server: ModelportServer) -> None:
+    lam = client(server, "lambda", validate=False)
+    ensure_function_role(client(server, "iam", validate=False))
     params = function_params(
         "e2e-zip-bomb", {"lambda_function.py": "def lambda_handler(e, c):\n    return 1\n"}
     )
@@ -125,36 +121,32 @@ def zip_of_zeros(size: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def full_disk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Keys]]:
+def full_disk_server(module_servers: ServerPool, tmp_path_factory: pytest.TempPathFactory) -> ModelportServer:
     """A server that must keep a terabyte more free than the disk has."""
-    keys = new_keys()
-    data_dir = tmp_path_factory.mktemp("full-disk") / "data"
-    impossible = shutil.disk_usage(data_dir.parent).free + 1024**4
-    with e2e_server(data_dir, keys, MODELPORT_MIN_FREE_DISK_BYTES=str(impossible)) as process:
-        yield process, keys
+    impossible = shutil.disk_usage(tmp_path_factory.getbasetemp()).free + 1024**4
+    return module_servers.start(env={"MODELPORT_MIN_FREE_DISK_BYTES": str(impossible)})
 
 
 def test_too_little_free_disk_fails_the_endpoint(
-    full_disk_server: tuple[ServerProcess, Keys], iris_archive: Path
+    full_disk_server: ModelportServer, model_archive: Path
 ) -> None:
-    server, keys = full_disk_server
-    sm, _ = clients(server.url, keys)
-    deploy(sm, "no-room", str(iris_archive))
+    sm = full_disk_server.client("sagemaker")
+    deploy(sm, "no-room", str(model_archive))
     described = wait_status(sm, "no-room", {"Failed", "InService"})
     assert described["EndpointStatus"] == "Failed", described
     reason = described["FailureReason"]
     assert reason.startswith(
-        f'Cannot unpack model archive "{iris_archive.name}": not enough free disk space: '
+        f'Cannot unpack model archive "{model_archive.name}": not enough free disk space: '
     )
     assert (
         "must stay free (MODELPORT_MIN_FREE_DISK_BYTES). Free some disk space or lower the setting." in reason
     )
 
 
-def test_too_little_free_disk_refuses_a_function(full_disk_server: tuple[ServerProcess, Keys]) -> None:
-    server, keys = full_disk_server
-    lam = client(server, keys, "lambda")
-    ensure_function_role(client(server, keys, "iam"))
+def test_too_little_free_disk_refuses_a_function(full_disk_server: ModelportServer) -> None:
+    server = full_disk_server
+    lam = client(server, "lambda", validate=False)
+    ensure_function_role(client(server, "iam", validate=False))
     with pytest.raises(ClientError) as caught:
         lam.create_function(**function_params("e2e-no-room", {"lambda_function.py": "x = 1\n"}))
     check_refused(

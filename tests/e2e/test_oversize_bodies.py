@@ -20,9 +20,8 @@ import pytest
 from botocore.awsrequest import AWSRequest
 
 from e2e.conftest import Deployed
-from e2e.services import client
 from e2e.wire import JSON_11, Keys, error_of, sign
-from modelport.launcher import ServerProcess
+from support.modelport_server import ModelportServer, client
 
 pytestmark = pytest.mark.e2e
 
@@ -47,9 +46,9 @@ DOORS = [
 
 
 @pytest.fixture(scope="module")
-def invoke_path(server: ServerProcess, keys: Keys) -> Iterator[str]:
+def invoke_path(server: ModelportServer) -> Iterator[str]:
     """A deployed REST API stage: POST /items answers 200 from a MOCK integration."""
-    apigw = client(server, keys, "apigateway")
+    apigw = client(server, "apigateway", validate=False)
     api = apigw.create_rest_api(name="e2e-oversize")["id"]
     root = apigw.get_resources(restApiId=api)["items"][0]["id"]
     items = apigw.create_resource(restApiId=api, parentId=root, pathPart="items")["id"]
@@ -98,7 +97,7 @@ def peak_rss(pid: int) -> int:
 @pytest.mark.parametrize("door", DOORS, ids=[d.id for d in DOORS])
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
 def test_oversize_body_is_refused(
-    door: Door, framing: str, server: ServerProcess, keys: Keys, iris: Deployed, invoke_path: str
+    door: Door, framing: str, server: ModelportServer, keys: Keys, iris: Deployed, invoke_path: str
 ) -> None:
     size = door.limit + 1
     url, headers = request_for(door, server.url, keys, iris.endpoint, invoke_path)
@@ -112,14 +111,13 @@ def test_oversize_body_is_refused(
 
 
 def test_an_endless_chunked_body_is_not_buffered(
-    server: ServerProcess, keys: Keys, iris: Deployed, invoke_path: str
+    server: ModelportServer, keys: Keys, iris: Deployed, invoke_path: str
 ) -> None:
     """256 MiB streamed to each door: refused, and the server's peak memory barely moves."""
-    assert server.process.pid is not None
-    before = peak_rss(server.process.pid)
+    before = peak_rss(server.pid)
     for door in DOORS:
         url, headers = request_for(door, server.url, keys, iris.endpoint, invoke_path)
         response = httpx.post(url, content=chunks(256 * MIB, 1024 * 1024), headers=headers, timeout=60)
         assert (error_of(response)[0], response.status_code) == (door.code, door.status)
-    grown = peak_rss(server.process.pid) - before
+    grown = peak_rss(server.pid) - before
     assert grown < 64 * MIB, f"the server's peak memory grew by {grown} bytes"

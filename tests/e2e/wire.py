@@ -120,9 +120,10 @@ def control(url: str, keys: Keys, target: str | None, body: Any, **kwargs: Any) 
     return send(url, keys, body=body, headers=headers, **kwargs)
 
 
-def invoke(
+def invocation(
     url: str, keys: Keys, endpoint: str, body: Any, headers: dict[str, str] | None = None, **kwargs: Any
 ) -> httpx.Response:
+    """A raw, signed InvokeEndpoint request (``support.modelport_server.invoke`` is boto3's)."""
     return send(url, keys, path=f"/endpoints/{endpoint}/invocations", body=body, headers=headers, **kwargs)
 
 

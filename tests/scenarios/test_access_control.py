@@ -6,12 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from support.modelport_server import ModelportServer, deploy, wait_in_service
+from support.modelport_server import ModelportServer, client, deploy, invoke, wait_in_service
 
 pytestmark = pytest.mark.e2e
 
@@ -27,22 +25,6 @@ LAMBDA_TRUST = {
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
-
-
-def client_as(server: ModelportServer, service: str, credentials: dict[str, str]) -> Any:
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials.get("SessionToken"),
-        region_name="us-east-1",
-    ).client(service, endpoint_url=server.url, config=Config(retries={"mode": "standard", "max_attempts": 1}))
-
-
-def invoke(runtime: Any, endpoint: str) -> bytes:
-    body: bytes = runtime.invoke_endpoint(
-        EndpointName=endpoint, ContentType="text/csv", Body="5.1,3.3,1.7,0.5"
-    )["Body"].read()
-    return body
 
 
 def denied(call: Any) -> dict[str, Any]:
@@ -85,14 +67,14 @@ def test_a_user_limited_to_one_endpoint(server: ModelportServer, endpoints: tupl
     iam.put_user_policy(UserName="analyst", PolicyName="one-endpoint", PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName="analyst")["AccessKey"]
 
-    runtime = client_as(server, "sagemaker-runtime", key)
-    assert invoke(runtime, allowed).count(b",") == 2
+    runtime = client(server, "sagemaker-runtime", credentials=key)
+    assert invoke(runtime, allowed).body.count(b",") == 2
     error = denied(lambda: invoke(runtime, other))
     assert error["Code"] == "AccessDeniedException"
     assert "analyst" in error["Message"] and "sagemaker:InvokeEndpoint" in error["Message"]
-    control = client_as(server, "sagemaker", key)
+    control = client(server, "sagemaker", credentials=key)
     assert denied(lambda: control.list_models())["Code"] == "AccessDeniedException"
-    identity = client_as(server, "sts", key).get_caller_identity()
+    identity = client(server, "sts", credentials=key).get_caller_identity()
     assert identity["Arn"] == "arn:aws:iam::123456789012:user/analyst"
 
 
@@ -110,19 +92,21 @@ def test_the_tutorial_role_invokes_endpoints_and_nothing_else(
     credentials = server.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="test")["Credentials"]
     assert credentials["AccessKeyId"].startswith("ASIA")
 
-    runtime = client_as(server, "sagemaker-runtime", credentials)
+    runtime = client(server, "sagemaker-runtime", credentials=credentials)
     for endpoint in endpoints:
-        assert invoke(runtime, endpoint).count(b",") == 2
-    sagemaker = client_as(server, "sagemaker", credentials)
+        assert invoke(runtime, endpoint).body.count(b",") == 2
+    sagemaker = client(server, "sagemaker", credentials=credentials)
     error = denied(lambda: sagemaker.create_model(ModelName="nope", PrimaryContainer={"Image": "xgboost"}))
     assert error["Code"] == "AccessDeniedException"
-    assert denied(lambda: client_as(server, "iam", credentials).list_roles())["Code"] == "AccessDenied"
+    assert (
+        denied(lambda: client(server, "iam", credentials=credentials).list_roles())["Code"] == "AccessDenied"
+    )
 
     # A session token that does not match is refused.
     forged = {**credentials, "SessionToken": credentials["SessionToken"][:-4] + "AAAA"}
-    assert denied(lambda: invoke(client_as(server, "sagemaker-runtime", forged), endpoints[0]))["Code"] == (
-        "UnrecognizedClientException"
-    )
+    assert denied(lambda: invoke(client(server, "sagemaker-runtime", credentials=forged), endpoints[0]))[
+        "Code"
+    ] == ("UnrecognizedClientException")
 
 
 def test_an_explicit_deny_wins(server: ModelportServer, endpoints: tuple[str, str]) -> None:
@@ -145,8 +129,8 @@ def test_an_explicit_deny_wins(server: ModelportServer, endpoints: tuple[str, st
     arn = iam.create_policy(PolicyName="deny-other", PolicyDocument=json.dumps(deny))["Policy"]["Arn"]
     iam.attach_user_policy(UserName="restricted", PolicyArn=arn)
     key = iam.create_access_key(UserName="restricted")["AccessKey"]
-    runtime = client_as(server, "sagemaker-runtime", key)
-    assert invoke(runtime, allowed).count(b",") == 2
+    runtime = client(server, "sagemaker-runtime", credentials=key)
+    assert invoke(runtime, allowed).body.count(b",") == 2
     assert denied(lambda: invoke(runtime, other))["Code"] == "AccessDeniedException"
 
 
@@ -178,11 +162,7 @@ def test_iam_errors_have_iam_shapes(server: ModelportServer) -> None:
 
 def test_signatures_for_another_region_or_service_are_refused(server: ModelportServer) -> None:
     keys = {"AccessKeyId": server.access_key, "SecretAccessKey": server.secret_key}
-    elsewhere = boto3.Session(
-        aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key, region_name="eu-west-1"
-    ).client(
-        "lambda", endpoint_url=server.url, config=Config(retries={"mode": "standard", "max_attempts": 1})
-    )
+    elsewhere = client(server, "lambda", region="eu-west-1")
     error = denied(lambda: elsewhere.list_functions())
     assert error["Code"] == "InvalidSignatureException"
     assert "region" in error["Message"]

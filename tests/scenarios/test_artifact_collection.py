@@ -10,24 +10,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from modelport import seed
-from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.modelport_server import ModelportServer, deploy, invoke, wait_in_service
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ModelportServer]:
-    with running_server(tmp_path / "data") as running:
-        yield running
 
 
 def cached_folder(server: ModelportServer, model_name: str) -> Path | None:
@@ -60,24 +53,16 @@ def delete_endpoint(server: ModelportServer, name: str) -> None:
     sagemaker.delete_endpoint_config(EndpointConfigName=name)
 
 
-def invoke(server: ModelportServer, name: str, timeout_s: float = 60.0) -> bytes:
-    """Invoke, retrying while the instances start (after a restart the endpoint is InService first)."""
-    runtime = server.client("sagemaker-runtime")
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            body: bytes = runtime.invoke_endpoint(
-                EndpointName=name, ContentType="text/csv", Body=seed.test_points_csv()
-            )["Body"].read()
-            return body
-        except runtime.exceptions.ModelNotReadyException:
-            assert time.monotonic() < deadline, f"{name} did not serve again"
-            time.sleep(0.05)
+def rows(server: ModelportServer, name: str) -> bytes:
+    """The test points' answer, waiting while the instances start (after a restart the endpoint
+    is InService first)."""
+    return invoke(server, name, seed.test_points_csv(), ready_within_s=60).body
 
 
 def test_a_folder_outlives_its_model_until_the_endpoint_goes(
-    server: ModelportServer, model_archive: Path
+    private_server: ModelportServer, model_archive: Path
 ) -> None:
+    server = private_server  # restarted below
     sagemaker = server.client("sagemaker")
     deploy(sagemaker, "gc-kept", str(model_archive))
     deploy(sagemaker, "gc-other", str(model_archive))
@@ -86,7 +71,7 @@ def test_a_folder_outlives_its_model_until_the_endpoint_goes(
     kept = cached_folder(server, "gc-kept")
     assert kept is not None and cached_folder(server, "gc-other") is not None
     before = identity(kept)
-    answer = invoke(server, "gc-kept")
+    answer = rows(server, "gc-kept")
 
     sagemaker.delete_model(ModelName="gc-kept")
     sagemaker.delete_model(ModelName="gc-other")
@@ -94,12 +79,12 @@ def test_a_folder_outlives_its_model_until_the_endpoint_goes(
     wait_gone(server, "gc-other")
     # That round saw gc-kept without a Model: its endpoint's snapshot kept the folder.
     assert identity(kept) == before
-    assert invoke(server, "gc-kept") == answer
+    assert rows(server, "gc-kept") == answer
 
     server.stop()
     server.start()  # a collection round at start-up, while the endpoint comes back from its snapshot
     wait_in_service(server.client("sagemaker"), "gc-kept")
-    assert invoke(server, "gc-kept") == answer
+    assert rows(server, "gc-kept") == answer
     assert identity(kept) == before
 
     delete_endpoint(server, "gc-kept")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from modelport import seed
-from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.fixtures import ServerPool
+from support.modelport_server import ModelportServer, deploy, wait_in_service
 from support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.s3]
@@ -31,9 +31,9 @@ KEY = "iris/model.tar.gz"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
-    with running_server(tmp_path_factory.mktemp("server"), env={"MODELPORT_EMBEDDED_S3": "1"}) as running:
-        yield running
+def server(module_servers: ServerPool) -> ModelportServer:
+    """Killed and restarted below: the module's own server, with the embedded S3 on."""
+    return module_servers.start(env={"MODELPORT_EMBEDDED_S3": "1"})
 
 
 def recorded_s3_url(server: ModelportServer) -> str | None:
@@ -85,7 +85,7 @@ def test_weed_runs_on_loopback_with_data_under_the_data_folder(server: Modelport
     assert server.process is not None
     url = recorded_s3_url(server)
     assert url is not None and url.startswith("http://127.0.0.1:")
-    (weed,) = weed_children(server.process.process.pid)
+    (weed,) = weed_children(server.pid)
     command = Path(f"/proc/{weed}/cmdline").read_bytes().decode().split("\0")
     assert "-ip.bind=127.0.0.1" in command
     assert f"-dir={server.data_dir / 's3' / 'data'}" in command
@@ -137,7 +137,7 @@ def test_model_data_from_the_embedded_s3_deploys_and_predicts(
 
 def test_kill_9_leaves_no_weed_and_a_restart_keeps_the_objects(server: ModelportServer) -> None:
     assert server.process is not None
-    (weed,) = weed_children(server.process.process.pid)
+    (weed,) = weed_children(server.pid)
     url_before = recorded_s3_url(server)
     server.kill()
     try:
@@ -165,7 +165,7 @@ def test_kill_9_leaves_no_weed_and_a_restart_keeps_the_objects(server: Modelport
 
 
 def test_a_configured_external_s3_replaces_the_embedded_one(
-    server: ModelportServer, tmp_path_factory: pytest.TempPathFactory
+    server: ModelportServer, servers: ServerPool
 ) -> None:
     external = recorded_s3_url(server)  # the shared server's S3 stands in for an external one
     assert external is not None
@@ -175,11 +175,10 @@ def test_a_configured_external_s3_replaces_the_embedded_one(
         "MODELPORT_S3_ACCESS_KEY_ID": server.access_key,
         "MODELPORT_S3_SECRET_ACCESS_KEY": server.secret_key,
     }
-    with running_server(tmp_path_factory.mktemp("external"), env=env) as other:
-        assert other.process is not None
-        assert weed_children(other.process.process.pid) == set()
-        assert recorded_s3_url(other) is None
-        assert not (other.data_dir / "s3").exists()
+    other = servers.start(env=env)
+    assert weed_children(other.pid) == set()
+    assert recorded_s3_url(other) is None
+    assert not (other.data_dir / "s3").exists()
 
 
 def _answers(s3: Any) -> bool:
@@ -200,6 +199,6 @@ def _head(s3: Any) -> dict[str, Any] | None:
 
 def test_a_clean_stop_stops_weed(server: ModelportServer) -> None:
     assert server.process is not None
-    (weed,) = weed_children(server.process.process.pid)
+    (weed,) = weed_children(server.pid)
     assert server.process.stop() == 0
     assert not Path(f"/proc/{weed}").exists()  # stopped and reaped before the server exited

@@ -119,8 +119,7 @@ def test_a_dead_worker_is_replaced_while_the_endpoint_serves(
 ) -> None:
     sagemaker = server.client("sagemaker")
     runtime = server.client("sagemaker-runtime")
-    assert server.process is not None
-    before = children_of(server.process.process.pid)
+    before = children_of(server.pid)
     deploy(sagemaker, "phoenix", str(model_archive), instances=2)
     wait_in_service(sagemaker, "phoenix")
     instances = _instance_pids(server, "phoenix")
@@ -150,8 +149,7 @@ def test_a_dead_worker_is_replaced_while_the_endpoint_serves(
 
 def _instance_pids(server: ModelportServer, endpoint: str) -> list[int]:
     """Live worker pids serving ``endpoint``, read from the per-instance logs (newest pid per log)."""
-    assert server.process is not None
-    alive = children_of(server.process.process.pid)
+    alive = children_of(server.pid)
     found = []
     for log in sorted((server.data_dir / "logs" / endpoint).glob("*.log")):
         pids = re.findall(r"modelport\.worker\[(\d+)\]", log.read_text())

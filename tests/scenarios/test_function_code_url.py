@@ -12,14 +12,14 @@ import io
 import json
 import time
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from support.modelport_server import ModelportServer, running_server
+from support.fixtures import ServerPool
+from support.modelport_server import ModelportServer
 
 pytestmark = pytest.mark.e2e
 
@@ -45,10 +45,8 @@ FIRST, SECOND = zip_of("first"), zip_of("second")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
-    env = {"MODELPORT_FUNCTION_CODE_URL_TTL_S": str(TTL_S)}
-    with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
-        yield running
+def server(module_servers: ServerPool) -> ModelportServer:
+    return module_servers.start(env={"MODELPORT_FUNCTION_CODE_URL_TTL_S": str(TTL_S)})
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,11 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from support.modelport_server import ModelportServer
+from support.modelport_server import ModelportServer, client
 
 pytestmark = pytest.mark.e2e
 
@@ -246,10 +244,10 @@ def test_gateway_needs_the_functions_permission(
     server: ModelportServer, functions: Any, function_arn: str
 ) -> None:
     api_id = build_api(server, "perm-api", lambda_uri(function_arn))
+    mark = server.log_mark()
     assert is_internal_error(call(server, api_id))
-    assert server.process is not None
     assert "Execution failed due to configuration error: Invalid permissions on Lambda function" in (
-        server.process.log()
+        server.log(since=mark)
     )
     source = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}"
     permit(functions, "wrong-method", f"{source}/*/GET/irisprediction")
@@ -293,14 +291,8 @@ def test_pass_role_is_required_to_hand_a_role_over(
     )
     iam.put_user_policy(UserName="builder", PolicyName="build", PolicyDocument=everything_but_iam)
     keys = iam.create_access_key(UserName="builder")["AccessKey"]
-    session = boto3.Session(
-        aws_access_key_id=keys["AccessKeyId"],
-        aws_secret_access_key=keys["SecretAccessKey"],
-        region_name="us-east-1",
-    )
-    config = Config(retries={"mode": "standard", "max_attempts": 1})
-    functions = session.client("lambda", endpoint_url=server.url, config=config)
-    apis = session.client("apigateway", endpoint_url=server.url, config=config)
+    functions = client(server, "lambda", credentials=keys)
+    apis = client(server, "apigateway", credentials=keys)
     create = {"FunctionName": "builders-fn", "Runtime": "python3.11", "Handler": "echo.handler"}
     code_, status, message = error_of(
         lambda: functions.create_function(**create, Role=role_arn, Code={"ZipFile": code()})

@@ -16,7 +16,6 @@ import importlib.util
 import io
 import json
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import joblib
@@ -24,7 +23,8 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service, wait_status
+from support.fixtures import ServerPool
+from support.modelport_server import ModelportServer, deploy, wait_in_service, wait_status
 
 pytestmark = pytest.mark.e2e
 
@@ -87,11 +87,9 @@ def model_archive(folder: Path, code: dict[str, str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
+def server(module_servers: ServerPool) -> ModelportServer:
     # No warm pool: these models start cold anyway, and spares would compete for the CPU.
-    env = {"MODELPORT_WARM_WORKERS_PER_RUNTIME": "0"}
-    with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
-        yield running
+    return module_servers.start(env={"MODELPORT_WARM_WORKERS_PER_RUNTIME": "0"})
 
 
 def instance_log(server: ModelportServer, endpoint: str) -> str:

@@ -14,45 +14,38 @@ import io
 import json
 import time
 import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from modelport import seed
-from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service, wait_status
+from support.modelport_server import ModelportServer, client, deploy, invoke, wait_in_service, wait_status
 from support.processes import children_of, wait_gone
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ModelportServer]:
-    with running_server(tmp_path / "data") as running:
-        yield running
+def server(private_server: ModelportServer) -> ModelportServer:
+    """Every test here kills its server: each has one of its own."""
+    return private_server
 
 
 def kill_and_restart(server: ModelportServer) -> None:
-    assert server.process is not None
-    workers = children_of(server.process.process.pid)
+    workers = children_of(server.pid)
     assert workers, "the server should have worker processes (spares at least)"
     server.kill()
     assert wait_gone(workers) == set(), "workers outlived their killed server"
     server.start()
 
 
-def invoke(server: ModelportServer, name: str) -> bytes:
-    runtime = server.client("sagemaker-runtime")  # no retries: while instances start, invocations wait
-    body: bytes = runtime.invoke_endpoint(
-        EndpointName=name, ContentType="text/csv", Body=seed.test_points_csv()
-    )["Body"].read()
-    return body
+def rows(server: ModelportServer, name: str) -> bytes:
+    """The test points' answer; no retries: while instances start, invocations wait."""
+    return invoke(server, name, seed.test_points_csv()).body
 
 
 def wait_instances(sagemaker: Any, name: str, count: int, timeout_s: float = 60.0) -> None:
@@ -69,7 +62,7 @@ def test_kill_mid_serve_brings_the_endpoint_back(server: ModelportServer, model_
     sagemaker = server.client("sagemaker")
     deploy(sagemaker, "served", str(model_archive), instances=2)
     wait_in_service(sagemaker, "served")
-    before = invoke(server, "served")
+    before = rows(server, "served")
 
     kill_and_restart(server)
 
@@ -77,7 +70,7 @@ def test_kill_mid_serve_brings_the_endpoint_back(server: ModelportServer, model_
     assert sagemaker.describe_endpoint(EndpointName="served")["EndpointStatus"] == "InService"
     # The store says InService at once; the instances are back when the live count says so.
     wait_instances(sagemaker, "served", 2)
-    assert invoke(server, "served") == before
+    assert rows(server, "served") == before
     assert [m["ModelName"] for m in sagemaker.list_models()["Models"]] == ["served"]
     assert [c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]] == [
         "served"
@@ -95,7 +88,7 @@ def test_invocations_right_after_a_restart_wait_for_the_fleets(
         deploy(sagemaker, name, str(model_archive))
     for name in names:
         wait_in_service(sagemaker, name)
-    expected = invoke(server, names[0])
+    expected = rows(server, names[0])
 
     kill_and_restart(server)
 
@@ -122,7 +115,7 @@ def test_kill_mid_create_finishes_the_create(server: ModelportServer, model_arch
     kill_and_restart(server)  # the create was acknowledged; whatever the status, it must complete
     sagemaker = server.client("sagemaker")
     wait_in_service(sagemaker, "creating")
-    assert invoke(server, "creating").count(b"\n") == 5
+    assert rows(server, "creating").count(b"\n") == 5
 
 
 def test_kill_mid_update_finishes_on_the_new_config(
@@ -173,8 +166,7 @@ def test_clean_shutdown_leaves_no_process(server: ModelportServer, model_archive
     sagemaker = server.client("sagemaker")
     deploy(sagemaker, "stopping", str(model_archive))
     wait_in_service(sagemaker, "stopping")
-    assert server.process is not None
-    workers = children_of(server.process.process.pid)
+    workers = children_of(server.pid)
     assert server.process.stop() == 0
     assert wait_gone(workers, timeout_s=1.0) == set()
     server.start()  # the fixture's teardown stops it again
@@ -295,9 +287,7 @@ def _echo_api(server: ModelportServer, name: str, function_arn: str) -> str:
 
 
 def _as(server: ModelportServer, service: str, key_id: str, secret: str) -> Any:
-    return boto3.Session(
-        aws_access_key_id=key_id, aws_secret_access_key=secret, region_name="us-east-1"
-    ).client(service, endpoint_url=server.url, config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    return client(server, service, credentials={"AccessKeyId": key_id, "SecretAccessKey": secret})
 
 
 def _can_read_not_write(server: ModelportServer, key_id: str, secret: str) -> bool:

@@ -13,9 +13,7 @@ import json
 import tarfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import joblib
 import pytest
@@ -23,7 +21,8 @@ from botocore.exceptions import ClientError
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.fixtures import ServerPool
+from support.modelport_server import ModelportServer, deploy, invoke, wait_in_service
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -80,14 +79,13 @@ LOG_LIMIT = 64 * 1024
 
 
 @pytest.fixture(scope="module")
-def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
+def limited_server(module_servers: ServerPool) -> ModelportServer:
     env = {
         "MODELPORT_INVOCATION_TIMEOUT_S": "2",
         "MODELPORT_MAX_IN_FLIGHT_PER_INSTANCE": "1",
         "MODELPORT_MAX_ENDPOINT_LOG_BYTES": str(LOG_LIMIT),
     }
-    with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
-        yield running
+    return module_servers.start(env=env)
 
 
 @pytest.fixture(scope="module")
@@ -101,16 +99,10 @@ def endpoint(limited_server: ModelportServer, script_model: Path) -> str:
     return "script"
 
 
-def invoke(server: ModelportServer, endpoint: str, payload: dict[str, Any]) -> Any:
-    return server.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=endpoint, ContentType="application/json", Body=json.dumps(payload)
-    )
-
-
 def test_script_mode_serves_the_user_handlers(limited_server: ModelportServer, endpoint: str) -> None:
     response = invoke(limited_server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5], [6.3, 2.8, 5.1, 1.5]]})
-    assert response["ContentType"] == "application/json"
-    assert json.loads(response["Body"].read()) == {"classes": [0, 2]}
+    assert response.content_type == "application/json"
+    assert response.json() == {"classes": [0, 2]}
 
 
 def test_the_invocation_timeout_answers_model_error(limited_server: ModelportServer, endpoint: str) -> None:
@@ -160,9 +152,7 @@ def test_a_full_instance_throttles_instead_of_queueing(
         assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     finally:
         slow.join()
-    assert json.loads(invoke(limited_server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5]]})["Body"].read()) == {
-        "classes": [0]
-    }
+    assert invoke(limited_server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5]]}).json() == {"classes": [0]}
 
 
 def test_a_worker_dying_with_the_request_answers_an_error(
@@ -194,9 +184,7 @@ def test_an_instance_log_stays_under_its_cap(limited_server: ModelportServer, en
     assert "[modelport] log shortened: the oldest " in text
     assert "last-line|" * 1000 in text  # the newest output is kept
     assert "000000000\n" not in text  # the oldest is gone
-    assert json.loads(invoke(limited_server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5]]})["Body"].read()) == {
-        "classes": [0]
-    }
+    assert invoke(limited_server, endpoint, {"rows": [[5.1, 3.3, 1.7, 0.5]]}).json() == {"classes": [0]}
 
 
 def _wait_until_answering(server: ModelportServer, endpoint: str, timeout_s: float = 30.0) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +18,11 @@ import numpy as np
 import pytest
 
 from modelport import seed
-from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.modelport_server import ModelportServer, deploy, wait_in_service
 from support.processes import children_of
 from support.s3server import S3Endpoint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.s3]
-
-
-@pytest.fixture(scope="module")
-def s3_server(s3: S3Endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
-    env = {
-        "MODELPORT_S3_ENDPOINT_URL": s3.endpoint_url,
-        "MODELPORT_S3_ACCESS_KEY_ID": s3.access_key,
-        "MODELPORT_S3_SECRET_ACCESS_KEY": s3.secret_key,
-        "MODELPORT_S3_REGION": s3.region,
-    }
-    with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
-        yield running
 
 
 def csv_rows_1_3_style(probabilities: np.ndarray) -> bytes:
@@ -146,6 +133,5 @@ def test_cleanup_leaves_nothing(s3_server: ModelportServer) -> None:
         sagemaker.delete_model(ModelName=model["ModelName"])
     assert sagemaker.list_endpoints()["Endpoints"] == []
     assert sagemaker.list_models()["Models"] == []
-    assert s3_server.process is not None
     # Only the warm XGBoost spares remain (2 by default).
-    assert len(children_of(s3_server.process.process.pid)) <= 2
+    assert len(children_of(s3_server.pid)) <= 2

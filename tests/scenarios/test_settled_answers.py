@@ -16,14 +16,14 @@ import re
 import tarfile
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelport import seed
-from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.fixtures import ServerPool
+from support.modelport_server import ModelportServer, deploy, wait_in_service
 
 pytestmark = pytest.mark.e2e
 
@@ -56,13 +56,10 @@ def output_fn(prediction, accept):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
+def server(module_servers: ServerPool) -> ModelportServer:
     """A server whose bound is far above any deploy here, so a loaded machine cannot turn the
     settled answer into a Creating one (the bound itself is tested below)."""
-    with running_server(
-        tmp_path_factory.mktemp("server"), env={"MODELPORT_SETTLE_TIMEOUT_S": "120"}
-    ) as running:
-        yield running
+    return module_servers.start(env={"MODELPORT_SETTLE_TIMEOUT_S": "120"})
 
 
 def count_calls(client: Any, operation: str) -> list[str]:
@@ -237,9 +234,8 @@ def deploy_held(server: ModelportServer, name: str, archive: Path, release: Path
 
 
 @pytest.fixture
-def bounded_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ModelportServer]:
-    with running_server(tmp_path / "data", env={"MODELPORT_SETTLE_TIMEOUT_S": request.param}) as running:
-        yield running
+def bounded_server(servers: ServerPool, request: pytest.FixtureRequest) -> ModelportServer:
+    return servers.start(env={"MODELPORT_SETTLE_TIMEOUT_S": request.param})
 
 
 @pytest.mark.parametrize("bounded_server", ["0.3", "0"], indirect=True, ids=["bound-0.3s", "bound-0"])

@@ -17,7 +17,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import joblib
 import pytest
@@ -33,10 +32,7 @@ def chain(server: ModelportServer, model_archive: Path) -> str:
     sagemaker = server.client("sagemaker")
     deploy(sagemaker, "iris-chain", str(model_archive))
     wait_in_service(sagemaker, "iris-chain")
-    session = boto3.Session(
-        aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key, region_name="us-east-1"
-    )
-    return demo_chain.build_chain(session, server.url, "iris-chain")
+    return demo_chain.build_chain(server.session(), server.url, "iris-chain")
 
 
 def test_postman_gets_setosa(chain: str) -> None:
@@ -61,10 +57,10 @@ def test_a_body_that_is_not_json_gets_api_gateways_500_and_the_cause_is_logged(
     server: ModelportServer, chain: str
 ) -> None:
     """Lambda refuses a non-JSON payload, so API Gateway answers 500; the server log says why."""
+    mark = server.log_mark()
     response = httpx.post(chain, content=b"5.1,3.3,1.7,0.5", headers={"Content-Type": "text/plain"})
     assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
-    assert server.process is not None
-    log = server.process.log()
+    log = server.log(since=mark)
     assert "POST /irisprediction: Lambda refused the request body with InvalidRequestContentException" in log
     assert "Could not parse request body into json" in log
 

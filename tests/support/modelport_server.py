@@ -13,12 +13,15 @@ one for the length of a ``with`` block. Variants callers need:
 - ``restart``/``start`` after ``kill``: the same data folder, keys and, if it is still free,
   port. The port is picked and retried by ``modelport.launcher.start_server``.
 
-Fixtures that want the bare ``ServerProcess`` (``url``, ``data_dir``, ``log()``) yield
-``server.process``.
+The pytest fixtures built on it (the shared ``server``, ``private_server``, ``module_servers``
+...) are in ``support.fixtures``; ``client`` and ``invoke`` below are the one client factory and
+the one invocation helper every end-to-end test uses. docs/testing.md says which to pick.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import secrets
 import string
 import time
@@ -76,6 +79,32 @@ class ModelportServer:
         assert self.process is not None
         return self.process.url
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.process.pid
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.process.poll() is None
+
+    def log(self, since: int = 0) -> str:
+        """The server's log (every start appends to it), from byte offset ``since`` on."""
+        path = self.data_dir / "server.log"
+        if not path.exists():
+            return ""
+        with path.open("rb") as handle:
+            handle.seek(since)
+            return handle.read().decode(errors="replace")
+
+    def log_mark(self) -> int:
+        """Where the log ends now: ``log(since=mark)`` is what the server wrote after this call.
+
+        On the shared server every module's requests are logged; a test that checks a log line
+        reads only what was written since its mark, so a line another module caused cannot pass it.
+        """
+        path = self.data_dir / "server.log"
+        return path.stat().st_size if path.exists() else 0
+
     def start(self) -> ModelportServer:
         env = root_env(self.access_key, self.secret_key, self.env)
         try:
@@ -93,11 +122,122 @@ class ModelportServer:
         if self.process is not None:
             self.process.kill()
 
-    def client(self, service: str, *, retries: int = 1, read_timeout: float = 90, **kwargs: Any) -> Any:
-        config = Config(retries={"mode": "standard", "max_attempts": retries}, read_timeout=read_timeout)
+    def client(self, service: str, **options: Any) -> Any:
+        """A boto3 client of this server signed with its root keys: ``client(self, service, ...)``."""
+        return client(self, service, **options)
+
+    def session(self) -> boto3.Session:
+        """A boto3 Session with the root keys (for code that takes a Session, not a client)."""
         return boto3.Session(
             aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key, region_name=REGION
-        ).client(service, endpoint_url=self.url, config=config, **kwargs)
+        )
+
+
+def client(
+    server: ModelportServer,
+    service: str,
+    *,
+    credentials: Mapping[str, str] | None = None,
+    region: str = REGION,
+    retries: int = 1,
+    read_timeout: float = 90,
+    validate: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """The one way tests make a boto3 client of a modelport server.
+
+    Signed with the server's root keys unless ``credentials`` (``AccessKeyId``,
+    ``SecretAccessKey`` and, for an assumed role, ``SessionToken``, as IAM and STS return them).
+    ``retries=1``: no retries, so a test sees the code of the first answer. ``validate=False``
+    turns off botocore's parameter validation, so a value its model forbids reaches the server
+    (the bad-input corpora need that).
+    """
+    if credentials is None:
+        credentials = {"AccessKeyId": server.access_key, "SecretAccessKey": server.secret_key}
+    return _client(server.url, service, credentials, region, retries, read_timeout, validate, **kwargs)
+
+
+def _client(
+    url: str,
+    service: str,
+    credentials: Mapping[str, str],
+    region: str = REGION,
+    retries: int = 1,
+    read_timeout: float = 90,
+    validate: bool = True,
+    **kwargs: Any,
+) -> Any:
+    session = boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials.get("SessionToken"),
+        region_name=region,
+    )
+    config = Config(
+        retries={"mode": "standard", "max_attempts": retries},
+        read_timeout=read_timeout,
+        parameter_validation=validate,
+    )
+    return session.client(service, endpoint_url=url, config=config, **kwargs)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What InvokeEndpoint answered: the body, read, and the headers tests look at."""
+
+    body: bytes
+    content_type: str
+    variant: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def invoke(
+    target: ModelportServer | Any,
+    endpoint: str,
+    body: bytes | str | dict[str, Any] | list[Any] = "5.1,3.3,1.7,0.5",
+    *,
+    content_type: str | None = None,
+    accept: str | None = None,
+    ready_within_s: float = 0.0,
+) -> Invocation:
+    """InvokeEndpoint through boto3, the one invocation helper of the end-to-end tests.
+
+    ``target`` is a server (its root keys sign) or a ``sagemaker-runtime`` client (a user's or a
+    role's). The default body is one iris row as CSV (a Setosa); a dict or list is sent as JSON.
+    An error answer raises botocore's ``ClientError``, except that with ``ready_within_s`` a
+    ``ModelNotReadyException`` (instances still starting, after a restart) is retried that long.
+    """
+    runtime = (
+        _root_runtime(target.url, target.keys, target.pid) if isinstance(target, ModelportServer) else target
+    )
+    if isinstance(body, (dict, list)):
+        body, content_type = json.dumps(body), content_type or "application/json"
+    params: dict[str, Any] = {
+        "EndpointName": endpoint,
+        "ContentType": content_type or "text/csv",
+        "Body": body,
+    }
+    if accept is not None:
+        params["Accept"] = accept
+    deadline = time.monotonic() + ready_within_s
+    while True:
+        try:
+            answer = runtime.invoke_endpoint(**params)
+            break
+        except runtime.exceptions.ModelNotReadyException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    return Invocation(answer["Body"].read(), answer["ContentType"], answer["InvokedProductionVariant"])
+
+
+@functools.cache
+def _root_runtime(url: str, keys: tuple[str, str], pid: int) -> Any:
+    """One root runtime client per server process (a client takes ~0.1 s to build; no test hooks
+    events on this one). A restarted server is a new process: its pooled connections start fresh."""
+    return _client(url, "sagemaker-runtime", {"AccessKeyId": keys[0], "SecretAccessKey": keys[1]})
 
 
 @contextmanager

@@ -26,8 +26,8 @@ ARCHIVE = make_tar([file_member("xgboost-model", b"booster"), file_member("code/
 
 
 @pytest.fixture(scope="module")
-def bucket(s3_server: S3Endpoint) -> Iterator[Any]:
-    client = s3_server.client()
+def bucket(s3: S3Endpoint) -> Iterator[Any]:
+    client = s3.client()
     client.create_bucket(Bucket=BUCKET)
     client.put_object(Bucket=BUCKET, Key="xgb/model.tar.gz", Body=ARCHIVE)
     client.put_object(Bucket=BUCKET, Key="plain/xgboost-model", Body=b"raw-model")
@@ -37,8 +37,8 @@ def bucket(s3_server: S3Endpoint) -> Iterator[Any]:
 
 
 @pytest.fixture
-def s3_settings(s3_server: S3Endpoint, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, **s3_server.settings_overrides())
+def s3_settings(s3: S3Endpoint, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, **s3.settings_overrides())
 
 
 @pytest.mark.parametrize(
