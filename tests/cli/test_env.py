@@ -15,7 +15,6 @@ import pytest
 
 from cli.harness import ACCESS_KEY, SECRET_KEY, ok, one_error_line, run
 from modelport.cli.env import endpoint_variable, render
-from modelport.launcher import ServerProcess
 from support.modelport_server import ModelportServer, running_server
 
 CLIENTS_CHECK = r"""
@@ -59,12 +58,11 @@ def eval_and_run(workdir: Path, env_args: str, code: str, extra: dict[str, str] 
 
 
 @pytest.fixture(scope="module")
-def server(workdir: Path) -> Iterator[ServerProcess]:
+def server(workdir: Path) -> Iterator[ModelportServer]:
     """The CLI tests' server, with its HTTPS proxy on (test servers run without it by default)."""
     env = {"MODELPORT_PROXY": "1", "MODELPORT_PROXY_PORT": "0"}
     with running_server(workdir / "data", keys=(ACCESS_KEY, SECRET_KEY), env=env) as running:
-        assert running.process is not None
-        yield running.process
+        yield running
 
 
 def test_endpoint_variables_are_botocores_names() -> None:
@@ -279,7 +277,9 @@ print(json.dumps({"caller": sts.get_caller_identity()["Arn"]}))
 """
 
 
-def test_transparent_adds_the_proxy_and_the_ca_in_every_format(workdir: Path, server: ServerProcess) -> None:
+def test_transparent_adds_the_proxy_and_the_ca_in_every_format(
+    workdir: Path, server: ModelportServer
+) -> None:
     record = json.loads((server.data_dir / "server.json").read_text())
     data = ["--data-dir", str(server.data_dir)]
     values = json.loads(ok(run(workdir, "env", *data, "--transparent", "--format", "json")))
@@ -299,6 +299,6 @@ def test_transparent_adds_the_proxy_and_the_ca_in_every_format(workdir: Path, se
     assert found["caller"].endswith(":root")
 
 
-def test_transparent_needs_the_local_servers_record(workdir: Path, server: ServerProcess) -> None:
+def test_transparent_needs_the_local_servers_record(workdir: Path, server: ModelportServer) -> None:
     elsewhere = run(workdir, "env", "--transparent", "--data-dir", str(workdir / "empty"), url=server.url)
     assert "--transparent needs the server at" in one_error_line(elsewhere)

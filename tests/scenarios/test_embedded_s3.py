@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from modelport import seed
+from modelport.launcher import free_port
 from support.fixtures import ServerPool
 from support.modelport_server import ModelportServer, deploy, wait_in_service
 from support.waiting import wait_until
@@ -32,8 +33,14 @@ KEY = "iris/model.tar.gz"
 
 @pytest.fixture(scope="module")
 def server(module_servers: ServerPool) -> ModelportServer:
-    """Killed and restarted below: the module's own server, with the embedded S3 on."""
-    return module_servers.start(env={"MODELPORT_EMBEDDED_S3": "1"})
+    """Killed and restarted below: the module's own server, with the embedded S3 on.
+
+    Its S3 port is a free one named explicitly, so that another server's embedded S3 on the
+    default port (another test run on the machine) cannot move it across the restart.
+    """
+    return module_servers.start(
+        env={"MODELPORT_EMBEDDED_S3": "1", "MODELPORT_EMBEDDED_S3_PORT": str(free_port())}
+    )
 
 
 def recorded_s3_url(server: ModelportServer) -> str | None:
