@@ -74,6 +74,8 @@ class Settings:
     proxy_port: int = (
         DEFAULT_PORT + 2
     )  # stable, so an exported HTTPS_PROXY survives restarts; 0: any free port
+    s3_front: bool = True  # the S3 front: S3 with modelport's keys and IAM, forwarded to the S3 in use
+    s3_front_port: int = DEFAULT_PORT + 3  # stable, so an exported AWS_ENDPOINT_URL_S3 survives restarts
     profile_name: str = "modelport"
     write_profile: bool = True
     limits: Limits = field(default_factory=Limits)
@@ -156,6 +158,8 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "embedded_s3_port": ("MODELPORT_EMBEDDED_S3_PORT", int),
     "proxy": ("MODELPORT_PROXY", _flag),
     "proxy_port": ("MODELPORT_PROXY_PORT", int),
+    "s3_front": ("MODELPORT_S3_FRONT", _flag),
+    "s3_front_port": ("MODELPORT_S3_FRONT_PORT", int),
     "profile_name": ("MODELPORT_PROFILE", str),
     "write_profile": ("MODELPORT_WRITE_PROFILE", _flag),
 }
