@@ -10,18 +10,28 @@ deploys (the server reads it straight from SeaweedFS).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from modelport import seed
+from modelport.aws.auth.canonical import canonical_request, signing_key
+from modelport.core.transparent import transparent_environment
 from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
 from support.waiting import wait_until
 
@@ -43,13 +53,18 @@ TRUST = {
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
     env = {"MODELPORT_EMBEDDED_S3": "1", "MODELPORT_EMBEDDED_S3_PORT": "0"}
     env |= {"MODELPORT_S3_FRONT": "1", "MODELPORT_S3_FRONT_PORT": "0"}
+    env |= {"MODELPORT_PROXY": "1", "MODELPORT_PROXY_PORT": "0"}
     with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
         yield running
 
 
+def record(server: ModelportServer) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((server.data_dir / "server.json").read_text())
+    return document
+
+
 def front_url(server: ModelportServer) -> str:
-    url: str = json.loads((server.data_dir / "server.json").read_text())["s3_front_url"]
-    return url
+    return str(record(server)["s3_front_url"])
 
 
 def s3_client(server: ModelportServer, keys: tuple[str, str, str | None], style: str = "path") -> Any:
@@ -120,8 +135,6 @@ def test_virtual_hosted_and_presigned_requests_work(server: ModelportServer, roo
     root_s3.create_bucket(Bucket="hosted")
     root_s3.put_object(Bucket="hosted", Key="k.txt", Body=b"hello")
     url = root_s3.generate_presigned_url("get_object", Params={"Bucket": "hosted", "Key": "k.txt"})
-    import httpx
-
     got = httpx.get(url)
     assert got.content == b"hello", got.content
     forged = url[:-4] + ("0000" if not url.endswith("0000") else "1111")
@@ -170,3 +183,111 @@ def test_a_model_uploaded_through_the_front_deploys(
         EndpointName="iris-front", ContentType="text/csv", Body=seed.test_points_csv()
     )
     assert len(response["Body"].read().decode().strip().splitlines()) == len(seed.test_points())
+
+
+def sign(
+    server: ModelportServer, method: str, path: str, headers: dict[str, str], payload_hash: str
+) -> dict[str, str]:
+    """SigV4 headers for a hand-made request to the front (root key), as an SDK would sign them."""
+    timestamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    headers = {**headers, "host": front_url(server).split("//")[1], "x-amz-date": timestamp}
+    headers["x-amz-content-sha256"] = payload_hash
+    names = ";".join(sorted(headers))
+    grouped = {name: [value] for name, value in headers.items()}
+    canonical = canonical_request(method, path, [], grouped, names, payload_hash, "s3")
+    scope = f"{timestamp[:8]}/us-east-1/s3/aws4_request"
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    key = signing_key(server.secret_key, timestamp[:8], "us-east-1", "s3")
+    signature = hmac.new(key, f"AWS4-HMAC-SHA256\n{timestamp}\n{scope}\n{digest}".encode(), hashlib.sha256)
+    headers["authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={server.access_key}/{scope}, SignedHeaders={names}, "
+        f"Signature={signature.hexdigest()}"
+    )
+    return headers
+
+
+def test_signed_chunks_are_decoded_and_a_wrong_body_digest_is_refused(
+    server: ModelportServer, root_s3: Any
+) -> None:
+    root_s3.create_bucket(Bucket="chunks")
+    data = os.urandom(100_000)
+    chunks = [data[:65536], data[65536:], b""]
+    body = b"".join(f"{len(c):x};chunk-signature={'0' * 64}\r\n".encode() + c + b"\r\n" for c in chunks)
+    headers = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data))}
+    signed = sign(server, "PUT", "/chunks/signed", headers, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+    answer = httpx.put(f"{front_url(server)}/chunks/signed", content=body, headers=signed)
+    assert answer.status_code == 200, answer.text
+    assert root_s3.get_object(Bucket="chunks", Key="signed")["Body"].read() == data
+
+    lying = sign(server, "PUT", "/chunks/lying", {}, hashlib.sha256(b"something else").hexdigest())
+    answer = httpx.put(f"{front_url(server)}/chunks/lying", content=data, headers=lying)
+    assert answer.status_code == 400 and b"<Code>XAmzContentSHA256Mismatch</Code>" in answer.content
+    with pytest.raises(ClientError) as missing:
+        root_s3.head_object(Bucket="chunks", Key="lying")
+    assert missing.value.response["Error"]["Code"] == "404"
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` as a shell after ``eval "$(modelport env --transparent)"`` has it."""
+    saved = dict(os.environ)
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")):
+            del os.environ[name]
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_through_the_proxy_role_sessions_reach_s3_under_iam(server: ModelportServer, root_s3: Any) -> None:
+    """``boto3.Session().resource("s3")`` with no endpoint, as a notebook runs it under its role."""
+    allowed = role_keys(server, "proxy-writer", "arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    denied = role_keys(server, "proxy-nothing", None)
+    values = transparent_environment(record(server)["proxy_url"], record(server)["ca_bundle"])
+    with environment(values):
+        sessions = [
+            boto3.Session(
+                aws_access_key_id=k[0],
+                aws_secret_access_key=k[1],
+                aws_session_token=k[2],
+                region_name="us-east-1",
+            )
+            for k in (allowed, denied)
+        ]
+        s3, refused = (session.resource("s3") for session in sessions)
+    s3.create_bucket(Bucket="notebook-bucket")
+    s3.Bucket("notebook-bucket").Object("a/model.tar.gz").upload_fileobj(io.BytesIO(b"w" * 200_000))
+    assert root_s3.get_object(Bucket="notebook-bucket", Key="a/model.tar.gz")["Body"].read() == b"w" * 200_000
+    with pytest.raises(ClientError) as refusal:
+        refused.Bucket("notebook-bucket").Object("a/model.tar.gz").get()
+    assert error_code(refusal) == "AccessDenied"
+
+
+def test_modelport_env_points_s3_clients_at_the_front(server: ModelportServer) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelport",
+            "env",
+            "--data-dir",
+            str(server.data_dir),
+            "--endpoint-url",
+            server.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+    )
+    assert f"AWS_ENDPOINT_URL_S3={front_url(server)}" in result.stdout.replace("'", "").replace('"', ""), (
+        result.stdout + result.stderr
+    )

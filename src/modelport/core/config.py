@@ -47,6 +47,9 @@ class Limits:
     function_idle_timeout_s: float = 900.0  # an execution environment unused this long is stopped
     max_control_body_bytes: int = 2 * 1024 * 1024  # control-plane JSON bodies
     signature_skew_s: float = 15 * 60.0
+    # S3 front: a body this size or smaller with a sha256 in x-amz-content-sha256 is read and checked
+    # before it is forwarded; larger ones stream and are checked on the way (see docs/s3.md).
+    s3_verified_body_bytes: int = 16 * 1024 * 1024
     function_code_url_ttl_s: float = 10 * 60.0  # GetFunction's Code.Location (Lambda: 10 minutes)
     embedded_s3_ready_timeout_s: float = 60.0  # an s3:// read waits this long for the embedded S3
     embedded_s3_stop_timeout_s: float = 5.0  # SIGTERM, then SIGKILL after this

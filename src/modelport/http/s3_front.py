@@ -77,6 +77,7 @@ class S3Front:
         self.upstream = upstream
         self.wait_ready = wait_ready
         self._client: httpx.AsyncClient | None = None
+        self.verified_body_bytes = platform.settings.limits.s3_verified_body_bytes
 
     @classmethod
     def for_settings(cls, platform: Platform, wait_ready: Callable[[], str | None] | None) -> S3Front | None:
@@ -92,7 +93,14 @@ class S3Front:
         """Serve on ``sock`` in the running loop, with uvicorn's HTTP protocol, sharing the main
         server's ``server_state`` so its graceful shutdown covers these connections too."""
         loop = asyncio.get_running_loop()
-        config = uvicorn.Config(self, lifespan="off", log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            self,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            date_header=False,
+        )
         config.load()
 
         def protocol() -> asyncio.Protocol:
@@ -145,12 +153,17 @@ class S3Front:
         body: AsyncIterator[bytes] = _request_body(receive)
         if forward.decode_chunks:
             body = dechunked(body)
+        content: AsyncIterator[bytes] | bytes | None = body if method in ("PUT", "POST") else None
         if forward.check_sha256 is not None:
-            body = checked(body, forward.check_sha256)
+            length = values.get("content-length", "")
+            if content is None or (length.isdigit() and int(length) <= self.verified_body_bytes):
+                # Read and checked whole: a body that does not match never reaches S3.
+                content = await _read_checked(body, forward.check_sha256)
+                content = content if method in ("PUT", "POST") else None
+            else:
+                content = checked(body, forward.check_sha256)
         client = self._http()
-        request = client.build_request(
-            method, forward.url, headers=forward.headers, content=body if method in ("PUT", "POST") else None
-        )
+        request = client.build_request(method, forward.url, headers=forward.headers, content=content)
         try:
             response = await client.send(request, stream=True)
         except httpx.TransportError as exc:
@@ -220,6 +233,10 @@ class S3Front:
                 timeout=httpx.Timeout(None, connect=10.0), follow_redirects=False, trust_env=False
             )
         return self._client
+
+
+async def _read_checked(body: AsyncIterator[bytes], expected: str) -> bytes:
+    return b"".join([piece async for piece in checked(body, expected)])
 
 
 async def _request_body(receive: Receive) -> AsyncIterator[bytes]:
