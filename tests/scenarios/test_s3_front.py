@@ -291,3 +291,26 @@ def test_modelport_env_points_s3_clients_at_the_front(server: ModelportServer) -
     assert f"AWS_ENDPOINT_URL_S3={front_url(server)}" in result.stdout.replace("'", "").replace('"', ""), (
         result.stdout + result.stderr
     )
+
+
+def test_the_calls_of_sagemaker_default_bucket_work_for_a_sagemaker_role(server: ModelportServer) -> None:
+    """What ``sagemaker.Session().default_bucket()`` (SDK 2.x) does, under AmazonSageMakerFullAccess."""
+    keys = role_keys(server, "notebook", "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess")
+    session = boto3.Session(
+        aws_access_key_id=keys[0],
+        aws_secret_access_key=keys[1],
+        aws_session_token=keys[2],
+        region_name="us-east-1",
+    )
+    account = session.client("sts", endpoint_url=server.url).get_caller_identity()["Account"]
+    name = f"sagemaker-us-east-1-{account}"
+    s3 = session.resource(
+        "s3", endpoint_url=front_url(server), config=Config(s3={"addressing_style": "path"})
+    )
+    assert s3.Bucket(name).creation_date is None  # ListBuckets
+    s3.create_bucket(Bucket=name)
+    s3.meta.client.head_bucket(Bucket=name, ExpectedBucketOwner=account)
+    s3.Bucket(name).Object("model/model.tar.gz").upload_fileobj(io.BytesIO(b"m" * 1000))
+    with pytest.raises(ClientError) as denied:
+        s3.Bucket("other-bucket").Object("x").upload_fileobj(io.BytesIO(b"m"))  # not a *sagemaker* bucket
+    assert error_code(denied) == "AccessDenied"
