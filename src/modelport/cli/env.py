@@ -145,9 +145,9 @@ def env(
     """Print the environment that points every AWS SDK at the server: eval "$(modelport env)".
 
     AWS_ENDPOINT_URL_<SERVICE> for each service modelport serves (SageMaker, SageMaker runtime,
-    IAM, STS, Lambda, API Gateway), AWS_ENDPOINT_URL_S3 for the server's S3 when one is known,
-    the region, and the key pair 'modelport credentials' prints. Other services keep their
-    usual endpoints.
+    IAM, STS, Lambda, API Gateway), AWS_ENDPOINT_URL_S3 for the server's S3 front (S3 with
+    modelport's keys and IAM; else the S3 itself) when one is known, the region, and the key
+    pair 'modelport credentials' prints. Other services keep their usual endpoints.
 
     With --role, the credentials are the role's, served by the server at a loopback URL with a
     random token (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN), as ECS
