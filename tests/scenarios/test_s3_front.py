@@ -140,6 +140,16 @@ def test_virtual_hosted_and_presigned_requests_work(server: ModelportServer, roo
     forged = url[:-4] + ("0000" if not url.endswith("0000") else "1111")
     answer = httpx.get(forged)
     assert answer.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in answer.content
+    sigv2 = boto3.client(
+        "s3",
+        endpoint_url=front_url(server),
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        region_name="us-east-1",
+        config=Config(signature_version="s3"),
+    ).generate_presigned_url("get_object", Params={"Bucket": "hosted", "Key": "k.txt"})
+    answer = httpx.get(sigv2)
+    assert answer.status_code == 400 and b"Please use AWS4-HMAC-SHA256" in answer.content
 
 
 def test_a_role_without_s3_permissions_is_denied(server: ModelportServer, root_s3: Any) -> None:

@@ -60,6 +60,10 @@ ERRORS: tuple[tuple[type[Exception], str, int], ...] = (
     (UnknownOperation, "NotImplemented", 501),
     (InvalidRequest, "InvalidRequest", 400),
 )
+SIGV2 = (
+    "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 "
+    "(botocore: Config(signature_version='s3v4'), also for generate_presigned_url)."
+)
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding"})
 
 
@@ -141,6 +145,8 @@ class S3Front:
         query_string = scope.get("query_string", b"").decode("latin-1")
         target = locate(values.get("host", ""), raw_path)
         names = [k for k, _ in parse_qsl(query_string, keep_blank_values=True)]
+        if "AWSAccessKeyId" in names or values.get("authorization", "").startswith("AWS "):
+            raise InvalidRequest(SIGV2)
         call = classify(method, target, names, values.get("x-amz-copy-source"))
         platform = self.platform
         principal = self._authenticate(method, raw_path, query_string, headers, values)
