@@ -232,6 +232,7 @@ class S3Front:
         failure = await asyncio.get_running_loop().run_in_executor(None, self.wait_ready)
         if failure is not None:
             raise UpstreamUnavailable(f"modelport's S3 is not available: {failure}")
+        self.wait_ready = None  # ready once: a later failure shows as a refused connection
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
