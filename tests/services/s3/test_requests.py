@@ -71,3 +71,27 @@ def test_unmapped_requests_are_refused_not_forwarded(method: str, path: str, que
 def test_every_operation_has_an_iam_action() -> None:
     for operation in OPERATIONS:
         assert required_permission("s3", operation, {"Bucket": "b", "Key": "k"}, region="r", account_id="1")
+
+
+@pytest.mark.parametrize(
+    ("host", "path"),
+    [
+        ("h", "/mine/../theirs/k"),
+        ("h", "/mine/%2E%2E/theirs/k"),
+        ("h", "//theirs/k"),
+        ("h", "/mine%2F..%2Ftheirs/k"),
+        ("h", "/mine/a//b"),
+        ("mine.s3.us-east-1.amazonaws.com", "/../theirs/k"),
+        ("h", "relative"),
+    ],
+)
+def test_paths_another_server_could_read_differently_are_refused(host: str, path: str) -> None:
+    with pytest.raises(InvalidRequest):
+        locate(host, path)
+
+
+def test_folder_markers_and_odd_but_plain_keys_pass() -> None:
+    assert locate("h", "/b/dir/").key == "dir/"
+    assert locate("h", "/b/a.b/..c/%E2%82%AC").key == "a.b/..c/\u20ac"
+    with pytest.raises(InvalidRequest):
+        classify("PUT", locate("h", "/dst/k"), (), "/src/../other/k")

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from modelport.core.errors import InvalidRequest, UnknownOperation
 
 _REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+"
+_BUCKET = re.compile(r"[A-Za-z0-9._-]{1,255}")
 _VIRTUAL_HOST = re.compile(
     rf"(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3(?:\.dualstack)?(?:[.-]{_REGION})?\.amazonaws\.com"
 )
@@ -99,14 +100,38 @@ class S3Call:
 
 
 def locate(host: str, raw_path: str) -> Target:
-    """The bucket and key of a request: from the Host (virtual-hosted) or the path (path style)."""
+    """The bucket and key of a request: from the Host (virtual-hosted) or the path (path style).
+
+    The request is forwarded with this path and authorized for this bucket and key, so nothing
+    downstream may read the path differently: dot segments (``/mine/../theirs/k``), empty ones
+    (``//theirs/k``) and bucket names with anything but letters, digits, ``.``, ``-`` and ``_``
+    (an encoded ``/``) are refused rather than left to some URL normalizer on the way.
+    """
     name = host.lower().rsplit(":", 1)[0] if not host.startswith("[") else host.lower()
     found = _VIRTUAL_HOST.fullmatch(name.rstrip("."))
     path = raw_path or "/"
     if found is not None:
         path = f"/{found['bucket']}{path}"
-    bucket, _, key = path[1:].partition("/")
-    return Target(unquote(bucket), unquote(key), path)
+    if not path.startswith("/"):
+        raise InvalidRequest(f"The request path must start with '/', not {raw_path[:100]!r}.")
+    raw_bucket, _, raw_key = path[1:].partition("/")
+    bucket, key = unquote(raw_bucket), unquote(raw_key)
+    if bucket and not _BUCKET.fullmatch(bucket):
+        raise InvalidRequest(f"Invalid bucket name {bucket[:100]!r}: use letters, digits, '.', '-' and '_'.")
+    if not bucket and path != "/":
+        raise InvalidRequest(f"The request path {raw_path[:100]!r} names no bucket.")
+    _check_key(key)
+    return Target(bucket, key, path)
+
+
+def _check_key(key: str) -> None:
+    segments = key.split("/")
+    inner = segments[:-1] if segments and segments[-1] == "" else segments
+    if key and any(segment in ("", ".", "..") for segment in inner):
+        raise InvalidRequest(
+            f"Object key {key[:200]!r} has an empty, '.' or '..' path segment; modelport's S3 front "
+            "refuses such keys so that every S3 server reads them as it authorized them."
+        )
 
 
 def classify(method: str, target: Target, query: Collection[str], copy_source: str | None) -> S3Call:
@@ -138,6 +163,7 @@ def classify(method: str, target: Target, query: Collection[str], copy_source: s
 def _copy_source(header: str) -> tuple[str, str]:
     source = unquote(header.partition("?")[0]).lstrip("/")
     bucket, _, key = source.partition("/")
-    if not bucket or not key:
-        raise InvalidRequest(f"x-amz-copy-source must be <bucket>/<key>, not {header!r}.")
+    if not bucket or not key or not _BUCKET.fullmatch(bucket):
+        raise InvalidRequest(f"x-amz-copy-source must be <bucket>/<key>, not {header[:200]!r}.")
+    _check_key(key)
     return bucket, key
