@@ -54,6 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer
     env = {"MODELPORT_EMBEDDED_S3": "1", "MODELPORT_EMBEDDED_S3_PORT": "0"}
     env |= {"MODELPORT_S3_FRONT": "1", "MODELPORT_S3_FRONT_PORT": "0"}
     env |= {"MODELPORT_PROXY": "1", "MODELPORT_PROXY_PORT": "0"}
+    # Bodies with a sha256 above 1 MiB stream (checked on the way), below it are checked first.
+    env |= {"MODELPORT_S3_VERIFIED_BODY_BYTES": str(1024 * 1024)}
     with running_server(tmp_path_factory.mktemp("server"), env=env) as running:
         yield running
 
@@ -235,6 +237,13 @@ def test_signed_chunks_are_decoded_and_a_wrong_body_digest_is_refused(
     with pytest.raises(ClientError) as missing:
         root_s3.head_object(Bucket="chunks", Key="lying")
     assert missing.value.response["Error"]["Code"] == "404"
+
+    large = os.urandom(2 * 1024 * 1024)  # above the limit: streamed, the last piece held back
+    lying = sign(server, "PUT", "/chunks/large", {}, hashlib.sha256(b"something else").hexdigest())
+    answer = httpx.put(f"{front_url(server)}/chunks/large", content=large, headers=lying)
+    assert answer.status_code == 400 and b"<Code>XAmzContentSHA256Mismatch</Code>" in answer.content
+    root_s3.put_object(Bucket="chunks", Key="large", Body=large)  # boto3 over HTTP: a true sha256
+    assert root_s3.get_object(Bucket="chunks", Key="large")["Body"].read() == large
 
 
 @contextmanager

@@ -60,6 +60,7 @@ ERRORS: tuple[tuple[type[Exception], str, int], ...] = (
     (UnknownOperation, "NotImplemented", 501),
     (InvalidRequest, "InvalidRequest", 400),
 )
+READY_WAIT_S = 10.0  # per request, while the embedded S3 starts
 SIGV2 = (
     "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 "
     "(botocore: Config(signature_version='s3v4'), also for generate_presigned_url)."
@@ -81,6 +82,7 @@ class S3Front:
         self.upstream = upstream
         self.wait_ready = wait_ready
         self._client: httpx.AsyncClient | None = None
+        self._ready: asyncio.Future[str | None] | None = None
         self.verified_body_bytes = platform.settings.limits.s3_verified_body_bytes
 
     @classmethod
@@ -227,10 +229,18 @@ class S3Front:
         return verified.principal
 
     async def _wait_ready(self) -> None:
+        """Wait for the S3 in use, at most ``READY_WAIT_S`` per request: past that the answer is
+        503 (SDKs retry it), so no request hangs while SeaweedFS starts. One shared wait."""
         if self.wait_ready is None:
             return
-        failure = await asyncio.get_running_loop().run_in_executor(None, self.wait_ready)
+        if self._ready is None:
+            self._ready = asyncio.get_running_loop().run_in_executor(None, self.wait_ready)
+        try:
+            failure = await asyncio.wait_for(asyncio.shield(self._ready), READY_WAIT_S)
+        except TimeoutError:
+            raise UpstreamUnavailable("modelport's S3 is still starting; retry in a few seconds.") from None
         if failure is not None:
+            self._ready = None  # the next request asks again
             raise UpstreamUnavailable(f"modelport's S3 is not available: {failure}")
         self.wait_ready = None  # ready once: a later failure shows as a refused connection
 
