@@ -33,6 +33,7 @@ from modelport import seed
 from modelport.aws.auth.canonical import canonical_request, signing_key
 from modelport.core.transparent import transparent_environment
 from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.s3server import S3Endpoint
 from support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.s3]
@@ -333,3 +334,28 @@ def test_the_calls_of_sagemaker_default_bucket_work_for_a_sagemaker_role(server:
     with pytest.raises(ClientError) as denied:
         s3.Bucket("other-bucket").Object("x").upload_fileobj(io.BytesIO(b"m"))  # not a *sagemaker* bucket
     assert error_code(denied) == "AccessDenied"
+
+
+def test_an_external_s3_is_reached_with_its_own_keys(tmp_path: Path, s3: S3Endpoint) -> None:
+    """With MODELPORT_S3_ENDPOINT_URL, the front re-signs with MODELPORT_S3_ACCESS_KEY_ID's key."""
+    env = {
+        "MODELPORT_S3_ENDPOINT_URL": s3.endpoint_url,
+        "MODELPORT_S3_ACCESS_KEY_ID": s3.access_key,
+        "MODELPORT_S3_SECRET_ACCESS_KEY": s3.secret_key,
+        "MODELPORT_S3_REGION": s3.region,
+        "MODELPORT_S3_FRONT": "1",
+        "MODELPORT_S3_FRONT_PORT": "0",
+    }
+    with running_server(tmp_path / "data", env=env) as external:
+        keys = role_keys(external, "external-writer", "arn:aws:iam::aws:policy/AmazonS3FullAccess")
+        front = s3_client(external, keys)
+        front.create_bucket(Bucket="external-front")
+        front.upload_fileobj(io.BytesIO(b"e" * 5000), "external-front", "k")
+        direct = boto3.client(
+            "s3",
+            endpoint_url=s3.endpoint_url,
+            aws_access_key_id=s3.access_key,
+            aws_secret_access_key=s3.secret_key,
+            region_name=s3.region,
+        )
+        assert direct.get_object(Bucket="external-front", Key="k")["Body"].read() == b"e" * 5000
