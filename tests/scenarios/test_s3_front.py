@@ -286,7 +286,7 @@ def test_through_the_proxy_role_sessions_reach_s3_under_iam(server: ModelportSer
     assert error_code(refusal) == "AccessDenied"
 
 
-def test_modelport_env_points_s3_clients_at_the_front(server: ModelportServer) -> None:
+def test_modelport_env_points_s3_clients_at_the_front_and_status_shows_it(server: ModelportServer) -> None:
     result = subprocess.run(
         [
             sys.executable,
@@ -311,6 +311,20 @@ def test_modelport_env_points_s3_clients_at_the_front(server: ModelportServer) -
     assert f"AWS_ENDPOINT_URL_S3={front_url(server)}" in result.stdout.replace("'", "").replace('"', ""), (
         result.stdout + result.stderr
     )
+    status = subprocess.run(
+        [sys.executable, "-m", "modelport", "status", "--data-dir", str(server.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "COLUMNS": "300",
+        },
+    )
+    assert f"S3 front (modelport's keys and IAM) at {front_url(server)}" in status.stdout, status.stdout
 
 
 def test_the_calls_of_sagemaker_default_bucket_work_for_a_sagemaker_role(server: ModelportServer) -> None:
