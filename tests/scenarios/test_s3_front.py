@@ -286,6 +286,51 @@ def test_through_the_proxy_role_sessions_reach_s3_under_iam(server: ModelportSer
     assert error_code(refusal) == "AccessDenied"
 
 
+def modelport_env(server: ModelportServer, *args: str) -> dict[str, str]:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelport",
+            "env",
+            "--format",
+            "json",
+            "--data-dir",
+            str(server.data_dir),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    values: dict[str, str] = json.loads(result.stdout)
+    return values
+
+
+def test_code_under_modelport_env_role_uploads_with_the_roles_credentials(server: ModelportServer) -> None:
+    """``eval "$(modelport env --role r)"`` then ``boto3.Session().resource("s3")`` with no arguments."""
+    iam = server.client("iam")
+    iam.create_role(RoleName="env-role", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.attach_role_policy(RoleName="env-role", PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    values = modelport_env(server, "--role", "env-role")
+    assert values["AWS_ENDPOINT_URL_S3"] == front_url(server)
+    with environment(values):
+        s3 = boto3.Session().resource("s3")
+        bucket = s3.Bucket("env-role-bucket")
+        bucket.create()
+        bucket.Object("model.tar.gz").upload_fileobj(io.BytesIO(b"r" * 10_000))
+        assert [o.key for o in bucket.objects.all()] == ["model.tar.gz"]
+        arn = boto3.client("sts").get_caller_identity()["Arn"]
+    assert arn.startswith("arn:aws:sts::123456789012:assumed-role/env-role/")
+
+
 def test_modelport_env_points_s3_clients_at_the_front_and_status_shows_it(server: ModelportServer) -> None:
     result = subprocess.run(
         [
