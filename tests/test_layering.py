@@ -45,6 +45,7 @@ LAYERS: dict[str, set[str]] = {
 SERVICES: dict[str, set[str]] = {
     "sagemaker": {"iam", "sts"},  # a notebook instance's role and its kernels' credentials
     "iam": set(),
+    "s3": set(),  # tells S3 requests apart; the S3 front (http) authorizes and forwards them
     "sts": {"iam"},  # AssumeRole reads roles and issues their credentials
     "lambda_": {"iam"},  # a function's execution role
     "apigateway": {"iam", "lambda_", "sagemaker"},  # integrations call functions and endpoints

@@ -49,6 +49,7 @@ from modelport.core.transparent import ca_bundle_path, proxy_url
 from modelport.http.app import create_app
 from modelport.http.proxy import HttpsProxy, S3Backend
 from modelport.http.proxy_routes import s3_domain_names
+from modelport.http.s3_front import S3Front
 from modelport.sandboxes.embedded_s3 import EmbeddedS3
 from modelport.store.sqlite import SqliteStore
 
@@ -73,6 +74,7 @@ class ServerRecord:
     s3_endpoint_url: str | None = None  # the embedded S3's URL; None when S3 is external or off
     proxy_url: str | None = None  # the HTTPS proxy (transparent endpoints); None when off
     ca_bundle: str | None = None  # the proxy CA's certificate (PEM, public); None when off
+    s3_front_url: str | None = None  # the S3 front (modelport's keys and IAM); None when off
 
 
 def prepare_credentials(platform: Platform) -> str:
@@ -121,8 +123,10 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def bind_proxy_socket(port: int) -> socket.socket:
-    """The proxy's loopback socket: ``port`` if free, else (with a warning) any free port."""
+def bind_proxy_socket(
+    port: int, what: str = "the HTTPS proxy", setting: str = "MODELPORT_PROXY_PORT"
+) -> socket.socket:
+    """A loopback socket for ``what``: ``port`` if free, else (with a warning) any free port."""
     try:
         return bind_socket("127.0.0.1", port)
     except ServerCannotStart:
@@ -130,8 +134,10 @@ def bind_proxy_socket(port: int) -> socket.socket:
             raise
         sock = bind_socket("127.0.0.1", 0)
         log.warning(
-            "port %d (MODELPORT_PROXY_PORT) is taken; the HTTPS proxy uses port %d instead",
+            "port %d (%s) is taken; %s uses port %d instead",
             port,
+            setting,
+            what,
             sock.getsockname()[1],
         )
         return sock
@@ -156,8 +162,12 @@ def run_server(settings: Settings) -> None:
             s3_secret_access_key=embedded.secret_key,
             s3_region=settings.region,
         )
+    s3_sock = None
+    if settings.s3_front and (embedded is not None or settings.s3_endpoint_url is not None):
+        s3_sock = bind_proxy_socket(settings.s3_front_port, "the S3 front", "MODELPORT_S3_FRONT_PORT")
+        settings = dataclasses.replace(settings, s3_front_port=s3_sock.getsockname()[1])
     try:
-        _serve(settings, sock, embedded, proxy_sock)
+        _serve(settings, sock, embedded, _Listeners(proxy_sock, s3_sock))
     finally:
         if embedded is not None:
             embedded.stop()
@@ -190,27 +200,52 @@ def start_embedded_s3(settings: Settings) -> EmbeddedS3 | None:
     return embedded
 
 
-def start_proxy(settings: Settings, embedded: EmbeddedS3 | None) -> HttpsProxy:
-    """The proxy, its CA loading (or, on the first start, being made) in the background."""
+@dataclass
+class _Listeners:
+    """The sockets beside the front door's: the HTTPS proxy's and the S3 front's (None: off)."""
+
+    proxy: socket.socket | None
+    s3_front: socket.socket | None
+
+
+def start_proxy(settings: Settings, embedded: EmbeddedS3 | None, s3_front: bool) -> HttpsProxy:
+    """The proxy, its CA loading (or, on the first start, being made) in the background.
+
+    S3 host names go to the S3 front when it runs (S3 with modelport's keys and IAM), else
+    straight to the embedded S3."""
     s3 = None if embedded is None else S3Backend("127.0.0.1", embedded.ports["s3"], embedded.wait_ready)
+    if s3_front:
+        s3 = S3Backend("127.0.0.1", settings.s3_front_port, embedded.wait_ready if embedded else lambda: None)
     proxy = HttpsProxy(settings.data_dir, region=settings.region, s3=s3)
     proxy.load_ca()
     return proxy
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, plus the HTTPS proxy in the same event loop, feeding the same app."""
+    """uvicorn's server, plus the HTTPS proxy and the S3 front in the same event loop."""
 
-    def __init__(self, config: uvicorn.Config, proxy: HttpsProxy | None, proxy_sock: socket.socket | None):
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        proxy: HttpsProxy | None,
+        listeners: _Listeners,
+        s3_front: S3Front | None,
+    ):
         super().__init__(config)
         self.proxy = proxy
-        self.proxy_sock = proxy_sock
+        self.listeners = listeners
+        self.s3_front = s3_front
+        self.s3_server: asyncio.AbstractServer | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
-        if self.proxy is None or self.proxy_sock is None or self.should_exit:
+        if self.should_exit:
             return
         loop = asyncio.get_running_loop()
+        if self.s3_front is not None and self.listeners.s3_front is not None:
+            self.s3_server = await self.s3_front.listen(self.listeners.s3_front, self.server_state)
+        if self.proxy is None or self.listeners.proxy is None:
+            return
         config = self.config
 
         def app_protocol() -> asyncio.Protocol:
@@ -218,19 +253,25 @@ class _Server(uvicorn.Server):
                 config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop
             )
 
-        await self.proxy.start(self.proxy_sock, app_protocol)
+        await self.proxy.start(self.listeners.proxy, app_protocol)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self.proxy is not None:
             self.proxy.close()
+        if self.s3_server is not None:
+            self.s3_server.close()
         await super().shutdown(sockets=sockets)
+        if self.s3_front is not None:
+            await self.s3_front.close()
 
 
 def _serve(
-    settings: Settings, sock: socket.socket, embedded: EmbeddedS3 | None, proxy_sock: socket.socket | None
+    settings: Settings, sock: socket.socket, embedded: EmbeddedS3 | None, listeners: _Listeners
 ) -> None:
-    proxy = None if proxy_sock is None else start_proxy(settings, embedded)
+    s3_on = listeners.s3_front is not None
+    proxy = None if listeners.proxy is None else start_proxy(settings, embedded, s3_on)
     platform = build_platform(settings, s3_ready=None if embedded is None else embedded.wait_ready)
+    s3_front = S3Front.for_settings(platform, embedded.wait_ready if embedded else None) if s3_on else None
     print(prepare_credentials(platform), file=sys.stderr, flush=True)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("listening on %s: every request still needs a valid signature", settings.host)
@@ -243,15 +284,17 @@ def _serve(
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    server = _Server(config, proxy, proxy_sock)
+    server = _Server(config, proxy, listeners, s3_front)
     # uvicorn stops gracefully on SIGTERM/SIGINT, then re-raises the signal with the handlers it
     # found in place; these make that last step a normal exit with status 0.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
-    _write_record(settings, None if embedded is None else embedded.endpoint_url)
+    _write_record(settings, None if embedded is None else embedded.endpoint_url, s3_front is not None)
     log.info("modelport listening on %s (data in %s)", settings.url, settings.data_dir)
     if embedded is not None:
         log.info("embedded S3 on %s (data in %s)", embedded.endpoint_url, embedded.data_dir)
+    if s3_front is not None:
+        log.info("S3 front (modelport's keys and IAM) on %s", s3_front_url(settings.s3_front_port))
     if proxy is not None:
         log.info(
             "HTTPS proxy for AWS host names on %s (CA: %s)",
@@ -269,7 +312,9 @@ def read_record(data_dir: Path) -> ServerRecord | None:
     """The server recorded in ``data_dir``, if its process still runs; None otherwise."""
     try:
         document = json.loads((data_dir / STATE_FILE).read_text())
-        s3_url, proxy, ca = (document.get(name) for name in ("s3_endpoint_url", "proxy_url", "ca_bundle"))
+        s3_url, proxy, ca, front = (
+            document.get(name) for name in ("s3_endpoint_url", "proxy_url", "ca_bundle", "s3_front_url")
+        )
         record = ServerRecord(
             pid=int(document["pid"]),
             url=str(document["url"]),
@@ -277,6 +322,7 @@ def read_record(data_dir: Path) -> ServerRecord | None:
             s3_endpoint_url=None if s3_url is None else str(s3_url),
             proxy_url=None if proxy is None else str(proxy),
             ca_bundle=None if ca is None else str(ca),
+            s3_front_url=None if front is None else str(front),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -314,7 +360,11 @@ def read_root_key(data_dir: Path) -> tuple[str, str] | None:
     return (keys[-1].access_key_id, keys[-1].secret_access_key) if keys else None
 
 
-def _write_record(settings: Settings, s3_endpoint_url: str | None) -> None:
+def s3_front_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def _write_record(settings: Settings, s3_endpoint_url: str | None, s3_front: bool) -> None:
     document = {
         "pid": os.getpid(),
         "url": settings.url,
@@ -322,6 +372,7 @@ def _write_record(settings: Settings, s3_endpoint_url: str | None) -> None:
         "s3_endpoint_url": s3_endpoint_url,
         "proxy_url": proxy_url(settings.proxy_port) if settings.proxy else None,
         "ca_bundle": str(ca_bundle_path(settings.data_dir)) if settings.proxy else None,
+        "s3_front_url": s3_front_url(settings.s3_front_port) if s3_front else None,
     }
     for name, text in ((STATE_FILE, json.dumps(document) + "\n"), (PID_FILE, f"{os.getpid()}\n")):
         temporary = settings.data_dir / f".{name}.tmp"

@@ -45,13 +45,14 @@ def new_key_pair() -> tuple[str, str]:
 
 
 def root_env(access_key: str, secret_key: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A test server's environment: these root keys, no AWS profile, no embedded S3, no proxy, then ``extra``."""
+    """A test server's environment: these root keys, no AWS profile, no embedded S3, no proxy, no S3 front, then ``extra``."""
     return {
         "MODELPORT_ROOT_ACCESS_KEY_ID": access_key,
         "MODELPORT_ROOT_SECRET_ACCESS_KEY": secret_key,
         "MODELPORT_WRITE_PROFILE": "0",
         "MODELPORT_EMBEDDED_S3": "0",
         "MODELPORT_PROXY": "0",
+        "MODELPORT_S3_FRONT": "0",
         **(extra or {}),
     }
 

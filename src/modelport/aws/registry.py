@@ -43,6 +43,8 @@ def render_operations_markdown(implemented: Mapping[str, frozenset[str]]) -> str
         "and the protocol of botocore's service models; do not edit by hand. Any other operation of",
         "these services is refused with the service's own error for an unknown operation",
         "(`UnknownOperationException`; `InvalidAction` for IAM and STS; `NotFoundException` for API Gateway).",
+        "S3's operations are checked against IAM by the S3 front and forwarded to the S3 in use",
+        "(docs/s3.md); any other S3 request is refused with `NotImplemented`.",
         "",
     ]
     for service, operations in implemented.items():

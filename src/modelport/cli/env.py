@@ -58,16 +58,18 @@ def endpoint_variables(url: str) -> dict[str, str]:
 
 
 def recorded_s3_url(data_dir: Path, server_url: str, environ: Mapping[str, str]) -> str | None:
-    """The S3 the server uses: its record's ``s3_endpoint_url``, else ``MODELPORT_S3_ENDPOINT_URL``."""
+    """The S3 clients should use: the server's S3 front (modelport's keys and IAM) when it runs,
+    else its record's ``s3_endpoint_url``, else ``MODELPORT_S3_ENDPOINT_URL``."""
     record = read_record(data_dir)
     if record is not None and record.url == server_url:
         try:
             document = json.loads((data_dir / STATE_FILE).read_text())
         except (OSError, ValueError):
             document = {}
-        recorded = document.get("s3_endpoint_url") if isinstance(document, dict) else None
-        if isinstance(recorded, str) and recorded:
-            return recorded
+        for name in ("s3_front_url", "s3_endpoint_url"):
+            recorded = document.get(name) if isinstance(document, dict) else None
+            if isinstance(recorded, str) and recorded:
+                return recorded
     configured = environ.get("MODELPORT_S3_ENDPOINT_URL", "").strip()
     return configured or None
 
@@ -143,9 +145,9 @@ def env(
     """Print the environment that points every AWS SDK at the server: eval "$(modelport env)".
 
     AWS_ENDPOINT_URL_<SERVICE> for each service modelport serves (SageMaker, SageMaker runtime,
-    IAM, STS, Lambda, API Gateway), AWS_ENDPOINT_URL_S3 for the server's S3 when one is known,
-    the region, and the key pair 'modelport credentials' prints. Other services keep their
-    usual endpoints.
+    IAM, STS, Lambda, API Gateway), AWS_ENDPOINT_URL_S3 for the server's S3 front (S3 with
+    modelport's keys and IAM; else the S3 itself) when one is known, the region, and the key
+    pair 'modelport credentials' prints. Other services keep their usual endpoints.
 
     With --role, the credentials are the role's, served by the server at a loopback URL with a
     random token (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN), as ECS

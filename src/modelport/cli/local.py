@@ -127,6 +127,8 @@ def status(data_dir: Path | None, connection: ConnectionOptions) -> None:
         out.print(escape(f"modelport server running at {url} (pid {record.pid}, data {folder})"))
         if record.s3_endpoint_url is not None:
             out.print(escape(f"Embedded S3 at {record.s3_endpoint_url} (data {folder / 's3'})"))
+        if record.s3_front_url is not None:
+            out.print(escape(f"S3 front (modelport's keys and IAM) at {record.s3_front_url}"))
         if record.proxy_url is not None:
             out.print(escape(f"HTTPS proxy for AWS host names at {record.proxy_url} (CA {record.ca_bundle})"))
     else:

@@ -47,6 +47,9 @@ class Limits:
     function_idle_timeout_s: float = 900.0  # an execution environment unused this long is stopped
     max_control_body_bytes: int = 2 * 1024 * 1024  # control-plane JSON bodies
     signature_skew_s: float = 15 * 60.0
+    # S3 front: a body this size or smaller with a sha256 in x-amz-content-sha256 is read and checked
+    # before it is forwarded; larger ones stream and are checked on the way (see docs/s3.md).
+    s3_verified_body_bytes: int = 16 * 1024 * 1024
     function_code_url_ttl_s: float = 10 * 60.0  # GetFunction's Code.Location (Lambda: 10 minutes)
     embedded_s3_ready_timeout_s: float = 60.0  # an s3:// read waits this long for the embedded S3
     embedded_s3_stop_timeout_s: float = 5.0  # SIGTERM, then SIGKILL after this
@@ -80,6 +83,8 @@ class Settings:
     proxy_port: int = (
         DEFAULT_PORT + 2
     )  # stable, so an exported HTTPS_PROXY survives restarts; 0: any free port
+    s3_front: bool = True  # the S3 front: S3 with modelport's keys and IAM, forwarded to the S3 in use
+    s3_front_port: int = DEFAULT_PORT + 3  # stable, so an exported AWS_ENDPOINT_URL_S3 survives restarts
     profile_name: str = "modelport"
     write_profile: bool = True
     limits: Limits = field(default_factory=Limits)
@@ -162,6 +167,8 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "embedded_s3_port": ("MODELPORT_EMBEDDED_S3_PORT", int),
     "proxy": ("MODELPORT_PROXY", _flag),
     "proxy_port": ("MODELPORT_PROXY_PORT", int),
+    "s3_front": ("MODELPORT_S3_FRONT", _flag),
+    "s3_front_port": ("MODELPORT_S3_FRONT_PORT", int),
     "profile_name": ("MODELPORT_PROFILE", str),
     "write_profile": ("MODELPORT_WRITE_PROFILE", _flag),
 }

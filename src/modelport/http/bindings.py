@@ -16,6 +16,7 @@ from modelport.http.services import Binding, Handler
 from modelport.services.apigateway import apis
 from modelport.services.iam import operations as iam
 from modelport.services.lambda_ import functions
+from modelport.services.s3 import requests as s3
 from modelport.services.sagemaker import operations as sagemaker
 from modelport.services.sts import operations as sts
 
@@ -34,6 +35,9 @@ IMPLEMENTED: dict[str, frozenset[str]] = {
     "sagemaker": frozenset(OPERATIONS["sagemaker"][1]),
     "sagemaker-runtime": RUNTIME_OPERATIONS,
     **{service: frozenset(table) for service, (_, table) in OPERATIONS.items() if service != "sagemaker"},
+    # S3 is forwarded, not served: the S3 front (http/s3_front.py) checks IAM for these, then
+    # hands them to the S3 in use.
+    "s3": s3.OPERATIONS,
 }
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import boto3
 import pytest
-from botocore.auth import SigV4Auth, SigV4QueryAuth
+from botocore.auth import S3SigV4Auth, SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -150,6 +150,19 @@ def test_streaming_signed_payload_is_refused(clock: FakeClock) -> None:
     )
     with pytest.raises(IncompleteSignature, match="x-amz-content-sha256"):
         check(signed, clock)
+
+
+def test_s3_accepts_signed_chunks_and_a_caller_supplied_digest(clock: FakeClock) -> None:
+    """S3's aws-chunked uploads: the header signature covers the marker, the S3 front decodes the
+    chunks; a streaming caller passes the declared digest as body_sha256 and checks the body itself."""
+    extra = {"x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}
+    signed = _sign_manually("PUT", "/bucket/key", "", extra, b"", clock, service="s3")
+    assert check(signed, clock).payload_signed is False
+    digest = hashlib.sha256(b"big body").hexdigest()
+    signed = _sign_manually(
+        "PUT", "/bucket/key", "", {"x-amz-content-sha256": digest}, b"", clock, service="s3"
+    )
+    assert check(dataclasses.replace(signed, body_sha256=digest), clock).payload_signed is True
 
 
 # --- presigned URLs -------------------------------------------------------------------------
@@ -503,7 +516,13 @@ def test_repeated_headers_are_joined(clock: FakeClock) -> None:
 
 
 def _sign_manually(
-    method: str, path: str, query: str, extra: dict[str, str], body: bytes, clock: FakeClock
+    method: str,
+    path: str,
+    query: str,
+    extra: dict[str, str],
+    body: bytes,
+    clock: FakeClock,
+    service: str = "sagemaker",
 ) -> SignedRequest:
     """Sign with botocore at the fake clock's time, through the canonical request we build."""
     from modelport.aws.auth.canonical import signing_key
@@ -516,11 +535,11 @@ def _sign_manually(
     for name, value in headers.items():
         aws.headers[name] = value
     aws.context["timestamp"] = stamp
-    auth = SigV4Auth(Credentials(AKID, SECRET), "sagemaker", "us-east-1")
+    auth = (S3SigV4Auth if service == "s3" else SigV4Auth)(Credentials(AKID, SECRET), service, "us-east-1")
     signature = auth.signature(auth.string_to_sign(aws, auth.canonical_request(aws)), aws)
-    assert signing_key(SECRET, stamp[:8], "us-east-1", "sagemaker")  # exercised by verify too
+    assert signing_key(SECRET, stamp[:8], "us-east-1", service)  # exercised by verify too
     authorization = (
-        f"AWS4-HMAC-SHA256 Credential={AKID}/{stamp[:8]}/us-east-1/sagemaker/aws4_request, "
+        f"AWS4-HMAC-SHA256 Credential={AKID}/{stamp[:8]}/us-east-1/{service}/aws4_request, "
         f"SignedHeaders={names}, Signature={signature}"
     )
     return SignedRequest(method, path, query, [*headers.items(), ("authorization", authorization)], body)

@@ -20,6 +20,8 @@ from modelport.services.iam.policy_parse import parse_policy
 
 R, A = "us-east-1", "123456789012"
 MEMBERS = [
+    "Bucket",
+    "Key",
     "ModelName",
     "UserName",
     "EndpointConfigName",
@@ -159,7 +161,7 @@ def test_unknown_operations_fail_closed_and_missing_members_are_refused() -> Non
     with pytest.raises(UnknownOperation, match="no IAM action for sagemaker operation CreateTrainingJob"):
         need("sagemaker", "CreateTrainingJob")
     with pytest.raises(UnknownOperation):
-        need("s3", "GetObject")
+        need("s3", "SelectObjectContent")  # S3 is served, but this operation is not in the catalogue
     with pytest.raises(InvalidRequest, match="EndpointName is required"):
         need("sagemaker-runtime", "InvokeEndpoint")
 

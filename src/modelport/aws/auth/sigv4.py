@@ -14,6 +14,9 @@ The steps follow section 8 of the functions-and-apis spec; the canonical request
   reads and the copy a proxy or handler reads could differ (a valid signature, then garbage).
 - Payload: the ``x-amz-content-sha256`` value when the header is there (``UNSIGNED-PAYLOAD`` means
   the body is not covered; a hex digest must match the body), otherwise sha256 of the body.
+  A caller that streams the body (the S3 front) passes the declared digest as ``body_sha256``
+  and checks the body itself as it forwards it. S3 requests may also declare the signed
+  aws-chunked modes (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``).
   A presigned request hashes the body it carries, which is empty for botocore's presigned URLs,
   so a body cannot be slipped into somebody's presigned URL.
 """
@@ -46,6 +49,11 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 # botocore sends this for S3 uploads with trailing checksums; the body is not signed either.
 STREAMING_UNSIGNED_PAYLOAD_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+# S3 only: aws-chunked bodies whose chunks carry their own signatures. The header signature
+# covers this marker; the S3 front decodes the chunks (it does not check their signatures).
+STREAMING_SIGNED_PAYLOADS = frozenset(
+    {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"}
+)
 MAX_PRESIGN_EXPIRES_S = 604_800  # one week, as AWS
 
 _PRESIGN_PARAMS = (
@@ -158,7 +166,7 @@ def verify(
     if not _token_matches(principal.session_token, sig.security_token):
         raise UnrecognizedClient(INVALID_TOKEN)
 
-    payload_hash, payload_signed = _payload_hash(headers, request, sig.presigned)
+    payload_hash, payload_signed = _payload_hash(headers, request, sig.presigned, sig.service)
     if sig.presigned:
         query = [(k, v) for k, v in query if k != "X-Amz-Signature"]
     canonical = canonical_request(
@@ -353,13 +361,17 @@ def _token_matches(issued: str | None, presented: str | None) -> bool:
 
 
 def _payload_hash(
-    headers: Mapping[str, list[str]], request: SignedRequest, presigned: bool
+    headers: Mapping[str, list[str]], request: SignedRequest, presigned: bool, service: str
 ) -> tuple[str, bool]:
+    if presigned and service == "s3":
+        return UNSIGNED_PAYLOAD, False  # S3's presigned URLs never cover the body
     declared = None if presigned else headers.get("x-amz-content-sha256")
     if declared is None:
         return _body_sha256(request), True
     value = declared[0]
-    if value in (UNSIGNED_PAYLOAD, STREAMING_UNSIGNED_PAYLOAD_TRAILER):
+    if value in (UNSIGNED_PAYLOAD, STREAMING_UNSIGNED_PAYLOAD_TRAILER) or (
+        service == "s3" and value in STREAMING_SIGNED_PAYLOADS
+    ):
         return value, False
     if len(value) == 64 and _HEX.issuperset(value):
         if not hmac.compare_digest(value, _body_sha256(request)):

@@ -298,6 +298,60 @@ STS: dict[str, _Rule] = {
     "GetCallerIdentity": _Rule("sts:GetCallerIdentity", _any),
 }
 
+# --- S3 (the S3 front forwards these; services/s3/requests.py tells them apart) ---------------
+# Bucket operations act on arn:aws:s3:::<bucket>, object operations on arn:aws:s3:::<bucket>/<key>.
+# DeleteObjects is checked once, on <bucket>/*, since the keys are in its body (AWS checks each).
+
+
+def _bucket(params: Mapping[str, Any], region: str, account: str) -> str:
+    return f"arn:aws:s3:::{_param(params, 'Bucket')}"
+
+
+def _object(params: Mapping[str, Any], region: str, account: str) -> str:
+    return f"arn:aws:s3:::{_param(params, 'Bucket')}/{_param(params, 'Key')}"
+
+
+def _objects(params: Mapping[str, Any], region: str, account: str) -> str:
+    return f"arn:aws:s3:::{_param(params, 'Bucket')}/*"
+
+
+S3: dict[str, _Rule] = {
+    "ListBuckets": _Rule("s3:ListAllMyBuckets", _any),
+    "CreateBucket": _Rule("s3:CreateBucket", _bucket),
+    "DeleteBucket": _Rule("s3:DeleteBucket", _bucket),
+    "HeadBucket": _Rule("s3:ListBucket", _bucket),
+    "ListObjects": _Rule("s3:ListBucket", _bucket),
+    "ListObjectsV2": _Rule("s3:ListBucket", _bucket),
+    "GetBucketLocation": _Rule("s3:GetBucketLocation", _bucket),
+    "GetBucketVersioning": _Rule("s3:GetBucketVersioning", _bucket),
+    "PutBucketVersioning": _Rule("s3:PutBucketVersioning", _bucket),
+    "ListObjectVersions": _Rule("s3:ListBucketVersions", _bucket),
+    "ListMultipartUploads": _Rule("s3:ListBucketMultipartUploads", _bucket),
+    "GetBucketTagging": _Rule("s3:GetBucketTagging", _bucket),
+    "PutBucketTagging": _Rule("s3:PutBucketTagging", _bucket),
+    "DeleteBucketTagging": _Rule("s3:PutBucketTagging", _bucket),
+    "GetBucketPolicy": _Rule("s3:GetBucketPolicy", _bucket),
+    "PutBucketPolicy": _Rule("s3:PutBucketPolicy", _bucket),
+    "DeleteBucketPolicy": _Rule("s3:DeleteBucketPolicy", _bucket),
+    "GetBucketAcl": _Rule("s3:GetBucketAcl", _bucket),
+    "DeleteObjects": _Rule("s3:DeleteObject", _objects),
+    "GetObject": _Rule("s3:GetObject", _object),
+    "HeadObject": _Rule("s3:GetObject", _object),
+    "PutObject": _Rule("s3:PutObject", _object),
+    "CopyObject": _Rule("s3:PutObject", _object),
+    "DeleteObject": _Rule("s3:DeleteObject", _object),
+    "CreateMultipartUpload": _Rule("s3:PutObject", _object),
+    "UploadPart": _Rule("s3:PutObject", _object),
+    "UploadPartCopy": _Rule("s3:PutObject", _object),
+    "CompleteMultipartUpload": _Rule("s3:PutObject", _object),
+    "AbortMultipartUpload": _Rule("s3:AbortMultipartUpload", _object),
+    "ListParts": _Rule("s3:ListMultipartUploadParts", _object),
+    "GetObjectTagging": _Rule("s3:GetObjectTagging", _object),
+    "PutObjectTagging": _Rule("s3:PutObjectTagging", _object),
+    "DeleteObjectTagging": _Rule("s3:DeleteObjectTagging", _object),
+    "GetObjectAcl": _Rule("s3:GetObjectAcl", _object),
+}
+
 # GetCallerIdentity needs no permission: "No permissions are required to perform this
 # operation. If an administrator attaches a policy that explicitly denies access to
 # sts:GetCallerIdentity, you can still perform this operation" (STS API reference).
@@ -311,6 +365,7 @@ CATALOGUE: Mapping[str, Mapping[str, _Rule]] = {
     "execute-api": EXECUTE_API,
     "iam": IAM,
     "sts": STS,
+    "s3": S3,
 }
 
 
