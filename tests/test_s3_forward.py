@@ -11,6 +11,8 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from modelport.aws.auth.sigv4 import ChunkSigning
+from modelport.core.errors import InvalidSignature
 from modelport.http.s3_forward import ContentMismatch, IncompleteBody, Upstream, checked, dechunked, prepare
 
 UPSTREAM = Upstream("http://127.0.0.1:9000", "ROOTKEY", "rootsecret", "us-east-1")
@@ -34,6 +36,34 @@ def test_signed_chunks_decode_whatever_the_read_sizes(size: int) -> None:
     chunks = [data[:4000], data[4000:], b""]
     wire = b"".join(f"{len(c):x};chunk-signature={'a' * 64}\r\n".encode() + c + b"\r\n" for c in chunks)
     assert collect(dechunked(pieces(wire + b"x-amz-checksum-crc32:AAAA\r\n\r\n", size))) == data
+
+
+def test_chunk_signatures_are_checked_before_a_chunk_goes_on() -> None:
+    signing = ChunkSigning(b"k" * 32, "20261207T000000Z", "20261207/us-east-1/s3/aws4_request", "seed")
+    chunks = [b"first", b"second", b""]
+    previous, signatures = signing.seed, []
+    for chunk in chunks:
+        previous = signing.expected(previous, hashlib.sha256(chunk).hexdigest())
+        signatures.append(previous)
+
+    def wire(sigs: list[str]) -> bytes:
+        return b"".join(
+            f"{len(c):x};chunk-signature={s}\r\n".encode() + c + b"\r\n"
+            for c, s in zip(chunks, sigs, strict=True)
+        )
+
+    assert collect(dechunked(pieces(wire(signatures), 3), signing)) == b"firstsecond"
+    seen: list[bytes] = []
+
+    async def run(body: bytes) -> None:
+        async for piece in dechunked(pieces(body, 3), signing):
+            seen.append(piece)
+
+    with pytest.raises(InvalidSignature):
+        asyncio.run(run(wire([signatures[0], "0" * 64, signatures[2]])))
+    assert seen == [b"fir", b"st"]  # the first chunk, checked; nothing of the forged second
+    with pytest.raises(IncompleteBody, match="limit"):
+        collect(dechunked(pieces(wire(signatures), 3), signing, max_chunk=5))
 
 
 def test_a_truncated_chunked_body_is_refused() -> None:

@@ -4,7 +4,8 @@ forwarded to the embedded S3 (SeaweedFS, which knows only the root key).
 One server (embedded S3 and S3 front on) is shared. A role session with AmazonS3FullAccess
 creates a bucket, uploads (upload_fileobj), lists, downloads and deletes through the front; a
 role without S3 permissions is refused with AccessDenied; a forged signature gets
-SignatureDoesNotMatch and an unknown key InvalidAccessKeyId; a model uploaded through the front
+SignatureDoesNotMatch and an unknown key InvalidAccessKeyId, as does a forged chunk of a signed
+aws-chunked upload; a model uploaded through the front
 deploys (the server reads it straight from SeaweedFS).
 """
 
@@ -31,6 +32,7 @@ from botocore.exceptions import ClientError
 
 from modelport import seed
 from modelport.aws.auth.canonical import canonical_request, signing_key
+from modelport.aws.auth.sigv4 import ChunkSigning
 from modelport.core.transparent import transparent_environment
 from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
 from support.s3server import S3Endpoint
@@ -219,18 +221,47 @@ def sign(
     return headers
 
 
-def test_signed_chunks_are_decoded_and_a_wrong_body_digest_is_refused(
+def chunked_body(
+    server: ModelportServer, headers: dict[str, str], chunks: list[bytes], forge: int = -1
+) -> bytes:
+    """An aws-chunked body whose chunk signatures chain from the header's (chunk ``forge`` wrong)."""
+    stamp = headers["x-amz-date"]
+    signing = ChunkSigning(
+        signing_key(server.secret_key, stamp[:8], "us-east-1", "s3"),
+        stamp,
+        f"{stamp[:8]}/us-east-1/s3/aws4_request",
+        headers["authorization"].rsplit("Signature=", 1)[1],
+    )
+    previous, out = signing.seed, b""
+    for number, chunk in enumerate(chunks):
+        previous = signing.expected(previous, hashlib.sha256(chunk).hexdigest())
+        shown = "0" * 64 if number == forge else previous
+        out += f"{len(chunk):x};chunk-signature={shown}\r\n".encode() + chunk + b"\r\n"
+    return out
+
+
+def test_signed_chunks_are_checked_and_decoded_and_a_wrong_body_digest_is_refused(
     server: ModelportServer, root_s3: Any
 ) -> None:
     root_s3.create_bucket(Bucket="chunks")
     data = os.urandom(100_000)
     chunks = [data[:65536], data[65536:], b""]
-    body = b"".join(f"{len(c):x};chunk-signature={'0' * 64}\r\n".encode() + c + b"\r\n" for c in chunks)
     headers = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data))}
     signed = sign(server, "PUT", "/chunks/signed", headers, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+    body = chunked_body(server, signed, chunks)
     answer = httpx.put(f"{front_url(server)}/chunks/signed", content=body, headers=signed)
     assert answer.status_code == 200, answer.text
     assert root_s3.get_object(Bucket="chunks", Key="signed")["Body"].read() == data
+
+    signed = sign(server, "PUT", "/chunks/forged", headers, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+    answer = httpx.put(
+        f"{front_url(server)}/chunks/forged",
+        content=chunked_body(server, signed, chunks, forge=0),
+        headers=signed,
+    )
+    assert answer.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in answer.content
+    with pytest.raises(ClientError):  # the forged first chunk never went on: nothing was stored
+        root_s3.head_object(Bucket="chunks", Key="forged")
 
     lying = sign(server, "PUT", "/chunks/lying", {}, hashlib.sha256(b"something else").hexdigest())
     answer = httpx.put(f"{front_url(server)}/chunks/lying", content=data, headers=lying)

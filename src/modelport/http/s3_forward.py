@@ -7,8 +7,8 @@
 - Payload: ``UNSIGNED-PAYLOAD``, a hex digest and ``STREAMING-UNSIGNED-PAYLOAD-TRAILER`` go on
   as declared (the aws-chunked body unchanged). A hex digest is checked as the body streams
   through: the last piece is held back until the digest matches, so a body that does not match
-  never completes upstream. Signed chunks (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``) are decoded
-  and forwarded plain, as ``UNSIGNED-PAYLOAD`` with ``Content-Length`` set to
+  never completes upstream. Signed chunks (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``) have each
+  signature checked (a chunk is held until it is), are decoded and forwarded plain, as ``UNSIGNED-PAYLOAD`` with ``Content-Length`` set to
   ``x-amz-decoded-content-length``.
 """
 
@@ -21,8 +21,14 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from modelport.aws.auth.canonical import canonical_request, signing_key
-from modelport.aws.auth.sigv4 import ALGORITHM, STREAMING_SIGNED_PAYLOADS, UNSIGNED_PAYLOAD, format_timestamp
-from modelport.core.errors import InvalidRequest
+from modelport.aws.auth.sigv4 import (
+    ALGORITHM,
+    STREAMING_SIGNED_PAYLOADS,
+    UNSIGNED_PAYLOAD,
+    ChunkSigning,
+    format_timestamp,
+)
+from modelport.core.errors import InvalidRequest, InvalidSignature
 
 # Headers that describe the client's hop or its signature, never forwarded.
 _DROPPED = frozenset(
@@ -154,6 +160,17 @@ def _authorization(
     )
 
 
+def _check_chunk(signing: ChunkSigning, previous: str, extension: bytes, chunk_sha256: str) -> str:
+    name, _, value = extension.decode("latin-1").strip().partition("=")
+    expected = signing.expected(previous, chunk_sha256)
+    if name != "chunk-signature" or not hmac.compare_digest(value.strip(), expected):
+        raise InvalidSignature(
+            "The request signature we calculated does not match the signature you provided: "
+            "an aws-chunked chunk's chunk-signature is wrong or missing."
+        )
+    return expected
+
+
 async def checked(body: AsyncIterator[bytes], expected: str) -> AsyncIterator[bytes]:
     """``body``, with its last piece held back until the whole body's sha256 equals ``expected``."""
     digest = hashlib.sha256()
@@ -169,9 +186,15 @@ async def checked(body: AsyncIterator[bytes], expected: str) -> AsyncIterator[by
         yield pending
 
 
-async def dechunked(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def dechunked(
+    body: AsyncIterator[bytes], signing: ChunkSigning | None = None, max_chunk: int = 16 * 1024 * 1024
+) -> AsyncIterator[bytes]:
     """The data of an aws-chunked body (``<hex size>[;chunk-signature=...]\\r\\n<data>\\r\\n``...,
-    ended by a zero-size chunk and optional trailers), streamed as it arrives."""
+    ended by a zero-size chunk and optional trailers), streamed as it arrives.
+
+    With ``signing``, each chunk (SDKs send 64 KiB) is held until its signature is checked, so
+    no byte of a forged chunk goes on; a chunk larger than ``max_chunk`` is refused."""
+    previous = signing.seed if signing is not None else ""
     buffer = bytearray()
     source = body.__aiter__()
 
@@ -186,21 +209,34 @@ async def dechunked(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             if len(buffer) > MAX_CHUNK_HEADER_BYTES:
                 raise IncompleteBody("An aws-chunked chunk header is too long.")
             await more()
-        size_text = bytes(buffer[:end]).split(b";", 1)[0].strip()
+        size_text, _, extension = bytes(buffer[:end]).partition(b";")
         try:
-            size = int(size_text, 16)
+            size = int(size_text.strip(), 16)
         except ValueError:
             raise IncompleteBody(f"Bad aws-chunked chunk size {size_text[:20]!r}.") from None
         del buffer[: end + 2]
-        if size == 0:
-            return  # trailers (checksums) follow; the plain body is complete
-        while size > 0:
+        if signing is not None and size > max_chunk:
+            raise IncompleteBody(f"An aws-chunked chunk of {size} bytes is over the {max_chunk}-byte limit.")
+        held: list[bytes] = []
+        digest = hashlib.sha256()
+        remaining = size
+        while remaining > 0:
             if not buffer:
                 await more()
-            piece = bytes(buffer[:size])
+            piece = bytes(buffer[:remaining])
             del buffer[: len(piece)]
-            size -= len(piece)
-            yield piece
+            remaining -= len(piece)
+            if signing is None:
+                yield piece
+            else:
+                digest.update(piece)
+                held.append(piece)
+        if signing is not None:
+            previous = _check_chunk(signing, previous, extension, digest.hexdigest())
+            for piece in held:
+                yield piece
+        if size == 0:
+            return  # trailers (checksums) follow; the plain body is complete
         while len(buffer) < 2:
             await more()
         if buffer[:2] != b"\r\n":

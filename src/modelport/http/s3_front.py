@@ -28,7 +28,7 @@ import httpx
 import uvicorn
 from starlette.types import Message, Receive, Scope, Send
 
-from modelport.aws.auth.sigv4 import SignedRequest, verify
+from modelport.aws.auth.sigv4 import SignedRequest, VerifiedRequest, verify
 from modelport.bootstrap import Platform
 from modelport.core.arns import request_id
 from modelport.core.errors import (
@@ -151,32 +151,35 @@ class S3Front:
             raise InvalidRequest(SIGV2)
         call = classify(method, target, names, values.get("x-amz-copy-source"))
         platform = self.platform
-        principal = self._authenticate(method, raw_path, query_string, headers, values)
-        context = platform.context.acting_as(principal)
+        verified = self._authenticate(method, raw_path, query_string, headers, values)
+        context = platform.context.acting_as(ANONYMOUS if verified is None else verified.principal)
         platform.authorize(context, "s3", call.operation, dict(call.params))
         if call.source is not None:
             platform.authorize(context, "s3", "GetObject", {"Bucket": call.source[0], "Key": call.source[1]})
         await self._wait_ready()
         forward = prepare(self.upstream, method, target.path, query_string, headers, now=platform.clock.now())
         body: AsyncIterator[bytes] = _request_body(receive)
+        chunks = None if verified is None else verified.chunks
         if forward.decode_chunks:
-            body = dechunked(body)
-        content: AsyncIterator[bytes] | bytes | None = body if method in ("PUT", "POST") else None
+            body = dechunked(body, chunks, self.verified_body_bytes)
         if forward.check_sha256 is not None:
-            length = values.get("content-length", "")
-            if content is None or (length.isdigit() and int(length) <= self.verified_body_bytes):
-                # Read and checked whole: a body that does not match never reaches S3.
-                content = await _read_checked(body, forward.check_sha256)
-                content = content if method in ("PUT", "POST") else None
-            else:
-                content = checked(body, forward.check_sha256)
+            body = checked(body, forward.check_sha256)
+        content: AsyncIterator[bytes] | bytes | None = body if method in ("PUT", "POST") else None
+        length = dict(forward.headers).get("content-length", "")
+        small = length.isdigit() and int(length) <= self.verified_body_bytes
+        checking = forward.check_sha256 is not None or chunks is not None
+        if checking and (content is None or small):
+            # Read and checked whole: a body that does not match never reaches S3 (a stream cut
+            # short would leave S3 an empty or partial object).
+            whole = b"".join([piece async for piece in body])
+            content = whole if method in ("PUT", "POST") else None
         client = self._http()
         request = client.build_request(method, forward.url, headers=forward.headers, content=content)
         try:
             response = await client.send(request, stream=True)
         except httpx.TransportError as exc:
             cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, (ContentMismatch, IncompleteBody)):
+            if isinstance(cause, (ContentMismatch, IncompleteBody, InvalidSignature)):
                 raise cause from None
             raise UpstreamUnavailable(
                 f"modelport's S3 ({self.upstream.endpoint_url}) is not reachable: {exc}"
@@ -206,10 +209,11 @@ class S3Front:
         query_string: str,
         headers: list[tuple[str, str]],
         values: dict[str, str],
-    ) -> Any:
+    ) -> VerifiedRequest | None:
+        """Who signed the request (None: authentication is off)."""
         platform = self.platform
         if not platform.settings.auth_enabled:
-            return ANONYMOUS
+            return None
         declared = values.get("x-amz-content-sha256", "")
         signed = SignedRequest(
             method=method,
@@ -226,7 +230,7 @@ class S3Front:
             skew_s=platform.settings.limits.signature_skew_s,
             expected_service="s3",
         )
-        return verified.principal
+        return verified
 
     async def _wait_ready(self) -> None:
         """Wait for the S3 in use, at most ``READY_WAIT_S`` per request: past that the answer is
@@ -250,10 +254,6 @@ class S3Front:
                 timeout=httpx.Timeout(None, connect=10.0), follow_redirects=False, trust_env=False
             )
         return self._client
-
-
-async def _read_checked(body: AsyncIterator[bytes], expected: str) -> bytes:
-    return b"".join([piece async for piece in checked(body, expected)])
 
 
 async def _request_body(receive: Receive) -> AsyncIterator[bytes]:

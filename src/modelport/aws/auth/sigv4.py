@@ -50,7 +50,7 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 # botocore sends this for S3 uploads with trailing checksums; the body is not signed either.
 STREAMING_UNSIGNED_PAYLOAD_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 # S3 only: aws-chunked bodies whose chunks carry their own signatures. The header signature
-# covers this marker; the S3 front decodes the chunks (it does not check their signatures).
+# covers this marker; the S3 front checks each chunk's signature (``ChunkSigning``) as it decodes.
 STREAMING_SIGNED_PAYLOADS = frozenset(
     {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"}
 )
@@ -101,17 +101,36 @@ class SignedRequest:
 
 
 @dataclass(frozen=True)
+class ChunkSigning:
+    """What checking an aws-chunked body's chunk signatures needs: each chunk's signature chains
+    from the previous one, starting at the header's (``seed``)."""
+
+    key: bytes = field(repr=False)
+    timestamp: str
+    scope: str
+    seed: str
+
+    def expected(self, previous: str, chunk_sha256: str) -> str:
+        to_sign = (
+            f"{ALGORITHM}-PAYLOAD\n{self.timestamp}\n{self.scope}\n{previous}\n{EMPTY_SHA256}\n{chunk_sha256}"
+        )
+        return hmac.new(self.key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
 class VerifiedRequest:
     """The outcome of a good signature.
 
     ``payload_signed`` is false when the client declared ``UNSIGNED-PAYLOAD``: the signature
-    then covers the headers, path and query but not the body.
+    then covers the headers, path and query but not the body. ``chunks`` is set for S3's signed
+    aws-chunked bodies (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``), whose reader checks each chunk.
     """
 
     principal: Principal
     service: str
     region: str
     payload_signed: bool = True
+    chunks: ChunkSigning | None = None
 
 
 class KeyLookup(Protocol):
@@ -180,7 +199,10 @@ def verify(
     expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
     if not (sig.signature.isascii() and hmac.compare_digest(expected, sig.signature)):
         raise InvalidSignature(SIGNATURE_MISMATCH)
-    return VerifiedRequest(principal, sig.service, sig.region, payload_signed)
+    chunks = None
+    if payload_hash in STREAMING_SIGNED_PAYLOADS:
+        chunks = ChunkSigning(key, sig.timestamp, scope, sig.signature)
+    return VerifiedRequest(principal, sig.service, sig.region, payload_signed, chunks)
 
 
 def _header_map(headers: Mapping[str, str] | Sequence[tuple[str, str]]) -> dict[str, list[str]]:
