@@ -45,7 +45,7 @@ from modelport.aws.auth.sqlite_keys import SqliteKeyStore
 from modelport.bootstrap import Platform, build_platform
 from modelport.core.config import Settings
 from modelport.core.errors import ModelportError
-from modelport.core.transparent import ca_bundle_path, proxy_url
+from modelport.core.transparent import ca_bundle_path, proxy_url, s3_front_url
 from modelport.http.app import create_app
 from modelport.http.proxy import HttpsProxy, S3Backend
 from modelport.http.proxy_routes import s3_domain_names
@@ -358,10 +358,6 @@ def read_root_key(data_dir: Path) -> tuple[str, str] | None:
     except sqlite3.Error:
         return None
     return (keys[-1].access_key_id, keys[-1].secret_access_key) if keys else None
-
-
-def s3_front_url(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
 
 
 def _write_record(settings: Settings, s3_endpoint_url: str | None, s3_front: bool) -> None:

@@ -33,6 +33,11 @@ def proxy_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
+def s3_front_url(port: int) -> str:
+    """The S3 front (S3 with modelport's keys and IAM) always listens on loopback too."""
+    return f"http://127.0.0.1:{port}"
+
+
 def transparent_environment(proxy: str, ca_bundle: Path | str) -> dict[str, str]:
     """The variables that send an AWS SDK's HTTPS calls to AWS host names through the proxy.
 

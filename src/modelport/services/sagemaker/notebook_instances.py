@@ -29,7 +29,7 @@ from modelport.core.errors import (
     ResourceNotFound,
     ServiceUnavailable,
 )
-from modelport.core.transparent import ca_bundle_path, proxy_url, transparent_environment
+from modelport.core.transparent import ca_bundle_path, proxy_url, s3_front_url, transparent_environment
 from modelport.sandboxes.notebooks import NotebookFolders, NotebookHost, NotebookStartFailed, remove_folders
 from modelport.services.context import ServiceContext
 from modelport.services.iam.roles import role_by_arn
@@ -247,8 +247,8 @@ def folders(ctx: ServiceContext, name: str) -> NotebookFolders:
 def kernel_environment(ctx: ServiceContext, credentials_path: str, credentials_token: str) -> dict[str, str]:
     """What a notebook instance's kernels (and terminals, and lifecycle scripts) run with.
 
-    The one place that says it: every served service's ``AWS_ENDPOINT_URL_*`` (and S3's, when an
-    S3 is known), the region, the instance role's refreshable credentials from
+    The one place that says it: every served service's ``AWS_ENDPOINT_URL_*`` (and the S3 front's, when
+    an S3 is known), the region, the instance role's refreshable credentials from
     ``/_modelport/credentials`` (ECS's container-credentials variables) and, with the proxy on,
     the transparent-endpoint variables (``HTTPS_PROXY``, ``AWS_CA_BUNDLE``) for code that names AWS
     host names itself, as the SageMaker Python SDK does for STS — what ``modelport env --role
@@ -260,7 +260,11 @@ def kernel_environment(ctx: ServiceContext, credentials_path: str, credentials_t
     url = ctx.settings.url
     values = {**base, "MODELPORT_URL": url, **endpoint_url_variables(url)}
     if ctx.settings.s3_endpoint_url:
-        values["AWS_ENDPOINT_URL_S3"] = ctx.settings.s3_endpoint_url
+        # The role's credentials are modelport's: only the S3 front accepts them (and applies IAM).
+        front = ctx.settings.s3_front
+        values["AWS_ENDPOINT_URL_S3"] = (
+            s3_front_url(ctx.settings.s3_front_port) if front else ctx.settings.s3_endpoint_url
+        )
     values.update(
         {
             "AWS_REGION": ctx.settings.region,
