@@ -32,6 +32,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from modelport.launcher import free_port
 from modelport.seed import test_points_csv as seed_test_points
 from modelport.seed import train_iris_model
 from support.jupyter import Kernel, open_lab, upload
@@ -57,10 +58,18 @@ SDK_CONFIG = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n    
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelportServer]:
-    env = {"MODELPORT_EMBEDDED_S3": "1", "MODELPORT_PROXY": "1", "MODELPORT_PROXY_PORT": "0"}
+    env = {
+        "MODELPORT_EMBEDDED_S3": "1",
+        "MODELPORT_EMBEDDED_S3_PORT": str(free_port()),
+        "MODELPORT_PROXY": "1",
+        "MODELPORT_PROXY_PORT": "0",
+        "MODELPORT_S3_FRONT": "1",
+        "MODELPORT_S3_FRONT_PORT": "0",
+    }
     with running_server(tmp_path_factory.mktemp("seed-notebook"), env=env) as running:
         iam = running.client("iam")
-        iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(TRUST))
+        # As the console creates it: under /service-role/.
+        iam.create_role(RoleName=ROLE, Path="/service-role/", AssumeRolePolicyDocument=json.dumps(TRUST))
         iam.attach_role_policy(RoleName=ROLE, PolicyArn=POLICY)
         yield running
 
@@ -90,11 +99,11 @@ def expected_classes(files: dict[str, bytes], folder: Path) -> list[int]:
 
 def check_transcript(printed: str, expected: list[int]) -> None:
     """What the notebook printed says: the role, the default bucket, InService at once, and the predictions."""
-    assert f"arn:aws:iam::123456789012:role/{ROLE}" in printed, printed
+    assert f"arn:aws:iam::123456789012:role/service-role/{ROLE}" in printed, printed
     assert "Status: InService" in printed, printed
     assert "sagemaker-us-east-1-123456789012" in printed
     assert "Status: Creating" not in printed and "Status: InService" in printed
-    found = re.search(r"Predicted Class Probabilities: (.*)\.\s*$", printed, re.S)
+    found = re.search(r"Predicted Class Probabilities: (.*?)\n\.\n", printed, re.S)
     assert found is not None, printed[-2000:]
     rows = [line for line in found.group(1).strip().splitlines() if line.strip()]
     probabilities = [[float(value) for value in row.strip("[]").split(",")] for row in rows]

@@ -97,12 +97,19 @@ class Kernel:
         msg_id = uuid.uuid4().hex
         self.socket.send(json.dumps(self._execute_request(msg_id, code)))
         result = CellResult()
-        while True:
+        idle = replied = False
+        while not (idle and replied):  # the shell's reply says how it ended; idle ends the output
             message = json.loads(self.socket.recv())
             if message.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = message["msg_type"], message["content"]
-            if kind == "stream":
+            if kind == "execute_reply":
+                replied = True
+                if content["status"] != "ok" and result.error is None:
+                    result.error = (
+                        f"{content.get('ename', 'the cell')}: {content.get('evalue', content['status'])}"
+                    )
+            elif kind == "stream":
                 if content["name"] == "stdout":
                     result.stdout += content["text"]
                 else:
@@ -113,7 +120,8 @@ class Kernel:
                 result.error = f"{content['ename']}: {content['evalue']}"
                 result.traceback = "\n".join(content.get("traceback", []))
             elif kind == "status" and content["execution_state"] == "idle":
-                return result
+                idle = True
+        return result
 
     def _execute_request(self, msg_id: str, code: str) -> dict[str, Any]:
         return {
