@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,7 @@ from modelport.launcher import free_port
 from modelport.seed import test_points_csv as seed_test_points
 from modelport.seed import train_iris_model
 from support.jupyter import Kernel, open_lab, upload
-from support.modelport_server import ModelportServer, running_server
+from support.modelport_server import ModelportServer, modelport_env, running_server
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +50,6 @@ TRUST = {
 # What the console attaches to a new SageMaker execution role.
 POLICY = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
 # The SDK's telemetry GETs an amazonaws.com URL after its calls: opted out as its docs say.
-MODELPORT_ENV = [sys.executable, "-m", "modelport", "env", "--format", "json"]
 SDK_CONFIG = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n"
 
 
@@ -175,15 +172,7 @@ def user_environment(server: ModelportServer, home: Path) -> dict[str, str]:
     clean: dict[str, Any] = {
         k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MODELPORT_", "SAGEMAKER_"))
     }
-    printed = subprocess.run(
-        [*MODELPORT_ENV, "--data-dir", str(server.data_dir), "--transparent", "--role", ROLE],
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    exported: dict[str, str] = json.loads(printed)
+    exported = modelport_env(server, "--transparent", "--role", ROLE, env=clean)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         assert name not in exported  # the role's credentials come from the credentials endpoint
     return clean | {"HOME": str(home)} | exported

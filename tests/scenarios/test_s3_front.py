@@ -35,6 +35,7 @@ from modelport.aws.auth.canonical import canonical_request, signing_key
 from modelport.aws.auth.sigv4 import ChunkSigning
 from modelport.core.transparent import transparent_environment
 from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.modelport_server import modelport_env as support_modelport_env
 from support.s3server import S3Endpoint
 from support.waiting import wait_until
 
@@ -318,31 +319,10 @@ def test_through_the_proxy_role_sessions_reach_s3_under_iam(server: ModelportSer
 
 
 def modelport_env(server: ModelportServer, *args: str) -> dict[str, str]:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "modelport",
-            "env",
-            "--format",
-            "json",
-            "--data-dir",
-            str(server.data_dir),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "AWS_ACCESS_KEY_ID": server.access_key,
-            "AWS_SECRET_ACCESS_KEY": server.secret_key,
-            "AWS_DEFAULT_REGION": "us-east-1",
-        },
+    root = {"AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": server.secret_key}
+    return support_modelport_env(
+        server, *args, env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", **root}
     )
-    assert result.returncode == 0, result.stderr
-    values: dict[str, str] = json.loads(result.stdout)
-    return values
 
 
 def test_code_under_modelport_env_role_uploads_with_the_roles_credentials(server: ModelportServer) -> None:

@@ -21,6 +21,7 @@ import pytest
 
 from modelport.services.sagemaker.images import resolve_image
 from support.modelport_server import ModelportServer, deploy, new_key_pair, running_server, wait_status
+from support.modelport_server import modelport_env as support_modelport_env
 from support.s3server import S3Endpoint, SeaweedS3Server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.s3]
@@ -63,26 +64,7 @@ def modelport_env(server: ModelportServer, s3: S3Endpoint, *options: str) -> dic
     """What ``eval "$(modelport env ...)"`` exports, for this server and S3."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MODELPORT_"))}
     clean["MODELPORT_S3_ENDPOINT_URL"] = s3.endpoint_url
-    printed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "modelport",
-            "env",
-            "--format",
-            "json",
-            "--data-dir",
-            str(server.data_dir),
-            *options,
-        ],
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    exported: dict[str, str] = json.loads(printed)
-    return exported
+    return support_modelport_env(server, *options, env=clean)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ import functools
 import json
 import secrets
 import string
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -252,6 +254,30 @@ def running_server(
         yield server
     finally:
         server.stop()
+
+
+def modelport_env(server: ModelportServer, *options: str, env: Mapping[str, str]) -> dict[str, str]:
+    """What ``eval "$(modelport env --data-dir <the server's> OPTIONS)"`` exports, run in ``env``."""
+    printed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelport",
+            "env",
+            "--format",
+            "json",
+            "--data-dir",
+            str(server.data_dir),
+            *options,
+        ],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert printed.returncode == 0, printed.stderr
+    exported: dict[str, str] = json.loads(printed.stdout)
+    return exported
 
 
 def wait_in_service(sagemaker: Any, name: str) -> dict[str, Any]:
