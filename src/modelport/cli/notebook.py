@@ -53,12 +53,7 @@ def create(
     if lifecycle_config:
         params["LifecycleConfigName"] = lifecycle_config
     sagemaker.create_notebook_instance(**params)
-    _wait(sagemaker, name, "notebook_instance_in_service")
-    out = output.stdout()
-    out.print(f"Notebook instance {escape(name)} is InService. Open it in JupyterLab with:")
-    out.print(
-        f"  modelport notebook open {escape(name)}{escape(connection_flags(connection))}", soft_wrap=True
-    )
+    _wait_in_service(sagemaker, name, connection)
 
 
 @notebook.command(name="open")
@@ -116,6 +111,11 @@ def start(name: str, connection: ConnectionOptions) -> None:
     """Start stopped notebook instance NAME and wait until it is InService."""
     sagemaker = server_connection(connection).sagemaker()
     sagemaker.start_notebook_instance(NotebookInstanceName=name)
+    _wait_in_service(sagemaker, name, connection)
+
+
+def _wait_in_service(sagemaker: Any, name: str, connection: ConnectionOptions) -> None:
+    """Wait for InService, then print the ``open`` command to paste."""
     _wait(sagemaker, name, "notebook_instance_in_service")
     out = output.stdout()
     out.print(f"Notebook instance {escape(name)} is InService. Open it in JupyterLab with:")
