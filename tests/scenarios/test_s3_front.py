@@ -338,7 +338,9 @@ def test_code_under_modelport_env_role_uploads_with_the_roles_credentials(server
         bucket.create()
         bucket.Object("model.tar.gz").upload_fileobj(io.BytesIO(b"r" * 10_000))
         assert [o.key for o in bucket.objects.all()] == ["model.tar.gz"]
-        arn = boto3.client("sts").get_caller_identity()["Arn"]
+        # A Session of its own: boto3.client() would cache these credentials in boto3's default
+        # session for every later test in this process.
+        arn = boto3.Session().client("sts").get_caller_identity()["Arn"]
     assert arn.startswith("arn:aws:sts::123456789012:assumed-role/env-role/")
 
 

@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from modelport import seed
@@ -283,6 +284,8 @@ def test_the_readme_tutorial_runs_as_printed_and_its_waiters_never_sleep(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", server.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", server.secret_key)
+    # A new user's process: no default boto3 session (and credentials) left by earlier tests.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
     exec(compile(code, "README.md quickstart", "exec"), {"__name__": "__main__"})
 
