@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from modelport import seed
 from modelport.launcher import free_port
 from support.fixtures import ServerPool
-from support.modelport_server import ModelportServer, deploy, wait_in_service
+from support.modelport_server import ModelportServer, deploy, run_modelport, wait_in_service
 from support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.s3]
@@ -105,22 +105,7 @@ def test_weed_runs_on_loopback_with_data_under_the_data_folder(server: Modelport
 
 
 def status_output(server: ModelportServer) -> str:
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-m", "modelport", "status", "--data-dir", str(server.data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "AWS_ACCESS_KEY_ID": server.access_key,
-            "AWS_SECRET_ACCESS_KEY": server.secret_key,
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "COLUMNS": "300",
-        },
-    )
+    result = run_modelport(server, "status", "--data-dir", str(server.data_dir))
     return result.stdout + result.stderr
 
 

@@ -16,8 +16,6 @@ import hmac
 import io
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +32,14 @@ from modelport import seed
 from modelport.aws.auth.canonical import canonical_request, signing_key
 from modelport.aws.auth.sigv4 import ChunkSigning
 from modelport.core.transparent import transparent_environment
-from support.modelport_server import ModelportServer, deploy, running_server, wait_in_service
+from support.modelport_server import (
+    ModelportServer,
+    deploy,
+    root_shell,
+    run_modelport,
+    running_server,
+    wait_in_service,
+)
 from support.modelport_server import modelport_env as support_modelport_env
 from support.s3server import S3Endpoint
 from support.waiting import wait_until
@@ -319,10 +324,7 @@ def test_through_the_proxy_role_sessions_reach_s3_under_iam(server: ModelportSer
 
 
 def modelport_env(server: ModelportServer, *args: str) -> dict[str, str]:
-    root = {"AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": server.secret_key}
-    return support_modelport_env(
-        server, *args, env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", **root}
-    )
+    return support_modelport_env(server, *args, env=root_shell(server))
 
 
 def test_code_under_modelport_env_role_uploads_with_the_roles_credentials(server: ModelportServer) -> None:
@@ -345,43 +347,12 @@ def test_code_under_modelport_env_role_uploads_with_the_roles_credentials(server
 
 
 def test_modelport_env_points_s3_clients_at_the_front_and_status_shows_it(server: ModelportServer) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "modelport",
-            "env",
-            "--data-dir",
-            str(server.data_dir),
-            "--endpoint-url",
-            server.url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "AWS_ACCESS_KEY_ID": server.access_key,
-            "AWS_SECRET_ACCESS_KEY": server.secret_key,
-            "AWS_DEFAULT_REGION": "us-east-1",
-        },
-    )
+    data = ("--data-dir", str(server.data_dir))
+    result = run_modelport(server, "env", *data, "--endpoint-url", server.url)
     assert f"AWS_ENDPOINT_URL_S3={front_url(server)}" in result.stdout.replace("'", "").replace('"', ""), (
         result.stdout + result.stderr
     )
-    status = subprocess.run(
-        [sys.executable, "-m", "modelport", "status", "--data-dir", str(server.data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "AWS_ACCESS_KEY_ID": server.access_key,
-            "AWS_SECRET_ACCESS_KEY": server.secret_key,
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "COLUMNS": "300",
-        },
-    )
+    status = run_modelport(server, "status", *data)
     assert f"S3 front (modelport's keys and IAM) at {front_url(server)}" in status.stdout, status.stdout
 
 

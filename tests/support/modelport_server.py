@@ -256,6 +256,30 @@ def running_server(
         server.stop()
 
 
+def root_shell(server: ModelportServer) -> dict[str, str]:
+    """A bare shell holding only the server's root keys and region (``COLUMNS`` wide for tables)."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        "AWS_DEFAULT_REGION": REGION,
+        "COLUMNS": "300",
+    }
+
+
+def run_modelport(
+    server: ModelportServer, *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``modelport ARGS`` as a user types it, in ``root_shell`` unless ``env`` is given."""
+    return subprocess.run(
+        [sys.executable, "-m", "modelport", *args],
+        env=dict(env if env is not None else root_shell(server)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def modelport_env(server: ModelportServer, *options: str, env: Mapping[str, str]) -> dict[str, str]:
     """What ``eval "$(modelport env --data-dir <the server's> OPTIONS)"`` exports, run in ``env``."""
     printed = subprocess.run(
