@@ -1,0 +1,228 @@
+"""The console's door, over plain HTTP against the shared server: no session, no page; no CSRF
+token, no action; a read-only user sees lists but is refused changes, with AWS's AccessDenied;
+secrets never come back in a page; names and tags holding ``<script>`` are shown as text."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from support.modelport_server import ModelportServer
+
+pytestmark = pytest.mark.e2e
+
+READ_ONLY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}],
+    }
+)
+
+
+_clients: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _clients:
+        _clients.pop().close()
+
+
+def console(server: ModelportServer) -> httpx.Client:
+    client = httpx.Client(base_url=f"{server.url}/console", follow_redirects=False, timeout=30)
+    _clients.append(client)
+    return client
+
+
+def sign_in(server: ModelportServer, **fields: str) -> httpx.Client:
+    """A client signed in with ``fields`` (access_key_id + secret_access_key, or method=password,
+    user_name and password), as the sign-in form posts them."""
+    client = console(server)
+    page = client.get("/signin")
+    token = re.search(r'name="signin_token" value="([^"]+)"', page.text)
+    assert token is not None
+    answer = client.post("/signin", data={"signin_token": token.group(1), **fields})
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def root(server: ModelportServer) -> httpx.Client:
+    return sign_in(server, access_key_id=server.access_key, secret_access_key=server.secret_key)
+
+
+def csrf(client: httpx.Client, path: str = "/iam/roles") -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert found is not None
+    return found.group(1)
+
+
+@pytest.fixture(scope="module")
+def reader(server: ModelportServer) -> Iterator[dict[str, str]]:
+    """An IAM user allowed only iam:Get* and iam:List*, with an access key and a password."""
+    iam = server.client("iam")
+    iam.create_user(UserName="console-reader")
+    iam.put_user_policy(UserName="console-reader", PolicyName="read-only", PolicyDocument=READ_ONLY)
+    key = iam.create_access_key(UserName="console-reader")["AccessKey"]
+    iam.create_login_profile(UserName="console-reader", Password="Reader-pass-1")
+    yield {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
+    iam.delete_login_profile(UserName="console-reader")
+    iam.delete_access_key(UserName="console-reader", AccessKeyId=key["AccessKeyId"])
+
+
+def test_no_session_no_page_and_no_action(server: ModelportServer) -> None:
+    client = console(server)
+    for path in ("/", "/iam/roles", "/iam/users/x", "/sagemaker/endpoints"):
+        answer = client.get(path)
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/console/signin?next=")
+    answer = client.post("/iam/roles/create", data={"use_case": "lambda", "name": "console-nosession"})
+    assert (answer.status_code, answer.headers["location"]) == (303, "/console/signin")
+    assert "console-nosession" not in [r["RoleName"] for r in server.client("iam").list_roles()["Roles"]]
+    forged = console(server)
+    forged.cookies.set("modelport_console", "made-up", path="/console")
+    assert forged.get("/iam/roles").status_code == 303
+
+
+def test_browser_at_root_is_sent_to_the_console_and_api_clients_are_not(server: ModelportServer) -> None:
+    browser = httpx.get(f"{server.url}/", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert (browser.status_code, browser.headers["location"]) == (303, "/console/")
+    api = httpx.get(f"{server.url}/")  # what boto3 never sends, but curl does
+    assert api.status_code == 400 and "UnknownOperation" in api.text
+
+
+def test_sign_in_cookie_and_sign_out(server: ModelportServer) -> None:
+    client = console(server)
+    token = re.search(r'name="signin_token" value="([^"]+)"', client.get("/signin").text)
+    assert token is not None
+    wrong = client.post(
+        "/signin",
+        data={"signin_token": token.group(1), "access_key_id": server.access_key, "secret_access_key": "x"},
+    )
+    assert wrong.status_code == 401 and "not valid" in wrong.text
+    no_token = console(server).post(
+        "/signin", data={"access_key_id": server.access_key, "secret_access_key": server.secret_key}
+    )
+    assert no_token.status_code == 403  # a cross-site sign-in post has no sign-in cookie
+
+    signed = root(server)
+    answer = signed.get("/")
+    assert answer.status_code == 200
+    set_cookie = console(server)
+    page = set_cookie.get("/signin")
+    token = re.search(r'name="signin_token" value="([^"]+)"', page.text)
+    assert token is not None
+    posted = set_cookie.post(
+        "/signin",
+        data={
+            "signin_token": token.group(1),
+            "access_key_id": server.access_key,
+            "secret_access_key": server.secret_key,
+        },
+    )
+    header = next(h for h in posted.headers.get_list("set-cookie") if h.startswith("modelport_console="))
+    assert "HttpOnly" in header and "SameSite=Strict" in header and "Path=/console" in header
+    assert "Max-Age=43200" in header
+    out = signed.post("/signout", data={"csrf_token": csrf(signed)})
+    assert (out.status_code, out.headers["location"]) == (303, "/console/signin")
+    assert signed.get("/iam/roles").status_code == 303
+
+
+def test_post_needs_the_sessions_csrf_token(server: ModelportServer) -> None:
+    client = root(server)
+    for data in ({}, {"csrf_token": "wrong"}, {"csrf_token": ""}):
+        answer = client.post("/iam/users/create", data={"name": "console-csrf", **data})
+        assert answer.status_code == 403 and "CSRF" in answer.text
+    other = root(server)  # another session's token is not this one's
+    answer = client.post("/iam/users/create", data={"name": "console-csrf", "csrf_token": csrf(other)})
+    assert answer.status_code == 403
+    assert "console-csrf" not in [u["UserName"] for u in server.client("iam").list_users()["Users"]]
+
+
+def test_read_only_user_sees_lists_but_changes_are_denied(
+    server: ModelportServer, reader: dict[str, str]
+) -> None:
+    client = sign_in(server, access_key_id=reader["AccessKeyId"], secret_access_key=reader["SecretAccessKey"])
+    assert client.get("/iam/roles").status_code == 200
+    assert "console-reader" in client.get("/iam/users").text
+    answer = client.post(
+        "/iam/roles/create", data={"csrf_token": csrf(client), "use_case": "lambda", "name": "console-denied"}
+    )
+    assert answer.status_code == 400
+    assert "AccessDenied" in answer.text
+    assert (
+        "User: arn:aws:iam::123456789012:user/console-reader is not authorized to perform: iam:CreateRole"
+        in answer.text
+    )
+    answer = client.post(
+        "/iam/users/console-reader/delete", data={"csrf_token": csrf(client)}, follow_redirects=True
+    )
+    assert "is not authorized to perform: iam:DeleteAccessKey" in answer.text
+    assert server.client("iam").get_user(UserName="console-reader")
+
+
+def test_password_sign_in(server: ModelportServer, reader: dict[str, str]) -> None:
+    client = sign_in(server, method="password", user_name="console-reader", password="Reader-pass-1")
+    assert "console-reader" in client.get("/").text
+    bad = console(server)
+    token = re.search(r'name="signin_token" value="([^"]+)"', bad.get("/signin").text)
+    assert token is not None
+    answer = bad.post(
+        "/signin",
+        data={
+            "signin_token": token.group(1),
+            "method": "password",
+            "user_name": "console-reader",
+            "password": "nope",
+        },
+    )
+    assert answer.status_code == 401
+
+
+def test_secrets_never_in_pages_and_names_are_text(server: ModelportServer) -> None:
+    iam = server.client("iam")
+    client = root(server)
+    for path in ("/", "/iam/roles", "/iam/users", "/iam/policies"):
+        assert server.secret_key not in client.get(path).text
+    client.post("/iam/users/create", data={"csrf_token": csrf(client), "name": "console-secrets"})
+    created = client.post("/iam/users/console-secrets/keys", data={"csrf_token": csrf(client)})
+    secret = re.search(r'id="new-key-secret">([^<]+)<', created.text)
+    assert secret is not None  # shown once, on the answer to the POST that made it
+    again = client.get("/iam/users/console-secrets").text
+    assert secret.group(1) not in again
+    assert "new-key-secret" not in again
+    client.post(
+        "/iam/users/console-secrets/password", data={"csrf_token": csrf(client), "password": "Secret-pass-9"}
+    )
+    page = client.get("/iam/users/console-secrets").text
+    assert "Secret-pass-9" not in page and "Console password: set" in page
+    assert (
+        client.post("/iam/users/console-secrets/delete", data={"csrf_token": csrf(client)}).status_code == 303
+    )
+
+    iam.create_role(
+        RoleName="console-xss",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+        Description="<script>alert('x')</script>",  # IAM's patterns keep < out of names and tags
+    )
+    try:
+        for path in ("/iam/roles", "/iam/roles/console-xss"):
+            text = client.get(path).text
+            assert "<script>alert" not in text and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in text
+    finally:
+        iam.delete_role(RoleName="console-xss")
