@@ -85,3 +85,54 @@ def test_tutorial_role_for_lambda_with_an_inline_policy(browser: Any, server: Mo
     assert "Role console-browser-lambda-role deleted." in page.inner_text(".flash.success")
     assert "console-browser-lambda-role" not in page.inner_text("#roles")
     page.context.close()
+
+
+def test_user_with_a_key_and_a_console_password(browser: Any, server: ModelportServer) -> None:
+    """IAM → Users: a user, an access key whose secret is shown once, a console password; then
+    that user signs in with it and is refused what its (no) policies do not allow."""
+    page = signed_in_page(browser, server)
+    page.click("nav >> text=Users")
+    page.fill("input[name=name]", "console-browser-user")
+    page.click("button:has-text('Create user')")
+    page.wait_for_selector(".flash.success")
+    page.click("button:has-text('Create access key')")
+    key_id = page.inner_text("#new-key-id")
+    secret = page.inner_text("#new-key-secret")
+    assert len(secret) == 40
+    page.fill("input[name=password]", "too-short")
+    page.click("button:has-text('Enable console access')")
+    assert "PasswordPolicyViolation" in page.inner_text(".flash.error")
+    assert secret not in page.content()  # the next page no longer shows it
+    assert key_id in page.inner_text("#access-keys")
+    page.fill("input[name=password]", "Browser-pass-7")
+    page.click("button:has-text('Enable console access')")
+    page.wait_for_selector(".flash.success")
+    assert "Console password: set" in page.inner_text("#console-access")
+    screenshot(page, "iam-user")
+    page.click("nav >> text=Policies")
+    screenshot(page, "iam-policies")
+
+    user = new_page(browser)
+    user.goto(f"{server.url}/console/signin?method=password")
+    user.fill("input[name=user_name]", "console-browser-user")
+    user.fill("input[name=password]", "Browser-pass-7")
+    user.click("button[type=submit]")
+    user.wait_for_url(f"{server.url}/console/**")
+    assert user.inner_text(".who").endswith("console-browser-user")
+    user.click("nav >> text=Roles")
+    assert "is not authorized to perform: iam:ListRoles" in user.inner_text(".flash.error")
+    user.goto(f"{server.url}/console/iam/roles/create")
+    user.check("input[name=use_case][value=sagemaker]")
+    user.fill("input[name=name]", "console-browser-denied")
+    user.click("button:has-text('Create role')")
+    denied = user.inner_text(".flash.error")
+    assert denied.startswith("AccessDenied"), denied
+    assert "user/console-browser-user is not authorized to perform: iam:CreateRole" in denied
+    screenshot(user, "access-denied")
+    user.context.close()
+
+    page.goto(f"{server.url}/console/iam/users/console-browser-user")
+    page.click("button:has-text('Delete')")
+    page.wait_for_selector(".flash.success")
+    assert "console-browser-user" not in page.inner_text("#users")
+    page.context.close()

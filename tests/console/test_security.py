@@ -226,3 +226,28 @@ def test_secrets_never_in_pages_and_names_are_text(server: ModelportServer) -> N
             assert "<script>alert" not in text and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in text
     finally:
         iam.delete_role(RoleName="console-xss")
+
+
+def test_sign_in_returns_to_the_page_asked_for_and_nowhere_else(server: ModelportServer) -> None:
+    asked = console(server).get("/iam/users?x=1")
+    assert asked.headers["location"] == "/console/signin?next=%2Fiam%2Fusers%3Fx%3D1"
+    for wanted, landing in (("/iam/users?x=1", "/console/iam/users?x=1"), ("//evil.example/", "/console/")):
+        client = console(server)
+        token = re.search(r'name="signin_token" value="([^"]+)"', client.get("/signin").text)
+        assert token is not None
+        answer = client.post(
+            "/signin",
+            data={
+                "signin_token": token.group(1),
+                "next": wanted,
+                "access_key_id": server.access_key,
+                "secret_access_key": server.secret_key,
+            },
+        )
+        assert answer.headers["location"] == landing
+
+
+def test_strangers_cannot_send_big_forms(server: ModelportServer) -> None:
+    big = {"name": "x" * (64 * 1024)}
+    assert console(server).post("/signin", data=big).status_code == 413
+    assert console(server).post("/iam/users/create", data=big).status_code == 303  # never read

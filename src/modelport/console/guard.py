@@ -19,10 +19,12 @@ from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modelport.bootstrap import Platform
-from modelport.console.session import SESSION_COOKIE, SessionStore, csrf_matches, still_valid
+from modelport.console.session import SESSION_COOKIE, Session, SessionStore, csrf_matches, still_valid
 
 # Forms carry names, JSON policies and function code pasted in an editor; never more than this.
 MAX_FORM_BYTES = 6 * 1024 * 1024
+# Before sign-in, a form is a key pair or a name and password: no stranger gets to send more.
+MAX_OPEN_FORM_BYTES = 16 * 1024
 CSRF_FIELD = "csrf_token"
 OPEN_PATHS = ("/signin", "/static/")
 SECURITY_HEADERS = {
@@ -102,42 +104,44 @@ class Guard:
         path: str = scope["path"][len(scope.get("root_path", "")) :] or "/"
         state: dict[str, Any] = scope.setdefault("state", {})
         method = scope["method"]
-        body = b""
-        if method == "POST":
-            read = await read_body(receive, MAX_FORM_BYTES)
-            if read is None:
-                await PlainTextResponse("The form is too large.", status_code=413)(scope, receive, send)
-                return
-            body = read
-            state["form"] = Form.parse(body)
-        if path.startswith(OPEN_PATHS):
-            await self.app(scope, _replay(body, receive) if method == "POST" else receive, send)
-            return
-        session = None
-        token = cookies(scope).get(SESSION_COOKIE)
-        if token:
-            session = self.sessions.get(token, now=self.platform.clock.now())
-            if session is not None and not still_valid(self.platform, session):
-                self.sessions.close(session.token_sha256)
-                session = None
-        if session is None:
+        open_path = path.startswith(OPEN_PATHS)
+        session = None if open_path else self._session(scope)
+        if not open_path and session is None:
+            # Before any body is read: a stranger's POST costs nothing.
             target = scope.get("root_path", "") + "/signin"
             if method == "GET":
                 query = scope.get("query_string", b"").decode("latin-1")
                 target += "?next=" + quote(path + ("?" + query if query else ""), safe="")
             await RedirectResponse(target, status_code=303)(scope, receive, send)
             return
-        if method not in ("GET", "HEAD") and not csrf_matches(
-            session.csrf_token, state["form"].get(CSRF_FIELD) if "form" in state else None
-        ):
-            await PlainTextResponse(
-                "This form has expired or did not come from the console (its CSRF token does not "
-                "match). Go back, reload the page and try again.",
-                status_code=403,
-            )(scope, receive, send)
-            return
-        state["session"] = session
-        await self.app(scope, _replay(body, receive) if method == "POST" else receive, send)
+        if method == "POST":
+            body = await read_body(receive, MAX_OPEN_FORM_BYTES if open_path else MAX_FORM_BYTES)
+            if body is None:
+                await PlainTextResponse("The form is too large.", status_code=413)(scope, receive, send)
+                return
+            state["form"] = Form.parse(body)
+            receive = _replay(body, receive)
+        if session is not None:
+            sent = state["form"].get(CSRF_FIELD) if "form" in state else None
+            if method not in ("GET", "HEAD") and not csrf_matches(session.csrf_token, sent):
+                await PlainTextResponse(
+                    "This form has expired or did not come from the console (its CSRF token does "
+                    "not match). Go back, reload the page and try again.",
+                    status_code=403,
+                )(scope, receive, send)
+                return
+            state["session"] = session
+        await self.app(scope, receive, send)
+
+    def _session(self, scope: Scope) -> Session | None:
+        token = cookies(scope).get(SESSION_COOKIE)
+        if not token:
+            return None
+        session = self.sessions.get(token, now=self.platform.clock.now())
+        if session is not None and not still_valid(self.platform, session):
+            self.sessions.close(session.token_sha256)
+            return None
+        return session
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
