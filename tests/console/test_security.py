@@ -251,3 +251,44 @@ def test_strangers_cannot_send_big_forms(server: ModelportServer) -> None:
     big = {"name": "x" * (64 * 1024)}
     assert console(server).post("/signin", data=big).status_code == 413
     assert console(server).post("/iam/users/create", data=big).status_code == 303  # never read
+
+
+def test_a_session_ends_with_its_key_and_temporary_keys_cannot_sign_in(server: ModelportServer) -> None:
+    iam = server.client("iam")
+    iam.create_user(UserName="console-ephemeral")
+    key = iam.create_access_key(UserName="console-ephemeral")["AccessKey"]
+    client = sign_in(server, access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
+    assert client.get("/").status_code == 200
+    iam.delete_access_key(UserName="console-ephemeral", AccessKeyId=key["AccessKeyId"])
+    assert client.get("/").status_code == 303  # the session went with the key
+    iam.delete_user(UserName="console-ephemeral")
+
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName="console-assumed", AssumeRolePolicyDocument=json.dumps(trust))
+    try:
+        temporary = server.client("sts").assume_role(
+            RoleArn="arn:aws:iam::123456789012:role/console-assumed", RoleSessionName="console"
+        )["Credentials"]
+        stranger = console(server)
+        token = re.search(r'name="signin_token" value="([^"]+)"', stranger.get("/signin").text)
+        assert token is not None
+        answer = stranger.post(
+            "/signin",
+            data={
+                "signin_token": token.group(1),
+                "access_key_id": temporary["AccessKeyId"],
+                "secret_access_key": temporary["SecretAccessKey"],
+            },
+        )
+        assert answer.status_code == 401
+    finally:
+        iam.delete_role(RoleName="console-assumed")
