@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -292,3 +293,53 @@ def test_a_session_ends_with_its_key_and_temporary_keys_cannot_sign_in(server: M
         assert answer.status_code == 401
     finally:
         iam.delete_role(RoleName="console-assumed")
+
+
+def test_bad_input_is_the_apis_error_with_the_form_kept(server: ModelportServer) -> None:
+    client = root(server)
+    answer = client.post(
+        "/iam/roles/create",
+        data={
+            "csrf_token": csrf(client),
+            "use_case": "lambda",
+            "name": "not a valid name!",
+            "description": "kept",
+        },
+    )
+    assert answer.status_code == 400
+    assert "ValidationError" in answer.text and "roleName" in answer.text
+    assert 'value="not a valid name!"' in answer.text and 'value="kept"' in answer.text
+    answer = client.post(
+        "/iam/roles/create", data={"csrf_token": csrf(client), "use_case": "ec2", "name": "console-ec2"}
+    )
+    assert answer.status_code == 400 and "Choose a use case" in answer.text
+
+
+def test_policies_create_view_delete(server: ModelportServer) -> None:
+    client = root(server)
+    bad = client.post(
+        "/iam/policies/create",
+        data={"csrf_token": csrf(client), "name": "console-policy", "document": '{"Version": "2012-10-17"}'},
+    )
+    assert bad.status_code == 400 and "MalformedPolicyDocument" in bad.text
+    document = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}
+    )
+    made = client.post(
+        "/iam/policies/create",
+        data={
+            "csrf_token": csrf(client),
+            "name": "console-policy",
+            "description": "<b>bold</b>",
+            "document": document,
+        },
+    )
+    assert made.status_code == 303
+    arn = "arn:aws:iam::123456789012:policy/console-policy"
+    page = client.get(made.headers["location"].removeprefix("/console"))
+    assert "logs:*" in page.text and "&lt;b&gt;bold&lt;/b&gt;" in page.text
+    assert "?arn=" + quote(arn, safe="") in client.get("/iam/policies?scope=Local").text
+    gone = client.post("/iam/policies/delete", data={"csrf_token": csrf(client), "arn": arn})
+    assert gone.status_code == 303
+    listed = client.get("/iam/policies?scope=Local").text
+    assert f"Policy {arn} deleted." in listed and "?arn=" + quote(arn, safe="") not in listed
