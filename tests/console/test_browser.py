@@ -7,11 +7,12 @@ Kept to a few tests that each walk a whole flow: one browser and one server serv
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from support.browser import new_page, screenshot, sign_in, signed_in_page
+from support.browser import new_page, screenshot, sign_in
 from support.modelport_server import ModelportServer
 
 pytestmark = pytest.mark.e2e
@@ -37,9 +38,11 @@ def test_sign_in_page_and_a_wrong_secret(browser: Any, server: ModelportServer) 
     page.context.close()
 
 
-def test_tutorial_role_for_lambda_with_an_inline_policy(browser: Any, server: ModelportServer) -> None:
+def test_tutorial_role_for_lambda_with_an_inline_policy(
+    signed_in_page: Callable[[ModelportServer], Any], server: ModelportServer
+) -> None:
     """Step 5 of the seed: a role for the Lambda use case, then the inline InvokeEndpoint policy."""
-    page = signed_in_page(browser, server)
+    page = signed_in_page(server)
     assert page.inner_text(".who").endswith("root")
     screenshot(page, "home")
     page.click("nav >> text=Roles")
@@ -84,13 +87,14 @@ def test_tutorial_role_for_lambda_with_an_inline_policy(browser: Any, server: Mo
     page.wait_for_selector(".flash.success")
     assert "Role console-browser-lambda-role deleted." in page.inner_text(".flash.success")
     assert "console-browser-lambda-role" not in page.inner_text("#roles")
-    page.context.close()
 
 
-def test_user_with_a_key_and_a_console_password(browser: Any, server: ModelportServer) -> None:
+def test_user_with_a_key_and_a_console_password(
+    browser: Any, signed_in_page: Callable[[ModelportServer], Any], server: ModelportServer
+) -> None:
     """IAM → Users: a user, an access key whose secret is shown once, a console password; then
     that user signs in with it and is refused what its (no) policies do not allow."""
-    page = signed_in_page(browser, server)
+    page = signed_in_page(server)
     page.click("nav >> text=Users")
     page.fill("input[name=name]", "console-browser-user")
     page.click("button:has-text('Create user')")
@@ -135,4 +139,3 @@ def test_user_with_a_key_and_a_console_password(browser: Any, server: ModelportS
     page.click("button:has-text('Delete')")
     page.wait_for_selector(".flash.success")
     assert "console-browser-user" not in page.inner_text("#users")
-    page.context.close()

@@ -2,9 +2,12 @@
 (a pytest plugin: ``tests/conftest.py`` loads it).
 
 - ``browser``: one headless Chromium for the whole test session (starting one costs about a
-  second; every test gets its own context, so cookies never leak between tests).
-- ``signed_in_page(browser, server)``: a 1280x800 page of a fresh context, signed in to the
-  server's console with its root key, as a user types it into the sign-in form.
+  second; every page gets its own context, so cookies never leak between tests).
+- ``signed_in_page``: a fixture whose value is a function, ``signed_in_page(server)``: a 1280x800
+  page of a fresh context, signed in to the server's console with its root key as a user types
+  it into the sign-in form, on the console's home page; closed when the test ends.
+- ``new_page(browser)`` and ``sign_in(page, server, key, secret)``: the same by hand (another
+  user, or the sign-in page itself); the test closes ``page.context``.
 - ``screenshot(page, name)``: a 1280x800 PNG of the page in this run's screenshot folder; with
   ``MODELPORT_UPDATE_SCREENSHOTS=1`` also in ``docs/console/``, where docs/console.md shows them.
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +79,21 @@ def sign_in(page: Any, server: ModelportServer, access_key: str, secret_key: str
     page.wait_for_url(f"{server.url}/console/**")
 
 
-def signed_in_page(browser: Any, server: ModelportServer) -> Any:
-    """A fresh page signed in to ``server``'s console with its root key, on the home page."""
-    page = new_page(browser)
-    sign_in(page, server, server.access_key, server.secret_key)
-    return page
+@pytest.fixture
+def signed_in_page(browser: Any) -> Iterator[Callable[[ModelportServer], Any]]:
+    """``signed_in_page(server)``: a fresh page signed in to ``server``'s console with its root
+    key, on the home page. Its context is closed when the test ends, passed or failed."""
+    contexts: list[Any] = []
+
+    def open_page(server: ModelportServer) -> Any:
+        page = new_page(browser)
+        contexts.append(page.context)
+        sign_in(page, server, server.access_key, server.secret_key)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 def screenshot(page: Any, name: str) -> Path:
