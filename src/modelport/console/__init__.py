@@ -10,7 +10,8 @@ The contract pages are written against (docs/console.md shows it from the user's
 - ``guard``: every request but ``/signin`` and ``/static/`` needs a session (else a redirect to
   sign-in), and every POST the session's CSRF token in the form field ``csrf_token``. Pages
   get ``request.state.session`` and, for a POST, ``request.state.form`` already checked.
-- ``actions.call(request, service, operation, params) -> dict``: an AWS operation as the
+- ``actions.call(request, service, operation, params) -> dict``: an AWS operation (botocore's
+  service and operation names; ``"sagemaker-runtime"``/``"InvokeEndpoint"`` too) as the
   signed-in principal, exactly as the API runs it (input validation, ``platform.authorize``,
   the handler); raises ``actions.AwsError`` (``code``, ``message``) for pages to show.
 - ``rendering``: ``render(request, "area/page.html", {...}, error=...)``, ``redirect(request,

@@ -19,7 +19,8 @@ layer; they never build AWS bodies themselves.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -44,7 +45,9 @@ from modelport.http.gateway import GatewayHandler, is_api_invoke
 from modelport.http.invocations import InvocationHandler, is_invocation, read_body
 from modelport.http.notebook_urls import notebook_url_route
 from modelport.http.role_credentials import role_credentials_routes
-from modelport.http.services import Binding, classify
+from modelport.http.services import Binding, Handler, classify
+from modelport.services.context import ServiceContext
+from modelport.services.sagemaker.invocations import invoke_endpoint
 from modelport.services.sagemaker.notebook_instances import restore as restore_notebook_instances
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
@@ -134,6 +137,18 @@ def _starlette_app(platform: Platform) -> Starlette:
         Route("/{path:path}", aws, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def console_tables() -> dict[str, Mapping[str, Handler]]:
+    """The operations the console may run, by botocore service name: the front door's tables,
+    and the runtime's InvokeEndpoint (its hot path has no table) for the console's test box."""
+    tables: dict[str, Mapping[str, Handler]] = {name: table for name, (_, table) in OPERATIONS.items()}
+    tables["sagemaker-runtime"] = {"InvokeEndpoint": _invoke_endpoint}
+    return tables
+
+
+async def _invoke_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await invoke_endpoint(params, router=ctx.router, store=ctx.store, settings=ctx.settings)
 
 
 def _browser_at_root(request: Request, query_string: str) -> bool:
