@@ -29,7 +29,9 @@ LAYERS: dict[str, set[str]] = {
     "hosting": {"core", "store", "sandboxes"},
     "services": {"core", "aws", "hosting", "store"},
     "bootstrap": {"core", "aws", "store", "hosting", "sandboxes", "services"},
-    "http": {"core", "aws", "services", "hosting", "store", "bootstrap"},
+    "http": {"core", "aws", "services", "hosting", "store", "bootstrap", "console"},
+    # The web console: pages over the use cases; the front door hands it the operation tables.
+    "console": {"core", "aws", "services", "store", "bootstrap"},
     "server": {"core", "aws", "bootstrap", "http", "store", "sandboxes"},  # sandboxes: the embedded S3
     "launcher": set(),
     "seed": set(),

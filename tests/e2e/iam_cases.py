@@ -284,9 +284,7 @@ VALIDATION_CASES = [
         invalid("policyArn"),
     ),
     Case("list-max-items-0", "iam", "list_roles", {"MaxItems": 0}, invalid("maxItems", "1")),
-    Case(
-        "unknown-action", "iam", "get_user", {"UserName": USER}, Expected("InvalidAction", 400, ("GetUser",))
-    ),
+    Case("unknown-action", "iam", "list_groups", {}, Expected("InvalidAction", 400, ("ListGroups",))),
 ]
 
 STS_CASES = [

@@ -1,4 +1,4 @@
-"""The local server's own commands: ``credentials``, ``status`` and ``stop``.
+"""The local server's own commands: ``credentials``, ``console``, ``status`` and ``stop``.
 
 ``credentials`` prints the key pair the other commands would sign with as ``export`` lines, the
 way ``aws configure export-credentials --format env`` does, so curl and other tools can use the
@@ -108,6 +108,30 @@ def _frozen(conn: Connection) -> tuple[str, str, str | None] | None:
 @click.command()
 @data_dir_option
 @connection_options
+def console(data_dir: Path | None, connection: ConnectionOptions) -> None:
+    """Print the web console's address and how to sign in.
+
+    Sign in with an access key ID and its secret access key (the access key ID shown here is the
+    one this CLI signs with; `modelport credentials` prints its secret), or with an IAM user's
+    name and console password (aws iam create-login-profile).
+    """
+    conn = connect(connection)
+    url = conn.endpoint_url.rstrip("/") + "/console/"
+    running = is_running(conn.endpoint_url, timeout_s=2.0)
+    access_key, _, token = key_pair(conn, connection, data_dir)
+    click.echo(f"Console: {url}" + ("" if running else "   (no server answers there now: modelport server)"))
+    if token is None:
+        click.echo(f"Sign in with access key ID {access_key} and its secret access key:")
+        click.echo("  modelport credentials prints it (AWS_SECRET_ACCESS_KEY); the console never shows it.")
+    else:
+        click.echo("These are temporary credentials; the console takes long-term keys or a password.")
+    click.echo("Or sign in as an IAM user with a console password:")
+    click.echo("  aws iam create-login-profile --user-name NAME --password '...'")
+
+
+@click.command()
+@data_dir_option
+@connection_options
 def status(data_dir: Path | None, connection: ConnectionOptions) -> None:
     """Is a server running for the data folder (or at the URL)? Its URL, pid and resources.
 
@@ -179,4 +203,4 @@ def stop(timeout: float, data_dir: Path | None) -> None:
     out.print(escape(f"Stopped the modelport server at {record.url} (pid {record.pid})."))
 
 
-COMMANDS: list[click.Command] = [credentials, status, stop]
+COMMANDS: list[click.Command] = [credentials, console, status, stop]

@@ -59,6 +59,7 @@ class Limits:
     notebook_settle_timeout_s: float = 45.0
     notebook_stop_timeout_s: float = 5.0  # StopNotebookInstance: SIGTERM, then SIGKILL after this
     notebook_url_ttl_s: float = 300.0  # CreatePresignedNotebookInstanceUrl's URL (AWS: 5 minutes)
+    console_session_ttl_s: float = 12 * 3600.0  # a console sign-in lasts this long (AWS: 12 hours)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ there, logged with a request id, never a traceback to the client.
     │   ├── PayloadTooLarge       a body over a named limit
     │   ├── MalformedPolicyDocument   not an IAM policy (services/iam/policy_parse.py)
     │   │   └── UnsupportedPolicyElement  valid IAM that modelport does not evaluate
-    │   └── PolicyTooLarge        a policy over one of IAM's size quotas
+    │   ├── PolicyTooLarge        a policy over one of IAM's size quotas
+    │   └── PasswordPolicyViolation  a console password the password policy refuses
     ├── UnsupportedMediaType      a request body the service cannot decode (bad JSON, ...)
     ├── UnknownOperation          no such operation in the service
     ├── ResourceLimitExceeded     a configured quota is full
@@ -57,6 +58,10 @@ class UnsupportedPolicyElement(MalformedPolicyDocument):
     It is refused rather than ignored: ignoring a Condition would widen an Allow or narrow a
     Deny, and both are silent security bugs.
     """
+
+
+class PasswordPolicyViolation(InvalidRequest):
+    """A console password that does not meet the account's password policy (IAM's code)."""
 
 
 class PolicyTooLarge(InvalidRequest):

@@ -4,6 +4,8 @@
     <id>.execute-api.<host>/<stage>/<path>  API Gateway invoke URLs (http/gateway.py)
     /restapis/<id>/<stage>/_user_request_/…   the same, path form
     GET  /health                            liveness, unauthenticated, says nothing else
+    /console/…                              the web console (console/app.py; its own sign-in)
+    GET  /  from a browser (Accept: text/html) redirects to /console
     GET  /_modelport/lambda/functions/…     GetFunction's Code.Location, presigned (http/function_code.py)
     everything else                         AWS control planes: SageMaker (JSON 1.1), IAM and
                                             STS (query), Lambda and API Gateway (rest-json),
@@ -17,12 +19,13 @@ layer; they never build AWS bodies themselves.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from modelport.aws.protocol.json_rpc import parse_json_request, serialize_json_error, serialize_json_response
@@ -30,18 +33,21 @@ from modelport.aws.protocol.models import ParsedRequest, WireResponse
 from modelport.aws.protocol.query import parse_query_request, serialize_query_error, serialize_query_response
 from modelport.aws.protocol.rest_json import parse_rest_request, serialize_rest_error, serialize_rest_response
 from modelport.bootstrap import Platform
+from modelport.console.app import console_app
 from modelport.core.arns import request_id
 from modelport.core.config import Settings
 from modelport.core.errors import UnknownOperation
 from modelport.http.auth import authenticate
-from modelport.http.bindings import bindings
+from modelport.http.bindings import OPERATIONS, bindings
 from modelport.http.bodiless import strip_body
 from modelport.http.function_code import function_code_route
 from modelport.http.gateway import GatewayHandler, is_api_invoke
 from modelport.http.invocations import InvocationHandler, is_invocation, read_body
 from modelport.http.notebook_urls import notebook_url_route
 from modelport.http.role_credentials import role_credentials_routes
-from modelport.http.services import Binding, classify
+from modelport.http.services import Binding, Handler, classify
+from modelport.services.context import ServiceContext
+from modelport.services.sagemaker.invocations import invoke_endpoint
 from modelport.services.sagemaker.notebook_instances import restore as restore_notebook_instances
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
@@ -75,6 +81,8 @@ def _starlette_app(platform: Platform) -> Starlette:
     async def aws(request: Request) -> Response:
         rid = request_id()
         query_string = request.scope.get("query_string", b"").decode("latin-1")
+        if _browser_at_root(request, query_string):
+            return RedirectResponse("/console/", status_code=303)
         body = b""
         try:
             body = await read_body(request.scope, request.receive, _body_limit(request.url.path, settings))
@@ -122,9 +130,36 @@ def _starlette_app(platform: Platform) -> Starlette:
         function_code_route(platform),
         *role_credentials_routes(platform),
         notebook_url_route(platform),
+        Route("/console", lambda request: RedirectResponse("/console/", status_code=303), methods=["GET"]),
+        Mount(
+            "/console", app=console_app(platform, {name: table for name, (_, table) in OPERATIONS.items()})
+        ),
         Route("/{path:path}", aws, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def console_tables() -> dict[str, Mapping[str, Handler]]:
+    """The operations the console may run, by botocore service name: the front door's tables,
+    and the runtime's InvokeEndpoint (its hot path has no table) for the console's test box."""
+    tables: dict[str, Mapping[str, Handler]] = {name: table for name, (_, table) in OPERATIONS.items()}
+    tables["sagemaker-runtime"] = {"InvokeEndpoint": _invoke_endpoint}
+    return tables
+
+
+async def _invoke_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await invoke_endpoint(params, router=ctx.router, store=ctx.store, settings=ctx.settings)
+
+
+def _browser_at_root(request: Request, query_string: str) -> bool:
+    """A person's browser opening the server's address: AWS clients never send a bare ``GET /``
+    asking for HTML (IAM's and STS's GET requests carry ``Action=`` in the query)."""
+    return (
+        request.method == "GET"
+        and request.url.path == "/"
+        and not query_string
+        and "text/html" in request.headers.get("accept", "")
+    )
 
 
 # Lambda takes deployment packages inline: 50 MB zipped, base64 in JSON (AWS's quota).

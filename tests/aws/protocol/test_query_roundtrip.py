@@ -122,6 +122,22 @@ INPUTS: dict[str, dict[str, dict[str, Any]]] = {
         "ListAccessKeys": {"UserName": "alice", "Marker": "m", "MaxItems": 100},
         "AttachUserPolicy": {"UserName": "alice", "PolicyArn": POLICY_ARN},
         "PutUserPolicy": {"UserName": "alice", "PolicyName": "inline", "PolicyDocument": POLICY},
+        "GetUser": {"UserName": "alice"},
+        "ListUsers": {"PathPrefix": "/", "Marker": "m", "MaxItems": 5},
+        "DetachUserPolicy": {"UserName": "alice", "PolicyArn": POLICY_ARN},
+        "ListAttachedUserPolicies": {"UserName": "alice", "PathPrefix": "/", "Marker": "m", "MaxItems": 5},
+        "CreateLoginProfile": {
+            "UserName": "alice",
+            "Password": "Correct-Horse-9",
+            "PasswordResetRequired": True,
+        },
+        "GetLoginProfile": {"UserName": "alice"},
+        "UpdateLoginProfile": {
+            "UserName": "alice",
+            "Password": "Correct-Horse-9",
+            "PasswordResetRequired": False,
+        },
+        "DeleteLoginProfile": {"UserName": "alice"},
     },
     "sts": {
         "GetCallerIdentity": {},

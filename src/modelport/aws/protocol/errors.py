@@ -126,6 +126,7 @@ ERROR_TABLE: dict[str, dict[type[BaseException], WireError]] = {
         e.ResourceLimitExceeded: WireError("LimitExceeded", 409),
         MalformedPolicyDocument: WireError("MalformedPolicyDocument", 400),
         PolicyTooLarge: WireError("LimitExceeded", 409),
+        e.PasswordPolicyViolation: WireError("PasswordPolicyViolation", 400),
     },
     "sts": dict(_QUERY_COMMON),
     "lambda": {

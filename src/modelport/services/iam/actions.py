@@ -291,6 +291,11 @@ IAM: dict[str, _Rule] = {
     "AttachUserPolicy": _Rule("iam:AttachUserPolicy", _iam("user", "UserName")),
     "DetachUserPolicy": _Rule("iam:DetachUserPolicy", _iam("user", "UserName")),
     "PutUserPolicy": _Rule("iam:PutUserPolicy", _iam("user", "UserName")),
+    "ListAttachedUserPolicies": _Rule("iam:ListAttachedUserPolicies", _iam("user", "UserName")),
+    "CreateLoginProfile": _Rule("iam:CreateLoginProfile", _iam("user", "UserName")),
+    "GetLoginProfile": _Rule("iam:GetLoginProfile", _iam("user", "UserName")),
+    "UpdateLoginProfile": _Rule("iam:UpdateLoginProfile", _iam("user", "UserName")),
+    "DeleteLoginProfile": _Rule("iam:DeleteLoginProfile", _iam("user", "UserName")),
 }
 
 STS: dict[str, _Rule] = {

@@ -1,7 +1,8 @@
 """IAM: the operation table the front door serves, and role credentials for other services.
 
 The operations live by entity: ``iam_roles`` (roles, their inline and attached policies),
-``iam_policies`` (managed policies; the AWS managed ones are ``iam_aws_policies``' data), ``iam_users`` (users and access keys); ``iam_entities``
+``iam_policies`` (managed policies; the AWS managed ones are ``iam_aws_policies``' data), ``iam_users`` (users and access keys),
+``iam_login_profiles`` (users' console passwords); ``iam_entities``
 holds what they share. Handlers take and return botocore's member names.
 """
 
@@ -14,6 +15,7 @@ from modelport.aws.auth.keys import AccessKey, new_access_key_id, new_secret_acc
 from modelport.aws.auth.principal import PrincipalKind
 from modelport.core.errors import ResourceNotFound
 from modelport.services.context import ServiceContext
+from modelport.services.iam import login_profiles as iam_login_profiles
 from modelport.services.iam import policies as iam_policies
 from modelport.services.iam import roles as iam_roles
 from modelport.services.iam import users as iam_users
@@ -38,12 +40,20 @@ OPERATIONS: dict[str, Handler] = {
     "ListPolicies": iam_policies.list_policies,
     "DeletePolicy": iam_policies.delete_policy,
     "CreateUser": iam_users.create_user,
+    "GetUser": iam_users.get_user,
+    "ListUsers": iam_users.list_users,
     "DeleteUser": iam_users.delete_user,
     "AttachUserPolicy": iam_users.attach_user_policy,
+    "DetachUserPolicy": iam_users.detach_user_policy,
+    "ListAttachedUserPolicies": iam_users.list_attached_user_policies,
     "PutUserPolicy": iam_users.put_user_policy,
     "CreateAccessKey": iam_users.create_access_key,
     "ListAccessKeys": iam_users.list_access_keys,
     "DeleteAccessKey": iam_users.delete_access_key,
+    "CreateLoginProfile": iam_login_profiles.create_login_profile,
+    "GetLoginProfile": iam_login_profiles.get_login_profile,
+    "UpdateLoginProfile": iam_login_profiles.update_login_profile,
+    "DeleteLoginProfile": iam_login_profiles.delete_login_profile,
 }
 
 

@@ -1,5 +1,6 @@
-"""IAM users and their long-term access keys: CreateUser, DeleteUser, AttachUserPolicy,
-PutUserPolicy, CreateAccessKey, ListAccessKeys, DeleteAccessKey.
+"""IAM users and their long-term access keys: CreateUser, GetUser, ListUsers, DeleteUser,
+AttachUserPolicy, DetachUserPolicy, ListAttachedUserPolicies, PutUserPolicy, CreateAccessKey,
+ListAccessKeys, DeleteAccessKey. Console passwords are ``login_profiles``'.
 
 Access keys live in the KeyStore the SigV4 verifier reads, so a key is usable as soon as
 CreateAccessKey returns. Without ``UserName``, the key operations act on the calling user, as
@@ -32,7 +33,9 @@ from modelport.services.iam.entities import (
     iam_arn,
     new_unique_id,
     page,
+    policy_by_arn,
     put_inline_policy,
+    save_body,
 )
 from modelport.store.base import Resource
 
@@ -55,12 +58,48 @@ def create_user(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"User": shape}
 
 
+def get_user(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, _user_name(ctx, params))
+    shape = user_shape(user)
+    if stored := ctx.store.get_tags(user.arn):
+        shape["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(stored.items())]
+    return {"User": shape}
+
+
+def list_users(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    prefix = params.get("PathPrefix") or "/"
+    users = sorted(ctx.store.list(USER), key=lambda u: u.name.lower())
+    return page([user_shape(u) for u in users if u.body["Path"].startswith(prefix)], params, "Users")
+
+
 def delete_user(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     user = find_user(ctx, params["UserName"])
     if ctx.keys.list(kind=PrincipalKind.USER, name=user.name):
         raise InvalidState("Cannot delete entity, must delete access keys first.")
+    if "LoginProfile" in user.body:
+        raise InvalidState("Cannot delete entity, must delete login profile first.")
     delete_entity(ctx, user)
     return {}
+
+
+def detach_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, params["UserName"])
+    arn = params["PolicyArn"]
+    if arn not in user.body[ATTACHED]:
+        raise ResourceNotFound(f"Policy {arn} was not found.")
+    save_body(ctx, user, {ATTACHED: [a for a in user.body[ATTACHED] if a != arn]})
+    return {}
+
+
+def list_attached_user_policies(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, params["UserName"])
+    prefix = params.get("PathPrefix") or "/"
+    attached = []
+    for arn in user.body[ATTACHED]:
+        policy = policy_by_arn(ctx, arn)
+        if policy is not None and policy.body["Path"].startswith(prefix):
+            attached.append({"PolicyName": policy.name, "PolicyArn": arn})
+    return page(attached, params, "AttachedPolicies")
 
 
 def attach_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -109,6 +148,17 @@ def _user_name(ctx: ServiceContext, params: dict[str, Any]) -> str:
         return ctx.principal.name
     # IAM would act on the root user's own keys; modelport manages the root key itself.
     raise InvalidRequest("Must specify userName when calling with non-User credentials")
+
+
+def user_shape(user: Resource) -> dict[str, Any]:
+    """IAM's ``User`` structure (without tags; ListUsers leaves them out too)."""
+    return {
+        "Path": user.body["Path"],
+        "UserName": user.name,
+        "UserId": user.body["UserId"],
+        "Arn": user.arn,
+        "CreateDate": user.creation_time,
+    }
 
 
 def _metadata(key: AccessKey) -> dict[str, Any]:

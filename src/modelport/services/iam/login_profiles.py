@@ -1,0 +1,143 @@
+"""IAM users' console passwords: CreateLoginProfile, GetLoginProfile, UpdateLoginProfile,
+DeleteLoginProfile, and the check the console's sign-in makes.
+
+A password is never stored: the user's body keeps a scrypt hash (``hashlib.scrypt``, a random
+16-byte salt per password, n=2**14, r=8, p=1: about 16 MB and tens of milliseconds per check,
+so a stolen database is slow to guess at). Passwords must meet IAM's default password policy —
+at least 8 characters, at most 128, and three of the four kinds: upper-case letters, lower-case
+letters, digits, symbols — or the call is ``PasswordPolicyViolation``, saying what is missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import string
+from typing import Any
+
+from modelport.core.errors import PasswordPolicyViolation, ResourceAlreadyExists, ResourceNotFound
+from modelport.services.context import ServiceContext
+from modelport.services.iam.entities import USER, find_user, save_body
+from modelport.store.base import Resource
+
+LOGIN_PROFILE = "LoginProfile"
+MIN_PASSWORD_LENGTH = 8  # IAM's default password policy
+MAX_PASSWORD_LENGTH = 128
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+_KINDS = {
+    "upper-case letters": set(string.ascii_uppercase),
+    "lower-case letters": set(string.ascii_lowercase),
+    "digits": set(string.digits),
+}
+# A check for an unknown user still hashes, so its answer takes as long as a wrong password's.
+_DUMMY = {"Salt": base64.b64encode(bytes(16)).decode(), "Hash": ""}
+
+
+def create_login_profile(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, params["UserName"])
+    if LOGIN_PROFILE in user.body:
+        raise ResourceAlreadyExists(f"Login Profile for user {user.name} already exists.")
+    profile = _profile(ctx, params["Password"], bool(params.get("PasswordResetRequired", False)))
+    save_body(ctx, user, {LOGIN_PROFILE: profile})
+    return {"LoginProfile": _shape(user.name, profile)}
+
+
+def get_login_profile(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user, profile = _existing(ctx, params["UserName"])
+    return {"LoginProfile": _shape(user.name, profile)}
+
+
+def update_login_profile(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user, profile = _existing(ctx, params["UserName"])
+    reset = params.get("PasswordResetRequired")
+    if params.get("Password") is not None:
+        new = _profile(ctx, params["Password"], profile["PasswordResetRequired"] if reset is None else reset)
+        profile = {**new, "CreateDate": profile["CreateDate"]}
+    elif reset is not None:
+        profile = {**profile, "PasswordResetRequired": bool(reset)}
+    save_body(ctx, user, {LOGIN_PROFILE: profile})
+    return {}
+
+
+def delete_login_profile(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user, _ = _existing(ctx, params["UserName"])
+    ctx.store.update(
+        user.evolve(
+            body={k: v for k, v in user.body.items() if k != LOGIN_PROFILE},
+            last_modified_time=ctx.clock.now(),
+        )
+    )
+    return {}
+
+
+def check_password(ctx: ServiceContext, user_name: str, password: str) -> str | None:
+    """The user's stored name if ``password`` is its console password, else None."""
+    user = ctx.store.get(USER, user_name) if user_name else None
+    profile = user.body.get(LOGIN_PROFILE) if user is not None else None
+    stored = profile or _DUMMY
+    digest = _hash(password, base64.b64decode(stored["Salt"]))
+    if user is None or profile is None:
+        return None
+    return user.name if hmac.compare_digest(digest, stored["Hash"]) else None
+
+
+def has_login_profile(ctx: ServiceContext, user_name: str) -> bool:
+    user = ctx.store.get(USER, user_name)
+    return user is not None and LOGIN_PROFILE in user.body
+
+
+def password_problems(password: str) -> list[str]:
+    """What the default password policy finds wrong with ``password`` (empty: acceptable)."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"it must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(f"it must have at most {MAX_PASSWORD_LENGTH} characters")
+    chars = set(password)
+    kinds = [name for name, members in _KINDS.items() if chars & members]
+    if chars - set().union(*_KINDS.values()):
+        kinds.append("symbols")
+    if len(kinds) < 3:
+        problems.append(
+            "it must contain at least three of: upper-case letters, lower-case letters, digits, symbols"
+            f" (it has {', '.join(kinds) or 'none of them'})"
+        )
+    return problems
+
+
+def _profile(ctx: ServiceContext, password: str, reset_required: bool) -> dict[str, Any]:
+    problems = password_problems(password)
+    if problems:
+        raise PasswordPolicyViolation(
+            "Password does not conform to the account password policy: " + "; ".join(problems) + "."
+        )
+    salt = os.urandom(16)
+    return {
+        "Salt": base64.b64encode(salt).decode(),
+        "Hash": _hash(password, salt),
+        "CreateDate": ctx.clock.now(),
+        "PasswordResetRequired": reset_required,
+    }
+
+
+def _hash(password: str, salt: bytes) -> str:
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return base64.b64encode(digest).decode()
+
+
+def _existing(ctx: ServiceContext, name: str) -> tuple[Resource, dict[str, Any]]:
+    user = find_user(ctx, name)
+    profile = user.body.get(LOGIN_PROFILE)
+    if profile is None:
+        raise ResourceNotFound(f"Login Profile for User {user.name} cannot be found.")
+    return user, profile
+
+
+def _shape(name: str, profile: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "UserName": name,
+        "CreateDate": profile["CreateDate"],
+        "PasswordResetRequired": profile["PasswordResetRequired"],
+    }
