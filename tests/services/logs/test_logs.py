@@ -212,3 +212,27 @@ def test_writer_creates_groups_on_first_write_and_follows_files(
     assert messages(endpoint) == ["model loaded", "partial line"]
     streams = call(lctx, "DescribeLogStreams", logGroupName="/aws/sagemaker/Endpoints/e")["logStreams"]
     assert [s["logStreamName"] for s in streams] == ["AllTraffic/i-0-1"]
+
+
+def test_a_process_that_went_away_gets_a_last_read(
+    lctx: ServiceContext, logs: LogWriter, tmp_path: Any
+) -> None:
+    log_file = tmp_path / "AllTraffic-0.log"
+    log_file.write_bytes(b"")
+    source = FileSource("e/AllTraffic/0-1", log_file, "/aws/sagemaker/Endpoints/e", "AllTraffic/i-0-1")
+    logs.sources = lambda: [source]
+    logs.flush()
+    log_file.write_bytes(b"Traceback (most recent call last):\nValueError: no model")
+    logs.sources = list  # the instance failed and was stopped
+    endpoint = call(lctx, "FilterLogEvents", logGroupName="/aws/sagemaker/Endpoints/e")["events"]
+    assert messages(endpoint) == ["Traceback (most recent call last):", "ValueError: no model"]
+
+
+def test_the_buffer_drops_lines_past_its_bound_and_says_so(
+    lctx: ServiceContext, logs: LogWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("modelport.services.logs.writer.MAX_PENDING_BYTES", 10)
+    logs.append("g", "s", b"12345\n")
+    logs.append("g", "s", b"678901\n")
+    kept = messages(call(lctx, "FilterLogEvents", logGroupName="g")["events"])
+    assert kept == ["12345", "[modelport] 1 log lines were dropped: the log buffer was full"]

@@ -79,6 +79,7 @@ class LogWriter:
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self._offsets: dict[str, int] = {}
+        self._known: dict[str, FileSource] = {}
         self._last_purge = 0.0
 
     def now_ms(self) -> int:
@@ -158,24 +159,29 @@ class LogWriter:
         return group
 
     def _read_sources(self) -> None:
-        live: set[str] = set()
-        for source in list(self.sources()):
-            live.add(source.key)
-            offset = self._offsets.get(source.key)
-            if offset is None:
-                offset = source.start
+        live = {source.key: source for source in list(self.sources())}
+        for key, source in live.items():
+            if key not in self._offsets:
+                self._offsets[key] = source.start
                 self.append(source.group, source.stream, b"")  # the stream exists from the start
-            data, offset = _read_from(source.path, offset)
-            self._offsets[source.key] = offset
-            if data:
-                self.append(source.group, source.stream, data)
-        for key in set(self._offsets) - live:
-            del self._offsets[key]
+            self._ship(source, final=False)
+        # A process that just went away (stopped, or failed to start) gets one last read: what
+        # it printed last is often why.
+        for key in set(self._known) - set(live):
+            self._ship(self._known.pop(key), final=True)
+            self._offsets.pop(key, None)
+        self._known.update(live)
+
+    def _ship(self, source: FileSource, *, final: bool) -> None:
+        data, self._offsets[source.key] = _read_from(source.path, self._offsets[source.key], final=final)
+        if data:
+            self.append(source.group, source.stream, data)
 
 
-def _read_from(path: Path, offset: int) -> tuple[bytes, int]:
-    """Whole new lines of ``path`` from ``offset``, and the offset after them. A file shortened
-    below ``offset`` (``core.logfiles.shorten``) is followed from its new end."""
+def _read_from(path: Path, offset: int, *, final: bool = False) -> tuple[bytes, int]:
+    """Whole new lines of ``path`` from ``offset`` (with ``final``, a last partial line too), and
+    the offset after them. A file shortened below ``offset`` (``core.logfiles.shorten``) is
+    followed from its new end."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -187,7 +193,7 @@ def _read_from(path: Path, offset: int) -> tuple[bytes, int]:
         data = os.pread(fd, min(size - offset, MAX_READ_PER_FILE), offset)
     finally:
         os.close(fd)
-    complete = data.rfind(b"\n") + 1
+    complete = len(data) if final else data.rfind(b"\n") + 1
     if complete == 0 and len(data) < MAX_READ_PER_FILE:
         return b"", offset  # a line still being written
     if complete == 0:
