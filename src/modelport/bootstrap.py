@@ -34,6 +34,8 @@ from modelport.services.logs.writer import FileSource, LogWriter
 from modelport.services.sts.role_tokens import RoleTokens
 from modelport.store.sqlite import SqliteStore
 
+NOTEBOOK_LOG_GROUP = "/aws/sagemaker/NotebookInstances"
+
 
 @dataclass
 class Platform:
@@ -85,6 +87,30 @@ def endpoint_log_sources(supervisor: Supervisor) -> Callable[[], Iterator[FileSo
                 stream=f"{variant}/i-{instance}",
                 start=worker.log_file_size_at_start,
             )
+
+    return sources
+
+
+def notebook_log_sources(notebooks: NotebookHost) -> Callable[[], Iterator[FileSource]]:
+    """Every notebook instance's log (lifecycle scripts, then JupyterLab) as stream
+    ``<name>/jupyter.log`` of ``/aws/sagemaker/NotebookInstances``, as SageMaker names it."""
+
+    def sources() -> Iterator[FileSource]:
+        for name, path, start in notebooks.log_files():
+            yield FileSource(
+                f"notebook/{name}/{start}", path, NOTEBOOK_LOG_GROUP, f"{name}/jupyter.log", start
+            )
+
+    return sources
+
+
+def log_sources(supervisor: Supervisor, notebooks: NotebookHost) -> Callable[[], Iterator[FileSource]]:
+    """The log files CloudWatch Logs follows: endpoint instances' and notebook instances'."""
+    endpoints, notebook_logs = endpoint_log_sources(supervisor), notebook_log_sources(notebooks)
+
+    def sources() -> Iterator[FileSource]:
+        yield from endpoints()
+        yield from notebook_logs()
 
     return sources
 
@@ -144,7 +170,7 @@ def build_platform(
         stop_timeout_s=limits.notebook_stop_timeout_s,
     )
     logs = LogWriter(LogStore(settings.log_store_path), clock, max_group_bytes=limits.max_log_group_bytes)
-    logs.sources = endpoint_log_sources(supervisor)
+    logs.sources = log_sources(supervisor, notebooks)
     context = ServiceContext(
         store=store,
         settings=settings,
