@@ -9,14 +9,14 @@ import pytest
 from modelport.core.clock import FakeClock
 from modelport.core.errors import InvalidRequest, ResourceAlreadyExists, ResourceNotFound
 from modelport.services.context import ServiceContext
-from modelport.services.logs.operations import OPERATIONS
+from modelport.services.logs.operations import USE_CASES
 from modelport.services.logs.writer import FileSource, LogWriter
 from services.iam_fixtures import ACCOUNT
 from services.logs.conftest import CAP
 
 
 def call(ctx: ServiceContext, operation: str, **params: Any) -> dict[str, Any]:
-    return OPERATIONS[operation](ctx, params)
+    return USE_CASES[operation](ctx, params)
 
 
 def now_ms(clock: FakeClock) -> int:
