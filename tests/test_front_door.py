@@ -47,6 +47,17 @@ def sagemaker(operation: str, params: dict[str, object]) -> dict[str, object]:
     }
 
 
+def logs(operation: str, params: dict[str, object]) -> dict[str, object]:
+    return {
+        "url": "/",
+        "headers": {
+            "X-Amz-Target": f"Logs_20140328.{operation}",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+        "content": json.dumps(params).encode(),
+    }
+
+
 def test_every_api_is_told_apart_and_answered_in_its_shape(tmp_path: Path) -> None:
     async def scenario(client: httpx.AsyncClient) -> list[httpx.Response]:
         return [
@@ -56,15 +67,17 @@ def test_every_api_is_told_apart_and_answered_in_its_shape(tmp_path: Path) -> No
             await client.post("/", data={"Action": "GetCallerIdentity", "Version": "2011-06-15"}),
             await client.get("/2015-03-31/functions/"),
             await client.get("/restapis"),
+            await client.post(**logs("DescribeLogGroups", {})),  # type: ignore[arg-type]
         ]
 
-    health, models, roles, caller, functions, apis = with_front_door(tmp_path, scenario)
+    health, models, roles, caller, functions, apis, groups = with_front_door(tmp_path, scenario)
     assert health.status_code == 200
     assert (models.status_code, models.json()) == (200, {"Models": []})
     assert roles.status_code == 200 and "<ListRolesResponse" in roles.text
     assert caller.status_code == 200 and f"<Arn>arn:aws:iam::{ACCOUNT}:root</Arn>" in caller.text
     assert (functions.status_code, functions.json()["Functions"]) == (200, [])
     assert apis.status_code == 200 and apis.json().get("item", []) == []
+    assert (groups.status_code, groups.json()) == (200, {"logGroups": []})
 
 
 def test_a_created_model_is_described_through_the_same_door(tmp_path: Path) -> None:
@@ -100,9 +113,10 @@ def test_errors_come_back_in_each_apis_own_shape(tmp_path: Path) -> None:
                 "/endpoints/missing/invocations", content=b"1,2", headers={"Content-Type": "text/csv"}
             ),
             await client.get("/2015-03-31/functions/missing"),
+            await client.post(**logs("DescribeLogStreams", {"logGroupName": "/missing"})),  # type: ignore[arg-type]
         ]
 
-    unknown, model, invocation, function = with_front_door(tmp_path, scenario)
+    unknown, model, invocation, function, group = with_front_door(tmp_path, scenario)
     assert unknown.status_code == 400 and unknown.json()["__type"] == "UnknownOperationException"
     assert model.status_code == 400 and model.json()["__type"] == "ValidationException"
     assert (
@@ -114,6 +128,10 @@ def test_errors_come_back_in_each_apis_own_shape(tmp_path: Path) -> None:
     assert function.status_code == 404 and function.headers["x-amzn-errortype"].startswith(
         "ResourceNotFoundException"
     )
+    assert group.status_code == 400 and group.json() == {
+        "__type": "ResourceNotFoundException",
+        "message": "The specified log group does not exist.",
+    }
 
 
 def test_an_unsigned_request_is_refused_when_auth_is_on(tmp_path: Path) -> None:

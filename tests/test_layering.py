@@ -51,6 +51,7 @@ SERVICES: dict[str, set[str]] = {
     "sts": {"iam"},  # AssumeRole reads roles and issues their credentials
     "lambda_": {"iam"},  # a function's execution role
     "apigateway": {"iam", "lambda_", "sagemaker"},  # integrations call functions and endpoints
+    "logs": set(),  # CloudWatch Logs: producers reach it through ServiceContext.logs
 }
 SHARED_SERVICE_MODULES = {"services.context", "services.paging", "services.__init__"}
 # Seams across areas, area -> areas: the Lambda service drives its execution environments; the
@@ -58,7 +59,7 @@ SHARED_SERVICE_MODULES = {"services.context", "services.paging", "services.__ini
 SEAMS: dict[str, set[str]] = {
     "services.lambda_": {"sandboxes.lambda_"},
     "services.sagemaker": {"sandboxes.notebooks"},  # notebook instances' JupyterLab servers
-    "services.context": {"services.lambda_", "services.sts", "sandboxes.notebooks"},
+    "services.context": {"services.lambda_", "services.sts", "services.logs", "sandboxes.notebooks"},
 }
 
 # Islands: run inside model processes; import nothing of modelport but these.

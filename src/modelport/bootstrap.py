@@ -8,8 +8,10 @@ what runs.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +29,12 @@ from modelport.sandboxes.supervisor import Supervisor
 from modelport.services.context import ServiceContext
 from modelport.services.iam.authorization import authorize
 from modelport.services.lambda_.host import FunctionHost
+from modelport.services.logs.store import LogStore
+from modelport.services.logs.writer import FileSource, LogWriter
 from modelport.services.sts.role_tokens import RoleTokens
 from modelport.store.sqlite import SqliteStore
+
+NOTEBOOK_LOG_GROUP = "/aws/sagemaker/NotebookInstances"
 
 
 @dataclass
@@ -43,15 +49,70 @@ class Platform:
     controller: Controller
     functions: FunctionHost
     notebooks: NotebookHost
+    logs: LogWriter
     context: ServiceContext
     # authorize(context, service, operation, params): raises AccessDenied unless the caller may.
     authorize: Callable[[ServiceContext, str, str, dict[str, Any]], None]
+    _log_task: asyncio.Task[None] | None = None
+
+    def start_logs(self) -> None:
+        """Start the log writer's flushing loop (in the running event loop)."""
+        if self._log_task is None:
+            self._log_task = asyncio.get_running_loop().create_task(self.logs.run(), name="log-writer")
 
     async def close(self) -> None:
-        """Stop everything that runs: endpoint instances, function environments, notebook servers."""
+        """Stop everything that runs: endpoint instances, function environments, notebook servers;
+        then store the last log lines."""
         await self.controller.stop()
         await self.functions.close()
         await self.notebooks.close()
+        if self._log_task is not None:
+            self._log_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._log_task
+        await asyncio.to_thread(self.logs.close)
+
+
+def endpoint_log_sources(supervisor: Supervisor) -> Callable[[], Iterator[FileSource]]:
+    """Every endpoint instance's log file, as ``/aws/sagemaker/Endpoints/<name>`` stream
+    ``<variant>/i-<n>-<generation>`` (the instance id is ``<name>/<variant>/<n>-<generation>``)."""
+
+    def sources() -> Iterator[FileSource]:
+        for worker in list(supervisor.workers.values()):
+            endpoint, variant, instance = worker.spec.instance_id.rsplit("/", 2)
+            yield FileSource(
+                key=worker.spec.instance_id,
+                path=worker.spec.log_path,
+                group=f"/aws/sagemaker/Endpoints/{endpoint}",
+                stream=f"{variant}/i-{instance}",
+                start=worker.log_file_size_at_start,
+            )
+
+    return sources
+
+
+def notebook_log_sources(notebooks: NotebookHost) -> Callable[[], Iterator[FileSource]]:
+    """Every notebook instance's log (lifecycle scripts, then JupyterLab) as stream
+    ``<name>/jupyter.log`` of ``/aws/sagemaker/NotebookInstances``, as SageMaker names it."""
+
+    def sources() -> Iterator[FileSource]:
+        for name, path, start in notebooks.log_files():
+            yield FileSource(
+                f"notebook/{name}/{start}", path, NOTEBOOK_LOG_GROUP, f"{name}/jupyter.log", start
+            )
+
+    return sources
+
+
+def log_sources(supervisor: Supervisor, notebooks: NotebookHost) -> Callable[[], Iterator[FileSource]]:
+    """The log files CloudWatch Logs follows: endpoint instances' and notebook instances'."""
+    endpoints, notebook_logs = endpoint_log_sources(supervisor), notebook_log_sources(notebooks)
+
+    def sources() -> Iterator[FileSource]:
+        yield from endpoints()
+        yield from notebook_logs()
+
+    return sources
 
 
 def build_router(settings: Settings, rng: random.Random | None = None) -> Router:
@@ -108,6 +169,8 @@ def build_platform(
         script_timeout_s=limits.notebook_script_timeout_s,
         stop_timeout_s=limits.notebook_stop_timeout_s,
     )
+    logs = LogWriter(LogStore(settings.log_store_path), clock, max_group_bytes=limits.max_log_group_bytes)
+    logs.sources = log_sources(supervisor, notebooks)
     context = ServiceContext(
         store=store,
         settings=settings,
@@ -118,6 +181,7 @@ def build_platform(
         functions=functions,
         notebooks=notebooks,
         role_tokens=RoleTokens(),
+        logs=logs,
     )
     return Platform(
         settings=settings,
@@ -130,6 +194,7 @@ def build_platform(
         controller=controller,
         functions=functions,
         notebooks=notebooks,
+        logs=logs,
         context=context,
         authorize=authorize,
     )

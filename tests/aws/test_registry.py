@@ -7,6 +7,7 @@ from modelport.http.bindings import IMPLEMENTED, OPERATIONS, RUNTIME_OPERATIONS
 from modelport.services.apigateway import apis
 from modelport.services.iam import operations as iam
 from modelport.services.lambda_ import functions
+from modelport.services.logs import operations as logs
 from modelport.services.s3 import requests as s3_requests
 from modelport.services.sagemaker import operations as sagemaker
 from modelport.services.sts import operations as sts
@@ -19,6 +20,7 @@ def test_implemented_operations_are_exactly_the_served_ones() -> None:
         "sts": sts.OPERATIONS,
         "lambda": functions.OPERATIONS,
         "apigateway": apis.OPERATIONS,
+        "logs": logs.OPERATIONS,
     }
     assert {service: table for service, (_, table) in OPERATIONS.items()} == served
     for service, table in served.items():

@@ -87,14 +87,14 @@ def test_describe(server: ModelportServer, workdir: Path) -> None:
 
 
 def test_logs_show_the_worker(server: ModelportServer, workdir: Path) -> None:
-    out = ok(run(workdir, "logs", "iris", "--data-dir", str(server.data_dir)))
+    out = ok(run(workdir, "logs", "iris", url=server.url))
     assert out.splitlines()
-    assert all(line.startswith("AllTraffic-0 | ") for line in out.splitlines())
+    assert all(line.startswith("AllTraffic/i-0-") for line in out.splitlines())
     assert "XGBoost" in out
 
 
 def test_logs_follow_until_interrupted(server: ModelportServer, workdir: Path) -> None:
-    command = [sys.executable, "-m", "modelport", "logs", "iris", "-f", "--data-dir", str(server.data_dir)]
+    command = [sys.executable, "-m", "modelport", "logs", "iris", "-f", "--endpoint-url", server.url]
     with subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -107,7 +107,7 @@ def test_logs_follow_until_interrupted(server: ModelportServer, workdir: Path) -
     ) as process:
         assert process.stdout is not None
         first = process.stdout.readline()  # the existing lines are printed: it is following now
-        assert first.startswith("AllTraffic-0 | "), first
+        assert first.startswith("AllTraffic/i-0-"), first
         log_file = server.data_dir / "logs" / "iris" / "AllTraffic-0.log"
         with open(log_file, "a") as handle:
             handle.write("a line written while following\n")
@@ -119,7 +119,7 @@ def test_logs_follow_until_interrupted(server: ModelportServer, workdir: Path) -
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
     assert process.returncode == 0, err
-    assert "AllTraffic-0 | a line written while following\n" in "".join(seen) + out
+    assert " | a line written while following\n" in "".join(seen) + out
 
 
 def test_redeploy_updates_the_endpoint(server: ModelportServer, workdir: Path, model_file: Path) -> None:
@@ -180,8 +180,8 @@ def test_no_server_at_url(workdir: Path) -> None:
         assert line == f"error: no modelport server at {url}; start one with: modelport server"
 
 
-def test_logs_without_folder(workdir: Path) -> None:
-    line = one_error_line(run(workdir, "logs", "ghost", "--data-dir", str(workdir / "empty")))
+def test_logs_of_an_unknown_endpoint(server: ModelportServer, workdir: Path) -> None:
+    line = one_error_line(run(workdir, "logs", "ghost", url=server.url))
     assert "no logs for endpoint ghost" in line and "does not exist" in line
 
 

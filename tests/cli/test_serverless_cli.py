@@ -91,7 +91,7 @@ def test_function_error_is_one_line_of_error_json(server: ModelportServer, workd
 
 
 def test_function_logs_show_start_and_report(server: ModelportServer, workdir: Path) -> None:
-    out = ok(run(workdir, "function", "logs", "upper", "--data-dir", str(server.data_dir)))
+    out = ok(run(workdir, "function", "logs", "upper", url=server.url))
     assert "START RequestId:" in out and "REPORT RequestId:" in out
     assert "upper-casing for tests" in out
     assert all(" | " in line for line in out.splitlines())
@@ -169,7 +169,7 @@ def test_errors_are_one_line(server: ModelportServer, workdir: Path) -> None:
     bad.write_text("{not json")
     line = one_error_line(run(workdir, "role", "create", "r", "--policy", str(bad), url=server.url))
     assert "is not JSON" in line
-    line = one_error_line(run(workdir, "function", "logs", "ghost", "--data-dir", str(server.data_dir)))
+    line = one_error_line(run(workdir, "function", "logs", "ghost", url=server.url))
     assert "no logs for function ghost" in line
     line = one_error_line(run(workdir, "function", "invoke", "upper", "--payload", "{x", url=server.url))
     assert "the payload is not JSON" in line

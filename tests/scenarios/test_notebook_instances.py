@@ -107,6 +107,8 @@ def test_create_is_in_service_at_the_first_poll_and_opens_only_with_its_token(
     kernels = lab.get("/api/kernelspecs").json()["kernelspecs"]
     assert "conda_python3" in kernels
     upload(lab, "kept.txt", b"still here")
+    streams = server.client("logs").describe_log_streams(logGroupName="/aws/sagemaker/NotebookInstances")
+    assert f"{NAME}/jupyter.log" in [s["logStreamName"] for s in streams["logStreams"]]
 
 
 def test_a_conda_python3_kernel_runs_as_the_instance_role(server: ModelportServer) -> None:
@@ -200,6 +202,12 @@ def test_a_failing_lifecycle_script_leaves_the_instance_failed(
     assert described["NotebookInstanceStatus"] == "Failed"
     assert "on-create failed with exit code 3" in described["FailureReason"]
     assert "no such thing" in described["FailureReason"]
+    found = server.client("logs").filter_log_events(
+        logGroupName="/aws/sagemaker/NotebookInstances",
+        logStreamNames=["broken/jupyter.log"],
+        filterPattern='"no such thing"',
+    )
+    assert len(found["events"]) == 1
     first = sagemaker.list_notebook_instances(MaxResults=1, SortBy="Name", SortOrder="Ascending")
     second = sagemaker.list_notebook_instances(
         MaxResults=1, SortBy="Name", SortOrder="Ascending", NextToken=first["NextToken"]

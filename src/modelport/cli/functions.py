@@ -1,9 +1,8 @@
 """``modelport function deploy|invoke|logs|ls|rm``: Lambda functions, over boto3's ``lambda``.
 
 ``deploy`` zips a ``.py`` file or a folder in memory and creates the function, or updates its
-code and then its configuration when it exists. ``logs`` reads the files the server writes for
-each execution environment, ``<data_dir>/logs/functions/<name>/<env id>.log``, as ``modelport
-logs`` does for endpoints.
+code and then its configuration when it exists. ``logs`` reads the function's CloudWatch Logs
+group, ``/aws/lambda/<name>``, as ``modelport logs`` does an endpoint's.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from modelport.cli import output
-from modelport.cli.client import ConnectionOptions, connection_flags, connection_options, resolve_data_dir
+from modelport.cli.client import ConnectionOptions, connection_flags, connection_options
 from modelport.cli.failures import CommandFailed
 from modelport.cli.logs import log_options, print_logs
 from modelport.cli.roles import aws_client, error_code, role_arn, server_connection
@@ -213,18 +212,15 @@ def invoke_function(
 @function.command(name="logs")
 @click.argument("name")
 @log_options
-def function_logs(name: str, follow: bool, tail: int | None, data_dir: Path | None) -> None:
-    """Print the logs of function NAME from the server's data folder, one file per environment.
+def function_logs(name: str, follow: bool, tail: int | None, connection: ConnectionOptions) -> None:
+    """Print the logs of function NAME: log group /aws/lambda/NAME, one stream per environment.
 
-    Reads <data-dir>/logs/functions/<name>/*.log; each line is prefixed with its environment id.
+    Each line is prefixed with its stream, YYYY/MM/DD/[$LATEST]<environment id>.
     """
-    folder = resolve_data_dir(data_dir) / "logs" / "functions" / name
-    if not folder.is_dir():
-        raise CommandFailed(
-            f"no logs for function {name}: {folder} does not exist "
-            "(has it been invoked, and is --data-dir the server's data folder?)"
-        )
-    print_logs(folder, follow=follow, tail=tail)
+    missing = (
+        f"no logs for function {name}: log group /aws/lambda/{name} does not exist (has it been invoked?)"
+    )
+    print_logs(connection, f"/aws/lambda/{name}", follow=follow, tail=tail, missing=missing)
 
 
 @function.command(name="ls")

@@ -1,71 +1,38 @@
-"""``modelport logs NAME [-f]``: the instance logs the server writes, read from its data folder.
+"""``modelport logs NAME [-f]``: an endpoint's logs, read from the server's CloudWatch Logs.
 
-The server writes each instance's stdout and stderr to
-``<data_dir>/logs/<endpoint name, lowercased>/<variant>-<index>.log``. This command reads those
-files directly (no server needed), prefixing each line with ``<variant>-<index> |``; ``-f``
-keeps reading as they grow, and picks up instances that start later, until Ctrl-C.
+The server keeps what each instance prints in log group ``/aws/sagemaker/Endpoints/<name>``,
+one stream per instance (``<variant>/i-<n>-<generation>``); this command reads it with boto3's
+``logs`` client, as any AWS tool would, prefixing each line with its stream. A NAME starting
+with ``/`` is a log group name (``modelport logs /aws/lambda/my-function``). ``-f`` keeps
+polling for new events, including those of instances that start later, until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
 
 import click
+from botocore.exceptions import ClientError
 
-from modelport.cli.client import F, data_dir_option, resolve_data_dir
+from modelport.cli.client import ConnectionOptions, F, connection_options
 from modelport.cli.failures import CommandFailed
+from modelport.cli.roles import aws_client, error_code, server_connection
 
-POLL_S = 0.25
-
-
-def log_folder(data_dir: Path, endpoint_name: str) -> Path:
-    return data_dir / "logs" / endpoint_name.lower()
+POLL_S = 0.5
 
 
-def last_lines(text: str, count: int | None) -> list[str]:
-    lines = text.splitlines()
-    return lines if count is None else lines[-count:] if count > 0 else []
-
-
-class _Follower:
-    """Reads whole new lines from every ``*.log`` file in a folder, remembering offsets."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.offsets: dict[Path, int] = {}
-        self.partial: dict[Path, bytes] = {}
-
-    def files(self) -> list[Path]:
-        return sorted(self.folder.glob("*.log"))
-
-    def new_lines(self) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
-        for path in self.files():
-            offset = self.offsets.get(path, 0)
-            size = path.stat().st_size
-            if size < offset:  # truncated or replaced: start over
-                offset = 0
-                self.partial.pop(path, None)
-            if size == offset:
-                continue
-            with open(path, "rb") as handle:
-                handle.seek(offset)
-                chunk = self.partial.pop(path, b"") + handle.read(size - offset)
-            self.offsets[path] = size
-            *complete, rest = chunk.split(b"\n")
-            if rest:
-                self.partial[path] = rest
-            found.extend((path.stem, line.decode("utf-8", errors="replace")) for line in complete)
-        return found
+def endpoint_log_group(name: str) -> str:
+    return name if name.startswith("/") else f"/aws/sagemaker/Endpoints/{name}"
 
 
 def log_options(command: F) -> F:
-    """``--follow``, ``--tail`` and ``--data-dir``: what every log command takes."""
-    command = data_dir_option(command)
+    """``--follow``, ``--tail`` and the connection options: what every log command takes."""
+    command = connection_options(command)
     command = click.option(
-        "--tail", "-n", type=click.IntRange(min=0), default=None, help="Only the last N lines of each log."
+        "--tail", "-n", type=click.IntRange(min=0), default=None, help="Only the last N lines of each stream."
     )(command)
     return click.option(
         "--follow", "-f", is_flag=True, help="Keep printing new lines as they are written (Ctrl-C stops)."
@@ -75,44 +42,95 @@ def log_options(command: F) -> F:
 @click.command()
 @click.argument("name")
 @log_options
-def logs(name: str, follow: bool, tail: int | None, data_dir: Path | None) -> None:
-    """Print the instance logs of endpoint NAME from the server's data folder.
+def logs(name: str, follow: bool, tail: int | None, connection: ConnectionOptions) -> None:
+    """Print the logs of endpoint NAME (a NAME starting with / is a log group).
 
-    Reads <data-dir>/logs/<name>/*.log; give --data-dir (or MODELPORT_DATA_DIR) when the server
-    was started with another folder than ~/.modelport.
+    Reads log group /aws/sagemaker/Endpoints/NAME from the server; each line is prefixed with
+    its stream, <variant>/<instance>.
     """
-    folder = log_folder(resolve_data_dir(data_dir), name)
-    if not folder.is_dir():
-        raise CommandFailed(
-            f"no logs for endpoint {name}: {folder} does not exist "
-            "(is the endpoint deployed, and is --data-dir the server's data folder?)"
-        )
-    print_logs(folder, follow=follow, tail=tail)
+    missing = (
+        f"no logs for endpoint {name}: log group {endpoint_log_group(name)} does not exist (is it deployed?)"
+    )
+    print_logs(connection, endpoint_log_group(name), follow=follow, tail=tail, missing=missing)
 
 
-def print_logs(folder: Path, *, follow: bool, tail: int | None) -> None:
-    """Print the last lines of every ``*.log`` in ``folder``, each prefixed with its file's stem;
-    with ``follow``, keep printing new lines (and new files) until Ctrl-C."""
-    follower = _Follower(folder)
-    for path in follower.files():
-        data = path.read_bytes()
-        follower.offsets[path] = len(data)
-        if follow and not data.endswith(b"\n"):
-            # A line being written: -f prints it whole once its newline arrives.
-            data, _, follower.partial[path] = data.rpartition(b"\n")
-        for line in last_lines(data.decode("utf-8", errors="replace"), tail):
-            _emit(path.stem, line)
-    if not follow:
-        return
+def print_logs(
+    connection: ConnectionOptions, group: str, *, follow: bool, tail: int | None, missing: str
+) -> None:
+    """Print each stream of ``group`` (its last ``tail`` lines), then with ``follow`` new events
+    of any stream until Ctrl-C. ``missing`` is the error when the group does not exist."""
+    client = aws_client(server_connection(connection), "logs")
     try:
-        while True:
-            for source, line in follower.new_lines():
-                _emit(source, line)
-            time.sleep(POLL_S)
-    except KeyboardInterrupt:
-        return  # Ctrl-C is how -f ends
+        since, seen = _print_streams(client, group, tail)
+        if not follow:
+            return
+        try:
+            while True:
+                since, seen = _print_new(client, group, since, seen)
+                time.sleep(POLL_S)
+        except KeyboardInterrupt:
+            return  # Ctrl-C is how -f ends
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            raise CommandFailed(missing) from None
+        raise
 
 
-def _emit(instance: str, line: str) -> None:
-    sys.stdout.write(f"{instance} | {line}\n")
+Seen = set[tuple[str, str]]  # (stream, message) of the events at the newest timestamp printed
+
+
+def _print_streams(client: Any, group: str, tail: int | None) -> tuple[int, Seen]:
+    since = 0
+    seen: Seen = set()
+    for stream in _streams(client, group):
+        events = _stream_events(client, group, stream, tail)
+        for event in events:
+            _emit(stream, event["message"])
+            if event["timestamp"] > since:
+                since, seen = event["timestamp"], set()
+            if event["timestamp"] == since:
+                seen.add((stream, event["message"]))
+    return since, seen
+
+
+def _streams(client: Any, group: str) -> Iterator[str]:
+    for page in client.get_paginator("describe_log_streams").paginate(logGroupName=group):
+        for stream in page["logStreams"]:
+            yield stream["logStreamName"]
+
+
+def _stream_events(client: Any, group: str, stream: str, tail: int | None) -> list[dict[str, Any]]:
+    if tail is not None:
+        if tail == 0:
+            return []
+        answer = client.get_log_events(
+            logGroupName=group, logStreamName=stream, limit=tail, startFromHead=False
+        )
+        return list(answer["events"])
+    events: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        extra = {"nextToken": token} if token else {}
+        answer = client.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True, **extra)
+        events += answer["events"]
+        if answer["nextForwardToken"] == token or not answer["events"]:
+            return events
+        token = answer["nextForwardToken"]
+
+
+def _print_new(client: Any, group: str, since: int, seen: Seen) -> tuple[int, Seen]:
+    for page in client.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since):
+        for event in page["events"]:
+            key = (event["logStreamName"], event["message"])
+            if event["timestamp"] == since and key in seen:
+                continue
+            _emit(*key)
+            if event["timestamp"] > since:
+                since, seen = event["timestamp"], set()
+            seen.add(key)
+    return since, seen
+
+
+def _emit(stream: str, line: str) -> None:
+    sys.stdout.write(f"{stream} | {line}\n")
     sys.stdout.flush()

@@ -44,6 +44,7 @@ class Limits:
     warm_function_environments: int = 2  # spare function processes with boto3 imported, for cold starts
     max_function_log_bytes: int = 10 * 1024 * 1024  # one execution environment's log file
     max_endpoint_log_bytes: int = 10 * 1024 * 1024  # one endpoint instance's log file
+    max_log_group_bytes: int = 256 * 1024 * 1024  # CloudWatch Logs: one log group's events; oldest go first
     function_idle_timeout_s: float = 900.0  # an execution environment unused this long is stopped
     max_control_body_bytes: int = 2 * 1024 * 1024  # control-plane JSON bodies
     signature_skew_s: float = 15 * 60.0
@@ -106,6 +107,11 @@ class Settings:
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def log_store_path(self) -> Path:
+        """CloudWatch Logs' groups, streams and events (a file apart from the control plane's store)."""
+        return self.data_dir / "cloudwatch-logs.sqlite3"
 
     @property
     def url(self) -> str:

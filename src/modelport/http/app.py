@@ -118,6 +118,7 @@ def _starlette_app(platform: Platform) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        platform.start_logs()
         await platform.controller.start()
         await restore_notebook_instances(platform.context)
         try:

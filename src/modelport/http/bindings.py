@@ -16,6 +16,7 @@ from modelport.http.services import Binding, Handler
 from modelport.services.apigateway import apis
 from modelport.services.iam import operations as iam
 from modelport.services.lambda_ import functions
+from modelport.services.logs import operations as logs
 from modelport.services.s3 import requests as s3
 from modelport.services.sagemaker import operations as sagemaker
 from modelport.services.sts import operations as sts
@@ -27,6 +28,7 @@ OPERATIONS: dict[str, tuple[str, Mapping[str, Handler]]] = {
     "sts": ("sts", sts.OPERATIONS),
     "lambda": ("lambda", functions.OPERATIONS),
     "apigateway": ("apigateway", apis.OPERATIONS),
+    "logs": ("logs", logs.OPERATIONS),
 }
 # The runtime's one operation has its own hot path (http/invocations.py), outside the tables.
 RUNTIME_OPERATIONS = frozenset({"InvokeEndpoint"})

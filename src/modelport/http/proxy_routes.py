@@ -29,6 +29,7 @@ HOSTS: tuple[tuple[str, str, Backend], ...] = (
     ("API Gateway", rf"apigateway\.{_REGION}\.amazonaws\.com", Backend.MODELPORT),
     ("API Gateway invoke URL", rf"[a-z0-9]+\.execute-api\.{_REGION}\.amazonaws\.com", Backend.MODELPORT),
     ("IAM", r"iam\.amazonaws\.com", Backend.MODELPORT),
+    ("CloudWatch Logs", rf"logs\.{_REGION}\.amazonaws\.com", Backend.MODELPORT),
     ("S3", rf"(?:[a-z0-9][a-z0-9.-]*\.)?s3(?:[.-]{_REGION})?\.amazonaws\.com", Backend.S3),
     ("S3 dual-stack", rf"(?:[a-z0-9][a-z0-9.-]*\.)?s3\.dualstack\.{_REGION}\.amazonaws\.com", Backend.S3),
 )

@@ -44,8 +44,11 @@ def classify(
 ) -> str | None:
     """The service a request is for, or None when nothing here serves it."""
     if path == "/":
-        if headers.get("x-amz-target", "").startswith("SageMaker."):
+        target = headers.get("x-amz-target", "")
+        if target.startswith("SageMaker."):
             return "sagemaker"
+        if target.startswith("Logs_20140328."):
+            return "logs"
         form = query_string if method == "GET" else body.decode("latin-1")
         if "Action=" in form:
             version = parse_qs(form).get("Version", [""])[0]

@@ -106,6 +106,14 @@ class NotebookHost:
         self.stop_timeout_s = stop_timeout_s
         self._running: dict[str, RunningNotebook] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # Instance name -> (name, log file, its size when its last run began). Kept after a stop or
+        # a failed start, so that the last lines are read too; a new start replaces it.
+        self._logs: dict[str, tuple[str, Path, int]] = {}
+
+    def log_files(self) -> list[tuple[str, Path, int]]:
+        """(instance name, log file, offset its last run began at) of each instance started since
+        the server started: what CloudWatch Logs follows."""
+        return list(self._logs.values())
 
     # --- transitions -------------------------------------------------------------------------
 
@@ -163,6 +171,17 @@ class NotebookHost:
             )
         folders.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         folders.log.parent.mkdir(parents=True, exist_ok=True)
+        start = folders.log.stat().st_size if folders.log.exists() else 0
+        self._logs[name.lower()] = (name, folders.log, start)
+        return await self._start(name, folders, environment, scripts)
+
+    async def _start(
+        self,
+        name: str,
+        folders: NotebookFolders,
+        environment: Mapping[str, str],
+        scripts: list[tuple[str, bytes]],
+    ) -> RunningNotebook:
         self._write_kernelspec(folders)
         env = self._environment(folders, environment)
         for label, content in scripts:

@@ -22,6 +22,7 @@ from modelport.store.base import Store
 if TYPE_CHECKING:  # the host's module takes a ServiceContext in every call: no import at run time
     from modelport.sandboxes.notebooks import NotebookHost
     from modelport.services.lambda_.host import FunctionHost
+    from modelport.services.logs.writer import LogWriter
     from modelport.services.sts.role_tokens import RoleTokens
 
 
@@ -66,6 +67,8 @@ class ServiceContext:
     notebooks: NotebookHost | None = None
     # The tokens behind /_modelport/credentials: ``modelport env --role`` and notebook kernels.
     role_tokens: RoleTokens | None = None
+    # CloudWatch Logs: the log store and the buffered writer every producer appends through.
+    logs: LogWriter | None = None
 
     def acting_as(self, principal: Principal) -> ServiceContext:
         return replace(self, principal=principal)

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from modelport.sandboxes.lambda_.environment import Invocation, InvocationResult
+from modelport.sandboxes.lambda_.environment import Invocation, InvocationResult, LogSink
 from modelport.sandboxes.lambda_.pool import EnvironmentPool
 from modelport.sandboxes.lambda_.spec import EnvironmentSpec, RoleCredentials
 
@@ -48,11 +48,15 @@ class Harness:
         scenario: Callable[[EnvironmentPool], Awaitable[T]],
         *,
         max_concurrency: int = 4,
+        log_sink: LogSink | None = None,
         **spec: Any,
     ) -> T:
         async def main() -> T:
             pool = EnvironmentPool(
-                make_spec(self.code_dir, **spec), self.log_dir, max_concurrency=max_concurrency
+                make_spec(self.code_dir, **spec),
+                self.log_dir,
+                max_concurrency=max_concurrency,
+                log_sink=log_sink,
             )
             try:
                 return await scenario(pool)

@@ -57,6 +57,25 @@ def test_timeout_kills_the_environment_and_the_next_call_gets_a_fresh_one(harnes
     assert re.search(r"REPORT RequestId: \S+\tDuration: 1000\.00 ms.*\tStatus: timeout", tail)
 
 
+def test_each_invocations_output_goes_to_the_log_sink_under_its_stream(harness: Harness) -> None:
+    harness.write({"lambda_function.py": SLEEPER})
+    shipped: list[tuple[str, bytes]] = []
+
+    async def scenario(pool: EnvironmentPool) -> list[InvocationResult]:
+        return [await pool.invoke(Invocation(b"{}")), await pool.invoke(Invocation(b'{"sleep": 30}'))]
+
+    ok, timed_out = harness.run(
+        scenario, timeout_seconds=1.0, log_sink=lambda stream, data: shipped.append((stream, data))
+    )
+    assert len(shipped) == 2 and shipped[0][0] == shipped[1][0]
+    assert re.fullmatch(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}", shipped[0][0])
+    first, second = (data.decode() for _, data in shipped)
+    assert f"START RequestId: {ok.request_id}" in first and f"REPORT RequestId: {ok.request_id}" in first
+    assert timed_out.request_id not in first
+    assert "Task timed out after 1.00 seconds" in second and "Status: timeout" in second
+    assert ok.request_id not in second  # each invocation's lines are shipped once
+
+
 @pytest.mark.parametrize(
     ("event", "description"),
     [({"exit": 1}, "exit status 1"), ({"signal": signal.SIGSEGV}, "signal: segmentation fault")],

@@ -43,6 +43,8 @@ MEMBERS = [
     "RoleArn",
     "NotebookInstanceName",
     "NotebookInstanceLifecycleConfigName",
+    "logGroupName",
+    "logStreamName",
 ]
 
 
@@ -193,3 +195,21 @@ def test_tutorial_policy_against_the_catalogue() -> None:
             if evaluate([tutorial], permission.action, permission.resource) is Decision.ALLOW:
                 allowed.append((service, operation))
     assert allowed == [("sagemaker-runtime", "InvokeEndpoint")]
+
+
+def test_logs_operations_are_checked_on_group_and_stream_arns() -> None:
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f"
+    params = {"logGroupName": "/aws/lambda/f", "logStreamName": "2026/01/01/[$LATEST]ab"}
+    assert (
+        required_permission("logs", "DeleteLogGroup", params, region=R, account_id=A).resource == group + ":*"
+    )
+    put = required_permission("logs", "PutLogEvents", params, region=R, account_id=A)
+    assert put.action == "logs:PutLogEvents"
+    assert put.resource == group + ":log-stream:2026/01/01/[$LATEST]ab"
+    by_arn = {"logGroupIdentifier": group + ":*"}
+    assert (
+        required_permission("logs", "FilterLogEvents", by_arn, region=R, account_id=A).resource
+        == group + ":*"
+    )
+    listing = required_permission("logs", "DescribeLogGroups", {}, region=R, account_id=A)
+    assert listing.resource == "arn:aws:logs:us-east-1:123456789012:log-group:*"

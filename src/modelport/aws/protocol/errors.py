@@ -42,6 +42,9 @@ Choices worth knowing:
   ``NotFoundException`` 404 (``Invalid API identifier specified <account>:<id>``, ...), a taken
   name or a wrong state ``ConflictException`` 409, any other bad request ``BadRequestException``
   400, throttling ``TooManyRequestsException`` 429, auth errors as the JSON services.
+- CloudWatch Logs (JSON 1.1) answers every client error with 400, as AWS does:
+  ``ResourceNotFoundException``, ``ResourceAlreadyExistsException``, ``InvalidParameterException``
+  (also for values the model's constraints refuse) and ``AccessDeniedException``.
 - A service without its own table uses SageMaker's until it gets one: add it here, next to
   the others.
 """
@@ -160,6 +163,19 @@ ERROR_TABLE: dict[str, dict[type[BaseException], WireError]] = {
         e.ServiceUnavailable: WireError("ServiceUnavailableException", 503),
         **_AUTH,
         e.AccessDenied: WireError("AccessDeniedException", 403),
+    },
+    "logs": {
+        e.InvalidRequest: WireError("InvalidParameterException", 400),
+        e.ResourceNotFound: WireError("ResourceNotFoundException", 400),
+        e.ResourceAlreadyExists: WireError("ResourceAlreadyExistsException", 400),
+        e.InvalidState: WireError("OperationAbortedException", 400),
+        e.UnsupportedMediaType: WireError("SerializationException", 400),
+        e.UnknownOperation: WireError("UnknownOperationException", 400),
+        e.ResourceLimitExceeded: WireError("LimitExceededException", 400),
+        e.Throttled: WireError("ThrottlingException", 400),
+        e.ServiceUnavailable: WireError("ServiceUnavailableException", 500),
+        **_AUTH,
+        e.AccessDenied: WireError("AccessDeniedException", 400),
     },
 }
 

@@ -4,7 +4,10 @@ With ``spares`` (runners started ahead of need), this is where the Lambda sandbo
 processes. It sends invocations over the
 ``frames`` protocol, enforces the function's ``Timeout`` by killing the process, turns a process
 that died mid-invocation into Lambda's ``Runtime.ExitError``, writes the log lines the runner
-cannot write itself (timeouts, crashes), and returns each invocation's log tail.
+cannot write itself (timeouts, crashes), and returns each invocation's log tail. With a
+``log_sink`` it also hands what the environment wrote since the last call (its stream name and
+the bytes, at most ``MAX_SHIPPED_BYTES`` a time) to the sink after each invocation: that is how
+the function's output reaches CloudWatch Logs. The sink only queues; it never blocks.
 
 An environment serves one invocation at a time; ``EnvironmentPool`` (``pool.py``) owns many.
 Once an invocation reports ``usable == False`` (timeout, crash, init failure, out of memory)
@@ -21,7 +24,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,9 @@ from modelport.sandboxes.lambda_.spares import Spare, read_frame
 from modelport.sandboxes.lambda_.spec import EnvironmentSpec
 
 LOG_TAIL_BYTES = 4096
+MAX_SHIPPED_BYTES = 1024 * 1024  # one invocation's output shipped to the log sink, at most
 ErrorBody = dict[str, Any]
+LogSink = Callable[[str, bytes], None]  # (log stream name, new log bytes)
 
 
 @dataclass(frozen=True)
@@ -86,12 +91,21 @@ def exit_description(returncode: int) -> str:
 
 
 class ExecutionEnvironment:
-    def __init__(self, spec: EnvironmentSpec, log_path: Path, log_stream_name: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: EnvironmentSpec,
+        log_path: Path,
+        log_stream_name: str | None = None,
+        *,
+        log_sink: LogSink | None = None,
+    ) -> None:
         self.spec = spec
         self.log_path = log_path
         self.log_stream_name = log_stream_name or spec.new_log_stream_name()
+        self.log_sink = log_sink
         self._process: asyncio.subprocess.Process | None = None
         self._log_fd = -1
+        self._shipped = 0  # the log's bytes before this offset went to the sink
         self._startup_error: ErrorBody | None = None
         self._usable = False
 
@@ -217,6 +231,7 @@ class ExecutionEnvironment:
             init_duration_ms=reply.get("init_duration_ms"),
             log_tail=self._log_tail(log_start),
         )
+        self._ship()
         self._bound_log()
         return result
 
@@ -266,7 +281,7 @@ class ExecutionEnvironment:
                 error_type=str(error.get("errorType")),
             )
         )
-        return InvocationResult(
+        result = InvocationResult(
             request_id=request_id,
             payload=error_payload(error),
             content_type="application/json",
@@ -276,6 +291,25 @@ class ExecutionEnvironment:
             init_duration_ms=None,
             log_tail=self._log_tail(log_start),
         )
+        self._ship()
+        return result
+
+    def _ship(self) -> None:
+        """Hand the log's new bytes to the sink (the last ``MAX_SHIPPED_BYTES`` of them)."""
+        if self.log_sink is None or self._log_fd < 0:
+            return
+        end = os.fstat(self._log_fd).st_size
+        begin = self._shipped if end >= self._shipped else 0
+        self._shipped = end
+        if end == begin:
+            return
+        note = b""
+        if end - begin > MAX_SHIPPED_BYTES:
+            note = f"[modelport] {end - begin - MAX_SHIPPED_BYTES} bytes of output not shipped\n".encode()
+            begin = end - MAX_SHIPPED_BYTES
+        data = os.pread(self._log_fd, end - begin, begin)
+        with contextlib.suppress(Exception):  # the logs are never worth failing an invocation for
+            self.log_sink(self.log_stream_name, note + data)
 
     def _write_log(self, text: str) -> None:
         if self._log_fd >= 0:
@@ -287,7 +321,8 @@ class ExecutionEnvironment:
         Runs between invocations, while the runner is idle. (A single invocation may still
         write more until it ends; its timeout bounds it.)
         """
-        shorten_fd(self._log_fd, self.spec.max_log_bytes)
+        if shorten_fd(self._log_fd, self.spec.max_log_bytes):
+            self._shipped = os.fstat(self._log_fd).st_size
 
     def _log_tail(self, start: int) -> bytes:
         end = os.fstat(self._log_fd).st_size

@@ -17,7 +17,12 @@ import uuid
 from pathlib import Path
 
 from modelport.core.errors import ServiceUnavailable
-from modelport.sandboxes.lambda_.environment import ExecutionEnvironment, Invocation, InvocationResult
+from modelport.sandboxes.lambda_.environment import (
+    ExecutionEnvironment,
+    Invocation,
+    InvocationResult,
+    LogSink,
+)
 from modelport.sandboxes.lambda_.errors import TooManyRequests
 from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.lambda_.spec import EnvironmentSpec
@@ -44,6 +49,7 @@ class EnvironmentPool:
         *,
         max_concurrency: int = 10,
         spares: FunctionSpares | None = None,
+        log_sink: LogSink | None = None,
     ) -> None:
         if max_concurrency < 0:
             raise ValueError("max_concurrency must be >= 0")
@@ -51,6 +57,7 @@ class EnvironmentPool:
         self.log_dir = log_dir
         self.max_concurrency = max_concurrency
         self.spares = spares
+        self.log_sink = log_sink  # each environment's output goes here too (CloudWatch Logs)
         self._idle: list[ExecutionEnvironment] = []  # the most recently used last
         self._idle_since: dict[ExecutionEnvironment, float] = {}
         self._all: set[ExecutionEnvironment] = set()
@@ -125,7 +132,9 @@ class EnvironmentPool:
 
     async def _start(self) -> ExecutionEnvironment:
         prune_logs(self.log_dir, keep=KEPT_LOG_FILES - 1)
-        environment = ExecutionEnvironment(self.spec, self.log_dir / f"{uuid.uuid4().hex}.log")
+        environment = ExecutionEnvironment(
+            self.spec, self.log_dir / f"{uuid.uuid4().hex}.log", log_sink=self.log_sink
+        )
         self._all.add(environment)
         await environment.start(self.spares.take(self.spec) if self.spares is not None else None)
         return environment

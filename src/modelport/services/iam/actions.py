@@ -1,7 +1,7 @@
 """Which IAM action, on which resource ARN, each modelport operation is checked against.
 
 The table follows AWS's Service Authorization Reference ("Actions, resources, and condition keys
-for Amazon SageMaker / AWS Lambda / Amazon API Gateway / IAM / STS") as remembered, not as
+for Amazon SageMaker / AWS Lambda / Amazon API Gateway / IAM / STS / CloudWatch Logs") as remembered, not as
 fetched; places where the reference is unclear or modelport simplifies say so. Operations are
 keyed by botocore's service name and operation name, and ``params`` are the request members
 under their wire names (``EndpointName``, ``FunctionName``, ``restApiId``, ...).
@@ -357,6 +357,48 @@ S3: dict[str, _Rule] = {
     "GetObjectAcl": _Rule("s3:GetObjectAcl", _object),
 }
 
+# --- CloudWatch Logs --------------------------------------------------------------------------
+# Group operations are checked on the group's ARN as DescribeLogGroups' ``arn`` shows it (with
+# ``:*``), stream operations on ``log-group:<group>:log-stream:<stream>``; so the policy AWS's
+# Lambda console writes (``log-group:/aws/lambda/<name>:*``) covers both. DescribeLogGroups is
+# checked on ``log-group:*``.
+
+
+def _log_group_name(params: Mapping[str, Any]) -> str:
+    identifier = params.get("logGroupIdentifier")
+    if isinstance(identifier, str) and identifier:
+        if identifier.startswith("arn:"):
+            return identifier.partition(":log-group:")[2].removesuffix(":*")
+        return identifier
+    return _param(params, "logGroupName")
+
+
+def _log_group(params: Mapping[str, Any], region: str, account: str) -> str:
+    return f"arn:aws:logs:{region}:{account}:log-group:{_log_group_name(params)}:*"
+
+
+def _log_stream(params: Mapping[str, Any], region: str, account: str) -> str:
+    group = _log_group_name(params)
+    return f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{_param(params, 'logStreamName')}"
+
+
+def _log_groups(params: Mapping[str, Any], region: str, account: str) -> str:
+    return f"arn:aws:logs:{region}:{account}:log-group:*"
+
+
+LOGS: dict[str, _Rule] = {
+    "CreateLogGroup": _Rule("logs:CreateLogGroup", _log_group),
+    "DescribeLogGroups": _Rule("logs:DescribeLogGroups", _log_groups),
+    "DeleteLogGroup": _Rule("logs:DeleteLogGroup", _log_group),
+    "PutRetentionPolicy": _Rule("logs:PutRetentionPolicy", _log_group),
+    "DeleteRetentionPolicy": _Rule("logs:DeleteRetentionPolicy", _log_group),
+    "CreateLogStream": _Rule("logs:CreateLogStream", _log_stream),
+    "DescribeLogStreams": _Rule("logs:DescribeLogStreams", _log_group),
+    "PutLogEvents": _Rule("logs:PutLogEvents", _log_stream),
+    "GetLogEvents": _Rule("logs:GetLogEvents", _log_stream),
+    "FilterLogEvents": _Rule("logs:FilterLogEvents", _log_group),
+}
+
 # GetCallerIdentity needs no permission: "No permissions are required to perform this
 # operation. If an administrator attaches a policy that explicitly denies access to
 # sts:GetCallerIdentity, you can still perform this operation" (STS API reference).
@@ -371,6 +413,7 @@ CATALOGUE: Mapping[str, Mapping[str, _Rule]] = {
     "iam": IAM,
     "sts": STS,
     "s3": S3,
+    "logs": LOGS,
 }
 
 

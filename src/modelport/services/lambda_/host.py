@@ -10,7 +10,8 @@ On disk, under ``settings.data_dir``:
 
     functions/<name>/<code sha256 hex>.zip   the uploaded package (GetFunction's Code, re-unpacking)
     functions/<name>/<code sha256 hex>/      the unpacked code, the function's LAMBDA_TASK_ROOT
-    logs/functions/<name>/<env id>.log       one log per execution environment (from the pool)
+    logs/functions/<name>/<env id>.log       one log per execution environment (from the pool),
+                                             also shipped to CloudWatch Logs, /aws/lambda/<name>
 
 Credentials come from the function's role through IAM's ``issue_role_credentials`` (a test
 may pass its own ``credentials`` callable). Role sessions last an hour, so a pool older than ``CREDENTIALS_REFRESH_S`` is replaced
@@ -31,6 +32,7 @@ from typing import Any
 from modelport.core.config import Limits
 from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.sandboxes.lambda_.code import ZipLimits, extract_zip
+from modelport.sandboxes.lambda_.environment import LogSink
 from modelport.sandboxes.lambda_.pool import EnvironmentPool
 from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.lambda_.spec import EnvironmentSpec, RoleCredentials
@@ -128,6 +130,19 @@ class _Hosted:
     started: float
 
 
+def _log_sink(ctx: ServiceContext, name: str) -> LogSink | None:
+    """Where the function's output goes in CloudWatch Logs: ``/aws/lambda/<name>``."""
+    writer = ctx.logs
+    if writer is None:
+        return None
+    group = f"/aws/lambda/{name}"
+
+    def sink(stream: str, data: bytes) -> None:
+        writer.append(group, stream, data)
+
+    return sink
+
+
 class FunctionHost:
     """Pools by function name; ``bootstrap`` builds one, ``ServiceContext.functions``. ``close()``
     stops them all."""
@@ -164,7 +179,13 @@ class FunctionHost:
         if hosted is None:
             spec = self._spec(ctx, record)
             log_dir = ctx.settings.log_dir / "functions" / record.name
-            pool = EnvironmentPool(spec, log_dir, max_concurrency=self.max_concurrency, spares=self.spares)
+            pool = EnvironmentPool(
+                spec,
+                log_dir,
+                max_concurrency=self.max_concurrency,
+                spares=self.spares,
+                log_sink=_log_sink(ctx, record.name),
+            )
             hosted = self._pools[record.name] = _Hosted(pool, revision, now)
         return hosted.pool
 
