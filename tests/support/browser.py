@@ -1,8 +1,11 @@
 """A real browser for the console's tests: Debian's ``chromium`` driven by Playwright's Python API
 (a pytest plugin: ``tests/conftest.py`` loads it).
 
-- ``browser``: one headless Chromium for the whole test session (starting one costs about a
-  second; every page gets its own context, so cookies never leak between tests).
+- ``browser``: one headless Chromium per test module (starting one costs about a second; every
+  page gets its own context, so cookies never leak between tests). Not one per session:
+  Playwright's sync API keeps an asyncio loop running on the main thread while it is open, and
+  every later test that calls ``asyncio.run`` would fail ("cannot be called from a running event
+  loop"); closing it at the end of the module puts the thread back as it was.
 - ``signed_in_page``: a fixture whose value is a function, ``signed_in_page(server)``: a 1280x800
   page of a fresh context, signed in to the server's console with its root key as a user types
   it into the sign-in form, on the console's home page; closed when the test ends.
@@ -42,9 +45,9 @@ DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
 _shots: Path | None = None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for the test module."""
     global _shots
     if not Path(CHROMIUM).exists():
         pytest.fail(
@@ -53,7 +56,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         )
     from playwright.sync_api import sync_playwright
 
-    _shots = tmp_path_factory.mktemp("console-screenshots")
+    _shots = _shots or tmp_path_factory.mktemp("console-screenshots")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
