@@ -330,3 +330,34 @@ def test_policies_create_view_delete(http: ConsoleClients, server: ModelportServ
     assert gone.status_code == 303
     listed = client.get("/iam/policies?scope=Local").text
     assert f"Policy {arn} deleted." in listed and "?arn=" + quote(arn, safe="") not in listed
+
+
+def test_edit_an_inline_policy(http: ConsoleClients, server: ModelportServer) -> None:
+    iam = server.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]}  # fmt: skip
+    iam.create_role(RoleName="console-edit", AssumeRolePolicyDocument=json.dumps(trust))
+    first = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}
+    iam.put_role_policy(RoleName="console-edit", PolicyName="p", PolicyDocument=json.dumps(first))
+    try:
+        client = http.root(server)
+        form = client.get("/iam/roles/console-edit/inline?policy=p").text
+        assert "Edit inline policy p of console-edit" in form and "logs:*" in form
+        second = json.dumps(
+            {**first, "Statement": [{**first["Statement"][0], "Action": "sagemaker:InvokeEndpoint"}]}
+        )
+        saved = client.post(
+            "/iam/roles/console-edit/inline",
+            data={
+                "csrf_token": csrf(client, "/iam/roles"),
+                "editing": "1",
+                "policy_name": "p",
+                "document": second,
+            },
+        )
+        assert saved.status_code == 303
+        got = iam.get_role_policy(RoleName="console-edit", PolicyName="p")["PolicyDocument"]
+        assert got["Statement"][0]["Action"] == "sagemaker:InvokeEndpoint"
+        assert client.get("/iam/roles/console-edit/inline?policy=missing").status_code == 303
+    finally:
+        iam.delete_role_policy(RoleName="console-edit", PolicyName="p")
+        iam.delete_role(RoleName="console-edit")

@@ -17,8 +17,10 @@ The contract pages are written against (docs/console.md shows it from the user's
 - ``rendering``: ``render(request, "area/page.html", {...}, error=...)``, ``redirect(request,
   "/area/...", flash=..., error=...)`` (POST-redirect-GET), ``form(request)``, ``url(request,
   path)``. Templates in ``templates/<area>/`` extend ``base.html`` (left navigation:
-  ``rendering.NAVIGATION``); Jinja2 autoescapes every value. Forms include
-  ``<input type="hidden" name="{{ csrf_field }}" value="{{ csrf_token }}">``.
+  ``rendering.NAVIGATION``); Jinja2 autoescapes every value. ``templates/macros.html``
+  (``{% import "macros.html" as ui with context %}``): ``ui.csrf()`` in every POST form,
+  ``ui.post_button(action, label, kind, confirm)``, ``ui.status(value)``,
+  ``ui.copyable(id, text)``.
 - ``pages/<area>.py`` exports ``routes() -> list[BaseRoute]``, paths under the console
   (``/iam/roles``, ``/sagemaker/endpoints``...). ``static/console.js`` gives live status
   (``data-live``), copy buttons (``data-copy``) and delete confirmations (``data-confirm``).

@@ -149,9 +149,18 @@ async def role_page(request: Request) -> Response:
 
 
 async def inline_form(request: Request) -> Response:
+    """A new inline policy, or (``?policy=NAME``) an existing one to edit: saving replaces it."""
     name = request.path_params["name"]
-    values = {"policy_name": "", "document": INLINE_TEMPLATE}
-    return rendering.render(request, "iam/inline_policy.html", {"name": name, "values": values})
+    policy = request.query_params.get("policy", "")
+    values = {"policy_name": policy, "document": INLINE_TEMPLATE}
+    if policy:
+        try:
+            got = await call(request, "iam", "GetRolePolicy", {"RoleName": name, "PolicyName": policy})
+        except AwsError as exc:
+            return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", error=exc)
+        values["document"] = _pretty(got["PolicyDocument"])
+    context = {"name": name, "values": values, "editing": bool(policy)}
+    return rendering.render(request, "iam/inline_policy.html", context)
 
 
 async def put_inline(request: Request) -> Response:
@@ -166,7 +175,7 @@ async def put_inline(request: Request) -> Response:
             {"RoleName": name, "PolicyName": values["policy_name"], "PolicyDocument": values["document"]},
         )
     except AwsError as exc:
-        context = {"name": name, "values": values}
+        context = {"name": name, "values": values, "editing": form.get("editing") == "1"}
         return rendering.render(request, "iam/inline_policy.html", context, error=exc, status_code=400)
     return rendering.redirect(
         request, f"/iam/roles/{rendering.part(name)}", flash=f"Inline policy {values['policy_name']} saved."
