@@ -19,7 +19,7 @@ import pytest
 import xgboost as xgb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -57,6 +57,7 @@ def runtimes(boosters: dict[str, xgb.Booster], iris: Any, tmp_path_factory: Any)
     loaded["pickled XGBClassifier 1.7-1"] = _load("xgboost", "1.7-1", {}, pickled)
     for name, model in {
         "sklearn forest": RandomForestClassifier(n_estimators=5, random_state=0).fit(features, target),
+        "sklearn hist gradient boosting": HistGradientBoostingRegressor(max_iter=5).fit(features, target),
         "sklearn scaled tree": make_pipeline(StandardScaler(), DecisionTreeRegressor(random_state=0)).fit(
             features, features[:, 0]
         ),
@@ -167,7 +168,7 @@ def test_xgboost_batches_answer_byte_for_byte_as_alone(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    name=st.sampled_from(["sklearn forest", "sklearn scaled tree"]),
+    name=st.sampled_from(["sklearn forest", "sklearn hist gradient boosting", "sklearn scaled tree"]),
     batch=st.lists(st.tuples(sklearn_requests, accepts), min_size=1, max_size=12),
 )
 def test_sklearn_batches_answer_byte_for_byte_as_alone(
