@@ -18,7 +18,7 @@ from modelport.core.config import Settings
 from modelport.hosting.batching import BatchPolicy, Gatherer, Plan, plan
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet
 from modelport.hosting.router import Router
-from modelport.hosting.worker_client import WorkerBroken, WorkerClient
+from modelport.hosting.worker_client import WorkerBroken, WorkerClient, WorkerTimeout
 from modelport.sandboxes.runtimes.base import InvocationResult
 from modelport.sandboxes.worker.batch_wire import decode_invocations, encode_answers
 from modelport.services.sagemaker.invocations import model_failure
@@ -93,11 +93,21 @@ class ScriptedWorker:
 
     batching: bool = True
     break_on_batch: bool = False
+    hang_on_batch: bool = False
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
     received: list[Any] = field(default_factory=list)  # bodies, or lists of bodies for batches
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._serve(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client went away
+        finally:
+            writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
             head = await reader.readuntil(b"\r\n\r\n") if not reader.at_eof() else b""
             if not head:
@@ -111,6 +121,9 @@ class ScriptedWorker:
                 await self._record([i.body for i in decode_invocations(body)])
                 if self.break_on_batch:
                     writer.close()
+                    return
+                if self.hang_on_batch:
+                    await self.stop.wait()
                     return
                 answers = encode_answers(
                     [
@@ -143,15 +156,20 @@ def _http(body: bytes, content_type: str, *, batching: bool) -> bytes:
 
 
 @asynccontextmanager
-async def running(worker: ScriptedWorker, policy: BatchPolicy = POLICY) -> AsyncIterator[Gatherer]:
+async def running(
+    worker: ScriptedWorker, policy: BatchPolicy = POLICY, timeout_s: float = 10
+) -> AsyncIterator[Gatherer]:
     server = await asyncio.start_server(worker.serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    client = WorkerClient("127.0.0.1", port, timeout_s=10, max_idle=16)
+    client = WorkerClient("127.0.0.1", port, timeout_s=timeout_s, max_idle=16)
     try:
         yield Gatherer(client, policy)
     finally:
         await client.aclose()
+        worker.stop.set()
         server.close()
+        await server.wait_closed()
+        await asyncio.sleep(0.01)  # the handlers' own closes
 
 
 def _run(test: Callable[[], Awaitable[None]]) -> None:
@@ -260,6 +278,24 @@ def test_a_worker_dying_with_a_batch_fails_only_that_batch() -> None:
     _run(test)
 
 
+def test_a_batch_the_worker_never_answers_times_out_like_a_lone_request() -> None:
+    async def test() -> None:
+        worker = ScriptedWorker(hang_on_batch=True)
+        async with running(worker, timeout_s=0.5) as gatherer:
+            await _learn(gatherer, worker)
+            held = asyncio.create_task(gatherer.invoke(b"hold", {}))
+            await worker.wait_for(1)
+            batch = [asyncio.create_task(gatherer.invoke(b"r%d" % n, {})) for n in range(2)]
+            await asyncio.sleep(0)
+            worker.release.set()
+            await held
+            for task in batch:
+                with pytest.raises(WorkerTimeout, match=r"no answer within 0\.5 s"):
+                    await task
+
+    _run(test)
+
+
 def test_through_the_router_a_broken_batch_is_the_model_error_of_a_dead_worker() -> None:
     async def test() -> None:
         worker = ScriptedWorker(break_on_batch=True)
@@ -294,6 +330,8 @@ def test_through_the_router_a_broken_batch_is_the_model_error_of_a_dead_worker()
         finally:
             await client.aclose()
             server.close()
+            await server.wait_closed()
+            await asyncio.sleep(0.01)
         assert all(answer.broken and answer.status == 500 for answer in answers)
         message = str(model_failure(answers[0], endpoint_name="iris", settings=Settings()))
         assert message.startswith(
