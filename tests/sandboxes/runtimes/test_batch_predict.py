@@ -103,7 +103,17 @@ xgboost_requests = st.one_of(
     st.tuples(libsvm_body, st.sampled_from(["text/libsvm", "libsvm", "text/x-libsvm", None])),
     st.tuples(
         st.sampled_from(["", "a,b", "1,2\n\n3,4", "\x00\x00", "1:x"]),
-        st.sampled_from(["text/csv", "text/libsvm", "text/csv; label_size=2", "application/json", None]),
+        st.sampled_from(
+            [
+                "text/csv",
+                "text/libsvm",
+                "text/csv; label_size=2",
+                "application/json",
+                "application/x-recordio-protobuf",
+                "application/x-parquet",
+                None,
+            ]
+        ),
     ),
 )
 sklearn_requests = st.one_of(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from modelport.hosting.batching import BatchPolicy, Gatherer
-from modelport.hosting.worker_client import WorkerClient, WorkerResponse
+from modelport.hosting.worker_client import WorkerBroken, WorkerClient, WorkerResponse
 from modelport.sandboxes.runtimes.base import Invocation, InvocationResult
 from modelport.sandboxes.worker.batch_wire import (
     decode_answers,
@@ -105,6 +107,56 @@ def test_a_real_sklearn_worker_answers_batches_as_alone(start_worker: Any, fores
 
     wait_for_ping(worker.base_url)
     assert asyncio.run(_compare(int(worker.base_url.rsplit(":", 1)[1]), SKLEARN_REQUESTS)) > 50
+
+
+KILLER = """
+import os
+import signal
+
+import joblib
+
+
+def model_fn(model_dir):
+    return joblib.load(os.path.join(model_dir, "model.joblib"))
+
+
+def predict_fn(data, model):
+    if (data == 99).any():
+        os.kill(os.getpid(), signal.SIGKILL)
+    return model.predict(data)
+"""
+
+
+def test_a_worker_killed_mid_batch_fails_that_batch_only(
+    start_worker: Any, forest_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Script mode opted in; its predict_fn kills the process when a batch holds a 99."""
+    model_dir = tmp_path / "model"
+    shutil.copytree(forest_model_dir, model_dir)
+    (model_dir / "code").mkdir()
+    (model_dir / "code" / "inference.py").write_text(KILLER)
+    monkeypatch.setenv("MODELPORT_BATCHING", "on")
+    worker = start_worker(model_dir, runtime="sklearn", version="1.2-1")
+    from sandboxes.worker.worker_harness import wait_for_ping
+
+    wait_for_ping(worker.base_url)
+
+    async def test() -> None:
+        client = WorkerClient("127.0.0.1", int(worker.base_url.rsplit(":", 1)[1]), timeout_s=30, max_idle=16)
+        # A long max wait: the batch goes when the first request's call ends, not beside it.
+        gatherer = Gatherer(client, BatchPolicy(max_size=16, max_wait_s=60, max_bytes=6 * 1024 * 1024))
+        headers = {"Content-Type": "application/json"}
+        assert (await gatherer.invoke(b"[[5.1, 3.5, 1.4, 0.2]]", headers)).status == 200
+        bodies = [b"[[5.1, 3.5, 1.4, 0.2]]"] * 5 + [b"[[99, 99, 99, 99]]"]
+        results = await asyncio.gather(*(gatherer.invoke(b, headers) for b in bodies), return_exceptions=True)
+        await client.aclose()
+        # The first went alone (nothing was in flight) and was answered; the batch after it died with the worker.
+        assert isinstance(results[0], WorkerResponse) and results[0].status == 200
+        assert all(isinstance(r, WorkerBroken) for r in results[1:]), results
+
+    asyncio.run(test())
+    worker.process.wait(timeout=10)
+    assert worker.process.returncode == -signal.SIGKILL
 
 
 texts = st.none() | st.text(st.characters(max_codepoint=255), max_size=20)
