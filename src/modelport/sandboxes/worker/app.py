@@ -14,6 +14,7 @@ from typing import Any
 
 from modelport.sandboxes.runtimes.base import Invocation, Runtime
 from modelport.sandboxes.worker.batch import answer_batch, safe_invoke
+from modelport.sandboxes.worker.batch_wire import BATCH_HEADER, BATCHING_HEADER, FRAME_CONTENT_TYPE
 
 logger = logging.getLogger("modelport.worker")
 
@@ -27,9 +28,9 @@ _CUSTOM_ATTRIBUTES = b"x-amzn-sagemaker-custom-attributes"
 _EMPTY_200: Message = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]}
 _EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
 # Batching (hosting/batching.py): a request frame from the router, and this worker's offer of it.
-_BATCH = b"x-modelport-batch"
-_BATCHING = (b"x-modelport-batching", b"1")
-_FRAME = b"application/x-modelport-batch"
+_BATCH = BATCH_HEADER.encode()
+_BATCHING = (BATCHING_HEADER.encode(), b"1")
+_FRAME = FRAME_CONTENT_TYPE.encode()
 
 
 class WorkerApp:
