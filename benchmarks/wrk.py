@@ -94,4 +94,6 @@ def _ms(text: str) -> float:
 
 
 def _lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    # A line break inside a Lua string literal ends the script: a multi-row CSV body needs escapes.
+    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r") + '"'

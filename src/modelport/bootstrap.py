@@ -20,6 +20,7 @@ from modelport.aws.auth.sqlite_keys import SqliteKeyStore
 from modelport.core.clock import Clock, SystemClock
 from modelport.core.config import Settings
 from modelport.hosting.artifacts.cache import ArtifactCache
+from modelport.hosting.batching import BatchPolicy
 from modelport.hosting.controller import Controller
 from modelport.hosting.router import Router
 from modelport.sandboxes.lambda_.spares import FunctionSpares
@@ -117,8 +118,12 @@ def log_sources(supervisor: Supervisor, notebooks: NotebookHost) -> Callable[[],
 
 def build_router(settings: Settings, rng: random.Random | None = None) -> Router:
     limits = settings.limits
+    batching = BatchPolicy(limits.max_batch_size, limits.max_batch_wait_s, limits.max_payload_bytes)
     return Router(
-        max_in_flight=limits.max_in_flight_per_instance, timeout_s=limits.invocation_timeout_s, rng=rng
+        max_in_flight=limits.max_in_flight_per_instance,
+        timeout_s=limits.invocation_timeout_s,
+        rng=rng,
+        batching=batching if limits.max_batch_size > 1 else None,
     )
 
 

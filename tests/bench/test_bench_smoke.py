@@ -116,3 +116,9 @@ def test_wrk_script_pauses_only_when_asked() -> None:
     )
     assert "delay" not in plain
     assert lua_script(b"x", {}, pause_ms=5).endswith("function delay() return 5 end\n")
+
+
+def test_wrk_script_keeps_line_breaks_of_a_multi_row_body() -> None:
+    from benchmarks.wrk import lua_script
+
+    assert 'wrk.body = "1,2\\n3,4\\r\\n"' in lua_script(b"1,2\n3,4\r\n", {})

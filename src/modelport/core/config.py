@@ -24,6 +24,10 @@ class Limits:
     max_payload_bytes: int = 6 * 1024 * 1024  # InvokeEndpoint request and response (6 MB)
     invocation_timeout_s: float = 60.0  # real-time container response time
     max_in_flight_per_instance: int = 64  # beyond it: ThrottlingException, never a queue
+    # Adaptive batching (docs/hosting.md#batching): requests arriving while an instance is busy
+    # share one worker call and one predict, at most this many per batch; 1 turns it off.
+    max_batch_size: int = 32
+    max_batch_wait_s: float = 0.01  # longest a request waits for a busy instance before its batch goes
     startup_timeout_s: float = 240.0  # health-check startup window (AWS: 4 minutes)
     requirements_install_timeout_s: float = 600.0  # pip install of a model's code/requirements.txt
     settle_timeout_s: float = (

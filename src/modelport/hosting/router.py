@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import logging
 import random
+import weakref
 from dataclasses import dataclass
 
 from modelport.core.errors import InvalidRequest, ServiceUnavailable, Throttled
 from modelport.hosting import policies
+from modelport.hosting.batching import BatchPolicy, Gatherer
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet
 from modelport.hosting.waiting import Arrivals
-from modelport.hosting.worker_client import WorkerBroken, WorkerClient, WorkerTimeout, WorkerUnreachable
+from modelport.hosting.worker_client import (
+    WorkerBroken,
+    WorkerClient,
+    WorkerResponse,
+    WorkerTimeout,
+    WorkerUnreachable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +45,18 @@ class WorkerAnswer:
 
 
 class Router:
-    def __init__(self, *, max_in_flight: int, timeout_s: float, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_in_flight: int,
+        timeout_s: float,
+        rng: random.Random | None = None,
+        batching: BatchPolicy | None = None,
+    ) -> None:
         self.max_in_flight = max_in_flight
         self.timeout_s = timeout_s
+        self.batching = batching  # None: every request is its own worker call
+        self._gatherers: weakref.WeakKeyDictionary[WorkerClient, Gatherer] = weakref.WeakKeyDictionary()
         self.fleets: dict[str, Fleet] = {}
         self.arrivals = Arrivals()
         self._rng = rng or random.Random()
@@ -84,7 +101,7 @@ class Router:
             tried.add(id(instance))
             instance.outstanding += 1
             try:
-                response = await instance.client.invoke(body, headers)
+                response = await self._send(instance.client, body, headers)
             except WorkerUnreachable:
                 continue  # never reached the worker: safe to try another instance
             except WorkerTimeout:
@@ -107,6 +124,15 @@ class Router:
                 custom_attributes=response.headers.get("x-amzn-sagemaker-custom-attributes"),
                 variant=variant.name,
             )
+
+    async def _send(self, client: WorkerClient, body: bytes, headers: dict[str, str]) -> WorkerResponse:
+        """One request to one worker, through its gatherer when batching is on (``batching.py``)."""
+        if self.batching is None:
+            return await client.invoke(body, headers)
+        gatherer = self._gatherers.get(client)
+        if gatherer is None:
+            gatherer = self._gatherers[client] = Gatherer(client, self.batching)
+        return await gatherer.invoke(body, headers)
 
     def _variant(self, fleet: Fleet, target_variant: str | None) -> VariantFleet:
         if target_variant is not None:

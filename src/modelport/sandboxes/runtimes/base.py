@@ -8,6 +8,7 @@ container would produce.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +21,25 @@ class InvocationResult:
     custom_attributes: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One request as a runtime sees it: the body and the three forwarded headers."""
+
+    body: bytes
+    content_type: str | None = None
+    accept: str | None = None
+    custom_attributes: str | None = None
+
+
 class ModelLoadError(Exception):
     """The model could not be loaded; ``str(error)`` is the short, user-facing cause."""
 
 
 class Runtime(ABC):
+    # True when invoke_many predicts gathered requests together (``runtimes/batch_predict.py``);
+    # the worker then tells the router it may gather requests for this instance.
+    batching: bool = False
+
     @abstractmethod
     def load(self, model_dir: Path) -> None:
         """Load the model; raise :class:`ModelLoadError` with a precise reason on failure."""
@@ -37,6 +52,10 @@ class Runtime(ABC):
         accept: str | None,
         custom_attributes: str | None,
     ) -> InvocationResult: ...
+
+    def invoke_many(self, invocations: Sequence[Invocation]) -> list[InvocationResult]:
+        """One answer per invocation, each exactly what ``invoke`` would answer alone."""
+        return [self.invoke(i.body, i.content_type, i.accept, i.custom_attributes) for i in invocations]
 
 
 # Flask's default error responses (the XGBoost container is a Flask app).

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import ModuleType
@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from modelport.sandboxes.runtimes.base import InvocationResult, ModelLoadError, Runtime
+from modelport.sandboxes.runtimes.base import Invocation, InvocationResult, ModelLoadError, Runtime
+from modelport.sandboxes.runtimes.batch_predict import batching_choice, predict_together, row_stable
 
 logger = logging.getLogger("modelport.worker")
 
@@ -159,6 +160,7 @@ class ScriptModeRuntime(Runtime):
         self.input_fn = defaults.input_fn
         self.predict_fn = defaults.predict_fn
         self.output_fn = defaults.output_fn
+        self.batching_choice = batching_choice(environ)
 
     def load(self, model_dir: Path) -> None:
         model_fn = self.defaults.model_fn
@@ -187,6 +189,11 @@ class ScriptModeRuntime(Runtime):
                 f"model_fn failed for {model_dir}: {type(error).__name__}: {error}"
             ) from error
         logger.info("loaded %s model from %s", type(self.model).__name__, model_dir)
+        # User code never shares a predict unless the model opts in (docs/runtimes.md#batching).
+        if self.batching_choice is not None:
+            self.batching = self.batching_choice
+        else:
+            self.batching = not self.script and row_stable(self.model)
 
     def invoke(
         self, body: bytes, content_type: str | None, accept: str | None, custom_attributes: str | None
@@ -208,6 +215,42 @@ class ScriptModeRuntime(Runtime):
             logger.exception("user code failed")
             return error_result(500, error)
         return _to_result(result, accept)
+
+    def invoke_many(self, invocations: Sequence[Invocation]) -> list[InvocationResult]:
+        """2-D array inputs of one dtype and width share one ``predict_fn``; each is encoded alone."""
+        if not self.batching or self.transform_fn is not None:
+            return super().invoke_many(invocations)
+        inputs = [self._batchable(invocation) for invocation in invocations]
+        predictions = predict_together(
+            inputs,
+            key=lambda array: (array.dtype.str, array.shape[1:]),
+            rows=len,
+            stack=np.concatenate,
+            predict=lambda array: self.predict_fn(array, self.model),
+        )
+        return [self._answer(i, p) for i, p in zip(invocations, predictions, strict=True)]
+
+    def _batchable(self, invocation: Invocation) -> Any:
+        content_type = invocation.content_type or JSON
+        try:
+            body = invocation.body
+            data: Any = body.decode("utf-8") if content_type in UTF8_TYPES else body
+            array = self.input_fn(data, content_type)
+        except Exception:
+            return None  # answered alone, with the error it gets alone
+        return array if isinstance(array, np.ndarray) and array.ndim >= 2 else None
+
+    def _answer(self, invocation: Invocation, prediction: Any) -> InvocationResult:
+        if prediction is not None:
+            accept = invocation.accept
+            if not accept or accept == "*/*":
+                accept = self.default_accept
+            try:
+                return _to_result(self.output_fn(prediction, accept), accept)
+            except Exception:
+                pass  # answered alone below, with the error it gets alone
+        i = invocation
+        return self.invoke(i.body, i.content_type, i.accept, i.custom_attributes)
 
 
 def _to_result(result: Any, accept: str) -> InvocationResult:

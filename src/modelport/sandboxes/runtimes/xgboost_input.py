@@ -40,6 +40,21 @@ class Features:
     num_columns: int
 
 
+def feature_rows(features: Features) -> int:
+    matrix = features.dense if features.dense is not None else features.sparse
+    return int(matrix.shape[0])
+
+
+def stack_features(parts: list[Features]) -> Features:
+    """Requests of one kind and width as one matrix, rows in order (for a shared predict)."""
+    first = parts[0]
+    if first.dense is not None:
+        return Features(first.kind, np.concatenate([p.dense for p in parts]), None, first.num_columns)
+    from scipy.sparse import vstack
+
+    return Features(first.kind, None, vstack([p.sparse for p in parts], format="csr"), first.num_columns)
+
+
 def content_format(content_type: str | None, flavor: XGBoostFlavor) -> str:
     """Map the request Content-Type to a data format, with each version's exact 415 text."""
     if flavor.is_090:

@@ -6,16 +6,30 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from modelport.sandboxes.runtimes.base import InvocationResult, ModelLoadError, Runtime, text_result
+from modelport.sandboxes.runtimes.base import (
+    Invocation,
+    InvocationResult,
+    ModelLoadError,
+    Runtime,
+    text_result,
+)
+from modelport.sandboxes.runtimes.batch_predict import batching_choice, predict_together
 from modelport.sandboxes.runtimes.pickles import explain_failure, first_line, load_pickle
 from modelport.sandboxes.runtimes.xgboost_flavor import XGBoostFlavor
-from modelport.sandboxes.runtimes.xgboost_input import CSV, Features, UnsupportedInput, decode
+from modelport.sandboxes.runtimes.xgboost_input import (
+    CSV,
+    Features,
+    UnsupportedInput,
+    decode,
+    feature_rows,
+    stack_features,
+)
 from modelport.sandboxes.runtimes.xgboost_output import encode_plain, encode_selectable
 
 logger = logging.getLogger("modelport.worker")
@@ -30,6 +44,8 @@ class XGBoostRuntime(Runtime):
         self.inference_output = environ.get("SAGEMAKER_INFERENCE_OUTPUT")
         self.default_accept = environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT")
         self.ensemble = environ.get("SAGEMAKER_INFERENCE_ENSEMBLE", "true").lower() != "false"
+        # Row-independent to the bit (docs/runtimes.md#batching): on unless the model says off.
+        self.batching = batching_choice(environ) is not False
         self.boosters: list[Any] = []
         self.pickled = False
         self.objective = ""
@@ -77,6 +93,40 @@ class XGBoostRuntime(Runtime):
         except Exception as error:
             logger.warning("prediction failed: %s", first_line(str(error)))
             return text_result(400, f"Unable to evaluate payload provided: {error}")
+        return self.encode(preds, accept)
+
+    def invoke_many(self, invocations: Sequence[Invocation]) -> list[InvocationResult]:
+        """Requests of the same format and width share one predict; each is encoded alone."""
+        if not self.batching:
+            return super().invoke_many(invocations)
+        features = [self._batchable(invocation) for invocation in invocations]
+        predictions = predict_together(
+            features,
+            key=lambda f: (f.kind, f.num_columns),
+            rows=feature_rows,
+            stack=stack_features,
+            predict=self.predict,
+        )
+        return [
+            self.invoke(i.body, i.content_type, i.accept, i.custom_attributes)
+            if preds is None
+            else self.encode(preds, i.accept)
+            for i, preds in zip(invocations, predictions, strict=True)
+        ]
+
+    def _batchable(self, invocation: Invocation) -> Features | None:
+        """The request's features when it may share a predict; None sends it down ``invoke``."""
+        if not invocation.body:
+            return None
+        try:
+            features = decode(invocation.body, invocation.content_type, self.flavor)
+            if self.pickled:
+                self._check_feature_count(features)
+        except Exception:
+            return None
+        return features
+
+    def encode(self, preds: Any, accept: str | None) -> InvocationResult:
         if self.inference_output is not None and self.flavor.selectable_inference:
             return encode_selectable(
                 preds,

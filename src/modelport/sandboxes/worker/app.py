@@ -12,7 +12,9 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from modelport.sandboxes.runtimes.base import InvocationResult, Runtime
+from modelport.sandboxes.runtimes.base import Invocation, Runtime
+from modelport.sandboxes.worker.batch import answer_batch, safe_invoke
+from modelport.sandboxes.worker.batch_wire import BATCH_HEADER, BATCHING_HEADER, FRAME_CONTENT_TYPE
 
 logger = logging.getLogger("modelport.worker")
 
@@ -25,6 +27,10 @@ _TEXT = b"text/plain; charset=utf-8"
 _CUSTOM_ATTRIBUTES = b"x-amzn-sagemaker-custom-attributes"
 _EMPTY_200: Message = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]}
 _EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
+# Batching (hosting/batching.py): a request frame from the router, and this worker's offer of it.
+_BATCH = BATCH_HEADER.encode()
+_BATCHING = (BATCHING_HEADER.encode(), b"1")
+_FRAME = FRAME_CONTENT_TYPE.encode()
 
 
 class WorkerApp:
@@ -79,12 +85,13 @@ class WorkerApp:
                 accept = value.decode("latin-1")
             elif name == _CUSTOM_ATTRIBUTES:
                 custom_attributes = value.decode("latin-1")
-        try:
-            result = self.runtime.invoke(body, content_type, accept, custom_attributes)
-        except Exception:
-            logger.exception("runtime failed on /invocations")
-            result = InvocationResult(500, b"Internal Server Error", "text/plain; charset=utf-8")
+            elif name == _BATCH:
+                await _respond(send, *answer_batch(self.runtime, body), _FRAME)
+                return
+        result = safe_invoke(self.runtime, Invocation(body, content_type, accept, custom_attributes))
         headers = [] if result.status == 204 else [(b"content-length", str(len(result.body)).encode())]
+        if self.runtime.batching:
+            headers.append(_BATCHING)
         if result.content_type is not None:
             headers.append((b"content-type", result.content_type.encode("latin-1")))
         if result.custom_attributes is not None:
