@@ -48,8 +48,7 @@ class FileSource:
 
 @dataclass
 class _Pending:
-    events: list[tuple[int, str]]
-    size: int = 0
+    chunks: list[tuple[int, bytes | str]]  # (timestamp, text as written): split into lines on flush
 
 
 def split_lines(data: bytes | str) -> list[str]:
@@ -89,18 +88,18 @@ class LogWriter:
         """Queue ``data``'s lines for ``group``/``stream`` (both created on flush if need be).
 
         Never blocks on I/O and never raises for a full buffer: the lines are dropped and
-        counted instead. Empty ``data`` still makes the group and stream exist."""
+        counted instead. Empty ``data`` still makes the group and stream exist. Lines are split
+        on flush, in the writer's thread, not here on the caller's."""
         now = self.now_ms() if timestamp_ms is None else timestamp_ms
-        lines = split_lines(data)
-        size = sum(len(line) for line in lines)
         with self._lock:
             pending = self._pending.setdefault((group, stream), _Pending([]))
-            if self._pending_bytes + size > MAX_PENDING_BYTES:
-                self._dropped += len(lines)
+            if self._pending_bytes + len(data) > MAX_PENDING_BYTES:
+                lines = data.count(b"\n") if isinstance(data, bytes) else data.count("\n")
+                self._dropped += max(1, lines)
                 return
-            pending.events.extend((now, line) for line in lines)
-            pending.size += size
-            self._pending_bytes += size
+            if data:
+                pending.chunks.append((now, data))
+                self._pending_bytes += len(data)
 
     def flush(self) -> None:
         """Read the log files, store everything queued; safe from any thread."""
@@ -115,7 +114,7 @@ class LogWriter:
             if dropped:
                 note = f"[modelport] {dropped} log lines were dropped: the log buffer was full"
                 for pending in batch.values():
-                    pending.events.append((self.now_ms(), note))
+                    pending.chunks.append((self.now_ms(), note))
             now = self.now_ms()
             touched: dict[str, Group] = {}
             for (group_name, stream_name), pending in batch.items():
@@ -123,8 +122,9 @@ class LogWriter:
                 touched[group_name] = group
                 self.store.create_stream(group, stream_name, now)
                 stream = self.store.stream(group, stream_name)
-                if stream is not None and pending.events:
-                    self.store.append(group, stream, sorted(pending.events, key=lambda e: e[0]), now)
+                events = [(ts, line) for ts, chunk in pending.chunks for line in split_lines(chunk)]
+                if stream is not None and events:
+                    self.store.append(group, stream, sorted(events, key=lambda e: e[0]), now)
             for group in touched.values():
                 self.store.enforce_cap(group, self.max_group_bytes)
 
