@@ -96,10 +96,8 @@ def notebook_log_sources(notebooks: NotebookHost) -> Callable[[], Iterator[FileS
     ``<name>/jupyter.log`` of ``/aws/sagemaker/NotebookInstances``, as SageMaker names it."""
 
     def sources() -> Iterator[FileSource]:
-        for name, path, start in notebooks.log_files():
-            yield FileSource(
-                f"notebook/{name}/{start}", path, NOTEBOOK_LOG_GROUP, f"{name}/jupyter.log", start
-            )
+        for run, name, path, start in notebooks.log_files():
+            yield FileSource(f"notebook/{run}", path, NOTEBOOK_LOG_GROUP, f"{name}/jupyter.log", start)
 
     return sources
 
