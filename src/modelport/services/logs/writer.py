@@ -2,7 +2,8 @@
 
 Producers never touch SQLite. Lambda's execution environments hand each invocation's output to
 ``append`` (a list append under a lock); endpoint instances and notebook servers keep writing
-their log files, which ``sources`` names and ``flush`` reads from where it left off. ``run``
+their log files, which ``sources`` names and ``flush`` reads from where it left off (and once
+more after ``stopped`` says a process ended, so a failed start's last words are kept). ``run``
 flushes in a thread every ``FLUSH_INTERVAL_S``: it creates groups and streams on first write,
 as AWS does, stores the lines, holds each group under its size cap and, every
 ``PURGE_INTERVAL_S``, deletes events past their group's retention. Readers (the Logs API)
@@ -79,6 +80,7 @@ class LogWriter:
         self._flushing = threading.Lock()
         self._offsets: dict[str, int] = {}
         self._known: dict[str, FileSource] = {}
+        self._stopped: list[FileSource] = []
         self._last_purge = 0.0
 
     def now_ms(self) -> int:
@@ -128,6 +130,12 @@ class LogWriter:
             for group in touched.values():
                 self.store.enforce_cap(group, self.max_group_bytes)
 
+    def stopped(self, source: FileSource) -> None:
+        """``source``'s process has stopped: the next flush reads what it wrote last, even if no
+        flush saw it running (a failed start). Only queues: never blocks, safe from any thread."""
+        with self._lock:
+            self._stopped.append(source)
+
     def purge(self) -> int:
         """Delete events past their group's retention; return how many."""
         return self.store.purge_expired(self.now_ms())
@@ -160,13 +168,21 @@ class LogWriter:
 
     def _read_sources(self) -> None:
         live = {source.key: source for source in list(self.sources())}
+        with self._lock:
+            stopped, self._stopped = self._stopped, []
+        for source in stopped:
+            if source.key not in live:  # else the file is still followed for a newer process
+                self._offsets.setdefault(source.key, source.start)
+                self._known.pop(source.key, None)
+                self._ship(source, final=True)
+                del self._offsets[source.key]
         for key, source in live.items():
             if key not in self._offsets:
                 self._offsets[key] = source.start
                 self.append(source.group, source.stream, b"")  # the stream exists from the start
             self._ship(source, final=False)
-        # A process that just went away (stopped, or failed to start) gets one last read: what
-        # it printed last is often why.
+        # A process that went away unannounced gets one last read: what it printed last is
+        # often why.
         for key in set(self._known) - set(live):
             self._ship(self._known.pop(key), final=True)
             self._offsets.pop(key, None)
@@ -174,8 +190,8 @@ class LogWriter:
 
     def _ship(self, source: FileSource, *, final: bool) -> None:
         data, self._offsets[source.key] = _read_from(source.path, self._offsets[source.key], final=final)
-        if data:
-            self.append(source.group, source.stream, data)
+        if data or final:
+            self.append(source.group, source.stream, data)  # empty: the stream exists all the same
 
 
 def _read_from(path: Path, offset: int, *, final: bool = False) -> tuple[bytes, int]:
