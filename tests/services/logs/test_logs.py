@@ -254,3 +254,17 @@ def test_a_stopped_process_is_read_once_even_if_never_seen(
         out.write(b"\nserving\n")
     endpoint = call(lctx, "FilterLogEvents", logGroupName="/aws/sagemaker/Endpoints/e")["events"]
     assert messages(endpoint)[-1] == "serving"
+
+
+def test_deleting_a_group_deletes_its_streams_and_events(
+    lctx: ServiceContext, logs: LogWriter, clock: FakeClock
+) -> None:
+    call(lctx, "CreateLogGroup", logGroupName="g")
+    call(lctx, "CreateLogStream", logGroupName="g", logStreamName="s")
+    put(lctx, clock, "g", "s", "one", "two")
+    call(lctx, "DeleteLogGroup", logGroupName="g")
+    (left,) = logs.store._db.execute("SELECT count(*) FROM log_events").fetchone()
+    assert left == 0
+    call(lctx, "CreateLogGroup", logGroupName="g")
+    assert call(lctx, "DescribeLogStreams", logGroupName="g")["logStreams"] == []
+    assert call(lctx, "DescribeLogGroups")["logGroups"][0]["storedBytes"] == 0
