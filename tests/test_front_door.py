@@ -135,12 +135,15 @@ def test_errors_come_back_in_each_apis_own_shape(tmp_path: Path) -> None:
 
 
 def test_an_unsigned_request_is_refused_when_auth_is_on(tmp_path: Path) -> None:
-    async def scenario(client: httpx.AsyncClient) -> tuple[httpx.Response, httpx.Response]:
-        return await client.get("/health"), await client.post(**sagemaker("ListModels", {}))  # type: ignore[arg-type]
+    async def scenario(client: httpx.AsyncClient) -> list[httpx.Response]:
+        return [
+            await client.get("/health"),
+            await client.post(**sagemaker("ListModels", {})),  # type: ignore[arg-type]
+            await client.post(**logs("DescribeLogGroups", {})),  # type: ignore[arg-type]
+        ]
 
-    health, refused = with_front_door(tmp_path, scenario, auth=True)
+    health, *refused = with_front_door(tmp_path, scenario, auth=True)
     assert health.status_code == 200  # liveness needs no signature
-    assert (
-        refused.status_code in (400, 403)
-        and refused.json()["__type"] == "MissingAuthenticationTokenException"
-    )
+    for answer in refused:
+        assert answer.status_code in (400, 403)
+        assert answer.json()["__type"] == "MissingAuthenticationTokenException"

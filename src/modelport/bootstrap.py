@@ -13,6 +13,7 @@ import contextlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from modelport.aws.auth.keys import KeyStoreLookup
@@ -26,7 +27,7 @@ from modelport.hosting.router import Router
 from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.model_environments import ModelEnvironments
 from modelport.sandboxes.notebooks import NotebookHost
-from modelport.sandboxes.supervisor import Supervisor
+from modelport.sandboxes.supervisor import Supervisor, WorkerProcess
 from modelport.services.context import ServiceContext
 from modelport.services.iam.authorization import authorize
 from modelport.services.lambda_.host import FunctionHost
@@ -76,20 +77,33 @@ class Platform:
 
 def endpoint_log_sources(supervisor: Supervisor) -> Callable[[], Iterator[FileSource]]:
     """Every endpoint instance's log file, as ``/aws/sagemaker/Endpoints/<name>`` stream
-    ``<variant>/i-<n>-<generation>`` (the instance id is ``<name>/<variant>/<n>-<generation>``)."""
+    ``<variant>/i-<n>-<generation>`` (the instance id is ``<name>/<variant>/<n>-<generation>``).
+
+    An instance's file is its slot's, ``<variant>-<n>.log``: during an update the new instance
+    appends to the file the old one still writes. So a file is followed once (keyed by its
+    path) and its lines go to the stream of the newest instance writing it."""
 
     def sources() -> Iterator[FileSource]:
+        newest: dict[Path, WorkerProcess] = {}
         for worker in list(supervisor.workers.values()):
-            endpoint, variant, instance = worker.spec.instance_id.rsplit("/", 2)
-            yield FileSource(
-                key=worker.spec.instance_id,
-                path=worker.spec.log_path,
-                group=f"/aws/sagemaker/Endpoints/{endpoint}",
-                stream=f"{variant}/i-{instance}",
-                start=worker.log_file_size_at_start,
-            )
+            seen = newest.get(worker.spec.log_path)
+            if seen is None or worker.log_file_size_at_start >= seen.log_file_size_at_start:
+                newest[worker.spec.log_path] = worker
+        for worker in newest.values():
+            yield endpoint_log_source(worker)
 
     return sources
+
+
+def endpoint_log_source(worker: WorkerProcess) -> FileSource:
+    endpoint, variant, instance = worker.spec.instance_id.rsplit("/", 2)
+    return FileSource(
+        key=str(worker.spec.log_path),
+        path=worker.spec.log_path,
+        group=f"/aws/sagemaker/Endpoints/{endpoint}",
+        stream=f"{variant}/i-{instance}",
+        start=worker.log_file_size_at_start,
+    )
 
 
 def notebook_log_sources(notebooks: NotebookHost) -> Callable[[], Iterator[FileSource]]:
@@ -97,10 +111,8 @@ def notebook_log_sources(notebooks: NotebookHost) -> Callable[[], Iterator[FileS
     ``<name>/jupyter.log`` of ``/aws/sagemaker/NotebookInstances``, as SageMaker names it."""
 
     def sources() -> Iterator[FileSource]:
-        for name, path, start in notebooks.log_files():
-            yield FileSource(
-                f"notebook/{name}/{start}", path, NOTEBOOK_LOG_GROUP, f"{name}/jupyter.log", start
-            )
+        for run, name, path, start in notebooks.log_files():
+            yield FileSource(f"notebook/{run}", path, NOTEBOOK_LOG_GROUP, f"{name}/jupyter.log", start)
 
     return sources
 
@@ -176,6 +188,7 @@ def build_platform(
     )
     logs = LogWriter(LogStore(settings.log_store_path), clock, max_group_bytes=limits.max_log_group_bytes)
     logs.sources = log_sources(supervisor, notebooks)
+    supervisor.on_stopped = lambda worker: logs.stopped(endpoint_log_source(worker))
     context = ServiceContext(
         store=store,
         settings=settings,

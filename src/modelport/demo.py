@@ -139,7 +139,9 @@ def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: 
 
     if keep:
         return invoke_url
-    console.print("[bold]6.[/] cleaning up: API, function, role, endpoint, endpoint config, model ...")
+    console.print(
+        "[bold]6.[/] cleaning up: API, function, log groups, role, endpoint, endpoint config, model ..."
+    )
     demo_chain.tear_down(session, server.url)
     sm.delete_endpoint(EndpointName=ENDPOINT)
     sm.get_waiter("endpoint_deleted").wait(
@@ -147,6 +149,7 @@ def _tutorial(server: ServerProcess, access_key: str, secret_key: str, workdir: 
     )
     sm.delete_endpoint_config(EndpointConfigName=CONFIG)
     sm.delete_model(ModelName=MODEL)
+    demo_chain.delete_log_group(session, server.url, f"/aws/sagemaker/Endpoints/{ENDPOINT}")
     left = len(sm.list_endpoints()["Endpoints"]) + len(sm.list_models()["Models"])
     console.print(f"   {left} SageMaker resources left.")
     return invoke_url

@@ -8,6 +8,7 @@ function's resource policy letting API Gateway invoke it (``AddPermission``).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -124,5 +125,13 @@ def tear_down(session: Any, server_url: str) -> None:
         if api["name"] == API:
             apis.delete_rest_api(restApiId=api["id"])
     functions.delete_function(FunctionName=FUNCTION)
+    delete_log_group(session, server_url, f"/aws/lambda/{FUNCTION}")
     iam.delete_role_policy(RoleName=ROLE, PolicyName="invoke-endpoints")
     iam.delete_role(RoleName=ROLE)
+
+
+def delete_log_group(session: Any, server_url: str, name: str) -> None:
+    """The tutorial's clean-up step 3: CloudWatch → Log groups → delete (none written: nothing to do)."""
+    logs = session.client("logs", endpoint_url=server_url)
+    with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+        logs.delete_log_group(logGroupName=name)

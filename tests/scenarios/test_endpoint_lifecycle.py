@@ -107,6 +107,11 @@ def test_a_model_that_cannot_load_fails_the_endpoint(server: ModelportServer, tm
     reason = description["FailureReason"]
     assert reason.startswith("The primary container for production variant AllTraffic did not pass the ping")
     assert "xgboost-model cannot be loaded" in reason
+    # What the instance printed before it failed is in CloudWatch Logs, as on AWS.
+    found = server.client("logs").filter_log_events(
+        logGroupName="/aws/sagemaker/Endpoints/unloadable", filterPattern='"cannot be loaded"'
+    )["events"]
+    assert found and found[0]["logStreamName"].startswith("AllTraffic/i-0-")
     # Failed: only DeleteEndpoint is allowed.
     with pytest.raises(sagemaker.exceptions.ClientError, match="Failed status"):
         sagemaker.update_endpoint(EndpointName="unloadable", EndpointConfigName="unloadable")

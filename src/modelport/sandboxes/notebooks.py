@@ -106,13 +106,14 @@ class NotebookHost:
         self.stop_timeout_s = stop_timeout_s
         self._running: dict[str, RunningNotebook] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        # Instance name -> (name, log file, its size when its last run began). Kept after a stop or
-        # a failed start, so that the last lines are read too; a new start replaces it.
-        self._logs: dict[str, tuple[str, Path, int]] = {}
+        # Instance name -> (run number, name, log file, its size when its last run began). Kept
+        # after a stop or a failed start, so that the last lines are read too; a new start replaces it.
+        self._logs: dict[str, tuple[int, str, Path, int]] = {}
+        self._runs = 0
 
-    def log_files(self) -> list[tuple[str, Path, int]]:
-        """(instance name, log file, offset its last run began at) of each instance started since
-        the server started: what CloudWatch Logs follows."""
+    def log_files(self) -> list[tuple[int, str, Path, int]]:
+        """(run number, instance name, log file, offset its last run began at) of each instance
+        started since the server started: what CloudWatch Logs follows."""
         return list(self._logs.values())
 
     # --- transitions -------------------------------------------------------------------------
@@ -172,7 +173,8 @@ class NotebookHost:
         folders.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         folders.log.parent.mkdir(parents=True, exist_ok=True)
         start = folders.log.stat().st_size if folders.log.exists() else 0
-        self._logs[name.lower()] = (name, folders.log, start)
+        self._runs += 1
+        self._logs[name.lower()] = (self._runs, name, folders.log, start)
         return await self._start(name, folders, environment, scripts)
 
     async def _start(

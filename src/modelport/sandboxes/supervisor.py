@@ -33,6 +33,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +128,9 @@ class Supervisor:
         self.pool_log_dir = pool_log_dir
         self.environments = environments
         self.workers: dict[str, WorkerProcess] = {}
+        # Told about each worker once it has been stopped (bootstrap: its last log lines go to
+        # CloudWatch Logs, even when it failed before anyone looked). Must not block.
+        self.on_stopped: Callable[[WorkerProcess], None] | None = None
         self.spares = SparePool(WorkerStarter(pool_log_dir), warm_per_runtime, what="model worker")
 
     def fill_pool(self, runtimes: tuple[str, ...] = ("xgboost",)) -> None:
@@ -218,6 +222,11 @@ class Supervisor:
         self.workers.pop(worker.spec.instance_id, None)
         await _terminate(worker.process)
         log.info("stopped instance %s", worker.spec.instance_id)
+        if self.on_stopped is not None:
+            try:
+                self.on_stopped(worker)
+            except Exception:
+                log.exception("on_stopped failed for %s", worker.spec.instance_id)
 
     def kill_all(self) -> None:
         """Stop every worker and spare now (server shutdown)."""

@@ -236,3 +236,35 @@ def test_the_buffer_drops_lines_past_its_bound_and_says_so(
     logs.append("g", "s", b"678901\n")
     kept = messages(call(lctx, "FilterLogEvents", logGroupName="g")["events"])
     assert kept == ["12345", "[modelport] 1 log lines were dropped: the log buffer was full"]
+
+
+def test_a_stopped_process_is_read_once_even_if_never_seen(
+    lctx: ServiceContext, logs: LogWriter, tmp_path: Any
+) -> None:
+    log_file = tmp_path / "AllTraffic-0.log"
+    log_file.write_bytes(b"earlier generation\nloading\nValueError: bad model")
+    source = FileSource(str(log_file), log_file, "/aws/sagemaker/Endpoints/e", "AllTraffic/i-0-2", start=19)
+    logs.stopped(source)  # it failed and was stopped before any flush looked
+    endpoint = call(lctx, "FilterLogEvents", logGroupName="/aws/sagemaker/Endpoints/e")["events"]
+    assert messages(endpoint) == ["loading", "ValueError: bad model"]
+    logs.sources = lambda: [source]  # a newer instance of the same slot writes the same file
+    logs.flush()
+    logs.stopped(source)  # the file is still followed for a newer process: left to the flushes
+    with log_file.open("ab") as out:
+        out.write(b"\nserving\n")
+    endpoint = call(lctx, "FilterLogEvents", logGroupName="/aws/sagemaker/Endpoints/e")["events"]
+    assert messages(endpoint)[-1] == "serving"
+
+
+def test_deleting_a_group_deletes_its_streams_and_events(
+    lctx: ServiceContext, logs: LogWriter, clock: FakeClock
+) -> None:
+    call(lctx, "CreateLogGroup", logGroupName="g")
+    call(lctx, "CreateLogStream", logGroupName="g", logStreamName="s")
+    put(lctx, clock, "g", "s", "one", "two")
+    call(lctx, "DeleteLogGroup", logGroupName="g")
+    (left,) = logs.store._db.execute("SELECT count(*) FROM log_events").fetchone()
+    assert left == 0
+    call(lctx, "CreateLogGroup", logGroupName="g")
+    assert call(lctx, "DescribeLogStreams", logGroupName="g")["logStreams"] == []
+    assert call(lctx, "DescribeLogGroups")["logGroups"][0]["storedBytes"] == 0

@@ -26,6 +26,7 @@ from modelport.cli.client import (
     Connection,
     ConnectionOptions,
     connect,
+    connection_flags,
     connection_options,
     data_dir_option,
     invoke_url,
@@ -160,9 +161,7 @@ def deploy(
     created: list[str] = []
     try:
         conn, started_server = _connect_starting_server(connection, folder, data_dir, out)
-        logs_hint = shlex.join(
-            ["modelport", "logs", name, *(["--data-dir", str(data_dir)] if data_dir else [])]
-        )
+        logs_hint = shlex.join(["modelport", "logs", name]) + connection_flags(connection)
         _deploy(
             conn,
             name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelport.core.errors import InvalidRequest, ResourceAlreadyExists, ResourceNotFound
+from modelport.core.errors import InvalidRequest, ResourceAlreadyExists, ResourceNotFound, ServiceUnavailable
 from modelport.services.context import ServiceContext
 from modelport.services.logs.store import Group, Stream
 from modelport.services.logs.writer import LogWriter
@@ -24,13 +24,9 @@ INVALID_TOKEN = "The specified nextToken is invalid."
 DEFAULT_LIMIT = 50
 
 
-class LogsUnavailable(InvalidRequest):
-    pass
-
-
 def writer(ctx: ServiceContext) -> LogWriter:
     if ctx.logs is None:
-        raise LogsUnavailable("CloudWatch Logs is not running in this server.")
+        raise ServiceUnavailable("CloudWatch Logs is not running in this server.")
     return ctx.logs
 
 

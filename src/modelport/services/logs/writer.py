@@ -2,7 +2,8 @@
 
 Producers never touch SQLite. Lambda's execution environments hand each invocation's output to
 ``append`` (a list append under a lock); endpoint instances and notebook servers keep writing
-their log files, which ``sources`` names and ``flush`` reads from where it left off. ``run``
+their log files, which ``sources`` names and ``flush`` reads from where it left off (and once
+more after ``stopped`` says a process ended, so a failed start's last words are kept). ``run``
 flushes in a thread every ``FLUSH_INTERVAL_S``: it creates groups and streams on first write,
 as AWS does, stores the lines, holds each group under its size cap and, every
 ``PURGE_INTERVAL_S``, deletes events past their group's retention. Readers (the Logs API)
@@ -48,8 +49,7 @@ class FileSource:
 
 @dataclass
 class _Pending:
-    events: list[tuple[int, str]]
-    size: int = 0
+    chunks: list[tuple[int, bytes | str]]  # (timestamp, text as written): split into lines on flush
 
 
 def split_lines(data: bytes | str) -> list[str]:
@@ -80,6 +80,7 @@ class LogWriter:
         self._flushing = threading.Lock()
         self._offsets: dict[str, int] = {}
         self._known: dict[str, FileSource] = {}
+        self._stopped: list[FileSource] = []
         self._last_purge = 0.0
 
     def now_ms(self) -> int:
@@ -89,18 +90,18 @@ class LogWriter:
         """Queue ``data``'s lines for ``group``/``stream`` (both created on flush if need be).
 
         Never blocks on I/O and never raises for a full buffer: the lines are dropped and
-        counted instead. Empty ``data`` still makes the group and stream exist."""
+        counted instead. Empty ``data`` still makes the group and stream exist. Lines are split
+        on flush, in the writer's thread, not here on the caller's."""
         now = self.now_ms() if timestamp_ms is None else timestamp_ms
-        lines = split_lines(data)
-        size = sum(len(line) for line in lines)
         with self._lock:
             pending = self._pending.setdefault((group, stream), _Pending([]))
-            if self._pending_bytes + size > MAX_PENDING_BYTES:
-                self._dropped += len(lines)
+            if self._pending_bytes + len(data) > MAX_PENDING_BYTES:
+                lines = data.count(b"\n") if isinstance(data, bytes) else data.count("\n")
+                self._dropped += max(1, lines)
                 return
-            pending.events.extend((now, line) for line in lines)
-            pending.size += size
-            self._pending_bytes += size
+            if data:
+                pending.chunks.append((now, data))
+                self._pending_bytes += len(data)
 
     def flush(self) -> None:
         """Read the log files, store everything queued; safe from any thread."""
@@ -115,7 +116,7 @@ class LogWriter:
             if dropped:
                 note = f"[modelport] {dropped} log lines were dropped: the log buffer was full"
                 for pending in batch.values():
-                    pending.events.append((self.now_ms(), note))
+                    pending.chunks.append((self.now_ms(), note))
             now = self.now_ms()
             touched: dict[str, Group] = {}
             for (group_name, stream_name), pending in batch.items():
@@ -123,10 +124,17 @@ class LogWriter:
                 touched[group_name] = group
                 self.store.create_stream(group, stream_name, now)
                 stream = self.store.stream(group, stream_name)
-                if stream is not None and pending.events:
-                    self.store.append(group, stream, sorted(pending.events, key=lambda e: e[0]), now)
+                events = [(ts, line) for ts, chunk in pending.chunks for line in split_lines(chunk)]
+                if stream is not None and events:
+                    self.store.append(group, stream, sorted(events, key=lambda e: e[0]), now)
             for group in touched.values():
                 self.store.enforce_cap(group, self.max_group_bytes)
+
+    def stopped(self, source: FileSource) -> None:
+        """``source``'s process has stopped: the next flush reads what it wrote last, even if no
+        flush saw it running (a failed start). Only queues: never blocks, safe from any thread."""
+        with self._lock:
+            self._stopped.append(source)
 
     def purge(self) -> int:
         """Delete events past their group's retention; return how many."""
@@ -160,13 +168,21 @@ class LogWriter:
 
     def _read_sources(self) -> None:
         live = {source.key: source for source in list(self.sources())}
+        with self._lock:
+            stopped, self._stopped = self._stopped, []
+        for source in stopped:
+            if source.key not in live:  # else the file is still followed for a newer process
+                self._offsets.setdefault(source.key, source.start)
+                self._known.pop(source.key, None)
+                self._ship(source, final=True)
+                del self._offsets[source.key]
         for key, source in live.items():
             if key not in self._offsets:
                 self._offsets[key] = source.start
                 self.append(source.group, source.stream, b"")  # the stream exists from the start
             self._ship(source, final=False)
-        # A process that just went away (stopped, or failed to start) gets one last read: what
-        # it printed last is often why.
+        # A process that went away unannounced gets one last read: what it printed last is
+        # often why.
         for key in set(self._known) - set(live):
             self._ship(self._known.pop(key), final=True)
             self._offsets.pop(key, None)
@@ -174,8 +190,8 @@ class LogWriter:
 
     def _ship(self, source: FileSource, *, final: bool) -> None:
         data, self._offsets[source.key] = _read_from(source.path, self._offsets[source.key], final=final)
-        if data:
-            self.append(source.group, source.stream, data)
+        if data or final:
+            self.append(source.group, source.stream, data)  # empty: the stream exists all the same
 
 
 def _read_from(path: Path, offset: int, *, final: bool = False) -> tuple[bytes, int]:
