@@ -138,7 +138,7 @@ def test_a_read_only_user_cannot_create_or_delete(
         f"/lambda/functions/{function['name']}/environment",
         data={"csrf_token": token, "env_key": ["EXTRA"], "env_value": ["1"]},
     )
-    assert "lambda:UpdateFunctionConfiguration" in answer.text, re.findall(r'flash error.*', answer.text)
+    assert "lambda:UpdateFunctionConfiguration" in answer.text, re.findall(r"flash error.*", answer.text)
     answer = client.post("/apigateway/apis/create", data={"csrf_token": token, "name": "console-denied"})
     assert "AccessDenied" in answer.text and answer.status_code == 400
     answer = client.post(f"/apigateway/apis/{function['api_id']}/delete", data={"csrf_token": token})

@@ -9,11 +9,12 @@ walk-through in docs/console.md.
 
 from __future__ import annotations
 
+import tarfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
+import joblib
 import pytest
 from botocore.exceptions import ClientError
 
@@ -70,10 +71,18 @@ SAMPLE = '{"data": "5.1,3.3,1.7,0.5"}'
 
 
 @pytest.fixture(scope="module")
-def endpoint(server: ModelportServer, model_archive: Path) -> Iterator[str]:
-    """Steps 1–4, done in the notebook with boto3: the iris model behind an endpoint."""
+def endpoint(
+    server: ModelportServer, iris_model: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Steps 1–4, done in the notebooks with boto3: the seed's model, pickled with joblib and
+    tarred as the 2021 notebook does, behind an endpoint of the XGBoost 0.90 image, whose JSON
+    answer the seed's handler reads with ``json.loads``."""
+    folder = tmp_path_factory.mktemp("console-tutorial")
+    joblib.dump(iris_model, folder / "xgboost-model")
+    with tarfile.open(folder / "model.tar.gz", "w:gz") as tar:
+        tar.add(folder / "xgboost-model", arcname="xgboost-model")
     sagemaker = server.client("sagemaker")
-    deploy(sagemaker, ENDPOINT, str(model_archive), image=seed.XGBOOST_IMAGE)
+    deploy(sagemaker, ENDPOINT, str(folder / "model.tar.gz"), image=seed.XGBOOST_IMAGE_2021)
     wait_in_service(sagemaker, ENDPOINT)
     yield ENDPOINT
     sagemaker.delete_endpoint(EndpointName=ENDPOINT)
@@ -86,6 +95,10 @@ def _flash(page: Any) -> str:
     errors = page.query_selector_all(".flash.error")
     assert not errors, errors[0].inner_text()
     return str(page.inner_text(".flash.success"))
+
+
+def _scroll_to(page: Any, selector: str) -> None:
+    page.eval_on_selector(selector, "element => element.scrollIntoView()")
 
 
 def _role_step(page: Any) -> None:
@@ -102,6 +115,7 @@ def _role_step(page: Any) -> None:
     page.click("button:has-text('Create policy')")
     _flash(page)
     assert "sagemaker:InvokeEndpoint" in page.inner_text("#attached")
+    screenshot(page, "tutorial-role")
 
 
 def _function_step(page: Any, endpoint: str) -> None:
@@ -116,6 +130,7 @@ def _function_step(page: Any, endpoint: str) -> None:
     assert f"Successfully created the function {FUNCTION}" in _flash(page)
     assert "Hello from Lambda!" in page.input_value("textarea[name=source]")
     page.fill("textarea[name=source]", SEED_HANDLER)
+    page.eval_on_selector("textarea[name=source]", "editor => { editor.scrollTop = 0; window.scrollTo(0, 0); }")
     screenshot(page, "lambda-code")
     page.click("button:has-text('Deploy')")
     assert f"Successfully updated the function {FUNCTION}" in _flash(page)
@@ -146,12 +161,14 @@ def _api_step(page: Any) -> str:
     page.fill("input[name=name]", API)
     page.click("button:has-text('Create API')")
     _flash(page)
+    screenshot(page, "apigateway-api")
     page.fill("input[name=path_part]", "irisprediction")
     page.click("button:has-text('Create resource')")
     assert "Successfully created resource '/irisprediction'" in _flash(page)
     page.select_option("select[name=http_method]", "POST")
     page.check("input[name=integration_type][value=AWS]")
     page.fill("input[name=function]", FUNCTION)
+    _scroll_to(page, "#create-method")
     screenshot(page, "apigateway-method")
     page.click("button:has-text('Create method')")
     assert "Successfully created method POST on /irisprediction" in _flash(page)
@@ -161,6 +178,7 @@ def _api_step(page: Any) -> str:
     page.click("#deploy button:has-text('Deploy')")
     assert "Successfully deployed to stage 'test'" in _flash(page)
     page.click("#stages button[data-copy]")
+    _scroll_to(page, "main")
     screenshot(page, "apigateway-stage")
     return str(page.inner_text("#invoke-url-test")).strip()
 
@@ -183,6 +201,8 @@ def test_the_tutorial_in_the_console(
     page.wait_for_selector("#test-call-body")
     assert page.inner_text("#test-call-status") == "200"
     assert page.inner_text("#test-call-body") == '"Setosa"'
+    _scroll_to(page, "#test-call")
+    screenshot(page, "apigateway-test-call")
 
     page.goto(f"{server.url}/console/lambda/functions/{FUNCTION}?tab=monitor")
     assert "/aws/lambda/" + FUNCTION in page.inner_text("#monitor")
@@ -196,6 +216,7 @@ def _clean_up(page: Any, server: ModelportServer) -> None:
     """The seed's clean-up list, in the console: the API, the function, the role (its inline
     policy first); the function's log group through the logs API until CloudWatch has pages."""
     page.click("nav >> text=APIs")
+    screenshot(page, "apigateway-apis")
     page.click(f"#apis >> text={API}")
     page.click("button:has-text('Delete API')")
     assert "Successfully deleted REST API" in _flash(page)
