@@ -75,7 +75,7 @@ def _source(package: bytes | None) -> str | None:
 async def _monitor(request: Request, name: str) -> dict[str, Any]:
     """The newest streams of the function's log group and the newest stream's last events."""
     group = log_group(name)
-    found: dict[str, Any] = {"group": group, "streams": [], "events": [], "error": None}
+    found: dict[str, Any] = {"group": group, "streams": [], "events": [], "invocations": [], "error": None}
     try:
         streams = (
             await call(
@@ -104,10 +104,24 @@ async def _monitor(request: Request, name: str) -> dict[str, Any]:
                 },
             )
             found["events"] = events["events"]
+            found["invocations"] = [
+                report for event in reversed(events["events"]) if (report := invocation(event)) is not None
+            ]
     except AwsError as exc:
         if exc.code != "ResourceNotFoundException":  # no invocation yet: no group
             found["error"] = exc
     return found
+
+
+def invocation(event: dict[str, Any]) -> dict[str, Any] | None:
+    """One invocation from its REPORT line (``REPORT RequestId: <id>\tDuration: 52.09 ms\t…``)."""
+    message = str(event.get("message", ""))
+    if not message.startswith("REPORT RequestId:"):
+        return None
+    fields = dict(
+        part.split(": ", 1) for part in message.removeprefix("REPORT ").strip().split("\t") if ": " in part
+    )
+    return {"timestamp": event.get("timestamp", 0), **fields}
 
 
 async def _page(
