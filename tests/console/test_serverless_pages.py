@@ -176,3 +176,89 @@ def test_bad_input_gets_the_apis_error_and_the_form_is_kept(
         f"/apigateway/apis/{function['api_id']}/deploy", data={"csrf_token": token, "stage": "*new*"}
     )
     assert answer.status_code == 400 and "give the new stage a name" in answer.text
+
+
+def test_environment_variables_are_edited_added_and_removed(
+    console_http: ConsoleClients, server: ModelportServer, function: dict[str, Any]
+) -> None:
+    client = console_http.root(server)
+    page = f"/lambda/functions/{function['name']}?tab=configuration"
+    rows = re.findall(r'name="env_key" value="([^"]*)"', client.get(page).text)
+    assert rows == ["ENDPOINT_NAME", "GREETING", ""]  # sorted, then the empty row that adds one
+    answer = client.post(
+        f"/lambda/functions/{function['name']}/environment",
+        data={
+            "csrf_token": csrf(client, page),
+            "env_key": ["ENDPOINT_NAME", "GREETING", "ADDED_KEY"],
+            "env_value": ["iris-2", SCRIPT, "new"],
+            "env_remove": ["1"],
+        },
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"].endswith("?tab=configuration")
+    functions = server.client("lambda")
+    variables = functions.get_function_configuration(FunctionName=function["name"])["Environment"][
+        "Variables"
+    ]
+    assert variables == {"ENDPOINT_NAME": "iris-2", "ADDED_KEY": "new"}
+    functions.update_function_configuration(
+        FunctionName=function["name"],
+        Environment={"Variables": {"GREETING": SCRIPT, "ENDPOINT_NAME": "iris"}},
+    )
+
+
+def test_a_method_with_a_lambda_proxy_integration_grants_the_function_and_answers(
+    console_http: ConsoleClients, server: ModelportServer, function: dict[str, Any]
+) -> None:
+    """Create resource, Create method (proxy), Deploy, Test a call, then delete method and resource."""
+    client = console_http.root(server)
+    functions = server.client("lambda")
+    source = "def lambda_handler(event, context):\n    return {'statusCode': 200, 'body': event['path']}\n"
+    functions.update_function_code(FunctionName=function["name"], ZipFile=_zip(source))
+    api = f"/apigateway/apis/{function['api_id']}"
+    token = csrf(client, api)
+    root_id = re.search(r'name="parent" value="([^"]+)"', client.get(api).text)
+    assert root_id is not None
+    made = client.post(
+        f"{api}/resources", data={"csrf_token": token, "parent": root_id.group(1), "path_part": "items"}
+    )
+    assert made.status_code == 303
+    resource_id = made.headers["location"].rsplit("resource=", 1)[1]
+    answer = client.post(
+        f"{api}/resources/{resource_id}/methods",
+        data={
+            "csrf_token": token,
+            "http_method": "GET",
+            "integration_type": "AWS_PROXY",
+            "function": function["name"],
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    policy = json.loads(functions.get_policy(FunctionName=function["name"])["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"].endswith(f":{function['api_id']}/*/GET/items")
+
+    deployed = client.post(
+        f"{api}/deploy", data={"csrf_token": token, "stage": "*new*", "new_stage_name": "dev"}
+    )
+    assert deployed.status_code == 303
+    stage_page = client.get(api).text
+    assert f"/restapis/{function['api_id']}/dev/_user_request_</code>" in stage_page
+    assert 'data-copy="invoke-url-dev"' in stage_page
+    called = client.post(
+        f"{api}/test",
+        data={"csrf_token": token, "stage": "dev", "method": "GET", "path": "/items", "body": ""},
+    )
+    assert called.status_code == 200
+    assert '<span id="test-call-status">200</span>' in called.text
+    assert '<pre class="document" id="test-call-body">/items</pre>' in called.text
+
+    gone = client.post(f"{api}/resources/{resource_id}/methods/GET/delete", data={"csrf_token": token})
+    assert gone.status_code == 303
+    gone = client.post(f"{api}/resources/{resource_id}/delete", data={"csrf_token": token})
+    assert gone.status_code == 303
+    paths = [
+        r["path"] for r in server.client("apigateway").get_resources(restApiId=function["api_id"])["items"]
+    ]
+    assert paths == ["/"]
