@@ -22,13 +22,23 @@ from modelport.bootstrap import Platform
 from modelport.console import rendering, signin
 from modelport.console.actions import Handler, Operations
 from modelport.console.guard import Guard
-from modelport.console.pages import home, iam_policies, iam_roles, iam_users
+from modelport.console.pages import (
+    apigateway_apis,
+    apigateway_resources,
+    home,
+    iam_policies,
+    iam_roles,
+    iam_users,
+    lambda_function,
+    lambda_functions,
+)
 from modelport.console.session import SessionStore
 
 STATIC = Path(__file__).parent / "static"
 
 # Each area's pages, in the order of the left navigation.
-PAGES = [home, iam_roles, iam_policies, iam_users]
+PAGES = [home, iam_roles, iam_policies, iam_users, lambda_functions, lambda_function, apigateway_apis]
+PAGES.append(apigateway_resources)
 
 
 def console_app(platform: Platform, tables: Mapping[str, Mapping[str, Handler]]) -> Guard:
