@@ -22,13 +22,23 @@ from modelport.bootstrap import Platform
 from modelport.console import rendering, signin
 from modelport.console.actions import Handler, Operations
 from modelport.console.guard import Guard
-from modelport.console.pages import home, iam_policies, iam_roles, iam_users
+from modelport.console.pages import (
+    cloudwatch,
+    home,
+    iam_policies,
+    iam_roles,
+    iam_users,
+    sagemaker_endpoints,
+    sagemaker_models,
+    sagemaker_notebooks,
+)
 from modelport.console.session import SessionStore
 
 STATIC = Path(__file__).parent / "static"
 
 # Each area's pages, in the order of the left navigation.
 PAGES = [home, iam_roles, iam_policies, iam_users]
+PAGES += [sagemaker_notebooks, sagemaker_models, sagemaker_endpoints, cloudwatch]
 
 
 def console_app(platform: Platform, tables: Mapping[str, Mapping[str, Handler]]) -> Guard:
