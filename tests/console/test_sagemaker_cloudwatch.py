@@ -7,6 +7,7 @@ The browser walk (deploy, test invoke, clean-up) is in ``test_browser_sagemaker.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -16,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from support.console_http import ConsoleClients, csrf
 from support.modelport_server import ModelportServer
@@ -77,10 +79,8 @@ def made(server: ModelportServer) -> Iterator[dict[str, Any]]:
         lambda: sagemaker.delete_model(ModelName="console-sm-model"),
         lambda: logs.delete_log_group(logGroupName=group),
     ):
-        try:
+        with contextlib.suppress(ClientError):  # deleted by the test itself
             call()
-        except Exception:  # deleted by the test itself
-            pass
 
 
 @pytest.fixture(scope="module")
