@@ -99,6 +99,8 @@ def test_lists_and_pages_show_values_as_text(
 ) -> None:
     client = console_http.root(server)
     assert "console-sm-model" in client.get("/sagemaker/models").text
+    assert "console-sm-model" in client.get("/sagemaker/models", params={"name": "sm-mod"}).text
+    assert "console-sm-model" not in client.get("/sagemaker/models", params={"name": "no-such"}).text
     model = client.get("/sagemaker/models/console-sm-model").text
     assert SCRIPT not in model and ESCAPED in model
     assert "s3://console-sm/model.tar.gz" in model and "console tests" in model
@@ -130,10 +132,11 @@ def test_log_events_newest_last_with_older_pages(
     lines = re.findall(r"line (\d{3})", page.text)
     assert lines == [f"{i:03d}" for i in range(51, 151)]  # the newest 100, newest last
     older = re.search(r'id="older" href="/console([^"]+)"', page.text)
-    assert older is not None
+    assert older is not None and 'id="newer"' not in page.text  # the newest page
     earlier = client.get(older.group(1).replace("&amp;", "&")).text
     assert re.findall(r"line (\d{3})", earlier) == [f"{i:03d}" for i in range(1, 51)]
     assert SCRIPT not in earlier and ESCAPED in earlier  # a log line is text
+    assert 'id="newer"' in earlier
     gone = client.get("/cloudwatch/log-groups/view", params={"group": "/console-sm/none"})
     assert gone.status_code == 404 and "ResourceNotFoundException" in gone.text
 
@@ -143,6 +146,8 @@ def test_read_only_user_cannot_delete(
 ) -> None:
     client = console_http.sign_in(server, **reader)
     assert "console-sm-model" in client.get("/sagemaker/models").text
+    assert "console-sm-model" in client.get("/sagemaker/models", params={"name": "sm-mod"}).text
+    assert "console-sm-model" not in client.get("/sagemaker/models", params={"name": "no-such"}).text
     token = csrf(client, "/sagemaker/models")
     for path, data, operation in (
         ("/sagemaker/models/console-sm-model/delete", {}, "sagemaker:DeleteModel"),

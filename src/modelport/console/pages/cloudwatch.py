@@ -80,8 +80,12 @@ async def stream_page(request: Request) -> Response:
         status = 404 if exc.code == "ResourceNotFoundException" else 400
         return rendering.render(request, "cloudwatch/log_stream.html", context, error=exc, status_code=status)
     context["events"] = found["events"]
-    if found["events"]:  # an empty page's tokens lead nowhere new
-        context["older"], context["newer"] = found["nextBackwardToken"], found["nextForwardToken"]
+    # Without a token this is the newest page: nothing newer, and older only if the page is full.
+    # An empty page's tokens lead nowhere new.
+    if found["events"] and (token or len(found["events"]) == EVENTS):
+        context["older"] = found["nextBackwardToken"]
+    if found["events"] and token:
+        context["newer"] = found["nextForwardToken"]
     return rendering.render(request, "cloudwatch/log_stream.html", context)
 
 

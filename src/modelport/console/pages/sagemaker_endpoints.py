@@ -2,8 +2,9 @@
 and instance counts, a test box that runs the runtime's InvokeEndpoint, a link to its CloudWatch
 log group); delete.
 
-Lists page through the API's ``NextToken`` (100 a call, SageMaker's maximum) so every endpoint is
-shown, as ``list_all`` does for the models and endpoint configurations pages too.
+Lists show 100 at a time (one List call: SageMaker's maximum page), newest first, with a name
+filter and a next-page link, as the AWS console pages them (``list_page``, shared with the models
+and endpoint configurations lists): one call keeps a page fast however many endpoints there are.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def routes() -> list[BaseRoute]:
 
 
 async def list_all(request: Request, operation: str, key: str) -> list[dict[str, Any]]:
-    """Every item of a SageMaker List operation (``ListEndpoints``, ``"Endpoints"``), newest first."""
+    """Every item of a SageMaker List operation (``ListNotebookInstances``, ``"NotebookInstances"``)."""
     found: list[dict[str, Any]] = []
     params: dict[str, Any] = {"MaxResults": 100}
     while True:
@@ -44,22 +45,33 @@ async def list_all(request: Request, operation: str, key: str) -> list[dict[str,
         params["NextToken"] = page["NextToken"]
 
 
+async def list_page(request: Request, operation: str, key: str) -> dict[str, Any]:
+    """One page of a SageMaker List operation for a list page's template: ``items``, ``search``
+    (the ``?name=`` filter), ``next_token`` (``?token=``), and ``error``."""
+    search = request.query_params.get("name", "").strip()
+    params: dict[str, Any] = {"MaxResults": 100}
+    if search:
+        params["NameContains"] = search
+    if token := request.query_params.get("token"):
+        params["NextToken"] = token
+    context: dict[str, Any] = {"items": [], "search": search, "next_token": None, "error": None}
+    try:
+        page = await call(request, "sagemaker", operation, params)
+        context.update(items=page[key], next_token=page.get("NextToken"))
+    except AwsError as exc:
+        context["error"] = exc
+    return context
+
+
 def log_group(endpoint: str) -> str:
     """Where an endpoint's instances write their logs (as on AWS)."""
     return f"/aws/sagemaker/Endpoints/{endpoint}"
 
 
 async def endpoints_list(request: Request) -> Response:
-    endpoints: list[dict[str, Any]] = []
-    error = None
-    try:
-        endpoints = await list_all(request, "ListEndpoints", "Endpoints")
-    except AwsError as exc:
-        error = exc
-    live = any(e["EndpointStatus"] in MOVING for e in endpoints)
-    return rendering.render(
-        request, "sagemaker/endpoints.html", {"endpoints": endpoints, "live": live}, error=error
-    )
+    context = await list_page(request, "ListEndpoints", "Endpoints")
+    context["live"] = any(e["EndpointStatus"] in MOVING for e in context["items"])
+    return rendering.render(request, "sagemaker/endpoints.html", context, error=context["error"])
 
 
 async def _page(

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from modelport.console import rendering
 from modelport.console.actions import AwsError, call
-from modelport.console.pages.sagemaker_endpoints import list_all
+from modelport.console.pages.sagemaker_endpoints import list_page
 
 
 def routes() -> list[BaseRoute]:
@@ -28,13 +28,8 @@ def routes() -> list[BaseRoute]:
 
 
 async def models_list(request: Request) -> Response:
-    models: list[dict[str, Any]] = []
-    error = None
-    try:
-        models = await list_all(request, "ListModels", "Models")
-    except AwsError as exc:
-        error = exc
-    return rendering.render(request, "sagemaker/models.html", {"models": models}, error=error)
+    context = await list_page(request, "ListModels", "Models")
+    return rendering.render(request, "sagemaker/models.html", context, error=context["error"])
 
 
 async def _tags(request: Request, arn: str) -> list[dict[str, Any]]:
@@ -72,13 +67,8 @@ async def delete_model(request: Request) -> Response:
 
 
 async def configs_list(request: Request) -> Response:
-    configs: list[dict[str, Any]] = []
-    error = None
-    try:
-        configs = await list_all(request, "ListEndpointConfigs", "EndpointConfigs")
-    except AwsError as exc:
-        error = exc
-    return rendering.render(request, "sagemaker/endpoint_configs.html", {"configs": configs}, error=error)
+    context = await list_page(request, "ListEndpointConfigs", "EndpointConfigs")
+    return rendering.render(request, "sagemaker/endpoint_configs.html", context, error=context["error"])
 
 
 async def config_page(request: Request) -> Response:
