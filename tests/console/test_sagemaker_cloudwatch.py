@@ -186,6 +186,58 @@ def test_errors_are_the_apis_and_forms_keep_what_was_typed(
     assert 'value="not valid!"' in bad.text
 
 
+def test_create_model_and_configuration_from_forms(
+    console_http: ConsoleClients, server: ModelportServer
+) -> None:
+    client = console_http.root(server)
+    token = csrf(client, "/sagemaker/models")
+    assert "sagemaker-xgboost:1.7-1" in client.get("/sagemaker/models/create").text
+    model = {
+        "csrf_token": token,
+        "name": "console-sm-form",
+        "image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+        "model_data_url": "s3://console-sm/form.tar.gz",
+        "role_arn": "arn:aws:iam::123456789012:role/test",
+        "environment": "MODE=fast\nbroken line",
+    }
+    bad = client.post("/sagemaker/models/create", data=model)
+    assert bad.status_code == 400 and "Environment line 2: write KEY=VALUE." in bad.text
+    made = client.post("/sagemaker/models/create", data={**model, "environment": "MODE=fast"})
+    assert made.headers["location"] == "/console/sagemaker/models/console-sm-form"
+    sagemaker = server.client("sagemaker")
+    try:
+        assert sagemaker.describe_model(ModelName="console-sm-form")["PrimaryContainer"]["Environment"] == {
+            "MODE": "fast"
+        }
+        form = client.get("/sagemaker/endpoint-configs/create", params={"model": "console-sm-form"}).text
+        assert '<option value="console-sm-form" selected>' in form
+        config = {"csrf_token": token, "name": "console-sm-form", "model": "console-sm-form"}
+        bad = client.post(
+            "/sagemaker/endpoint-configs/create",
+            data={**config, "instance_type": "ml.m5.large", "count": "x"},
+        )
+        assert bad.status_code == 400 and "write a whole number" in bad.text
+        made = client.post(
+            "/sagemaker/endpoint-configs/create",
+            data={**config, "instance_type": "ml.m5.large", "count": "2"},
+        )
+        assert made.status_code == 303
+        variant = sagemaker.describe_endpoint_config(EndpointConfigName="console-sm-form")[
+            "ProductionVariants"
+        ][0]
+        assert (variant["ModelName"], variant["InitialInstanceCount"]) == ("console-sm-form", 2)
+        no_config = client.post(
+            "/sagemaker/endpoints/create",
+            data={"csrf_token": token, "name": "console-sm-form", "config": "none"},
+        )
+        assert no_config.status_code == 400 and "Could not find endpoint configuration" in no_config.text
+        assert 'value="console-sm-form"' in no_config.text
+    finally:
+        with contextlib.suppress(ClientError):
+            sagemaker.delete_endpoint_config(EndpointConfigName="console-sm-form")
+        sagemaker.delete_model(ModelName="console-sm-form")
+
+
 def test_notebook_instance_create_open_stop_start_delete(
     console_http: ConsoleClients, server: ModelportServer
 ) -> None:

@@ -26,6 +26,8 @@ CONTENT_TYPES = ("text/csv", "application/json", "text/plain", "application/x-np
 
 def routes() -> list[BaseRoute]:
     return [
+        Route("/sagemaker/endpoints/create", create_form, methods=["GET"]),
+        Route("/sagemaker/endpoints/create", create, methods=["POST"]),
         Route("/sagemaker/endpoints", endpoints_list, methods=["GET"]),
         Route("/sagemaker/endpoints/{name}", endpoint_page, methods=["GET"]),
         Route("/sagemaker/endpoints/{name}/invoke", invoke, methods=["POST"]),
@@ -166,3 +168,33 @@ async def delete(request: Request) -> Response:
     except AwsError as exc:
         return rendering.redirect(request, f"/sagemaker/endpoints/{rendering.part(name)}", error=exc)
     return rendering.redirect(request, "/sagemaker/endpoints", flash=f"Endpoint {name} deleted.")
+
+
+async def _create_page(request: Request, values: dict[str, str], error: AwsError | None) -> Response:
+    configs: list[dict[str, Any]] = []
+    with contextlib.suppress(AwsError):  # the form still takes a configuration name typed in
+        configs = (await call(request, "sagemaker", "ListEndpointConfigs", {"MaxResults": 100}))[
+            "EndpointConfigs"
+        ]
+    context = {"values": values, "configs": configs}
+    status = 400 if error else 200
+    return rendering.render(
+        request, "sagemaker/endpoint_create.html", context, error=error, status_code=status
+    )
+
+
+async def create_form(request: Request) -> Response:
+    config = request.query_params.get("config", "")
+    return await _create_page(request, {"name": config, "config": config}, None)
+
+
+async def create(request: Request) -> Response:
+    form = rendering.form(request)
+    values = {k: form.get(k).strip() for k in ("name", "config")}
+    params = {"EndpointName": values["name"], "EndpointConfigName": values["config"]}
+    try:
+        await call(request, "sagemaker", "CreateEndpoint", params)
+    except AwsError as exc:
+        return await _create_page(request, values, exc)
+    path = f"/sagemaker/endpoints/{rendering.part(values['name'])}"
+    return rendering.redirect(request, path, flash=f"Endpoint {values['name']} is being created.")

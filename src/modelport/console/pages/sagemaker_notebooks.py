@@ -50,7 +50,7 @@ async def notebooks_list(request: Request) -> Response:
     )
 
 
-async def _roles(request: Request) -> list[dict[str, Any]]:
+async def roles(request: Request) -> list[dict[str, Any]]:
     """The account's roles, those SageMaker may assume first (the ones that will work)."""
     try:
         roles: list[dict[str, Any]] = (await call(request, "iam", "ListRoles", {"MaxItems": 1000}))["Roles"]
@@ -66,7 +66,7 @@ async def _roles(request: Request) -> list[dict[str, Any]]:
 
 
 async def _create_page(request: Request, values: dict[str, str], error: AwsError | None) -> Response:
-    context = {"values": values, "instance_types": INSTANCE_TYPES, "roles": await _roles(request)}
+    context = {"values": values, "instance_types": INSTANCE_TYPES, "roles": await roles(request)}
     return rendering.render(
         request, "sagemaker/notebook_create.html", context, error=error, status_code=400 if error else 200
     )
