@@ -8,6 +8,7 @@ One walk in one test: one browser (this module's) and the session's server serve
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from support.browser import screenshot
 from support.modelport_server import ModelportServer, deploy
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -27,11 +29,14 @@ def test_deploy_watch_test_logs_and_clean_up(
     signed_in_page: Callable[[ModelportServer], Any], server: ModelportServer, model_archive: Path
 ) -> None:
     sagemaker, logs = server.client("sagemaker"), server.client("logs")
-    deploy(sagemaker, NAME, str(model_archive))
     page = signed_in_page(server)
+    deploying = threading.Thread(target=deploy, args=(sagemaker, NAME, str(model_archive)))
+    deploying.start()  # CreateEndpoint answers once the endpoint has settled; look before that
+    wait_until(lambda: sagemaker.list_endpoints(NameContains=NAME)["Endpoints"], "never listed", timeout_s=60)
     page.click("nav >> text=Endpoints")
-    # The list refreshes itself (data-live) until the endpoint is InService.
+    # The list refreshes itself (data-live) while the endpoint is Creating, until it is InService.
     page.wait_for_selector(f"#endpoints tr:has-text('{NAME}') .status.InService", timeout=120_000)
+    deploying.join()
     screenshot(page, "sagemaker-endpoints")
 
     page.click(f"#endpoints >> text={NAME}")
