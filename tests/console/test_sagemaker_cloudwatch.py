@@ -142,6 +142,12 @@ def test_log_events_newest_last_with_older_pages(
     assert re.findall(r"line (\d{3})", earlier) == [f"{i:03d}" for i in range(1, 51)]
     assert SCRIPT not in earlier and ESCAPED in earlier  # a log line is text
     assert 'id="newer"' in earlier
+    found = client.get(
+        "/cloudwatch/log-groups/search", params={"group": made["group"], "pattern": '?"line 007" ?"line 149"'}
+    )
+    assert re.findall(r'"message">line (\d{3})', found.text) == ["007", "149"]
+    every = client.get("/cloudwatch/log-groups/search", params={"group": made["group"]}).text
+    assert len(re.findall(r'"message">line (\d{3})', every)) == 99 and 'id="next-page"' in every  # 100 a page
     gone = client.get("/cloudwatch/log-groups/view", params={"group": "/console-sm/none"})
     assert gone.status_code == 404 and "ResourceNotFoundException" in gone.text
 

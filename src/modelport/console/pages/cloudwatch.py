@@ -1,5 +1,6 @@
 """CloudWatch → Log groups: the list (a name prefix filter, pages of 50); a group's streams,
-latest event first; a stream's events, newest last, with older and newer pages; delete a group.
+latest event first; a stream's events, newest last, with older and newer pages; a search of the
+whole group with a filter pattern (FilterLogEvents); delete a group.
 
 Group and stream names hold ``/`` (``/aws/lambda/iris``, ``2026/12/07/[$LATEST]ab12``), so they
 travel as query values (``?group=...&stream=...``), never as path segments.
@@ -25,6 +26,7 @@ def routes() -> list[BaseRoute]:
         Route("/cloudwatch/log-groups", groups_list, methods=["GET"]),
         Route("/cloudwatch/log-groups/view", group_page, methods=["GET"]),
         Route("/cloudwatch/log-groups/events", stream_page, methods=["GET"]),
+        Route("/cloudwatch/log-groups/search", search, methods=["GET"]),
         Route("/cloudwatch/log-groups/delete", delete, methods=["POST"]),
     ]
 
@@ -87,6 +89,26 @@ async def stream_page(request: Request) -> Response:
     if found["events"] and token:
         context["newer"] = found["nextForwardToken"]
     return rendering.render(request, "cloudwatch/log_stream.html", context)
+
+
+async def search(request: Request) -> Response:
+    """The group's events matching a filter pattern (terms, "quoted phrases", ?alternatives),
+    oldest first, 100 a page."""
+    group = request.query_params.get("group", "")
+    pattern = request.query_params.get("pattern", "")
+    params: dict[str, Any] = {"logGroupName": group, "limit": EVENTS}
+    if pattern.strip():
+        params["filterPattern"] = pattern
+    if token := request.query_params.get("token"):
+        params["nextToken"] = token
+    context: dict[str, Any] = {"group": group, "pattern": pattern, "events": [], "next_token": None}
+    try:
+        found = await call(request, "logs", "FilterLogEvents", params)
+    except AwsError as exc:
+        status = 404 if exc.code == "ResourceNotFoundException" else 400
+        return rendering.render(request, "cloudwatch/log_search.html", context, error=exc, status_code=status)
+    context.update(events=found["events"], next_token=found.get("nextToken"))
+    return rendering.render(request, "cloudwatch/log_search.html", context)
 
 
 async def delete(request: Request) -> Response:
