@@ -8,6 +8,7 @@ One walk in one test: one browser (this module's) and the session's server serve
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -94,7 +95,38 @@ def test_deploy_watch_test_logs_and_clean_up(
     assert NAME not in [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]]
     assert not sagemaker.list_models(NameContains=NAME)["Models"]
 
-    page.click("nav >> text=Notebook instances")
-    page.click("text=Create notebook instance")
-    page.fill("input[name=name]", "my-notebook")
-    screenshot(page, "sagemaker-notebook-create")
+
+def test_notebook_instance_create_open_stop_delete(
+    signed_in_page: Callable[[ModelportServer], Any], server: ModelportServer
+) -> None:
+    """Step 3 of the seed: a notebook instance with a SageMaker role, opened in JupyterLab."""
+    iam = server.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    iam.create_role(RoleName="console-notebook-role", AssumeRolePolicyDocument=json.dumps(trust))
+    page = signed_in_page(server)
+    try:
+        page.click("nav >> text=Notebook instances")
+        page.click("text=Create notebook instance")
+        page.fill("input[name=name]", "console-notebook")
+        page.select_option("select[name=role_arn]", label="console-notebook-role")
+        screenshot(page, "sagemaker-notebook-create")
+        page.click("button:has-text('Create notebook instance')")
+        assert "Notebook instance console-notebook created." in page.inner_text(".flash.success")
+        row = "#notebooks tr:has-text('console-notebook')"
+        page.wait_for_selector(f"{row} .status.InService", timeout=60_000)
+        screenshot(page, "sagemaker-notebooks")
+        with page.context.expect_page() as opened:
+            page.click(f"{row} >> text=Open Jupyter")
+        lab = opened.value
+        lab.wait_for_load_state("domcontentloaded")
+        assert "/lab" in lab.url, lab.url
+        lab.close()
+
+        page.click(f"{row} >> button:has-text('Stop')")
+        assert "Notebook instance console-notebook stopping." in page.inner_text(".flash.success")
+        page.wait_for_selector(f"{row} .status.Stopped", timeout=60_000)  # refreshed live
+        page.click(f"{row} >> button:has-text('Delete')")
+        assert "Notebook instance console-notebook deleted." in page.inner_text(".flash.success")
+        assert "console-notebook" not in page.inner_text("#notebooks")
+    finally:
+        iam.delete_role(RoleName="console-notebook-role")

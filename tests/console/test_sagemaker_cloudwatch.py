@@ -1,8 +1,9 @@
 """The SageMaker and CloudWatch pages over plain HTTP against the shared server: what they list
 and show, values holding ``<script>`` shown as text, the API's errors in the red box, a read-only
-user refused every delete, log events paged newest last, and a notebook instance's life.
+user refused every delete, log events paged newest last, the create forms.
 
-The browser walk (deploy, test invoke, clean-up) is in ``test_browser_sagemaker.py``.
+The browser walks (deploy, test invoke, clean-up; a notebook instance) are in
+``test_browser_sagemaker.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -190,6 +190,12 @@ def test_errors_are_the_apis_and_forms_keep_what_was_typed(
     )
     assert bad.status_code == 400 and "ValidationException" in bad.text
     assert 'value="not valid!"' in bad.text
+    odd = client.post(
+        "/sagemaker/notebook-instances/console-sm-none/nonsense",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Unknown notebook instance action" in odd.text
 
 
 def test_create_model_and_configuration_from_forms(
@@ -242,56 +248,3 @@ def test_create_model_and_configuration_from_forms(
         with contextlib.suppress(ClientError):
             sagemaker.delete_endpoint_config(EndpointConfigName="console-sm-form")
         sagemaker.delete_model(ModelName="console-sm-form")
-
-
-def test_notebook_instance_create_open_stop_start_delete(
-    console_http: ConsoleClients, server: ModelportServer
-) -> None:
-    """Step 3 of the seed: a notebook instance with a SageMaker role, opened in Jupyter."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = server.client("iam").create_role(
-        RoleName="console-sm-notebook", AssumeRolePolicyDocument=json.dumps(trust)
-    )
-    client = console_http.root(server)
-    form = client.get("/sagemaker/notebook-instances/create").text
-    assert f'value="{role["Role"]["Arn"]}"' in form
-    token = csrf(client, "/sagemaker/notebook-instances")
-    base = "/sagemaker/notebook-instances/console-sm-nb"
-    try:
-        made = client.post(
-            "/sagemaker/notebook-instances/create",
-            data={
-                "csrf_token": token,
-                "name": "console-sm-nb",
-                "instance_type": "ml.t3.medium",
-                "role_arn": role["Role"]["Arn"],
-            },
-        )
-        assert made.status_code == 303, made.text
-        listed = client.get("/sagemaker/notebook-instances").text
-        assert "InService" in listed and f'href="/console{base}/open"' in listed
-        opened = client.get(f"{base}/open")
-        assert opened.status_code == 303
-        lab = httpx.get(opened.headers["location"])  # the presigned URL lets the browser in
-        assert lab.status_code == 302, lab.text
-        assert client.post(f"{base}/stop", data={"csrf_token": token}).status_code == 303
-        deadline = time.monotonic() + 60
-        while "Stopped" not in client.get("/sagemaker/notebook-instances").text:
-            assert time.monotonic() < deadline, "the notebook instance never stopped"
-            time.sleep(0.2)
-        assert f'action="/console{base}/start"' in client.get("/sagemaker/notebook-instances").text
-        denied = client.post(f"{base}/nonsense", data={"csrf_token": token}, follow_redirects=True)
-        assert "Unknown notebook instance action" in denied.text
-    finally:
-        deleted = client.post(f"{base}/delete", data={"csrf_token": token}, follow_redirects=True)
-        server.client("iam").delete_role(RoleName="console-sm-notebook")
-    assert "Notebook instance console-sm-nb deleted." in deleted.text
