@@ -25,20 +25,24 @@ from modelport.console.guard import Guard
 from modelport.console.pages import (
     apigateway_apis,
     apigateway_resources,
+    cloudwatch,
     home,
     iam_policies,
     iam_roles,
     iam_users,
     lambda_function,
     lambda_functions,
+    sagemaker_endpoints,
+    sagemaker_models,
+    sagemaker_notebooks,
 )
 from modelport.console.session import SessionStore
 
 STATIC = Path(__file__).parent / "static"
 
 # Each area's pages, in the order of the left navigation.
-PAGES = [home, iam_roles, iam_policies, iam_users, lambda_functions, lambda_function, apigateway_apis]
-PAGES.append(apigateway_resources)
+PAGES = [home, sagemaker_notebooks, sagemaker_models, sagemaker_endpoints, iam_roles, iam_policies, iam_users]
+PAGES += [lambda_functions, lambda_function, apigateway_apis, apigateway_resources, cloudwatch]
 
 
 def console_app(platform: Platform, tables: Mapping[str, Mapping[str, Handler]]) -> Guard:

@@ -132,9 +132,7 @@ def _starlette_app(platform: Platform) -> Starlette:
         *role_credentials_routes(platform),
         notebook_url_route(platform),
         Route("/console", lambda request: RedirectResponse("/console/", status_code=303), methods=["GET"]),
-        Mount(
-            "/console", app=console_app(platform, {name: table for name, (_, table) in OPERATIONS.items()})
-        ),
+        Mount("/console", app=console_app(platform, console_tables())),
         Route("/{path:path}", aws, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
