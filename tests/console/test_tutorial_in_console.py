@@ -237,18 +237,14 @@ def _clean_up(page: Any, server: ModelportServer) -> None:
     page.click("button:has-text('Delete')")
     assert f"Role {ROLE} deleted." in _flash(page)
 
-    # CloudWatch → Log groups → the function's group → Delete. The CloudWatch pages come from
-    # another branch; until they are merged, the group goes through the logs API instead.
+    # CloudWatch → Log groups → the function's group → Delete, as the seed's clean-up does.
     logs = server.client("logs")
     group = f"/aws/lambda/{FUNCTION}"
-    page.goto(f"{server.url}/console/cloudwatch/log-groups/view?group={quote(group, safe='')}")
-    delete = page.locator("form[action$='/cloudwatch/log-groups/delete'] button")
-    if delete.count():
-        delete.click()
-        assert group in _flash(page)
-        screenshot(page, "cloudwatch-clean-up")
-    else:
-        logs.delete_log_group(logGroupName=group)
+    page.click("nav >> text=Log groups")
+    page.get_by_role("link", name=group, exact=True).click()
+    page.click("form[action$='/cloudwatch/log-groups/delete'] button")
+    assert group in _flash(page)
+    screenshot(page, "cloudwatch-clean-up")
 
     assert FUNCTION not in [f["FunctionName"] for f in server.client("lambda").list_functions()["Functions"]]
     assert API not in [a["name"] for a in server.client("apigateway").get_rest_apis()["items"]]
