@@ -43,3 +43,35 @@ class Fleet:
 
     def instances(self) -> list[Instance]:
         return [instance for variant in self.variants for instance in variant.instances]
+
+
+def blend(blue: Fleet, green: Fleet, green_share: float) -> Fleet:
+    """One fleet the router can serve from while traffic moves from ``blue`` to ``green``.
+
+    Each side gets its share of the traffic, split among its variants by their own weights. The
+    variants share their instance lists with the two fleets (a replaced instance is seen by
+    both); a variant named in both appears twice, blue first, so TargetVariant reaches the fleet
+    that is known to work.
+    """
+    return Fleet(
+        endpoint_name=blue.endpoint_name,
+        deployment=blue.deployment,
+        variants=[*_scaled(blue, 1.0 - green_share), *_scaled(green, green_share)],
+    )
+
+
+def _scaled(fleet: Fleet, share: float) -> list[VariantFleet]:
+    total = sum(v.weight for v in fleet.variants)
+    scaled = []
+    for v in fleet.variants:
+        part = v.weight / total if total > 0 else 1.0 / len(fleet.variants)
+        scaled.append(
+            VariantFleet(
+                name=v.name,
+                weight=share * part,
+                desired_count=v.desired_count,
+                snapshot=v.snapshot,
+                instances=v.instances,
+            )
+        )
+    return scaled
