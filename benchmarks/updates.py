@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
                 assert sm.describe_endpoint(EndpointName="bench")["EndpointConfigName"] == current
     finally:
         server.stop()
-    print("| mode | schedule's waits | " + " | ".join(f"run {i + 1}" for i in range(args.runs)) + " | median |")
+    print(
+        "| mode | schedule's waits | " + " | ".join(f"run {i + 1}" for i in range(args.runs)) + " | median |"
+    )
     print("|---|---|" + "---|" * (args.runs + 1))
     for mode, (_, waits) in modes(args.wait).items():
         values = results[mode]
