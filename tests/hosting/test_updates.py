@@ -311,3 +311,59 @@ def test_a_deployment_config_that_cannot_be_followed_is_refused(
 
     answer = lab.run(scenario)
     assert answer.startswith("InService") and text in answer
+
+
+def test_a_restart_mid_resize_starts_the_fleet_at_its_desired_size(tmp_path: Path) -> None:
+    supervisor = GatedSupervisor()
+    lab = Lab(tmp_path, supervisor=supervisor)
+
+    async def first_life(controller: Controller, ctx: ServiceContext) -> None:
+        await serving(ctx, controller, instances=1)
+        supervisor.gate = asyncio.Event()  # the new instance never gets started in this life
+        asyncio.create_task(resize(ctx, DesiredInstanceCount=3))  # noqa: RUF006 (cancelled by the stop)
+        while lab.store.get("endpoint", "ep").status != "Updating":  # type: ignore[union-attr]
+            await asyncio.sleep(0.01)
+
+    lab.run(first_life)
+    lab.supervisor = FakeSupervisor()  # the old server's processes are gone
+
+    async def second_life(controller: Controller, ctx: ServiceContext) -> dict[str, Any]:
+        return await settled(controller, ctx)
+
+    described = lab.run(second_life)
+    assert described["EndpointStatus"] == "InService"
+    assert described["ProductionVariants"][0]["CurrentInstanceCount"] == 3
+
+
+def test_a_new_fleet_that_dies_while_baking_rolls_back(tmp_path: Path) -> None:
+    lab = Lab(tmp_path)
+    real_sleep = lab.sleep
+
+    async def killing_sleep(seconds: float) -> None:  # the canary's instances all die while it bakes
+        fleet = lab.router.fleet("ep")
+        assert fleet is not None
+        for variant in fleet.variants[1:]:
+            for instance in variant.instances:
+                instance.worker.die()  # type: ignore[attr-defined]
+        await real_sleep(seconds)
+
+    lab.sleep = killing_sleep  # type: ignore[method-assign]
+
+    async def scenario(
+        controller: Controller, ctx: ServiceContext
+    ) -> tuple[list[str], list[str], dict[str, Any]]:
+        await serving(ctx, controller)
+        old = ids(controller)
+        await deploy(ctx, "second", instances=2)
+        await call(
+            ctx, "UpdateEndpoint", EndpointName="ep", EndpointConfigName="second", DeploymentConfig=canary(60)
+        )
+        return old, ids(controller), await settled(controller, ctx)
+
+    old, after, described = lab.run(scenario)
+    assert after == old
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "first")
+    assert (
+        "Every instance of production variant AllTraffic in the new fleet stopped"
+        in described["FailureReason"]
+    )
