@@ -367,3 +367,25 @@ def test_a_new_fleet_that_dies_while_baking_rolls_back(tmp_path: Path) -> None:
         "Every instance of production variant AllTraffic in the new fleet stopped"
         in described["FailureReason"]
     )
+
+
+def test_scale_in_waits_for_the_requests_in_flight_before_stopping(tmp_path: Path) -> None:
+    lab = Lab(tmp_path)
+
+    async def scenario(controller: Controller, ctx: ServiceContext) -> tuple[list[str], list[str], str]:
+        await serving(ctx, controller)
+        fleet = controller.router.fleet("ep")
+        assert fleet is not None
+        busy = fleet.variants[0].instances[1]
+        busy.outstanding = 1  # a request the router sent it is still being answered
+        update = asyncio.create_task(resize(ctx, DesiredInstanceCount=1))
+        while busy in fleet.variants[0].instances:  # out of routing first
+            await asyncio.sleep(0.01)
+        stopped_while_busy = list(lab.supervisor.stopped)
+        busy.outstanding = 0  # the answer went back
+        await update
+        return stopped_while_busy, list(lab.supervisor.stopped), busy.worker.spec.instance_id
+
+    while_busy, after, busy_id = lab.run(scenario)
+    assert while_busy == []
+    assert after == [busy_id]
