@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modelport.hosting.shifting import Shift, traffic_schedule
+from modelport.hosting.shifting import Shift, rolling_batches, traffic_schedule
 
 
 def blue_green(routing: dict[str, Any], termination: int = 0) -> dict[str, Any]:
@@ -52,11 +52,13 @@ def test_linear_steps_of_a_third_take_three_steps() -> None:
     assert [s.at_s for s in schedule.shifts] == [0.0, 10.0, 20.0]
 
 
-def test_a_rolling_update_moves_one_batch_at_a_time() -> None:
-    rolling = {"MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1}, "WaitIntervalInSeconds": 5}
-    schedule = traffic_schedule({"RollingUpdatePolicy": rolling}, 2)
-    assert schedule.shifts == (Shift(0.0, 0.5), Shift(5.0, 1.0))
-    assert schedule.terminate_at_s == 10.0
+def test_a_rolling_update_runs_batches_of_new_instances() -> None:
+    assert rolling_batches({"Type": "INSTANCE_COUNT", "Value": 2}, 5) == [2, 4, 5]
+    assert rolling_batches({"Type": "CAPACITY_PERCENT", "Value": 50}, 3) == [
+        2,
+        3,
+    ]  # a batch is whole instances
+    assert rolling_batches({"Type": "CAPACITY_PERCENT", "Value": 1}, 4) == [1, 2, 3, 4]  # at least one
 
 
 sizes = st.fixed_dictionaries(
@@ -89,3 +91,14 @@ def test_every_schedule_moves_all_traffic_forward_in_time_order(
     assert schedule.done_at_s == times[-1] + wait  # the last step bakes too
     assert schedule.terminate_at_s == schedule.done_at_s + termination
     assert len(shares) <= 1_000_000  # a step of at least 1e-6 of the traffic
+
+
+@given(size=sizes, instances=st.integers(1, 40))
+def test_rolling_batches_grow_to_the_whole_fleet(size: dict[str, Any], instances: int) -> None:
+    batches = rolling_batches(size, instances)
+    assert batches[-1] == instances
+    assert batches == sorted(set(batches)) and batches[0] >= 1
+    steps = [later - earlier for earlier, later in itertools.pairwise([0, *batches])]
+    assert max(steps) == steps[0] and all(
+        step >= 1 for step in steps
+    )  # equal batches, the last may be smaller

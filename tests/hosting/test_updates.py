@@ -13,7 +13,7 @@ import pytest
 from hosting.test_controller import FakeSupervisor, FakeWorker, Lab, call, deploy, settled
 from modelport.core.errors import InvalidRequest, ResourceLimitExceeded
 from modelport.hosting.controller import Controller
-from modelport.sandboxes.supervisor import InstanceSpec
+from modelport.sandboxes.supervisor import InstanceSpec, StartupFailed
 from modelport.services.context import ServiceContext
 
 
@@ -389,3 +389,77 @@ def test_scale_in_waits_for_the_requests_in_flight_before_stopping(tmp_path: Pat
     while_busy, after, busy_id = lab.run(scenario)
     assert while_busy == []
     assert after == [busy_id]
+
+
+class FailingOnce(FakeSupervisor):
+    """One start fails: the one after ``allowed`` more have succeeded (None: none fails)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.allowed: int | None = None
+
+    async def start(self, spec: InstanceSpec) -> FakeWorker:
+        if self.allowed is not None:
+            self.allowed -= 1
+            if self.allowed < 0:
+                self.allowed = None
+                raise StartupFailed("/ping answered 500.")
+        return await super().start(spec)
+
+
+def rolling(batch: int, wait: int) -> dict[str, Any]:
+    size = {"Type": "INSTANCE_COUNT", "Value": batch}
+    return {"RollingUpdatePolicy": {"MaximumBatchSize": size, "WaitIntervalInSeconds": wait}}
+
+
+def test_a_rolling_update_replaces_the_fleet_one_batch_at_a_time(tmp_path: Path) -> None:
+    lab = Lab(tmp_path)
+    running: list[int] = []
+    real_sleep = lab.sleep
+
+    async def counting_sleep(seconds: float) -> None:
+        running.append(len(lab.supervisor.workers))
+        await real_sleep(seconds)
+
+    lab.sleep = counting_sleep  # type: ignore[method-assign]
+
+    async def scenario(controller: Controller, ctx: ServiceContext) -> tuple[list[str], dict[str, Any]]:
+        await serving(ctx, controller, instances=4)
+        old = ids(controller)
+        await deploy(ctx, "second", instances=4)
+        await call(
+            ctx,
+            "UpdateEndpoint",
+            EndpointName="ep",
+            EndpointConfigName="second",
+            DeploymentConfig=rolling(2, 10),
+        )
+        return old, await settled(controller, ctx)
+
+    old, described = lab.run(scenario)
+    assert lab.sleeps == [10.0, 10.0]  # between the two batches, and the last bake
+    assert running == [4, 4]  # never both fleets in full: 2 new + 2 old, then 4 new
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "second")
+    assert sorted(lab.supervisor.stopped) == sorted(old)
+
+
+def test_a_rolling_update_whose_second_batch_fails_restarts_the_old_instances(tmp_path: Path) -> None:
+    supervisor = FailingOnce()
+    lab = Lab(tmp_path, supervisor=supervisor)
+
+    async def scenario(controller: Controller, ctx: ServiceContext) -> dict[str, Any]:
+        await serving(ctx, controller, instances=2)
+        await deploy(ctx, "second", instances=2)
+        supervisor.allowed = 1  # the first batch starts; the second fails
+        config = rolling(1, 5)
+        config["RollingUpdatePolicy"]["RollbackMaximumBatchSize"] = {"Type": "INSTANCE_COUNT", "Value": 1}
+        await call(
+            ctx, "UpdateEndpoint", EndpointName="ep", EndpointConfigName="second", DeploymentConfig=config
+        )
+        supervisor.allowed = None
+        return await settled(controller, ctx)
+
+    described = lab.run(scenario)
+    assert "FailureReason" in described
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "first")
+    assert described["FailureReason"].startswith("Update failed; still serving the previous configuration.")

@@ -122,13 +122,14 @@ def wait_for_requests(seen: Load, since: Counter[str], count: int) -> None:
     raise AssertionError("the load stopped")
 
 
-def test_canary_update_then_a_rolled_back_one_under_load(
+def test_canary_and_rolling_updates_then_a_rolled_back_one_under_load(
     server: ModelportServer, model_archive: Path, tmp_path: Path
 ) -> None:
     sagemaker = server.client("sagemaker")
     deploy(sagemaker, "canary", str(model_archive))
     wait_in_service(sagemaker, "canary")
     add_config(sagemaker, "canary-v2", "canary", variant="Green", count=2)
+    add_config(sagemaker, "canary-v3", "canary", variant="Blue", count=2)
     sagemaker.create_model(
         ModelName="canary-broken",
         PrimaryContainer={"Image": "xgboost:1.7-1", "ModelDataUrl": str(broken_archive(tmp_path))},
@@ -151,13 +152,24 @@ def test_canary_update_then_a_rolled_back_one_under_load(
         described = wait_status(sagemaker, "canary", {"InService"})
         assert described["EndpointConfigName"] == "canary-v2" and "FailureReason" not in described
         assert seen.mark()["Green"] > 0
+        rolling = {
+            "RollingUpdatePolicy": {
+                "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                "WaitIntervalInSeconds": 1,
+            }
+        }
+        sagemaker.update_endpoint(
+            EndpointName="canary", EndpointConfigName="canary-v3", DeploymentConfig=rolling
+        )
+        described = wait_status(sagemaker, "canary", {"InService"})
+        assert described["EndpointConfigName"] == "canary-v3" and "FailureReason" not in described
         sagemaker.update_endpoint(
             EndpointName="canary", EndpointConfigName="canary-broken", DeploymentConfig=guarded
         )
         described = wait_status(sagemaker, "canary", {"InService"})
         before = seen.mark()
         wait_for_requests(seen, before, 50)
-    assert described["EndpointConfigName"] == "canary-v2"
+    assert described["EndpointConfigName"] == "canary-v3"
     assert described["FailureReason"].startswith("Update failed; still serving the previous configuration.")
-    assert set(seen.variants) == {"AllTraffic", "Green"}
+    assert set(seen.variants) == {"AllTraffic", "Green", "Blue"}
     sagemaker.delete_endpoint(EndpointName="canary")

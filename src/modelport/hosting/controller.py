@@ -147,8 +147,8 @@ class Controller:
         record = self.store.get(KIND, endpoint_name)
         if fleet is None or record is None:
             return None
-        # A blend (a blue/green shift) lists the old fleet's variants first: those are current.
-        serving = fleet.variants[: len(fleet.deployment["Variants"])]
+        # During a shift the router serves a blend of two fleets: the old fleet's variants are current.
+        serving = [v for v in fleet.variants if any(v.snapshot is s for s in fleet.deployment["Variants"])]
         current = {
             v.name: (float(v.snapshot["Weight"]), sum(1 for i in v.instances if i.alive)) for v in serving
         }

@@ -75,3 +75,24 @@ def _scaled(fleet: Fleet, share: float) -> list[VariantFleet]:
             )
         )
     return scaled
+
+
+def by_capacity(blue: Fleet, green: Fleet) -> Fleet:
+    """The fleet served during a rolling update: each variant's traffic follows its running capacity.
+
+    A variant's weight (its share of its own fleet) is scaled by how many of its
+    ``desired_count`` instances it has now, so a half-replaced fleet sends half its traffic to the
+    new instances. Instance lists are shared with the two fleets, as in ``blend``.
+    """
+    return Fleet(
+        endpoint_name=blue.endpoint_name,
+        deployment=blue.deployment,
+        variants=[*_by_capacity(blue), *_by_capacity(green)],
+    )
+
+
+def _by_capacity(fleet: Fleet) -> list[VariantFleet]:
+    views = _scaled(fleet, 1.0)
+    for view in views:
+        view.weight *= len(view.instances) / max(1, view.desired_count)
+    return views

@@ -11,8 +11,10 @@ then moves traffic to it in steps, each followed by a *baking* period of
 A size is a share of the new fleet's capacity: ``CAPACITY_PERCENT`` directly, ``INSTANCE_COUNT``
 as that many of its instances. After the last bake the old fleet is kept
 ``TerminationWaitInSeconds`` longer (a quick way back), then stopped. No config at all behaves as
-ALL_AT_ONCE without waits, which is what UpdateEndpoint did before guardrails. A
-``RollingUpdatePolicy`` moves ``MaximumBatchSize`` at a time, ``WaitIntervalInSeconds`` apart.
+ALL_AT_ONCE without waits, which is what UpdateEndpoint did before guardrails.
+
+A ``RollingUpdatePolicy`` instead replaces the fleet batch by batch (``rolling.py``):
+``rolling_batches`` says how many new instances run after each batch.
 
 Times are seconds after the green fleet passed its health checks; the controller sleeps until
 each step and applies it (``updates.py``). Nothing here reads a clock.
@@ -70,6 +72,17 @@ def _linear(size: dict[str, Any], green_instances: int) -> list[float]:
     shares = [min(1.0, step * (k + 1)) for k in range(count)]
     shares[-1] = 1.0
     return shares
+
+
+def rolling_batches(batch_size: dict[str, Any], green_instances: int) -> list[int]:
+    """How many new instances run after each batch of ``MaximumBatchSize`` (at least one a batch)."""
+    value = float(batch_size["Value"])
+    if batch_size["Type"] == "INSTANCE_COUNT":
+        step = int(value)
+    else:
+        step = math.ceil(green_instances * value / 100.0 - 1e-9)
+    step = max(1, step)
+    return [min(green_instances, k) for k in range(step, green_instances + step, step)]
 
 
 def capacity_share(size: dict[str, Any], green_instances: int) -> float:

@@ -9,6 +9,8 @@ Two kinds of update leave an endpoint ``Updating`` (the controller hands both he
   serving a blend of both fleets (``fleet.blend``) meanwhile; a rollback (the update ran past
   ``MaximumExecutionTimeoutInSeconds``, or a green variant lost every instance) puts blue back
   at once. After the last bake and ``TerminationWaitInSeconds``, blue is drained and stopped.
+- With a ``RollingUpdatePolicy`` the new fleet replaces the old one batch by batch instead
+  (``rolling.py``).
 - **UpdateEndpointWeightsAndCapacities** changed the counts and weights of ``Deployment`` in
   place. The running fleet converges without restarting a healthy instance: missing instances
   start first, then the weights change, then surplus instances are taken out of routing,
@@ -69,46 +71,50 @@ async def drain(ctl: Controller, instances: list[Instance]) -> None:
 async def _blue_green(ctl: Controller, name: str, body: dict[str, Any]) -> None:
     pending = body["PendingDeployment"]
     started = ctl.clock.monotonic()
+    config = body.get("DeploymentConfig") or {}
+    serving = ctl.router.fleet(name)
+    if "RollingUpdatePolicy" in config and serving is not None:
+        from modelport.hosting import rolling  # it builds on this module's steps
+
+        await rolling.roll(ctl, name, body, serving, started)
+        return
     try:
         green = await ctl.launch(name, pending)
     except (StartupFailed, ArtifactError) as exc:
         if ctl.router.fleet(name) is None:  # after a restart the old fleet must come back first
             await ctl.restore(name, body["Deployment"], keep_status=True)
-        _finish(ctl, name, failure=f"{ROLLED_BACK} {exc}")
+        finish(ctl, name, failure=f"{ROLLED_BACK} {exc}")
         return
     blue = ctl.router.fleet(name)
     if blue is None:  # a restart mid-update: nothing serves yet, so nothing to shift from
         ctl.router.install(green)
-        _finish(ctl, name, deployment=pending)
+        finish(ctl, name, deployment=pending)
         return
-    config = body.get("DeploymentConfig") or {}
     schedule = traffic_schedule(config, len(green.instances()))
-    limit = (config.get("BlueGreenUpdatePolicy") or config.get("RollingUpdatePolicy") or {}).get(
-        "MaximumExecutionTimeoutInSeconds"
-    )
+    limit = (config.get("BlueGreenUpdatePolicy") or {}).get("MaximumExecutionTimeoutInSeconds")
     deadline = None if limit is None else started + float(limit)
     shifted = ctl.clock.monotonic()  # the schedule counts from the moment green is healthy
     for step in schedule.shifts:
         await _sleep_until(ctl, shifted + step.at_s)
-        if reason := _trouble(ctl, green, deadline, limit):
+        if reason := trouble(ctl, green, deadline, limit):
             await _roll_back(ctl, name, blue, green, reason)
             return
         ctl.router.install(green if step.green_share >= 1.0 else blend(blue, green, step.green_share))
-        _progress(ctl, name, step.green_share)
+        progress(ctl, name, step.green_share)
     await _sleep_until(ctl, shifted + schedule.done_at_s)
-    if reason := _trouble(ctl, green, deadline, limit):
+    if reason := trouble(ctl, green, deadline, limit):
         await _roll_back(ctl, name, blue, green, reason)
         return
     await _sleep_until(ctl, shifted + schedule.terminate_at_s)
     await drain(ctl, blue.instances())
-    _finish(ctl, name, deployment=pending)
+    finish(ctl, name, deployment=pending)
 
 
-def _trouble(ctl: Controller, green: Fleet, deadline: float | None, limit: object) -> str | None:
+def trouble(ctl: Controller, green: Fleet, deadline: float | None, limit: object) -> str | None:
     if deadline is not None and ctl.clock.monotonic() > deadline:
         return f"{ROLLED_BACK} The update took longer than MaximumExecutionTimeoutInSeconds ({limit} s)."
     for variant in green.variants:
-        if not any(i.alive for i in variant.instances):
+        if variant.instances and not any(i.alive for i in variant.instances):  # started, then all died
             return (
                 f"{ROLLED_BACK} Every instance of production variant {variant.name} in the new fleet "
                 f"stopped while traffic was being shifted. See the instance log with: modelport logs {green.endpoint_name}"
@@ -119,16 +125,16 @@ def _trouble(ctl: Controller, green: Fleet, deadline: float | None, limit: objec
 async def _roll_back(ctl: Controller, name: str, blue: Fleet, green: Fleet, reason: str) -> None:
     ctl.router.install(blue)
     await drain(ctl, green.instances())
-    _finish(ctl, name, failure=reason)
+    finish(ctl, name, failure=reason)
 
 
-def _progress(ctl: Controller, name: str, green_share: float) -> None:
+def progress(ctl: Controller, name: str, green_share: float) -> None:
     status = "ActivatingTraffic" if green_share < 1.0 else "Baking"
     progress = {"Status": status, "GreenShare": green_share, "StartTime": ctl.clock.now()}
     ctl.set_status(name, EndpointStatus.UPDATING, body_changes={"RolloutProgress": progress})
 
 
-def _finish(
+def finish(
     ctl: Controller, name: str, *, deployment: dict[str, Any] | None = None, failure: str | None = None
 ) -> None:
     changes: dict[str, Any] = {"PendingDeployment": None, "RolloutProgress": None}
@@ -151,7 +157,7 @@ async def _resize(ctl: Controller, name: str, desired: dict[str, Any]) -> None:
     if fleet is None:  # after a restart: start the fleet at its desired size
         await ctl.restore(name, desired)
         if ctl.router.fleet(name) is not None:
-            _finish(ctl, name)
+            finish(ctl, name)
         return
     previous = fleet.deployment
     wanted = {v["VariantName"]: v for v in desired["Variants"]}
@@ -184,7 +190,7 @@ async def _resize(ctl: Controller, name: str, desired: dict[str, Any]) -> None:
         for variant in fleet.variants:
             variant.instances[:] = [i for i in variant.instances if i not in started]
         await drain(ctl, started)
-        _finish(ctl, name, deployment=previous, failure=f"{ROLLED_BACK} {exc}")
+        finish(ctl, name, deployment=previous, failure=f"{ROLLED_BACK} {exc}")
         return
     surplus: list[Instance] = []
     for variant in fleet.variants:
@@ -197,4 +203,4 @@ async def _resize(ctl: Controller, name: str, desired: dict[str, Any]) -> None:
         del variant.instances[keep:]  # out of routing first: no new request reaches them
     fleet.deployment = desired
     await drain(ctl, surplus)
-    _finish(ctl, name)
+    finish(ctl, name)

@@ -104,7 +104,7 @@ def check_deployment_config(config: dict[str, Any] | None, deployment: dict[str,
         )
     instances = sum(int(v["InstanceCount"]) for v in deployment["Variants"])
     if rolling:
-        _check_size(rolling["MaximumBatchSize"], instances, "RollingUpdatePolicy.MaximumBatchSize", 0.5)
+        _check_size(rolling["MaximumBatchSize"], instances, "RollingUpdatePolicy.MaximumBatchSize", 0.5, 0.05)
         if rollback := rolling.get("RollbackMaximumBatchSize"):
             _check_size(rollback, instances, "RollingUpdatePolicy.RollbackMaximumBatchSize", 1.0)
     if not blue_green:
