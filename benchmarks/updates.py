@@ -3,7 +3,7 @@
 One endpoint of the seed's iris model with 2 instances; each run updates it to the other of two
 configs (the same model, so the time is the platform's, not the model's load) and waits with the
 ``endpoint_in_service`` waiter polling every 10 ms. Modes: no DeploymentConfig, ALL_AT_ONCE,
-CANARY (1 of 2 instances first) and LINEAR (50 % steps), the last three with
+CANARY (1 of 2 instances first), LINEAR (50 % steps) and rolling (1 instance a batch), the last four with
 ``WaitIntervalInSeconds`` as given (default 1 s) and no termination wait; the schedule's own
 waits are reported beside the time, so what the platform adds is the difference. Starts its own
 server: ``.venv/bin/python -m benchmarks.updates --runs 3``.
@@ -45,6 +45,10 @@ def modes(wait_s: int) -> dict[str, tuple[dict[str, Any] | None, float]]:
         "ALL_AT_ONCE": (blue_green({"Type": "ALL_AT_ONCE"}), wait_s),
         "CANARY 1 of 2": (blue_green({"Type": "CANARY", "CanarySize": half}), 2.0 * wait_s),
         "LINEAR 50 %": (blue_green({"Type": "LINEAR", "LinearStepSize": half}), 2.0 * wait_s),
+        "rolling, batches of 1": (
+            {"RollingUpdatePolicy": {"MaximumBatchSize": half, "WaitIntervalInSeconds": wait_s}},
+            2.0 * wait_s,
+        ),
     }
 
 
