@@ -3,6 +3,8 @@ conflicts and features modelport refuses — the second half of the corpus."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from e2e.control_plane_cases import (
     CONFIG,
     ENDPOINT,
@@ -352,4 +354,81 @@ UNSUPPORTED = [
     ),
 ]
 
-CASES = REQUEST_CASES + OPERATIONS + NOT_FOUND + CONFLICTS + UNSUPPORTED
+
+def weights(**desired: Any) -> dict[str, Any]:
+    return {
+        "EndpointName": ENDPOINT,
+        "DesiredWeightsAndCapacities": [{"VariantName": "AllTraffic", **desired}],
+    }
+
+
+def guarded(routing: dict[str, Any], **policy: Any) -> dict[str, Any]:
+    blue_green = {"TrafficRoutingConfiguration": {"WaitIntervalInSeconds": 1, **routing}, **policy}
+    return {
+        "EndpointName": ENDPOINT,
+        "EndpointConfigName": CONFIG,
+        "DeploymentConfig": {"BlueGreenUpdatePolicy": blue_green},
+    }
+
+
+# Refused before anything changes: the session's endpoint stays InService on its config.
+UPDATES = [
+    Case(
+        "weights-endpoint-missing",
+        "UpdateEndpointWeightsAndCapacities",
+        {**weights(DesiredWeight=1.0), "EndpointName": "nope"},
+        VALIDATION,
+        f'Could not find endpoint "{arn("endpoint", "nope")}".',
+    ),
+    Case(
+        "weights-unknown-variant",
+        "UpdateEndpointWeightsAndCapacities",
+        weights(DesiredWeight=1.0, VariantName="Nope"),
+        VALIDATION,
+        f'The variant(s) "[Nope]" are not present in the endpoint "{arn("endpoint", ENDPOINT)}".',
+    ),
+    Case(
+        "weights-nothing-to-change",
+        "UpdateEndpointWeightsAndCapacities",
+        weights(),
+        VALIDATION,
+        "Variant AllTraffic needs DesiredWeight, DesiredInstanceCount or both",
+    ),
+    Case(
+        "weights-negative",
+        "UpdateEndpointWeightsAndCapacities",
+        weights(DesiredWeight=-1.0),
+        VALIDATION,
+        "desiredWeightsAndCapacities.1.member.desiredWeight' failed to satisfy constraint",
+    ),
+    Case(
+        "weights-zero-instances",
+        "UpdateEndpointWeightsAndCapacities",
+        weights(DesiredInstanceCount=0),
+        VALIDATION,
+        "DesiredInstanceCount for variant AllTraffic must be at least 1",
+    ),
+    Case(
+        "canary-without-size",
+        "UpdateEndpoint",
+        guarded({"Type": "CANARY"}),
+        VALIDATION,
+        "TrafficRoutingConfiguration of Type CANARY needs CanarySize.",
+    ),
+    Case(
+        "canary-whole-fleet",
+        "UpdateEndpoint",
+        guarded({"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 100}}),
+        VALIDATION,
+        "CanarySize (100 CAPACITY_PERCENT) must be between 0% and 50%",
+    ),
+    Case(
+        "execution-timeout-too-short",
+        "UpdateEndpoint",
+        guarded({"Type": "ALL_AT_ONCE"}, MaximumExecutionTimeoutInSeconds=60),
+        VALIDATION,
+        "Member must have value greater than or equal to 600",
+    ),
+]
+
+CASES = REQUEST_CASES + OPERATIONS + NOT_FOUND + CONFLICTS + UNSUPPORTED + UPDATES

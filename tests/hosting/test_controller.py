@@ -97,10 +97,18 @@ class Lab:
         self.settings = Settings(data_dir=self.tmp_path, account_id=ACCOUNT, auth_enabled=False)
         self.store = SqliteStore(self.settings.store_path)
         self.clock = FakeClock()
+        self.sleeps: list[float] = []  # the controller's waits between update steps, in order
+
+    async def sleep(self, seconds: float) -> None:
+        """The controller's sleep: the fake clock moves on at once."""
+        self.sleeps.append(seconds)
+        self.clock.advance(seconds)
+        await asyncio.sleep(0)
 
     def controller(self) -> tuple[Controller, ServiceContext]:
         """A controller (a server start) over the lab's store, and the context that drives it."""
         router: Router = build_router(self.settings)
+        self.router = router
         controller = Controller(
             store=self.store,
             settings=self.settings,
@@ -108,6 +116,7 @@ class Lab:
             supervisor=self.supervisor,  # type: ignore[arg-type]
             router=router,
             artifacts=FakeArtifacts(self.tmp_path),
+            sleep=self.sleep,
         )
         ctx = ServiceContext(
             store=self.store,

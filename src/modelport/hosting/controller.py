@@ -4,9 +4,11 @@ Service calls write desired state (status Creating, Updating or Deleting, with a
 snapshot) and call ``wake``. The controller then reconciles that one endpoint:
 
     Creating  -> start every instance; all healthy: InService; otherwise Failed + FailureReason
-    Updating  -> start the new fleet beside the old (blue/green, ALL_AT_ONCE), switch traffic,
-                 stop the old; on failure keep (or bring back) the old fleet: InService with
-                 FailureReason
+    Updating  -> UpdateEndpoint: start the new fleet beside the old (blue/green), shift traffic
+                 by the DeploymentConfig's schedule, drain and stop the old; on failure keep
+                 (or bring back) the old fleet: InService with FailureReason.
+                 UpdateEndpointWeightsAndCapacities: resize the running fleet in place.
+                 Both in ``updates.py``
     InService -> make sure the fleet runs (after a restart it is started again)
     Deleting  -> stop the fleet, remove the record
     Failed    -> nothing runs
@@ -28,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +38,7 @@ from modelport.core.clock import Clock
 from modelport.core.config import Settings
 from modelport.core.errors import ArtifactError
 from modelport.core.logfiles import shorten
+from modelport.hosting import updates
 from modelport.hosting.artifacts.code import remote_code_url, worker_environment
 from modelport.hosting.collector import ArtifactCollector
 from modelport.hosting.deployments import ENDPOINT_KIND as KIND
@@ -70,6 +73,7 @@ class Controller:
         supervisor: Supervisor,
         router: Router,
         artifacts: ArtifactPreparer,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -77,6 +81,7 @@ class Controller:
         self.supervisor = supervisor
         self.router = router
         self.artifacts = artifacts
+        self.sleep = sleep  # waits between the steps of an update (a fake clock's in tests)
         self.collector = ArtifactCollector(store=store, router=router, collect=artifacts.collect)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
@@ -95,7 +100,7 @@ class Controller:
         for endpoint in endpoints:
             # Before the server takes requests: invocations wait for these fleets from the start.
             if endpoint.status in SERVING and self.router.fleet(endpoint.name) is None:
-                self._expect_fleet(endpoint.name, endpoint.body["Deployment"])
+                self.expect_fleet(endpoint.name, endpoint.body["Deployment"])
         for endpoint in endpoints:
             self.wake(endpoint.name)
         self._health_task = asyncio.create_task(self._health_loop())
@@ -137,11 +142,17 @@ class Controller:
         self.collector.request()  # its folder goes now unless an endpoint still uses it
 
     def live_variants(self, endpoint_name: str) -> list[dict[str, object]] | None:
+        """Desired counts and weights from the store, current ones from the fleet that serves."""
         fleet = self.router.fleet(endpoint_name)
-        if fleet is None:
+        record = self.store.get(KIND, endpoint_name)
+        if fleet is None or record is None:
             return None
-        counts = {v.name: sum(1 for i in v.instances if i.alive) for v in fleet.variants}
-        return variant_summaries(fleet.deployment, running=True, counts=counts)
+        # During a shift the router serves a blend of two fleets: the old fleet's variants are current.
+        serving = [v for v in fleet.variants if any(v.snapshot is s for s in fleet.deployment["Variants"])]
+        current = {
+            v.name: (float(v.snapshot["Weight"]), sum(1 for i in v.instances if i.alive)) for v in serving
+        }
+        return variant_summaries(record.body["Deployment"], running=True, current=current)
 
     async def idle(self) -> None:
         """Wait until no reconcile is running (tests and the CLI's shutdown use this)."""
@@ -166,82 +177,54 @@ class Controller:
     async def _reconcile(self, endpoint_name: str) -> None:
         record = self.store.get(KIND, endpoint_name)
         if record is None:
-            await self._retire(self.router.remove(endpoint_name))
+            await self.retire(self.router.remove(endpoint_name))
             return
         status = EndpointStatus(record.status or EndpointStatus.FAILED)
         if status is EndpointStatus.CREATING:
             await self._create(record.name, record.body["Deployment"])
         elif status is EndpointStatus.UPDATING:
-            await self._update(record.name, record.body)
+            await updates.update(self, record.name, record.body)
         elif status is EndpointStatus.IN_SERVICE:
             if self.router.fleet(record.name) is None:
-                await self._restore(record.name, record.body["Deployment"])
+                await self.restore(record.name, record.body["Deployment"])
         elif status is EndpointStatus.DELETING:
-            await self._retire(self.router.remove(record.name))
+            await self.retire(self.router.remove(record.name))
             self.store.delete(KIND, record.name)
             self.store.delete_tags(record.arn)
             self.collector.request()  # its model folders may be unused now
         elif status is EndpointStatus.FAILED:
-            await self._retire(self.router.remove(record.name))
+            await self.retire(self.router.remove(record.name))
 
     async def _create(self, name: str, deployment: dict[str, Any]) -> None:
         try:
-            fleet = await self._launch(name, deployment)
+            fleet = await self.launch(name, deployment)
         except (StartupFailed, ArtifactError) as exc:
-            self._set_status(name, EndpointStatus.FAILED, failure_reason=str(exc))
+            self.set_status(name, EndpointStatus.FAILED, failure_reason=str(exc))
             return
-        await self._retire(self.router.install(fleet))
-        self._set_status(name, EndpointStatus.IN_SERVICE)
+        await self.retire(self.router.install(fleet))
+        self.set_status(name, EndpointStatus.IN_SERVICE)
 
-    async def _update(self, name: str, body: dict[str, Any]) -> None:
-        if self.router.fleet(name) is None:  # after a restart: invocations wait for the new fleet
-            self._expect_fleet(name, body["PendingDeployment"])
-        try:
-            await self._update_fleet(name, body)
-        finally:
-            self.router.arrivals.settle(name)
-
-    async def _update_fleet(self, name: str, body: dict[str, Any]) -> None:
-        pending = body["PendingDeployment"]
-        try:
-            fleet = await self._launch(name, pending)
-        except (StartupFailed, ArtifactError) as exc:
-            # The old fleet keeps serving; after a restart it must be brought back first.
-            if self.router.fleet(name) is None:
-                await self._restore(name, body["Deployment"], keep_status=True)
-            self._set_status(
-                name,
-                EndpointStatus.IN_SERVICE,
-                failure_reason=f"Update failed; still serving the previous configuration. {exc}",
-                body_changes={"PendingDeployment": None},
-            )
-            return
-        await self._retire(self.router.install(fleet))
-        self._set_status(
-            name, EndpointStatus.IN_SERVICE, body_changes={"Deployment": pending, "PendingDeployment": None}
-        )
-
-    async def _restore(self, name: str, deployment: dict[str, Any], *, keep_status: bool = False) -> None:
+    async def restore(self, name: str, deployment: dict[str, Any], *, keep_status: bool = False) -> None:
         """Bring back the fleet of an InService endpoint (after a restart)."""
-        self._expect_fleet(name, deployment)
+        self.expect_fleet(name, deployment)
         try:
-            fleet = await self._launch(name, deployment)
+            fleet = await self.launch(name, deployment)
         except (StartupFailed, ArtifactError) as exc:
             if not keep_status:
-                self._set_status(
+                self.set_status(
                     name, EndpointStatus.FAILED, failure_reason=f"Could not restart the endpoint: {exc}"
                 )
             return
         else:
-            await self._retire(self.router.install(fleet))
+            await self.retire(self.router.install(fleet))
         finally:
             self.router.arrivals.settle(name)  # installed, or failed: waiting requests go on
 
-    def _expect_fleet(self, name: str, deployment: dict[str, Any]) -> None:
+    def expect_fleet(self, name: str, deployment: dict[str, Any]) -> None:
         instances = sum(int(v["InstanceCount"]) for v in deployment["Variants"])
         self.router.arrivals.expect(name, instances * self.settings.limits.max_in_flight_per_instance)
 
-    async def _launch(self, name: str, deployment: dict[str, Any]) -> Fleet:
+    async def launch(self, name: str, deployment: dict[str, Any]) -> Fleet:
         """Start every instance of a deployment; all healthy, or none left running."""
         variants = [
             VariantFleet(
@@ -261,7 +244,7 @@ class Controller:
                 remote_code_url(snapshot["Environment"]),
             )
             for index in range(variant.desired_count):
-                starts.append(self._start_instance(name, variant, index, model_dir))
+                starts.append(self.start_instance(name, variant, index, model_dir))
         results = await asyncio.gather(*starts, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         for result in results:
@@ -269,14 +252,14 @@ class Controller:
                 variant, instance = result
                 variant.instances.append(instance)
         if failures:
-            await self._retire(fleet)
+            await self.retire(fleet)
             first = failures[0]
             if isinstance(first, StartupFailed | ArtifactError):
                 raise first
             raise StartupFailed(f"An instance could not be started: {first}") from first
         return fleet
 
-    async def _start_instance(
+    async def start_instance(
         self, name: str, variant: VariantFleet, index: int, model_dir: Path
     ) -> tuple[VariantFleet, Instance]:
         self._generation += 1
@@ -298,14 +281,11 @@ class Controller:
             ) from exc
         return variant, Instance(worker=worker, client=self.router.new_client(worker.port))
 
-    async def _retire(self, fleet: Fleet | None) -> None:
-        if fleet is None:
-            return
-        for instance in fleet.instances():
-            await self.supervisor.stop(instance.worker)
-            await instance.client.aclose()
+    async def retire(self, fleet: Fleet | None) -> None:
+        if fleet is not None:
+            await updates.drain(self, fleet.instances())
 
-    def _set_status(
+    def set_status(
         self,
         name: str,
         status: EndpointStatus,
@@ -367,7 +347,7 @@ class Controller:
 
         async def replace() -> None:
             try:
-                _, fresh = await self._start_instance(
+                _, fresh = await self.start_instance(
                     fleet.endpoint_name, variant, index, dead.worker.spec.model_dir
                 )
             except StartupFailed:

@@ -42,16 +42,19 @@ def endpoint_model_keys(endpoint_body: dict[str, Any]) -> set[str]:
 
 
 def variant_summaries(
-    deployment: dict[str, Any], *, running: bool, counts: dict[str, int] | None = None
+    deployment: dict[str, Any], *, running: bool, current: dict[str, tuple[float, int]] | None = None
 ) -> list[dict[str, Any]]:
-    """ProductionVariantSummary dicts for a deployment snapshot.
+    """ProductionVariantSummary dicts for a deployment snapshot (the desired state).
 
-    ``counts`` gives the live instance count per variant; without it the current count is the
-    desired one when ``running`` and zero otherwise.
+    ``current`` gives each variant's current weight and live instance count, from the fleet that
+    serves; a variant missing from it is shown as converged when ``running``, else with no
+    instance (the fleet is not up).
     """
     summaries = []
     for v in deployment["Variants"]:
-        current = (counts or {}).get(v["VariantName"], v["InstanceCount"] if running else 0)
+        weight, count = (current or {}).get(
+            v["VariantName"], (v["Weight"], v["InstanceCount"] if running else 0)
+        )
         summaries.append(
             {
                 "VariantName": v["VariantName"],
@@ -62,9 +65,9 @@ def variant_summaries(
                         "ResolutionTime": v["ResolutionTime"],
                     }
                 ],
-                "CurrentWeight": v["Weight"],
+                "CurrentWeight": weight,
                 "DesiredWeight": v["Weight"],
-                "CurrentInstanceCount": current,
+                "CurrentInstanceCount": count,
                 "DesiredInstanceCount": v["InstanceCount"],
             }
         )

@@ -2,7 +2,8 @@
 
 Which status follows which is decided where the move is made: the service layer writes
 ``Creating``, ``Updating`` and ``Deleting`` (refusing calls while one is ``IN_PROGRESS``), the
-controller ``InService`` and ``Failed`` (``controller._create``, ``_update``, ``_restore``).
+controller ``InService`` and ``Failed`` (``controller._create`` and ``restore``,
+``updates.update``).
 docs/hosting.md draws the moves.
 """
 

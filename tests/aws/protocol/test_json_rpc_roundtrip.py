@@ -85,6 +85,12 @@ INPUTS: dict[str, dict[str, Any]] = {
             }
         },
     },
+    "UpdateEndpointWeightsAndCapacities": {
+        "EndpointName": "my-endpoint",
+        "DesiredWeightsAndCapacities": [
+            {"VariantName": "AllTraffic", "DesiredWeight": 0.5, "DesiredInstanceCount": 2}
+        ],
+    },
     "DeleteEndpoint": {"EndpointName": "my-endpoint"},
     "CreateNotebookInstance": {
         "NotebookInstanceName": "nb",

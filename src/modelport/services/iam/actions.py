@@ -95,6 +95,7 @@ SAGEMAKER: dict[str, _Rule] = {
     "DescribeEndpoint": _Rule("sagemaker:DescribeEndpoint", _ENDPOINT),
     "ListEndpoints": _Rule("sagemaker:ListEndpoints", _any),
     "UpdateEndpoint": _Rule("sagemaker:UpdateEndpoint", _ENDPOINT),
+    "UpdateEndpointWeightsAndCapacities": _Rule("sagemaker:UpdateEndpointWeightsAndCapacities", _ENDPOINT),
     "DeleteEndpoint": _Rule("sagemaker:DeleteEndpoint", _ENDPOINT),
     "CreateNotebookInstance": _Rule("sagemaker:CreateNotebookInstance", _NOTEBOOK),
     "DescribeNotebookInstance": _Rule("sagemaker:DescribeNotebookInstance", _NOTEBOOK),

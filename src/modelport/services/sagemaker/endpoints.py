@@ -1,5 +1,7 @@
 """CreateEndpoint, DescribeEndpoint, ListEndpoints, UpdateEndpoint, DeleteEndpoint.
 
+(UpdateEndpointWeightsAndCapacities and the DeploymentConfig checks are in ``endpoint_updates.py``.)
+
 These calls write desired state and wake the engine. SageMaker answers at once and lets clients
 poll; modelport answers once the change has settled, or after ``Limits.settle_timeout_s``
 (10 s) at the latest, so that polling code written for SageMaker (``describe_endpoint`` in a
@@ -23,6 +25,7 @@ from modelport.hosting.status import IN_PROGRESS, EndpointStatus
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import resources
 from modelport.services.sagemaker.endpoint_configs import get_endpoint_config
+from modelport.services.sagemaker.endpoint_updates import check_deployment_config
 from modelport.services.sagemaker.images import resolve_image
 from modelport.services.sagemaker.models import get_model, model_container
 from modelport.store.base import Resource
@@ -35,6 +38,7 @@ async def create_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[s
     resources.refuse_existing(ctx, KIND, name)  # before the config is looked at, as SageMaker does
     body: dict[str, Any] = {"Deployment": deployment_snapshot(ctx, params["EndpointConfigName"])}
     if "DeploymentConfig" in params:
+        check_deployment_config(params["DeploymentConfig"], body["Deployment"])
         body["DeploymentConfig"] = params["DeploymentConfig"]
     endpoint = resources.create(ctx, KIND, name, body, params.get("Tags"), status=EndpointStatus.CREATING)
     ctx.engine.wake(name)
@@ -63,20 +67,35 @@ def describe_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, 
     if "DeploymentConfig" in endpoint.body:
         answer["LastDeploymentConfig"] = endpoint.body["DeploymentConfig"]
     if pending := endpoint.body.get("PendingDeployment"):
-        answer["PendingDeploymentSummary"] = {
-            "EndpointConfigName": pending["EndpointConfigName"],
-            "ProductionVariants": [
-                {
-                    "VariantName": v["VariantName"],
-                    "DesiredWeight": v["Weight"],
-                    "DesiredInstanceCount": v["InstanceCount"],
-                    "InstanceType": v.get("InstanceType"),
-                }
-                for v in pending["Variants"]
-            ],
-            "StartTime": endpoint.last_modified_time,
-        }
+        answer["PendingDeploymentSummary"] = _pending_summary(pending, endpoint)
     return answer
+
+
+def _pending_summary(pending: dict[str, Any], endpoint: Resource) -> dict[str, Any]:
+    progress = endpoint.body.get("RolloutProgress")
+    if progress is None:  # the new fleet is starting
+        status = {"Status": "Creating", "StartTime": endpoint.last_modified_time}
+    else:
+        share = progress["GreenShare"]
+        status = {
+            "Status": progress["Status"],
+            "StatusMessage": f"{share:.0%} of the endpoint's traffic goes to the new fleet.",
+            "StartTime": progress["StartTime"],
+        }
+    return {
+        "EndpointConfigName": pending["EndpointConfigName"],
+        "ProductionVariants": [
+            {
+                "VariantName": v["VariantName"],
+                "DesiredWeight": v["Weight"],
+                "DesiredInstanceCount": v["InstanceCount"],
+                "InstanceType": v.get("InstanceType"),
+                "VariantStatus": [status],
+            }
+            for v in pending["Variants"]
+        ],
+        "StartTime": endpoint.last_modified_time,
+    }
 
 
 def list_endpoints(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +130,10 @@ async def update_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[s
     body = {k: v for k, v in endpoint.body.items() if k != "FailureReason"}
     body["PendingDeployment"] = pending
     if "DeploymentConfig" in params:
+        check_deployment_config(params["DeploymentConfig"], pending)
         body["DeploymentConfig"] = params["DeploymentConfig"]
+    elif not params.get("RetainDeploymentConfig"):
+        body.pop("DeploymentConfig", None)  # as SageMaker: without it, the update is all at once
     ctx.store.update(
         endpoint.evolve(status=EndpointStatus.UPDATING, last_modified_time=ctx.clock.now(), body=body)
     )

@@ -8,6 +8,7 @@ from typing import Any
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import (
     endpoint_configs,
+    endpoint_updates,
     endpoints,
     models,
     notebook_instances,
@@ -31,6 +32,7 @@ OPERATIONS: dict[str, Handler] = {
     "DescribeEndpoint": endpoints.describe_endpoint,
     "ListEndpoints": endpoints.list_endpoints,
     "UpdateEndpoint": endpoints.update_endpoint,
+    "UpdateEndpointWeightsAndCapacities": endpoint_updates.update_endpoint_weights_and_capacities,
     "DeleteEndpoint": endpoints.delete_endpoint,
     "CreateNotebookInstance": notebook_instances.create_notebook_instance,
     "DescribeNotebookInstance": notebook_instances.describe_notebook_instance,

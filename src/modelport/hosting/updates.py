@@ -1,0 +1,206 @@
+"""Updating a serving endpoint: a new fleet moved in by its schedule, or the same fleet resized.
+
+Two kinds of update leave an endpoint ``Updating`` (the controller hands both here):
+
+- **UpdateEndpoint** wrote a ``PendingDeployment``. The new (green) fleet starts beside the old
+  (blue) one, which keeps serving. If green fails to start, blue never stopped serving: the
+  endpoint is ``InService`` on the old config with ``FailureReason``. Otherwise traffic moves
+  to green step by step (``shifting.traffic_schedule`` of the ``DeploymentConfig``), the router
+  serving a blend of both fleets (``fleet.blend``) meanwhile; a rollback (the update ran past
+  ``MaximumExecutionTimeoutInSeconds``, or a green variant lost every instance) puts blue back
+  at once. After the last bake and ``TerminationWaitInSeconds``, blue is drained and stopped.
+- With a ``RollingUpdatePolicy`` the new fleet replaces the old one batch by batch instead
+  (``rolling.py``).
+- **UpdateEndpointWeightsAndCapacities** changed the counts and weights of ``Deployment`` in
+  place. The running fleet converges without restarting a healthy instance: missing instances
+  start first, then the weights change, then surplus instances are taken out of routing,
+  drained and stopped. If an instance cannot start, the ones just started stop again and the
+  endpoint is ``InService`` on its previous counts and weights, with ``FailureReason``.
+
+*Drained* means taken out of routing, then stopped once the requests it is serving have
+finished (at most the invocation timeout later); the worker's graceful shutdown covers the rest.
+Progress of a blue/green update is written to the endpoint record (``RolloutProgress``) so
+DescribeEndpoint can show each pending variant's ``VariantStatus``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from modelport.core.errors import ArtifactError
+from modelport.hosting.artifacts.code import remote_code_url
+from modelport.hosting.fleet import Fleet, Instance, blend
+from modelport.hosting.shifting import traffic_schedule
+from modelport.hosting.status import EndpointStatus
+from modelport.sandboxes.supervisor import StartupFailed
+
+if TYPE_CHECKING:
+    from modelport.hosting.controller import Controller
+
+_DRAIN_POLL_S = 0.01
+ROLLED_BACK = "Update failed; still serving the previous configuration."
+
+
+async def update(ctl: Controller, name: str, body: dict[str, Any]) -> None:
+    if "PendingDeployment" in body:
+        if ctl.router.fleet(name) is None:  # after a restart: invocations wait for the new fleet
+            ctl.expect_fleet(name, body["PendingDeployment"])
+        try:
+            await _blue_green(ctl, name, body)
+        finally:
+            ctl.router.arrivals.settle(name)
+    else:
+        await _resize(ctl, name, body["Deployment"])
+
+
+async def drain(ctl: Controller, instances: list[Instance]) -> None:
+    """Wait (bounded) until no request is in flight on ``instances``, then stop them."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ctl.router.timeout_s + 1.0
+    while any(i.outstanding for i in instances) and loop.time() < deadline:
+        await asyncio.sleep(_DRAIN_POLL_S)
+    for instance in instances:
+        await ctl.supervisor.stop(instance.worker)
+        await instance.client.aclose()
+
+
+# -- UpdateEndpoint -----------------------------------------------------------------------------
+
+
+async def _blue_green(ctl: Controller, name: str, body: dict[str, Any]) -> None:
+    pending = body["PendingDeployment"]
+    started = ctl.clock.monotonic()
+    config = body.get("DeploymentConfig") or {}
+    serving = ctl.router.fleet(name)
+    if "RollingUpdatePolicy" in config and serving is not None:
+        from modelport.hosting import rolling  # it builds on this module's steps
+
+        await rolling.roll(ctl, name, body, serving, started)
+        return
+    try:
+        green = await ctl.launch(name, pending)
+    except (StartupFailed, ArtifactError) as exc:
+        if ctl.router.fleet(name) is None:  # after a restart the old fleet must come back first
+            await ctl.restore(name, body["Deployment"], keep_status=True)
+        finish(ctl, name, failure=f"{ROLLED_BACK} {exc}")
+        return
+    blue = ctl.router.fleet(name)
+    if blue is None:  # a restart mid-update: nothing serves yet, so nothing to shift from
+        ctl.router.install(green)
+        finish(ctl, name, deployment=pending)
+        return
+    schedule = traffic_schedule(config, len(green.instances()))
+    limit = (config.get("BlueGreenUpdatePolicy") or {}).get("MaximumExecutionTimeoutInSeconds")
+    deadline = None if limit is None else started + float(limit)
+    shifted = ctl.clock.monotonic()  # the schedule counts from the moment green is healthy
+    for step in schedule.shifts:
+        await _sleep_until(ctl, shifted + step.at_s)
+        if reason := trouble(ctl, green, deadline, limit):
+            await _roll_back(ctl, name, blue, green, reason)
+            return
+        ctl.router.install(green if step.green_share >= 1.0 else blend(blue, green, step.green_share))
+        progress(ctl, name, step.green_share)
+    await _sleep_until(ctl, shifted + schedule.done_at_s)
+    if reason := trouble(ctl, green, deadline, limit):
+        await _roll_back(ctl, name, blue, green, reason)
+        return
+    await _sleep_until(ctl, shifted + schedule.terminate_at_s)
+    await drain(ctl, blue.instances())
+    finish(ctl, name, deployment=pending)
+
+
+def trouble(ctl: Controller, green: Fleet, deadline: float | None, limit: object) -> str | None:
+    if deadline is not None and ctl.clock.monotonic() > deadline:
+        return f"{ROLLED_BACK} The update took longer than MaximumExecutionTimeoutInSeconds ({limit} s)."
+    for variant in green.variants:
+        if variant.instances and not any(i.alive for i in variant.instances):  # started, then all died
+            return (
+                f"{ROLLED_BACK} Every instance of production variant {variant.name} in the new fleet "
+                f"stopped while traffic was being shifted. See the instance log with: modelport logs {green.endpoint_name}"
+            )
+    return None
+
+
+async def _roll_back(ctl: Controller, name: str, blue: Fleet, green: Fleet, reason: str) -> None:
+    ctl.router.install(blue)
+    await drain(ctl, green.instances())
+    finish(ctl, name, failure=reason)
+
+
+def progress(ctl: Controller, name: str, green_share: float) -> None:
+    status = "ActivatingTraffic" if green_share < 1.0 else "Baking"
+    progress = {"Status": status, "GreenShare": green_share, "StartTime": ctl.clock.now()}
+    ctl.set_status(name, EndpointStatus.UPDATING, body_changes={"RolloutProgress": progress})
+
+
+def finish(
+    ctl: Controller, name: str, *, deployment: dict[str, Any] | None = None, failure: str | None = None
+) -> None:
+    changes: dict[str, Any] = {"PendingDeployment": None, "RolloutProgress": None}
+    if deployment is not None:
+        changes["Deployment"] = deployment
+    ctl.set_status(name, EndpointStatus.IN_SERVICE, failure_reason=failure, body_changes=changes)
+
+
+async def _sleep_until(ctl: Controller, moment: float) -> None:
+    delay = moment - ctl.clock.monotonic()
+    if delay > 0:
+        await ctl.sleep(delay)
+
+
+# -- UpdateEndpointWeightsAndCapacities ---------------------------------------------------------
+
+
+async def _resize(ctl: Controller, name: str, desired: dict[str, Any]) -> None:
+    fleet = ctl.router.fleet(name)
+    if fleet is None:  # after a restart: start the fleet at its desired size
+        await ctl.restore(name, desired)
+        if ctl.router.fleet(name) is not None:
+            finish(ctl, name)
+        return
+    previous = fleet.deployment
+    wanted = {v["VariantName"]: v for v in desired["Variants"]}
+    started: list[Instance] = []
+    try:
+        for variant in fleet.variants:
+            target = wanted[variant.name]
+            model_dir = variant.instances[0].worker.spec.model_dir if variant.instances else None
+            if model_dir is None:
+                snapshot = variant.snapshot
+                model_dir = await asyncio.to_thread(
+                    ctl.artifacts.prepare,
+                    snapshot["ModelKey"],
+                    snapshot.get("ModelDataUrl"),
+                    remote_code_url(snapshot["Environment"]),
+                )
+            missing = int(target["InstanceCount"]) - len(variant.instances)
+            first = len(variant.instances)
+            results = await asyncio.gather(
+                *(ctl.start_instance(name, variant, first + k, model_dir) for k in range(missing)),
+                return_exceptions=True,
+            )
+            fresh = [r[1] for r in results if isinstance(r, tuple)]
+            started += fresh
+            failures = [r for r in results if isinstance(r, BaseException)]
+            if failures:
+                raise failures[0]
+            variant.instances.extend(fresh)  # they take traffic from now on
+    except (StartupFailed, ArtifactError) as exc:
+        for variant in fleet.variants:
+            variant.instances[:] = [i for i in variant.instances if i not in started]
+        await drain(ctl, started)
+        finish(ctl, name, deployment=previous, failure=f"{ROLLED_BACK} {exc}")
+        return
+    surplus: list[Instance] = []
+    for variant in fleet.variants:
+        target = wanted[variant.name]
+        variant.weight = float(target["Weight"])
+        variant.desired_count = int(target["InstanceCount"])
+        variant.snapshot = target
+        keep = variant.desired_count
+        surplus += variant.instances[keep:]
+        del variant.instances[keep:]  # out of routing first: no new request reaches them
+    fleet.deployment = desired
+    await drain(ctl, surplus)
+    finish(ctl, name)
