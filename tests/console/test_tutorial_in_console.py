@@ -12,7 +12,6 @@ from __future__ import annotations
 import tarfile
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import joblib
