@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from modelport import seed
 from support.browser import screenshot
 from support.modelport_server import ModelportServer, deploy, wait_in_service
+from support.seed_handler import SEED_HANDLER
 
 pytestmark = pytest.mark.e2e
 
@@ -42,31 +43,6 @@ SEED_POLICY = """{
     ]
 }"""
 
-# Step 6's handler, as the user pastes it from the seed (the line breaks its page conversion
-# lost put back: before the comment, before "def", around "#print(response)", before "return").
-SEED_HANDLER = """import os
-import boto3
-import json
-# grab environment variables
-ENDPOINT_NAME = os.environ['ENDPOINT_NAME']
-runtime= boto3.client('runtime.sagemaker')
-def lambda_handler(event, context):
-    print("Received event: " + json.dumps(event, indent=2))
-
-    data = json.loads(json.dumps(event))
-    payload = data['data']
-    #print(payload)
-
-    response = runtime.invoke_endpoint(EndpointName=ENDPOINT_NAME,
-                                       ContentType='text/csv',
-                                       Body=payload)
-    #print(response)
-    result = json.loads(response['Body'].read().decode())
-
-    classes = ['Setosa', 'Versicolor', 'Virginica']
-    res_list =  [ float(i) for i in result]
-    return classes[res_list.index(max(res_list))]
-"""
 SAMPLE = '{"data": "5.1,3.3,1.7,0.5"}'
 
 

@@ -23,6 +23,7 @@ import pytest
 
 from modelport import demo_chain, seed
 from support.modelport_server import ModelportServer, deploy, wait_in_service
+from support.seed_handler import SEED_HANDLER
 
 pytestmark = pytest.mark.e2e
 
@@ -188,35 +189,6 @@ def test_a_direct_endpoint_integration_returns_the_containers_answer(
     assert scores.index(max(scores)) == 0  # Setosa
 
 
-# The seed tutorial's Lambda handler (step 6), character for character: with all whitespace
-# removed it equals the seed text's. Only the line breaks the page's conversion lost are put back
-# (between "import json" and its comment, before "def", around "#print(response)", before "return").
-TUTORIAL_HANDLER = """\
-import os
-import boto3
-import json
-# grab environment variables
-ENDPOINT_NAME = os.environ['ENDPOINT_NAME']
-runtime= boto3.client('runtime.sagemaker')
-def lambda_handler(event, context):
-    print("Received event: " + json.dumps(event, indent=2))
-
-    data = json.loads(json.dumps(event))
-    payload = data['data']
-    #print(payload)
-
-    response = runtime.invoke_endpoint(EndpointName=ENDPOINT_NAME,
-                                       ContentType='text/csv',
-                                       Body=payload)
-    #print(response)
-    result = json.loads(response['Body'].read().decode())
-
-    classes = ['Setosa', 'Versicolor', 'Virginica']
-    res_list =  [ float(i) for i in result]
-    return classes[res_list.index(max(res_list))]
-"""
-
-
 def _pickled_archive(model: Any, folder: Path) -> Path:
     """The 2021 notebook's artifact: the pickled model tarred on its own."""
     joblib.dump(model, folder / "xgboost-model")
@@ -237,7 +209,7 @@ def test_the_tutorials_own_handler_answers_setosa_through_the_api(
     functions = server.client("lambda")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", TUTORIAL_HANDLER)
+        archive.writestr("lambda_function.py", SEED_HANDLER)
     function_arn = functions.create_function(
         FunctionName="tutorial-handler",
         Runtime="python3.8",
