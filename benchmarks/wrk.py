@@ -32,17 +32,23 @@ def run(
     concurrency: int,
     seconds: int,
     pause_ms: int = 0,
+    cpu: int | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """req/s, p50/p99 latency and error count of one wrk run.
 
     ``pause_ms`` makes each connection wait that long between an answer and its next request
-    (wrk's ``delay`` hook; the pause is not part of the measured latency).
+    (wrk's ``delay`` hook; the pause is not part of the measured latency). ``cpu`` pins wrk to
+    that CPU (``taskset``); ``threads`` overrides wrk's thread count (1 at c=1, else 2).
     """
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua_script(body, headers, pause_ms=pause_ms))
     try:
-        threads = 1 if concurrency == 1 else 2
+        if threads is None:
+            threads = 1 if concurrency == 1 else 2
+        pin = [] if cpu is None else ["taskset", "-c", str(cpu)]
         command = [
+            *pin,
             "wrk",
             f"-t{threads}",
             f"-c{concurrency}",
@@ -94,4 +100,5 @@ def _ms(text: str) -> float:
 
 
 def _lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return '"' + escaped + '"'
