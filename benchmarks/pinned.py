@@ -8,7 +8,9 @@ measures. Systems:
 
 - ``floor``: a raw ASGI app on uvicorn answering fixed bytes, no model (``floor_app.py``);
 - ``fastapi``: FastAPI + uvicorn with the same model in process (``fastapi_app.py``);
-- ``modelport``: the full path — SigV4, the front door, the router, the worker process.
+- ``modelport``: the full path — SigV4, the front door, the router, the worker process;
+- ``modelport@base`` (with ``--baseline-src DIR``): the same, from another copy of the source
+  (``git archive main | tar -x -C DIR``), to measure a change against its base in one run.
 
 Every system gets the same request bytes; modelport's carry one SigV4 signature, made just
 before each wrk run (AWS and modelport accept a signature for 15 minutes) and replayed by wrk's
@@ -60,6 +62,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--chain", action="store_true", help="also the serverless chain beside FastAPI → FastAPI"
     )
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="also run modelport from this source tree (its src/ goes first on PYTHONPATH), as modelport@base",
+    )
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     parser.add_argument("--workdir", type=Path, help="keep data here (default: a temporary folder)")
     return parser.parse_args(argv)
@@ -83,8 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     # The chain at c=64 needs 64 execution environments (the default allows 16, then throttles).
     env = {**keys.server_env(), "MODELPORT_MAX_FUNCTION_CONCURRENCY": str(max(c for _, c in CHAIN_POINTS))}
     server = start_server(workdir / "data", env=env)
+    servers = [server]
     started: list[subprocess.Popen[bytes]] = []
     try:
+        base_url = None
+        if args.baseline_src:
+            src = str(args.baseline_src.resolve() / "src")
+            base = start_server(workdir / "data-base", env={**env, "PYTHONPATH": src})
+            servers.append(base)
+            sm_base = deploys.sagemaker_client(base.url, keys.access_key, keys.secret_key)
+            deploys.create_model_and_config(sm_base, "bench", str(archive))
+            deploys.deploy(sm_base, ENDPOINT, "bench")
+            base_url = base.url
         sm = deploys.sagemaker_client(server.url, keys.access_key, keys.secret_key)
         deploys.create_model_and_config(sm, "bench", str(archive))
         deploys.deploy(sm, ENDPOINT, "bench")
@@ -98,9 +115,13 @@ def main(argv: list[str] | None = None) -> int:
             "modelport": f"{server.url}/endpoints/{ENDPOINT}/invocations",
         }
 
+        if base_url:
+            urls["modelport@base"] = f"{base_url}/endpoints/{ENDPOINT}/invocations"
+
         def headers(system: str, body: bytes) -> dict[str, str]:
-            if system == "modelport":
-                return signer.invoke_headers(server.url, ENDPOINT, body, CONTENT_TYPE)
+            if system.startswith("modelport"):
+                host = base_url if system == "modelport@base" and base_url else server.url
+                return signer.invoke_headers(host, ENDPOINT, body, CONTENT_TYPE)
             return {"Content-Type": CONTENT_TYPE}
 
         bodies = {rows: "\n".join([args.row] * rows).encode() for _, _, rows in POINTS}
@@ -123,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                     url, content=event, headers={"Content-Type": "application/json"}, timeout=30
                 )
                 answer.raise_for_status()
-        doc["pinning"] = check_pinned([server.process.pid, *(p.pid for p in started)])
+        doc["pinning"] = check_pinned([*(one.process.pid for one in servers), *(p.pid for p in started)])
         runs = measure(urls, bodies, headers, args)
         if chain_urls:
             runs += measure_chain(chain_urls, json.dumps({"data": args.row}).encode(), args, server.data_dir)
@@ -132,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         for process in reversed(started):  # the chain's front app before the model server it calls
             process.terminate()
             process.wait(timeout=15)
-        server.stop()
+        for one in servers:
+            one.stop()
     doc["load_end"] = processes.load_average()
     doc["summary"] = summarize(doc["runs"])
     print(render(doc))
@@ -142,13 +164,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def same_answer(urls: dict[str, str], body: bytes, headers: Any) -> None:
-    """modelport and FastAPI must answer the same bytes, or the comparison means nothing."""
+    """Every system with the model must answer the same bytes, or the comparison means nothing."""
     answers = {
-        system: httpx.post(urls[system], content=body, headers=headers(system, body), timeout=30)
-        for system in ("fastapi", "modelport")
+        system: httpx.post(url, content=body, headers=headers(system, body), timeout=30)
+        for system, url in urls.items()
+        if system != "floor"
     }
     found = {system: (a.status_code, a.content) for system, a in answers.items()}
-    if found["fastapi"] != found["modelport"] or found["modelport"][0] != 200:
+    if len(set(found.values())) != 1 or found["modelport"][0] != 200:
         raise RuntimeError(f"the systems disagree: {found}")
 
 
@@ -182,7 +205,8 @@ def measure(
     runs = []
     for rep in range(args.reps):
         for label, concurrency, rows in POINTS:
-            order = SYSTEMS[rep % 3 :] + SYSTEMS[: rep % 3]
+            systems = [system for system in (*SYSTEMS, "modelport@base") if system in urls]
+            order = systems[rep % len(systems) :] + systems[: rep % len(systems)]
             for system in order:
                 body = bodies[rows]
                 say(f"  rep {rep + 1}: {system} {label} ...")
