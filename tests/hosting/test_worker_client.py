@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,23 +11,7 @@ import pytest
 from modelport.hosting.worker_client import WorkerBroken, WorkerClient, WorkerTimeout, WorkerUnreachable
 from support.waiting import async_wait_until
 
-
-@pytest.fixture(autouse=True, params=["asyncio", "uvloop"])
-def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every case on both loops: the server runs uvloop (uvicorn's "auto"), whose transports
-    differ from asyncio's in small ways (they do not subclass ``asyncio.Transport``)."""
-    if request.param == "asyncio":
-        yield request.param
-        return
-    import uvloop
-
-    previous = asyncio.get_event_loop_policy()
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    try:
-        yield request.param
-    finally:
-        asyncio.set_event_loop_policy(previous)
-
+pytestmark = pytest.mark.usefixtures("event_loop_kind")  # every case on asyncio and uvloop
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/csv; charset=utf-8\r\ncontent-length: 4\r\n\r\n0.5\n"
 

@@ -58,7 +58,9 @@ class Router:
         return self.fleets.pop(endpoint_name.lower(), None)
 
     def new_client(self, port: int) -> WorkerClient:
-        return WorkerClient("127.0.0.1", port, timeout_s=self.timeout_s, max_idle=self.max_in_flight)
+        return WorkerClient(
+            "127.0.0.1", port, timeout_s=self.timeout_s, max_idle=self.max_in_flight, framed=True
+        )
 
     async def invoke(
         self,

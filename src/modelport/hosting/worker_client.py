@@ -25,6 +25,11 @@ from typing import cast
 
 import httptools
 
+from modelport.sandboxes.worker import framing
+
+CUSTOM_ATTRIBUTES = "x-amzn-sagemaker-custom-attributes"
+CUSTOM_ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"  # as the router names it
+
 
 class WorkerUnreachable(Exception):
     """The connection was refused or could not be made."""
@@ -133,6 +138,46 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
 
+class _FramedConnection(_Connection):
+    """The same contract over the worker's Unix socket, in frames (``sandboxes.worker.framing``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buffer = framing.FrameBuffer()
+
+    def send(self, request: bytes, waiter: asyncio.Future[WorkerResponse]) -> None:
+        assert self.transport is not None
+        self._waiter = waiter
+        self._received = False
+        self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        self._received = True
+        try:
+            frames = self._buffer.feed(data)
+        except ValueError as exc:
+            self._fail(WorkerBroken(f"the worker sent a malformed frame: {exc}"))
+            self.close()
+            return
+        if not frames:
+            return  # part of a frame: wait for the rest
+        waiter, self._waiter = self._waiter, None
+        if waiter is None or len(frames) > 1 or not self._buffer.empty():
+            self._waiter = waiter
+            self._fail(WorkerBroken("the worker sent an answer out of turn"))
+            self.close()
+            return
+        status, body, content_type, attributes = framing.read_response(frames[0])
+        headers = {} if content_type is None else {"content-type": content_type}
+        if attributes is not None:
+            headers[CUSTOM_ATTRIBUTES] = attributes
+        if not waiter.done():
+            waiter.set_result(WorkerResponse(status, headers, body))
+
+    def keep_alive_after(self) -> bool:
+        return self.usable()
+
+
 @dataclass
 class _Reply:
     """httptools callbacks collect the response here."""
@@ -159,30 +204,39 @@ class _Reply:
 
 
 class WorkerClient:
-    """Keep-alive connections to one worker at ``host:port``; at most ``max_idle`` kept idle."""
+    """Keep-alive connections to one worker at ``host:port``; at most ``max_idle`` kept idle.
 
-    def __init__(self, host: str, port: int, *, timeout_s: float, max_idle: int) -> None:
+    ``framed``: send invocations in frames to the worker's Unix socket instead of HTTP to its
+    port (where ``framing.supported()``; HTTP elsewhere).
+    """
+
+    def __init__(
+        self, host: str, port: int, *, timeout_s: float, max_idle: int, framed: bool = False
+    ) -> None:
         self.host = host
         self.port = port
         self.timeout_s = timeout_s
         self.max_idle = max_idle
+        self.framed = framed and framing.supported()
         self._idle: list[_Connection] = []
         self._head = f"POST /invocations HTTP/1.1\r\nHost: {host}:{port}\r\n".encode()
 
     async def invoke(self, body: bytes, headers: dict[str, str]) -> WorkerResponse:
         connection = await self._connection()
-        parts = [self._head]
-        for name, value in headers.items():
-            # Values come from parsed HTTP headers, so they hold no line breaks; never forward one.
-            safe = value.replace("\r", " ").replace("\n", " ")
-            parts.append(f"{name}: {safe}\r\n".encode("latin-1", "replace"))
-        parts.append(b"Content-Length: %d\r\n\r\n" % len(body))
-        parts.append(body)
+        if self.framed:
+            request = framing.request_frame(
+                body,
+                headers.get("Content-Type"),
+                headers.get("Accept"),
+                headers.get(CUSTOM_ATTRIBUTES_HEADER),
+            )
+        else:
+            request = self._http_request(body, headers)
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[WorkerResponse] = loop.create_future()
         timer = loop.call_later(self.timeout_s, _time_out, waiter, self.timeout_s)
         try:
-            connection.send(b"".join(parts), waiter)
+            connection.send(request, waiter)
             response = await waiter
         except WorkerUnreachable as exc:
             connection.close()
@@ -198,6 +252,16 @@ class WorkerClient:
             connection.close()
         return response
 
+    def _http_request(self, body: bytes, headers: dict[str, str]) -> bytes:
+        parts = [self._head]
+        for name, value in headers.items():
+            # Values come from parsed HTTP headers, so they hold no line breaks; never forward one.
+            safe = value.replace("\r", " ").replace("\n", " ")
+            parts.append(f"{name}: {safe}\r\n".encode("latin-1", "replace"))
+        parts.append(b"Content-Length: %d\r\n\r\n" % len(body))
+        parts.append(body)
+        return b"".join(parts)
+
     async def _connection(self) -> _Connection:
         while self._idle:
             connection = self._idle.pop()
@@ -207,6 +271,8 @@ class WorkerClient:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.timeout_s):
+                if self.framed:
+                    return await _connect_framed(framing.socket_name(self.port))
                 _, connection = await loop.create_connection(_Connection, self.host, self.port)
         except (OSError, TimeoutError) as exc:
             raise WorkerUnreachable(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
@@ -220,6 +286,20 @@ class WorkerClient:
         idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
+
+
+async def _connect_framed(name: str) -> _FramedConnection:
+    # Connected here, not by the loop: uvloop (libuv) cannot name an abstract socket.
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        await loop.sock_connect(sock, name)
+        _, connection = await loop.create_unix_connection(_FramedConnection, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+    return connection
 
 
 def _time_out(waiter: asyncio.Future[WorkerResponse], timeout_s: float) -> None:

@@ -21,7 +21,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-_TEXT = b"text/plain; charset=utf-8"
+_TEXT_TYPE = "text/plain; charset=utf-8"
+_TEXT = _TEXT_TYPE.encode()
 _CUSTOM_ATTRIBUTES = b"x-amzn-sagemaker-custom-attributes"
 _EMPTY_200: Message = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]}
 _EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
@@ -68,9 +69,6 @@ class WorkerApp:
                 message = await receive()
                 chunks.append(message.get("body", b""))
             body = b"".join(chunks)
-        if self.runtime is None:
-            await _respond(send, 500, f"Unable to load model: {self.load_error}".encode(), _TEXT)
-            return
         content_type = accept = custom_attributes = None
         for name, value in scope["headers"]:
             if name == b"content-type":
@@ -79,18 +77,28 @@ class WorkerApp:
                 accept = value.decode("latin-1")
             elif name == _CUSTOM_ATTRIBUTES:
                 custom_attributes = value.decode("latin-1")
+        status, out, out_type, out_attributes = self.answer(body, content_type, accept, custom_attributes)
+        headers = [] if status == 204 else [(b"content-length", str(len(out)).encode())]
+        if out_type is not None:
+            headers.append((b"content-type", out_type.encode("latin-1")))
+        if out_attributes is not None:
+            headers.append((_CUSTOM_ATTRIBUTES, out_attributes.encode("latin-1")))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": out})
+
+    def answer(
+        self, body: bytes, content_type: str | None, accept: str | None, custom_attributes: str | None
+    ) -> tuple[int, bytes, str | None, str | None]:
+        """One invocation, whichever way it came (HTTP or a frame): status, body, type, attributes."""
+        if self.runtime is None:
+            return 500, f"Unable to load model: {self.load_error}".encode(), _TEXT_TYPE, None
         try:
             result = self.runtime.invoke(body, content_type, accept, custom_attributes)
         except Exception:
             logger.exception("runtime failed on /invocations")
-            result = InvocationResult(500, b"Internal Server Error", "text/plain; charset=utf-8")
-        headers = [] if result.status == 204 else [(b"content-length", str(len(result.body)).encode())]
-        if result.content_type is not None:
-            headers.append((b"content-type", result.content_type.encode("latin-1")))
-        if result.custom_attributes is not None:
-            headers.append((_CUSTOM_ATTRIBUTES, result.custom_attributes.encode("latin-1")))
-        await send({"type": "http.response.start", "status": result.status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if result.status == 204 else result.body})
+            result = InvocationResult(500, b"Internal Server Error", _TEXT_TYPE)
+        out = b"" if result.status == 204 else result.body
+        return result.status, out, result.content_type, result.custom_attributes
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: bytes) -> None:

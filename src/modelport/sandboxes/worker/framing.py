@@ -1,0 +1,145 @@
+"""The framed protocol between the router and a worker, over a Unix socket, beside HTTP.
+
+Every invocation crosses this hop, and HTTP/1.1 is more than it needs: the router sends one
+kind of request, to one path, with three optional headers. So on Linux the worker also listens
+on an abstract Unix socket named after its TCP port (``socket_name``), and the router sends
+invocations there in frames; HTTP on the port stays for ``/ping``, ``/execution-parameters``
+and anyone who calls the worker directly. An abstract socket has no file to clean up and is
+gone when the process is: a dead worker's name refuses connections, as its port does.
+
+A frame is a 4-byte big-endian length, then that many bytes:
+
+- request: three optional strings (Content-Type, Accept, the custom attributes), then the body;
+- response: a 2-byte status, two optional strings (Content-Type, the custom attributes), then
+  the body.
+
+An optional string is a 2-byte length (``0xFFFF`` for none) and that many latin-1 bytes, as in
+HTTP headers. One frame is in flight per connection; the router pools connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import struct
+import sys
+from collections.abc import Callable
+from typing import cast
+
+logger = logging.getLogger("modelport.worker")
+
+_LENGTH = struct.Struct(">I")
+_STATUS = struct.Struct(">H")
+_NONE = 0xFFFF
+MAX_FRAME = 64 * 1024 * 1024  # far above any payload limit; a larger length means a broken peer
+
+# (status, body, content type, custom attributes) from (body, content type, accept, attributes)
+Invoke = Callable[[bytes, str | None, str | None, str | None], tuple[int, bytes, str | None, str | None]]
+
+
+def supported() -> bool:
+    return sys.platform == "linux"  # abstract Unix socket names are Linux's
+
+
+def socket_name(port: int) -> str:
+    """The abstract socket of the worker serving HTTP on 127.0.0.1:``port``."""
+    return f"\0modelport-worker-{port}"
+
+
+def _string(value: str | None) -> bytes:
+    if value is None:
+        return _STATUS.pack(_NONE)
+    data = value.encode("latin-1", "replace")[: _NONE - 1]
+    return _STATUS.pack(len(data)) + data
+
+
+def _read_string(frame: bytes, at: int) -> tuple[str | None, int]:
+    (size,) = _STATUS.unpack_from(frame, at)
+    at += 2
+    if size == _NONE:
+        return None, at
+    return frame[at : at + size].decode("latin-1"), at + size
+
+
+def request_frame(body: bytes, content_type: str | None, accept: str | None, attributes: str | None) -> bytes:
+    head = _string(content_type) + _string(accept) + _string(attributes)
+    return _LENGTH.pack(len(head) + len(body)) + head + body
+
+
+def read_request(frame: bytes) -> tuple[bytes, str | None, str | None, str | None]:
+    content_type, at = _read_string(frame, 0)
+    accept, at = _read_string(frame, at)
+    attributes, at = _read_string(frame, at)
+    return frame[at:], content_type, accept, attributes
+
+
+def response_frame(status: int, body: bytes, content_type: str | None, attributes: str | None) -> bytes:
+    head = _STATUS.pack(status) + _string(content_type) + _string(attributes)
+    return _LENGTH.pack(len(head) + len(body)) + head + body
+
+
+def read_response(frame: bytes) -> tuple[int, bytes, str | None, str | None]:
+    (status,) = _STATUS.unpack_from(frame, 0)
+    content_type, at = _read_string(frame, 2)
+    attributes, at = _read_string(frame, at)
+    return status, frame[at:], content_type, attributes
+
+
+class FrameBuffer:
+    """Bytes in, whole frames out."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The frames ``data`` completes; raises ValueError on a length no peer of ours sends."""
+        self._data += data
+        frames = []
+        while len(self._data) >= 4:
+            (size,) = _LENGTH.unpack_from(self._data, 0)
+            if size > MAX_FRAME:
+                raise ValueError(f"frame of {size} bytes")
+            if len(self._data) < 4 + size:
+                break
+            frames.append(bytes(self._data[4 : 4 + size]))
+            del self._data[: 4 + size]
+        return frames
+
+    def empty(self) -> bool:
+        return not self._data
+
+
+class WorkerFrames(asyncio.Protocol):
+    """The worker's side: each request frame is answered in order, on the event loop's thread
+    (as the HTTP app does: the runtime's ``invoke`` is synchronous)."""
+
+    def __init__(self, invoke: Invoke) -> None:
+        self._invoke = invoke
+        self._buffer = FrameBuffer()
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        assert self._transport is not None
+        try:
+            frames = self._buffer.feed(data)
+        except ValueError:
+            logger.warning("closing a framed connection that sent a malformed frame")
+            self._transport.close()
+            return
+        for frame in frames:
+            status, body, content_type, attributes = self._invoke(*read_request(frame))
+            self._transport.write(response_frame(status, body, content_type, attributes))
+
+
+async def listen(invoke: Invoke, port: int) -> asyncio.AbstractServer:
+    # Bound here, not by the loop: uvloop (libuv) cannot name an abstract socket.
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(socket_name(port))
+    sock.listen(128)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    return await loop.create_unix_server(lambda: WorkerFrames(invoke), sock=sock)

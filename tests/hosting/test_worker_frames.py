@@ -1,0 +1,130 @@
+"""The framed hop (router → worker over an abstract Unix socket): the codec, and the client's
+contract against a real listener — keep-alive, and the same three ways to fail as over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import select
+import socket
+
+import pytest
+
+from modelport.hosting.worker_client import WorkerBroken, WorkerClient, WorkerTimeout, WorkerUnreachable
+from modelport.sandboxes.worker import framing
+from support.waiting import async_wait_until
+
+pytestmark = [
+    pytest.mark.skipif(not framing.supported(), reason="abstract Unix sockets are Linux's"),
+    pytest.mark.usefixtures("event_loop_kind"),  # every case on asyncio and uvloop (the server's)
+]
+
+
+def test_frames_round_trip_in_any_split() -> None:
+    request = framing.request_frame(b"1,2\n3,4", "text/csv", None, "a=b")
+    response = framing.response_frame(415, b"no", None, "c=d")
+    buffer = framing.FrameBuffer()
+    stream = request + response
+    frames: list[bytes] = []
+    cut = random.Random(7).sample(range(1, len(stream)), 5)
+    for start, end in zip([0, *sorted(cut)], [*sorted(cut), len(stream)], strict=True):
+        frames += buffer.feed(stream[start:end])
+    assert buffer.empty()
+    assert framing.read_request(frames[0]) == (b"1,2\n3,4", "text/csv", None, "a=b")
+    assert framing.read_response(frames[1]) == (415, b"no", None, "c=d")
+    with pytest.raises(ValueError):
+        framing.FrameBuffer().feed(b"\xff\xff\xff\xff")
+
+
+def _port() -> int:
+    """A number no worker in this process listens on (the name is the only thing it is used for)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _answer(behaviour: str, seen: list[bytes]) -> framing.Invoke:
+    def invoke(
+        body: bytes, content_type: str | None, accept: str | None, attributes: str | None
+    ) -> tuple[int, bytes, str | None, str | None]:
+        seen.append(body)
+        return 200, b"0.5\n", content_type, attributes
+
+    return invoke
+
+
+def test_keeps_one_connection_and_carries_the_headers() -> None:
+    async def run() -> None:
+        port, seen = _port(), []
+        server = await framing.listen(_answer("ok", seen), port)
+        client = WorkerClient("127.0.0.1", port, timeout_s=5, max_idle=4, framed=True)
+        headers = {"Content-Type": "text/csv", "X-Amzn-SageMaker-Custom-Attributes": "x=1"}
+        for _ in range(10):
+            response = await client.invoke(b"1,2,3,4", headers)
+            assert (response.status, response.body) == (200, b"0.5\n")
+            assert response.headers == {
+                "content-type": "text/csv",
+                "x-amzn-sagemaker-custom-attributes": "x=1",
+            }
+        assert len(client._idle) == 1 and seen == [b"1,2,3,4"] * 10
+        await client.aclose()
+        server.close()
+
+    asyncio.run(run())
+
+
+def test_no_listener_is_unreachable() -> None:
+    client = WorkerClient("127.0.0.1", _port(), timeout_s=5, max_idle=4, framed=True)
+    with pytest.raises(WorkerUnreachable):
+        asyncio.run(client.invoke(b"x", {}))
+
+
+@pytest.mark.parametrize(("behaviour", "error"), [("drop", WorkerBroken), ("slow", WorkerTimeout)])
+def test_failures_after_sending(behaviour: str, error: type[Exception]) -> None:
+    async def run() -> None:
+        port = _port()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(framing.socket_name(port))
+        listener.listen(4)
+        listener.setblocking(False)
+        loop = asyncio.get_running_loop()
+
+        async def serve() -> None:
+            conn, _ = await loop.sock_accept(listener)
+            try:
+                await loop.sock_recv(conn, 65536)  # the whole small request
+                if behaviour == "slow":
+                    await asyncio.sleep(5)
+            finally:
+                conn.close()
+
+        task = asyncio.ensure_future(serve())
+        client = WorkerClient("127.0.0.1", port, timeout_s=0.5, max_idle=4, framed=True)
+        with pytest.raises(error):
+            await client.invoke(b"1,2,3,4", {})
+        task.cancel()
+        listener.close()
+
+    asyncio.run(run())
+
+
+def test_a_request_a_dying_worker_never_accepted_is_unreachable() -> None:
+    """As over TCP: the request sat in the listener's queue; the listener closed; the model never
+    saw it, so the router may send it elsewhere."""
+
+    async def run() -> None:
+        port = _port()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(framing.socket_name(port))
+        listener.listen(4)
+        client = WorkerClient("127.0.0.1", port, timeout_s=10, max_idle=4, framed=True)
+        call = asyncio.ensure_future(client.invoke(b"1,2,3,4", {"Content-Type": "text/csv"}))
+        # Queued by the kernel, never accepted. (Closed earlier or later, the answer is the same:
+        # a refused connect and a reset before any answer are both "never reached the model".)
+        await async_wait_until(lambda: bool(select.select([listener], [], [], 0)[0]), "no connection queued")
+        listener.close()
+        with pytest.raises(WorkerUnreachable):
+            await call
+
+    asyncio.run(run())
