@@ -99,6 +99,8 @@ def test_wrk_output_is_read() -> None:
 
     assert parse(WRK_OUTPUT) == {
         "errors": 6,
+        "non_2xx": 2,
+        "socket_errors": "connect 0, read 1, write 0, timeout 3",
         "p50_ms": 91.76,
         "p99_ms": 1200.0,
         "requests": 5432,

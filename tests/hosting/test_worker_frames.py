@@ -4,9 +4,12 @@ contract against a real listener — keep-alive, and the same three ways to fail
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import select
 import socket
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +131,34 @@ def test_a_request_a_dying_worker_never_accepted_is_unreachable() -> None:
             await call
 
     asyncio.run(run())
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not Path("/usr/bin/python3").exists(),
+    reason="needs root, to start a process as another user, and a Python that user may run",
+)
+def test_a_name_taken_by_another_user_is_never_sent_a_request() -> None:
+    """Abstract names have no file permissions: the router checks the peer's user (SO_PEERCRED)."""
+    port = _port()
+    squatter = subprocess.Popen(
+        [
+            "/usr/bin/python3",  # the checkout's interpreter may be out of that user's reach
+            "-c",
+            "import socket, sys, time\n"
+            "s = socket.socket(socket.AF_UNIX)\n"
+            f"s.bind({framing.socket_name(port)!r})\n"
+            "s.listen(8)\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        user=65534,  # nobody
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert squatter.stdout is not None and squatter.stdout.readline() == b"ready\n"
+        client = WorkerClient("127.0.0.1", port, timeout_s=5, max_idle=4, framed=True)
+        with pytest.raises(WorkerUnreachable, match="another user"):
+            asyncio.run(client.invoke(b"secret,row", {}))
+    finally:
+        squatter.kill()
+        squatter.communicate()

@@ -19,6 +19,7 @@ It tells its caller what happened, because the router's retry rule depends on it
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from dataclasses import dataclass, field
 from typing import cast
@@ -295,6 +296,8 @@ async def _connect_framed(name: str) -> _FramedConnection:
         sock.setblocking(False)
         loop = asyncio.get_running_loop()
         await loop.sock_connect(sock, name)
+        if framing.peer_uid(sock) != os.getuid():  # someone else took the worker's name
+            raise ConnectionRefusedError(f"{name[1:]!r} belongs to another user's process")
         _, connection = await loop.create_unix_connection(_FramedConnection, sock=sock)
     except BaseException:
         sock.close()

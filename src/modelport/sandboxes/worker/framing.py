@@ -15,12 +15,17 @@ A frame is a 4-byte big-endian length, then that many bytes:
 
 An optional string is a 2-byte length (``0xFFFF`` for none) and that many latin-1 bytes, as in
 HTTP headers. One frame is in flight per connection; the router pools connections.
+
+Abstract names are first come, first served, and not guarded by file permissions, so both ends
+check who is on the other side (``SO_PEERCRED``): the router talks only to a process of its own
+user, and the worker answers only one. A worker whose name is taken does not start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import struct
 import sys
@@ -31,6 +36,7 @@ logger = logging.getLogger("modelport.worker")
 
 _LENGTH = struct.Struct(">I")
 _STATUS = struct.Struct(">H")
+_PEERCRED = struct.Struct("3i")  # pid, uid, gid
 _NONE = 0xFFFF
 MAX_FRAME = 64 * 1024 * 1024  # far above any payload limit; a larger length means a broken peer
 
@@ -45,6 +51,13 @@ def supported() -> bool:
 def socket_name(port: int) -> str:
     """The abstract socket of the worker serving HTTP on 127.0.0.1:``port``."""
     return f"\0modelport-worker-{port}"
+
+
+def peer_uid(sock: socket.socket) -> int:
+    """The user id of the process at the other end of a connected Unix socket."""
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
+    uid: int = _PEERCRED.unpack(creds)[1]
+    return uid
 
 
 def _string(value: str | None) -> bytes:
@@ -121,9 +134,15 @@ class WorkerFrames(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is None or peer_uid(sock) != os.getuid():
+            logger.warning("refused a framed connection from another user's process")
+            self._transport.close()
 
     def data_received(self, data: bytes) -> None:
         assert self._transport is not None
+        if self._transport.is_closing():
+            return
         try:
             frames = self._buffer.feed(data)
         except ValueError:
@@ -138,7 +157,7 @@ class WorkerFrames(asyncio.Protocol):
 async def listen(invoke: Invoke, port: int) -> asyncio.AbstractServer:
     # Bound here, not by the loop: uvloop (libuv) cannot name an abstract socket.
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.bind(socket_name(port))
+    sock.bind(socket_name(port))  # taken by another process: OSError, and the worker does not start
     sock.listen(128)
     sock.setblocking(False)
     loop = asyncio.get_running_loop()
