@@ -118,3 +118,22 @@ def test_wrk_script_pauses_only_when_asked() -> None:
     )
     assert "delay" not in plain
     assert lua_script(b"x", {}, pause_ms=5).endswith("function delay() return 5 end\n")
+
+
+def test_pinned_summary_counts_only_good_answers_and_takes_medians() -> None:
+    from benchmarks.pinned import answered, summarize
+
+    runs = [
+        {"system": "modelport", "point": "c=64 x64 rows", "rows": 64, "rep": rep, **answered(measured)}
+        for rep, measured in enumerate(
+            [
+                {"errors": 0, "requests": 1000, "rps": 100.0, "p50_ms": 2.0, "p99_ms": 9.0},
+                {"errors": 500, "requests": 1000, "rps": 300.0, "p50_ms": 1.0, "p99_ms": 8.0},
+                {"errors": 0, "requests": 1000, "rps": 120.0, "p50_ms": 3.0, "p99_ms": 7.0},
+            ]
+        )
+    ]
+    row = summarize(runs)["c=64 x64 rows"]["modelport"]
+    assert row["rps"] == 120.0  # median of 100, 150 (300 req/s, half of them errors) and 120
+    assert row["rows_per_s"] == 120.0 * 64
+    assert (row["p50_ms"], row["errors"], row["reps"]) == (2.0, 500.0, 3.0)
