@@ -59,7 +59,7 @@ def _answer(behaviour: str, seen: list[bytes]) -> framing.Invoke:
 
 def test_keeps_one_connection_and_carries_the_headers() -> None:
     async def run() -> None:
-        port, seen = _port(), []
+        port, seen = _port(), list[bytes]()
         server = await framing.listen(_answer("ok", seen), port)
         client = WorkerClient("127.0.0.1", port, timeout_s=5, max_idle=4, framed=True)
         headers = {"Content-Type": "text/csv", "X-Amzn-SageMaker-Custom-Attributes": "x=1"}
@@ -72,7 +72,9 @@ def test_keeps_one_connection_and_carries_the_headers() -> None:
             }
         assert len(client._idle) == 1 and seen == [b"1,2,3,4"] * 10
         await client.aclose()
-        server.close()
+        # Each connection leaves the listener's set once the worker's side sees it close.
+        await async_wait_until(lambda: not server.connections, "the closed connection is still listed")
+        await server.close()
 
     asyncio.run(run())
 

@@ -91,7 +91,7 @@ def serve(settings: WorkerSettings, runtime: object, load_error: str | None) -> 
         try:
             await server.serve(sockets=[sock])
         finally:
-            frames.close()
+            await frames.close()
 
     # The event loop uvicorn's own Server.run would use (uvloop when installed).
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:

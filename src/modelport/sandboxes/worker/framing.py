@@ -127,10 +127,15 @@ class WorkerFrames(asyncio.Protocol):
     """The worker's side: each request frame is answered in order, on the event loop's thread
     (as the HTTP app does: the runtime's ``invoke`` is synchronous)."""
 
-    def __init__(self, invoke: Invoke) -> None:
+    def __init__(self, invoke: Invoke, on_lost: Callable[[WorkerFrames], None] | None = None) -> None:
         self._invoke = invoke
+        self._on_lost = on_lost
         self._buffer = FrameBuffer()
         self._transport: asyncio.Transport | None = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._on_lost is not None:
+            self._on_lost(self)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
@@ -138,6 +143,11 @@ class WorkerFrames(asyncio.Protocol):
         if sock is None or peer_uid(sock) != os.getuid():
             logger.warning("refused a framed connection from another user's process")
             self._transport.close()
+
+    def unsent(self) -> int:
+        """Bytes of answers not yet handed to the kernel."""
+        transport = self._transport
+        return 0 if transport is None or transport.is_closing() else transport.get_write_buffer_size()
 
     def data_received(self, data: bytes) -> None:
         assert self._transport is not None
@@ -154,11 +164,36 @@ class WorkerFrames(asyncio.Protocol):
             self._transport.write(response_frame(status, body, content_type, attributes))
 
 
-async def listen(invoke: Invoke, port: int) -> asyncio.AbstractServer:
+class FrameListener:
+    """The worker's framed listener and its open connections."""
+
+    def __init__(self, invoke: Invoke) -> None:
+        self._invoke = invoke
+        self.connections: set[WorkerFrames] = set()
+        self.server: asyncio.AbstractServer | None = None
+
+    def _protocol(self) -> WorkerFrames:
+        protocol = WorkerFrames(self._invoke, self.connections.discard)
+        self.connections.add(protocol)
+        return protocol
+
+    async def close(self, grace_s: float = 5.0) -> None:
+        """Stop accepting, then give answers still in the send buffers up to ``grace_s`` to leave
+        (the process exits next; uvicorn does the same for HTTP during its graceful shutdown)."""
+        if self.server is not None:
+            self.server.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        while any(c.unsent() for c in self.connections) and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+
+
+async def listen(invoke: Invoke, port: int) -> FrameListener:
     # Bound here, not by the loop: uvloop (libuv) cannot name an abstract socket.
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.bind(socket_name(port))  # taken by another process: OSError, and the worker does not start
     sock.listen(128)
     sock.setblocking(False)
-    loop = asyncio.get_running_loop()
-    return await loop.create_unix_server(lambda: WorkerFrames(invoke), sock=sock)
+    listener = FrameListener(invoke)
+    listener.server = await asyncio.get_running_loop().create_unix_server(listener._protocol, sock=sock)
+    return listener
