@@ -289,9 +289,15 @@ _CHECKOUT = str(Path(__file__).resolve().parents[1])
 
 
 def _start_fastapi(model_file: Path) -> tuple[subprocess.Popen[bytes], str]:
+    process, base = start_app("benchmarks.fastapi_app", str(model_file))
+    return process, f"{base}/invocations"
+
+
+def start_app(module: str, *app_args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``python -m module *app_args PORT`` on a free port, once its ``/ping`` answers; its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.fastapi_app", str(model_file), str(port)],
+        [sys.executable, "-m", module, *app_args, str(port)],
         # ``benchmarks`` is not installed: the checkout holding it goes on the child's path.
         env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": _CHECKOUT},
         stdin=subprocess.DEVNULL,
@@ -299,15 +305,15 @@ def _start_fastapi(model_file: Path) -> tuple[subprocess.Popen[bytes], str]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the FastAPI baseline exited with code {process.returncode}")
+            raise RuntimeError(f"{module} exited with code {process.returncode}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=0.5).status_code == 200:
-                return process, f"http://127.0.0.1:{port}/invocations"
+                return process, f"http://127.0.0.1:{port}"
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
     process.kill()
-    raise RuntimeError("the FastAPI baseline did not answer within 60 s")
+    raise RuntimeError(f"{module} did not answer within 60 s")
 
 
 def _check_same_answer(

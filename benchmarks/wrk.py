@@ -32,22 +32,31 @@ def run(
     concurrency: int,
     seconds: int,
     pause_ms: int = 0,
+    cpu: int | None = None,
+    threads: int | None = None,
+    timeout_s: int | None = None,
 ) -> dict[str, Any]:
     """req/s, p50/p99 latency and error count of one wrk run.
 
     ``pause_ms`` makes each connection wait that long between an answer and its next request
-    (wrk's ``delay`` hook; the pause is not part of the measured latency).
+    (wrk's ``delay`` hook; the pause is not part of the measured latency). ``cpu`` pins wrk to
+    that CPU (``taskset``); ``threads`` overrides wrk's thread count (1 at c=1, else 2);
+    ``timeout_s`` replaces wrk's 2 s request timeout (a request past it counts as an error).
     """
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua_script(body, headers, pause_ms=pause_ms))
     try:
-        threads = 1 if concurrency == 1 else 2
+        if threads is None:
+            threads = 1 if concurrency == 1 else 2
+        pin = [] if cpu is None else ["taskset", "-c", str(cpu)]
         command = [
+            *pin,
             "wrk",
             f"-t{threads}",
             f"-c{concurrency}",
             f"-d{seconds}s",
             "--latency",
+            *([] if timeout_s is None else ["--timeout", f"{timeout_s}s"]),
             "-s",
             script.name,
             url,
@@ -81,8 +90,10 @@ def parse(output: str) -> dict[str, Any]:
             result["requests"] = int(words[0])
         elif line.strip().startswith("Non-2xx"):
             result["errors"] += int(words[-1])
+            result["non_2xx"] = int(words[-1])
         elif line.strip().startswith("Socket errors:"):
             result["errors"] += sum(int(n.strip(",")) for n in words[3::2])
+            result["socket_errors"] = " ".join(words[2:])  # e.g. "connect 0, read 0, write 0, timeout 3"
     return result
 
 
@@ -94,6 +105,5 @@ def _ms(text: str) -> float:
 
 
 def _lua_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    # A line break inside a Lua string literal ends the script: a multi-row CSV body needs escapes.
-    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r") + '"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return '"' + escaped + '"'

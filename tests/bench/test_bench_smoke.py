@@ -99,6 +99,8 @@ def test_wrk_output_is_read() -> None:
 
     assert parse(WRK_OUTPUT) == {
         "errors": 6,
+        "non_2xx": 2,
+        "socket_errors": "connect 0, read 1, write 0, timeout 3",
         "p50_ms": 91.76,
         "p99_ms": 1200.0,
         "requests": 5432,
@@ -122,3 +124,22 @@ def test_wrk_script_keeps_line_breaks_of_a_multi_row_body() -> None:
     from benchmarks.wrk import lua_script
 
     assert 'wrk.body = "1,2\\n3,4\\r\\n"' in lua_script(b"1,2\n3,4\r\n", {})
+
+
+def test_pinned_summary_counts_only_good_answers_and_takes_medians() -> None:
+    from benchmarks.pinned import answered, summarize
+
+    runs = [
+        {"system": "modelport", "point": "c=64 x64 rows", "rows": 64, "rep": rep, **answered(measured)}
+        for rep, measured in enumerate(
+            [
+                {"errors": 0, "requests": 1000, "rps": 100.0, "p50_ms": 2.0, "p99_ms": 9.0},
+                {"errors": 500, "requests": 1000, "rps": 300.0, "p50_ms": 1.0, "p99_ms": 8.0},
+                {"errors": 0, "requests": 1000, "rps": 120.0, "p50_ms": 3.0, "p99_ms": 7.0},
+            ]
+        )
+    ]
+    row = summarize(runs)["c=64 x64 rows"]["modelport"]
+    assert row["rps"] == 120.0  # median of 100, 150 (300 req/s, half of them errors) and 120
+    assert row["rows_per_s"] == 120.0 * 64
+    assert (row["p50_ms"], row["errors"], row["reps"]) == (2.0, 500.0, 3.0)

@@ -300,7 +300,9 @@ def test_through_the_router_a_broken_batch_is_the_model_error_of_a_dead_worker()
     async def test() -> None:
         worker = ScriptedWorker(break_on_batch=True)
         server = await asyncio.start_server(worker.serve, "127.0.0.1", 0)
-        router = Router(max_in_flight=8, timeout_s=10, batching=POLICY)
+        router = Router(
+            max_in_flight=8, timeout_s=10, batching=POLICY, framed=False
+        )  # HTTP, as the script speaks
         client = router.new_client(server.sockets[0].getsockname()[1])
         alive: Any = SimpleNamespace(
             alive=lambda: True,

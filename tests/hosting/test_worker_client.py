@@ -11,6 +11,8 @@ import pytest
 from modelport.hosting.worker_client import WorkerBroken, WorkerClient, WorkerTimeout, WorkerUnreachable
 from support.waiting import async_wait_until
 
+pytestmark = pytest.mark.usefixtures("event_loop_kind")  # every case on asyncio and uvloop
+
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/csv; charset=utf-8\r\ncontent-length: 4\r\n\r\n0.5\n"
 
 

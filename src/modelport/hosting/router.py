@@ -52,8 +52,10 @@ class Router:
         timeout_s: float,
         rng: random.Random | None = None,
         batching: BatchPolicy | None = None,
+        framed: bool = True,
     ) -> None:
         self.max_in_flight = max_in_flight
+        self.framed = framed  # invocations in frames over the worker's Unix socket, else HTTP
         self.timeout_s = timeout_s
         self.batching = batching  # None: every request is its own worker call
         self._gatherers: weakref.WeakKeyDictionary[WorkerClient, Gatherer] = weakref.WeakKeyDictionary()
@@ -75,7 +77,9 @@ class Router:
         return self.fleets.pop(endpoint_name.lower(), None)
 
     def new_client(self, port: int) -> WorkerClient:
-        return WorkerClient("127.0.0.1", port, timeout_s=self.timeout_s, max_idle=self.max_in_flight)
+        return WorkerClient(
+            "127.0.0.1", port, timeout_s=self.timeout_s, max_idle=self.max_in_flight, framed=self.framed
+        )
 
     async def invoke(
         self,

@@ -139,3 +139,27 @@ def test_sqlite_store_shares_a_file(tmp_path: object) -> None:
         assert ensure_root_key(SqliteKeyStore(conn), Settings())[2] is False
     finally:
         conn.close()
+
+
+def test_sqlite_lookups_never_outlive_a_write() -> None:
+    """The store keeps keys it has read, but any write on its connection, by any store over it,
+    committed or rolled back, makes it read again."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    store, other = SqliteKeyStore(conn), SqliteKeyStore(conn)
+    store.put(key("AKIA1"))
+    assert store.get("AKIA1") == key("AKIA1") and store.get("AKIA9") is None  # both now cached
+    other.delete("AKIA1")
+    other.put(key("AKIA9"))
+    assert store.get("AKIA1") is None and store.get("AKIA9") == key("AKIA9")
+    conn.execute("BEGIN")
+    conn.execute(
+        "INSERT INTO access_keys (access_key_id, secret_access_key, kind, name, created)"
+        " VALUES ('AKIA2', 's', 'user', 'bob', 1.0)"
+    )
+    assert store.get("AKIA2") is not None  # the transaction's own view, not kept
+    conn.execute("ROLLBACK")
+    assert store.get("AKIA2") is None
+    conn.execute("UPDATE access_keys SET secret_access_key = 'rotated' WHERE access_key_id = 'AKIA9'")
+    found = store.get("AKIA9")
+    assert found is not None and found.secret_access_key == "rotated"
+    conn.close()

@@ -66,9 +66,10 @@ def _key(response: WorkerResponse) -> tuple[int, bytes, str | None]:
     return response.status, response.body, response.headers.get("content-type")
 
 
-async def _compare(port: int, requests: list[tuple[bytes, str]]) -> int:
-    """Send every request alone, then 200 at once through a gatherer; return how many were batched."""
-    client = WorkerClient("127.0.0.1", port, timeout_s=30, max_idle=64)
+async def _compare(port: int, requests: list[tuple[bytes, str]], *, framed: bool = False) -> int:
+    """Send every request alone, then 200 at once through a gatherer; return how many were batched.
+    ``framed``: over the worker's Unix socket in frames (the router's way), else HTTP."""
+    client = WorkerClient("127.0.0.1", port, timeout_s=30, max_idle=64, framed=framed)
     cases = [(body, _headers(ct, accept)) for body, ct in requests for accept in ACCEPTS]
     alone = [_key(await client.invoke(body, headers)) for body, headers in cases]
     gatherer = Gatherer(client, BatchPolicy(max_size=16, max_wait_s=0.05, max_bytes=6 * 1024 * 1024))
@@ -92,12 +93,16 @@ async def _compare(port: int, requests: list[tuple[bytes, str]]) -> int:
     return batched
 
 
-def test_a_real_xgboost_worker_answers_batches_as_alone(start_worker: Any, iris_model_dir: Path) -> None:
+@pytest.mark.parametrize("framed", [False, True], ids=["http", "frames"])
+def test_a_real_xgboost_worker_answers_batches_as_alone(
+    start_worker: Any, iris_model_dir: Path, framed: bool
+) -> None:
     worker = start_worker(iris_model_dir)
     from sandboxes.worker.worker_harness import wait_for_ping
 
     wait_for_ping(worker.base_url)
-    batched = asyncio.run(_compare(int(worker.base_url.rsplit(":", 1)[1]), XGBOOST_REQUESTS))
+    port = int(worker.base_url.rsplit(":", 1)[1])
+    batched = asyncio.run(_compare(port, XGBOOST_REQUESTS, framed=framed))
     assert batched > 50  # most of the 200 went in batches
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -51,6 +52,7 @@ def serve(settings: WorkerSettings, runtime: object, load_error: str | None) -> 
     import uvicorn
 
     from modelport.sandboxes.runtimes.base import Runtime
+    from modelport.sandboxes.worker import framing
     from modelport.sandboxes.worker.app import WorkerApp
 
     app = WorkerApp(runtime if isinstance(runtime, Runtime) else None, load_error)
@@ -77,7 +79,23 @@ def serve(settings: WorkerSettings, runtime: object, load_error: str | None) -> 
         timeout_graceful_shutdown=5,
         timeout_keep_alive=75,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    if not framing.supported() or sock.family != socket.AF_INET:
+        server.run(sockets=[sock])
+        return 0
+    port = sock.getsockname()[1]
+
+    async def serve_both() -> None:
+        # The router's invocations arrive in frames on the Unix socket; HTTP stays on the port.
+        frames = await framing.listen(app.answer, port)
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            await frames.close()
+
+    # The event loop uvicorn's own Server.run would use (uvloop when installed).
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(serve_both())
     return 0
 
 

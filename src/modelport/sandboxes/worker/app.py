@@ -15,6 +15,7 @@ from typing import Any
 from modelport.sandboxes.runtimes.base import Invocation, Runtime
 from modelport.sandboxes.worker.batch import answer_batch, safe_invoke
 from modelport.sandboxes.worker.batch_wire import BATCH_HEADER, BATCHING_HEADER, FRAME_CONTENT_TYPE
+from modelport.sandboxes.worker.framing import FramedAnswer, FramedRequest
 
 logger = logging.getLogger("modelport.worker")
 
@@ -23,14 +24,14 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-_TEXT = b"text/plain; charset=utf-8"
+_TEXT_TYPE = "text/plain; charset=utf-8"
+_TEXT = _TEXT_TYPE.encode()
 _CUSTOM_ATTRIBUTES = b"x-amzn-sagemaker-custom-attributes"
 _EMPTY_200: Message = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]}
 _EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
 # Batching (hosting/batching.py): a request frame from the router, and this worker's offer of it.
 _BATCH = BATCH_HEADER.encode()
 _BATCHING = (BATCHING_HEADER.encode(), b"1")
-_FRAME = FRAME_CONTENT_TYPE.encode()
 
 
 class WorkerApp:
@@ -74,10 +75,8 @@ class WorkerApp:
                 message = await receive()
                 chunks.append(message.get("body", b""))
             body = b"".join(chunks)
-        if self.runtime is None:
-            await _respond(send, 500, f"Unable to load model: {self.load_error}".encode(), _TEXT)
-            return
         content_type = accept = custom_attributes = None
+        batch = False
         for name, value in scope["headers"]:
             if name == b"content-type":
                 content_type = value.decode("latin-1")
@@ -86,18 +85,31 @@ class WorkerApp:
             elif name == _CUSTOM_ATTRIBUTES:
                 custom_attributes = value.decode("latin-1")
             elif name == _BATCH:
-                await _respond(send, *answer_batch(self.runtime, body), _FRAME)
-                return
-        result = safe_invoke(self.runtime, Invocation(body, content_type, accept, custom_attributes))
-        headers = [] if result.status == 204 else [(b"content-length", str(len(result.body)).encode())]
-        if self.runtime.batching:
+                batch = True
+        answer = self.answer(FramedRequest(body, content_type, accept, custom_attributes, batch))
+        headers = [] if answer.status == 204 else [(b"content-length", str(len(answer.body)).encode())]
+        if answer.batching:
             headers.append(_BATCHING)
-        if result.content_type is not None:
-            headers.append((b"content-type", result.content_type.encode("latin-1")))
-        if result.custom_attributes is not None:
-            headers.append((_CUSTOM_ATTRIBUTES, result.custom_attributes.encode("latin-1")))
-        await send({"type": "http.response.start", "status": result.status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if result.status == 204 else result.body})
+        if answer.content_type is not None:
+            headers.append((b"content-type", answer.content_type.encode("latin-1")))
+        if answer.attributes is not None:
+            headers.append((_CUSTOM_ATTRIBUTES, answer.attributes.encode("latin-1")))
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
+
+    def answer(self, request: FramedRequest) -> FramedAnswer:
+        """One invocation or one batch frame, whichever way it came (HTTP or a Unix-socket frame)."""
+        if self.runtime is None:
+            return FramedAnswer(500, f"Unable to load model: {self.load_error}".encode(), _TEXT_TYPE, None)
+        if request.batch:
+            status, frame = answer_batch(self.runtime, request.body)
+            return FramedAnswer(status, frame, FRAME_CONTENT_TYPE, None, batching=True)
+        r = request
+        result = safe_invoke(self.runtime, Invocation(r.body, r.content_type, r.accept, r.attributes))
+        body = b"" if result.status == 204 else result.body
+        return FramedAnswer(
+            result.status, body, result.content_type, result.custom_attributes, self.runtime.batching
+        )
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: bytes) -> None:
