@@ -92,6 +92,8 @@ def reader(server: ModelportServer) -> Iterator[dict[str, str]]:
     key = iam.create_access_key(UserName="console-sm-reader")["AccessKey"]
     yield {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
     iam.delete_access_key(UserName="console-sm-reader", AccessKeyId=key["AccessKeyId"])
+    iam.delete_user_policy(UserName="console-sm-reader", PolicyName="read-only")
+    iam.delete_user(UserName="console-sm-reader")
 
 
 def test_lists_and_pages_show_values_as_text(

@@ -41,6 +41,8 @@ def reader(server: ModelportServer) -> Iterator[dict[str, str]]:
     yield {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
     iam.delete_login_profile(UserName="console-reader")
     iam.delete_access_key(UserName="console-reader", AccessKeyId=key["AccessKeyId"])
+    iam.delete_user_policy(UserName="console-reader", PolicyName="read-only")
+    iam.delete_user(UserName="console-reader")
 
 
 def test_no_session_no_page_and_no_action(http: ConsoleClients, server: ModelportServer) -> None:
@@ -361,3 +363,123 @@ def test_edit_an_inline_policy(http: ConsoleClients, server: ModelportServer) ->
     finally:
         iam.delete_role_policy(RoleName="console-edit", PolicyName="p")
         iam.delete_role(RoleName="console-edit")
+
+
+def test_user_inline_policy_is_added_enforced_and_removed_in_the_users_page(
+    http: ConsoleClients, server: ModelportServer
+) -> None:
+    iam = server.client("iam")
+    iam.create_user(UserName="console-inline")
+    key = iam.create_access_key(UserName="console-inline")["AccessKey"]
+    try:
+        as_user = server.client("iam", credentials=key)
+        with pytest.raises(Exception, match="AccessDenied"):
+            as_user.list_roles()
+        client = http.root(server)
+        assert (
+            "Create inline policy for console-inline" in client.get("/iam/users/console-inline/inline").text
+        )
+        bad = client.post(
+            "/iam/users/console-inline/inline",
+            data={"csrf_token": csrf(client), "policy_name": "bad", "document": "{not json"},
+        )
+        assert bad.status_code == 400 and "MalformedPolicyDocument" in bad.text and "{not json" in bad.text
+        saved = client.post(
+            "/iam/users/console-inline/inline",
+            data={"csrf_token": csrf(client), "policy_name": "read-only", "document": READ_ONLY},
+        )
+        assert saved.status_code == 303
+        assert iam.list_user_policies(UserName="console-inline")["PolicyNames"] == ["read-only"]
+        got = iam.get_user_policy(UserName="console-inline", PolicyName="read-only")
+        assert got["PolicyDocument"]["Statement"][0]["Action"] == ["iam:Get*", "iam:List*"]
+        as_user.list_roles()  # the inline policy is evaluated at once
+        page = client.get("/iam/users/console-inline").text
+        assert "read-only" in page and "Inline" in page
+        gone = client.post(
+            "/iam/users/console-inline/inline/read-only/delete", data={"csrf_token": csrf(client)}
+        )
+        assert gone.status_code == 303
+        assert iam.list_user_policies(UserName="console-inline")["PolicyNames"] == []
+        with pytest.raises(iam.exceptions.NoSuchEntityException, match="user policy with name read-only"):
+            iam.get_user_policy(UserName="console-inline", PolicyName="read-only")
+        iam.put_user_policy(UserName="console-inline", PolicyName="again", PolicyDocument=READ_ONLY)
+        deleted = client.post("/iam/users/console-inline/delete", data={"csrf_token": csrf(client)})
+        assert deleted.status_code == 303 and deleted.headers["location"] == "/console/iam/users"
+        assert "console-inline" not in [u["UserName"] for u in iam.list_users()["Users"]]
+    finally:
+        if "console-inline" in [u["UserName"] for u in iam.list_users()["Users"]]:
+            for name in iam.list_user_policies(UserName="console-inline")["PolicyNames"]:
+                iam.delete_user_policy(UserName="console-inline", PolicyName=name)
+            for k in iam.list_access_keys(UserName="console-inline")["AccessKeyMetadata"]:
+                iam.delete_access_key(UserName="console-inline", AccessKeyId=k["AccessKeyId"])
+            iam.delete_user(UserName="console-inline")
+
+
+def test_password_reset_required_means_a_new_password_before_the_session(
+    http: ConsoleClients, server: ModelportServer
+) -> None:
+    iam = server.client("iam")
+    iam.create_user(UserName="console-reset")
+    iam.create_login_profile(UserName="console-reset", Password="First-pass-1", PasswordResetRequired=True)
+    try:
+        client = http.anonymous(server)
+        first = {"method": "password", "user_name": "console-reset", "password": "First-pass-1"}
+        asked = client.post("/signin", data={"signin_token": signin_token(client), **first})
+        assert asked.status_code == 200 and "choose a new password" in asked.text
+        assert "First-pass-1" not in asked.text
+        assert client.get("/").status_code == 303  # no session yet
+        change = {**first, "method": "change", "new_password": "Second-pass-2"}
+        mismatch = client.post(
+            "/signin", data={"signin_token": signin_token(client), **change, "confirm_password": "x"}
+        )
+        assert mismatch.status_code == 400 and "do not match" in mismatch.text
+        weak = client.post(
+            "/signin",
+            data={
+                "signin_token": signin_token(client),
+                **change,
+                "new_password": "short",
+                "confirm_password": "short",
+            },
+        )
+        assert weak.status_code == 400 and "at least 8 characters" in weak.text
+        done = client.post(
+            "/signin",
+            data={"signin_token": signin_token(client), **change, "confirm_password": "Second-pass-2"},
+        )
+        assert done.status_code == 303
+        assert client.get("/").status_code == 200
+        profile = iam.get_login_profile(UserName="console-reset")["LoginProfile"]
+        assert profile["PasswordResetRequired"] is False
+        http.sign_in(server, method="password", user_name="console-reset", password="Second-pass-2")
+
+        # The API: a user changes its own password with its own key; others cannot.
+        key = iam.create_access_key(UserName="console-reset")["AccessKey"]
+        iam.put_user_policy(
+            UserName="console-reset",
+            PolicyName="own-password",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "iam:ChangePassword",
+                            "Resource": "arn:aws:iam::*:user/console-reset",
+                        }
+                    ],
+                }
+            ),
+        )
+        as_user = server.client("iam", credentials=key)
+        with pytest.raises(Exception, match="old password is incorrect"):
+            as_user.change_password(OldPassword="wrong-Pass-9", NewPassword="Third-pass-3")
+        as_user.change_password(OldPassword="Second-pass-2", NewPassword="Third-pass-3")
+        http.sign_in(server, method="password", user_name="console-reset", password="Third-pass-3")
+        with pytest.raises(Exception, match="Only an IAM user"):
+            iam.change_password(OldPassword="Third-pass-3", NewPassword="Fourth-pass-4")
+        iam.delete_access_key(UserName="console-reset", AccessKeyId=key["AccessKeyId"])
+        iam.delete_user_policy(UserName="console-reset", PolicyName="own-password")
+    finally:
+        iam.delete_login_profile(UserName="console-reset")
+        iam.delete_user(UserName="console-reset")

@@ -79,6 +79,8 @@ def reader(server: ModelportServer) -> Iterator[dict[str, str]]:
     key = iam.create_access_key(UserName="console-serverless-reader")["AccessKey"]
     yield {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
     iam.delete_access_key(UserName="console-serverless-reader", AccessKeyId=key["AccessKeyId"])
+    iam.delete_user_policy(UserName="console-serverless-reader", PolicyName="read-only")
+    iam.delete_user(UserName="console-serverless-reader")
 
 
 def test_script_in_values_and_names_is_shown_as_text(

@@ -120,13 +120,28 @@ def console(data_dir: Path | None, connection: ConnectionOptions) -> None:
     running = is_running(conn.endpoint_url, timeout_s=2.0)
     access_key, _, token = key_pair(conn, connection, data_dir)
     click.echo(f"Console: {url}" + ("" if running else "   (no server answers there now: modelport server)"))
+    # The commands below are printed with the options this one was given, so they paste as is.
+    same = _same_options(data_dir, connection)
     if token is None:
-        click.echo(f"Sign in with access key ID {access_key} and its secret access key:")
-        click.echo("  modelport credentials prints it (AWS_SECRET_ACCESS_KEY); the console never shows it.")
+        click.echo(f"Sign in with access key ID {access_key} and its secret access key, which")
+        click.echo(f"  modelport credentials{same}")
+        click.echo("prints (AWS_SECRET_ACCESS_KEY); the console never shows it.")
     else:
         click.echo("These are temporary credentials; the console takes long-term keys or a password.")
-    click.echo("Or sign in as an IAM user with a console password:")
-    click.echo("  aws iam create-login-profile --user-name NAME --password '...'")
+    click.echo("Or sign in as an IAM user with a console password, made with (NAME and the password yours):")
+    click.echo(f'  eval "$(modelport credentials{same})"')
+    click.echo("  aws iam create-user --user-name NAME")
+    click.echo("  aws iam create-login-profile --user-name NAME --password 'Choose-4-password'")
+
+
+def _same_options(data_dir: Path | None, connection: ConnectionOptions) -> str:
+    given = [
+        ("--data-dir", None if data_dir is None else str(data_dir)),
+        ("--endpoint-url", connection.endpoint_url),
+        ("--profile", connection.profile),
+        ("--region", connection.region),
+    ]
+    return "".join(f" {flag} {shlex.quote(value)}" for flag, value in given if value)
 
 
 @click.command()

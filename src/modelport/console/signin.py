@@ -4,6 +4,10 @@ The sign-in form is open (no session yet); a cross-site page cannot post it in t
 because it must repeat the random value of the short-lived ``modelport_console_signin`` cookie,
 which another site can neither read nor, with ``SameSite=Strict``, make the browser send.
 A failed sign-in says only that the credentials were wrong, never which part.
+
+A user whose login profile has ``PasswordResetRequired`` gets no session from its password:
+the page asks for the old password again and a new one, and the session opens once the new
+one is set (IAM's ChangePassword for the user's own password, as AWS's console does at sign-in).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from modelport.bootstrap import Platform
 from modelport.console import rendering
-from modelport.console.guard import cookies
+from modelport.console.guard import Form, cookies
 from modelport.console.session import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
@@ -26,6 +31,8 @@ from modelport.console.session import (
     sign_in_with_key,
     sign_in_with_password,
 )
+from modelport.core.errors import InvalidRequest
+from modelport.services.iam import login_profiles
 
 SIGNIN_COOKIE_AGE_S = 3600
 
@@ -38,7 +45,9 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-async def signin_page(request: Request, *, problem: str = "", status_code: int = 200) -> Response:
+async def signin_page(
+    request: Request, *, problem: str = "", status_code: int = 200, change_for: str = ""
+) -> Response:
     token = secrets.token_urlsafe(24)
     answer = rendering.render(
         request,
@@ -47,7 +56,8 @@ async def signin_page(request: Request, *, problem: str = "", status_code: int =
             "signin_token": token,
             "problem": problem,
             "next": _safe_next(request.query_params.get("next", "")),
-            "method": request.query_params.get("method", "key"),
+            "method": "change" if change_for else request.query_params.get("method", "key"),
+            "change_for": change_for,
         },
         status_code=status_code,
     )
@@ -62,11 +72,20 @@ async def signin(request: Request) -> Response:
         return await signin_page(
             request, problem="The sign-in form expired. Please sign in again.", status_code=403
         )
+    method = form.get("method")
     try:
-        if form.get("method") == "password":
+        if method in ("password", "change"):
             principal = await anyio.to_thread.run_sync(
                 sign_in_with_password, platform, form.get("user_name"), form.get("password")
             )
+            if login_profiles.reset_required(platform.context, principal.name):
+                if method != "change":
+                    return await signin_page(request, change_for=principal.name)
+                problem = await anyio.to_thread.run_sync(_change_password, platform, principal.name, form)
+                if problem:
+                    return await signin_page(
+                        request, problem=problem, status_code=400, change_for=principal.name
+                    )
         else:
             principal = sign_in_with_key(platform, form.get("access_key_id"), form.get("secret_access_key"))
     except SignInFailed as exc:
@@ -84,6 +103,18 @@ async def signout(request: Request) -> Response:
     answer = RedirectResponse(rendering.url(request, "/signin"), status_code=303)
     answer.headers.append("set-cookie", cookie_header(SESSION_COOKIE, "", 0))
     return answer
+
+
+def _change_password(platform: Platform, user_name: str, form: Form) -> str:
+    """Set the user's new password from the change form; what to fix, or "" once it is set."""
+    new = form.get("new_password") or ""
+    if new != (form.get("confirm_password") or ""):
+        return "The new passwords do not match. Type the same new password twice."
+    try:
+        login_profiles.set_own_password(platform.context, user_name, form.get("password") or "", new)
+    except InvalidRequest as exc:
+        return str(exc.message)
+    return ""
 
 
 def _safe_next(path: str) -> str:

@@ -33,7 +33,9 @@ class Store(Protocol):
 
     def get(self, kind: str, name: str) -> Resource | None: ...
 
-    def list(self, kind: str) -> builtins.list[Resource]: ...
+    def list(self, kind: str, *, bodies: bool = True) -> builtins.list[Resource]:
+        """Every resource of ``kind``, oldest first; with ``bodies=False`` each body is empty."""
+        ...
 
     def update(self, resource: Resource) -> None:
         """Replace a stored resource (matched by kind and name)."""

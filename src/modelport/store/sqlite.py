@@ -72,10 +72,13 @@ class SqliteStore:
             ).fetchone()
         return None if row is None else _resource(row)
 
-    def list(self, kind: str) -> builtins.list[Resource]:
+    def list(self, kind: str, *, bodies: bool = True) -> builtins.list[Resource]:
+        # Without bodies, neither read nor decoded: a List* whose summaries need only the columns
+        # (ListEndpoints, ListModels, ListEndpointConfigs) skips the JSON of every record.
+        columns = _COLUMNS if bodies else _COLUMNS.replace("body", "'{}'")
         with self._lock:
             rows = self.connection.execute(
-                f"SELECT {_COLUMNS} FROM resources WHERE kind = ? ORDER BY creation_time", (kind,)
+                f"SELECT {columns} FROM resources WHERE kind = ? ORDER BY creation_time", (kind,)
             ).fetchall()
         return [_resource(row) for row in rows]
 

@@ -154,6 +154,11 @@ def test_iam_and_sts() -> None:
         need("iam", "GetPolicy", PolicyArn=f"arn:aws:iam::{A}:policy/p").resource
         == f"arn:aws:iam::{A}:policy/p"
     )
+    user = f"arn:aws:iam::{A}:user/ann"
+    for operation in ("GetUserPolicy", "DeleteUserPolicy", "ListUserPolicies"):
+        assert need("iam", operation, UserName="ann", PolicyName="p") == Permission(f"iam:{operation}", user)
+    # ChangePassword names no user: authorization supplies the caller's own name.
+    assert need("iam", "ChangePassword", UserName="ann") == Permission("iam:ChangePassword", user)
     assert need("sts", "AssumeRole", RoleArn=role, RoleSessionName="s") == Permission("sts:AssumeRole", role)
     who = need("sts", "GetCallerIdentity")
     assert who.always_allowed and not need("sts", "AssumeRole", RoleArn=role).always_allowed

@@ -32,11 +32,14 @@ ISSUE_OPERATIONS = {
 def test_the_issues_operations_are_served() -> None:
     assert set(OPERATIONS) >= ISSUE_OPERATIONS
     # ListRolePolicies: the CLI's cleanup needs it; GetPolicyVersion and ListPolicies show AWS
-    # managed policies; the console's users pages and its password sign-in need the rest.
+    # managed policies; the console's users pages (inline policies included) and its password
+    # sign-in (ChangePassword when a reset is required) need the rest.
     assert set(OPERATIONS) - ISSUE_OPERATIONS == {
         "ListRolePolicies", "GetPolicyVersion", "ListPolicies",
         "GetUser", "ListUsers", "DetachUserPolicy", "ListAttachedUserPolicies",
+        "GetUserPolicy", "DeleteUserPolicy", "ListUserPolicies",
         "CreateLoginProfile", "GetLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile",
+        "ChangePassword",
     }  # fmt: skip
 
 
@@ -207,6 +210,26 @@ def test_users_and_their_policies(ctx: ServiceContext) -> None:
     with pytest.raises(InvalidState, match=r"^Cannot delete entity, must delete policies first\.$"):
         call(ctx, "DeleteUser", UserName="ann")
     assert call(ctx, "GetPolicy", PolicyArn=POLICY_ARN)["Policy"]["AttachmentCount"] == 1
+
+
+def test_user_inline_policies_get_list_delete(ctx: ServiceContext) -> None:
+    call(ctx, "CreateUser", UserName="ann")
+    call(ctx, "PutUserPolicy", UserName="ann", PolicyName="b", PolicyDocument=TUTORIAL_POLICY)
+    call(ctx, "PutUserPolicy", UserName="ann", PolicyName="a", PolicyDocument=TUTORIAL_POLICY)
+    assert call(ctx, "ListUserPolicies", UserName="ann")["PolicyNames"] == ["a", "b"]
+    paged = call(ctx, "ListUserPolicies", UserName="ann", MaxItems=1)
+    assert paged["PolicyNames"] == ["a"] and paged["IsTruncated"]
+    got = call(ctx, "GetUserPolicy", UserName="ann", PolicyName="a")
+    assert got == {"UserName": "ann", "PolicyName": "a", "PolicyDocument": TUTORIAL_POLICY}
+    call(ctx, "DeleteUserPolicy", UserName="ann", PolicyName="a")
+    assert call(ctx, "ListUserPolicies", UserName="ann")["PolicyNames"] == ["b"]
+    for operation in ("GetUserPolicy", "DeleteUserPolicy"):
+        with pytest.raises(ResourceNotFound, match=r"^The user policy with name a cannot be found\.$"):
+            call(ctx, operation, UserName="ann", PolicyName="a")
+    with pytest.raises(ResourceNotFound, match=r"^The user with name bob cannot be found\.$"):
+        call(ctx, "ListUserPolicies", UserName="bob")
+    call(ctx, "DeleteUserPolicy", UserName="ann", PolicyName="b")
+    call(ctx, "DeleteUser", UserName="ann")  # nothing left to refuse it
 
 
 def test_access_keys_authenticate_until_deleted(ctx: ServiceContext, clock: FakeClock) -> None:

@@ -139,12 +139,12 @@ async def role_page(request: Request) -> Response:
         names = (await call(request, "iam", "ListRolePolicies", {"RoleName": name}))["PolicyNames"]
         for policy in names:
             got = await call(request, "iam", "GetRolePolicy", {"RoleName": name, "PolicyName": policy})
-            context["inline"].append({"name": policy, "document": _pretty(got["PolicyDocument"])})
+            context["inline"].append({"name": policy, "document": pretty_document(got["PolicyDocument"])})
     except AwsError as exc:
         error = exc
     attached = {p["PolicyArn"] for p in context["attached"]}
     context["policies"] = [p for p in await _policies(request) if p["Arn"] not in attached]
-    context["trust"] = _pretty(role["AssumeRolePolicyDocument"])
+    context["trust"] = pretty_document(role["AssumeRolePolicyDocument"])
     return rendering.render(request, "iam/role.html", context, error=error)
 
 
@@ -158,7 +158,7 @@ async def inline_form(request: Request) -> Response:
             got = await call(request, "iam", "GetRolePolicy", {"RoleName": name, "PolicyName": policy})
         except AwsError as exc:
             return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", error=exc)
-        values["document"] = _pretty(got["PolicyDocument"])
+        values["document"] = pretty_document(got["PolicyDocument"])
     context = {"name": name, "values": values, "editing": bool(policy)}
     return rendering.render(request, "iam/inline_policy.html", context)
 
@@ -233,7 +233,7 @@ async def delete(request: Request) -> Response:
     return rendering.redirect(request, "/iam/roles", flash=f"Role {name} deleted.")
 
 
-def _pretty(document: str) -> str:
+def pretty_document(document: str) -> str:
     try:
         return json.dumps(json.loads(document), indent=4)
     except ValueError:

@@ -1,5 +1,5 @@
-"""IAM → Users: the list, create, a user's page (permissions, access keys, console password),
-delete.
+"""IAM → Users: the list, create, a user's page (permissions — attached and inline policies,
+the latter in the roles' JSON editor — access keys, console password), delete.
 
 A new access key's secret is shown once, on the page that answers the POST that created it,
 and never again, as on AWS: it is not put in a flash message (those are stored with the
@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from modelport.console import rendering
 from modelport.console.actions import AwsError, call
+from modelport.console.pages.iam_roles import INLINE_TEMPLATE, pretty_document
 
 
 def routes() -> list[BaseRoute]:
@@ -30,6 +31,9 @@ def routes() -> list[BaseRoute]:
         Route("/iam/users/{name}/password/delete", delete_password, methods=["POST"]),
         Route("/iam/users/{name}/attach", attach, methods=["POST"]),
         Route("/iam/users/{name}/detach", detach, methods=["POST"]),
+        Route("/iam/users/{name}/inline", inline_form, methods=["GET"]),
+        Route("/iam/users/{name}/inline", put_inline, methods=["POST"]),
+        Route("/iam/users/{name}/inline/{policy}/delete", delete_inline, methods=["POST"]),
     ]
 
 
@@ -67,6 +71,7 @@ async def user_page(request: Request, *, new_key: dict[str, Any] | None = None) 
         "name": name,
         "keys": [],
         "attached": [],
+        "inline": [],
         "policies": [],
         "login_profile": None,
         "new_key": new_key,
@@ -79,6 +84,10 @@ async def user_page(request: Request, *, new_key: dict[str, Any] | None = None) 
         context["attached"] = (await call(request, "iam", "ListAttachedUserPolicies", {"UserName": name}))[
             "AttachedPolicies"
         ]
+        names = (await call(request, "iam", "ListUserPolicies", {"UserName": name}))["PolicyNames"]
+        for policy in names:
+            got = await call(request, "iam", "GetUserPolicy", {"UserName": name, "PolicyName": policy})
+            context["inline"].append({"name": policy, "document": pretty_document(got["PolicyDocument"])})
         try:
             context["login_profile"] = (await call(request, "iam", "GetLoginProfile", {"UserName": name}))[
                 "LoginProfile"
@@ -158,8 +167,46 @@ async def detach(request: Request) -> Response:
     return rendering.redirect(request, _back(name), flash=f"Detached {arn}.")
 
 
+async def inline_form(request: Request) -> Response:
+    """A new inline policy, or (``?policy=NAME``) an existing one to edit: saving replaces it."""
+    name = request.path_params["name"]
+    policy = request.query_params.get("policy", "")
+    values = {"policy_name": policy, "document": INLINE_TEMPLATE}
+    if policy:
+        try:
+            got = await call(request, "iam", "GetUserPolicy", {"UserName": name, "PolicyName": policy})
+        except AwsError as exc:
+            return rendering.redirect(request, _back(name), error=exc)
+        values["document"] = pretty_document(got["PolicyDocument"])
+    context = {"name": name, "values": values, "editing": bool(policy), "kind": "users"}
+    return rendering.render(request, "iam/inline_policy.html", context)
+
+
+async def put_inline(request: Request) -> Response:
+    name = request.path_params["name"]
+    form = rendering.form(request)
+    values = {"policy_name": form.get("policy_name").strip(), "document": form.get("document")}
+    params = {"UserName": name, "PolicyName": values["policy_name"], "PolicyDocument": values["document"]}
+    try:
+        await call(request, "iam", "PutUserPolicy", params)
+    except AwsError as exc:
+        context = {"name": name, "values": values, "editing": form.get("editing") == "1", "kind": "users"}
+        return rendering.render(request, "iam/inline_policy.html", context, error=exc, status_code=400)
+    return rendering.redirect(request, _back(name), flash=f"Inline policy {values['policy_name']} saved.")
+
+
+async def delete_inline(request: Request) -> Response:
+    name, policy = request.path_params["name"], request.path_params["policy"]
+    try:
+        await call(request, "iam", "DeleteUserPolicy", {"UserName": name, "PolicyName": policy})
+    except AwsError as exc:
+        return rendering.redirect(request, _back(name), error=exc)
+    return rendering.redirect(request, _back(name), flash=f"Inline policy {policy} deleted.")
+
+
 async def delete(request: Request) -> Response:
-    """As the AWS console: the user's keys, console password and attachments go first."""
+    """As the AWS console: the user's keys, console password, inline policies and attachments go
+    first."""
     name = request.path_params["name"]
     try:
         keys = (await call(request, "iam", "ListAccessKeys", {"UserName": name}))["AccessKeyMetadata"]
@@ -172,6 +219,8 @@ async def delete(request: Request) -> Response:
         except AwsError as exc:
             if exc.code != "NoSuchEntity":
                 raise
+        for policy in (await call(request, "iam", "ListUserPolicies", {"UserName": name}))["PolicyNames"]:
+            await call(request, "iam", "DeleteUserPolicy", {"UserName": name, "PolicyName": policy})
         attached = (await call(request, "iam", "ListAttachedUserPolicies", {"UserName": name}))[
             "AttachedPolicies"
         ]

@@ -249,6 +249,11 @@ def _iam(kind: str, member: str) -> Callable[[Mapping[str, Any], str, str], str]
     return arn
 
 
+def _own_user(params: Mapping[str, Any], region: str, account: str) -> str:
+    name = params.get("UserName")
+    return iam_arn(account, "user", name, "/") if isinstance(name, str) and name else "*"
+
+
 def _policy_arn(params: Mapping[str, Any], region: str, account: str) -> str:
     return _param(params, "PolicyArn")
 
@@ -292,11 +297,16 @@ IAM: dict[str, _Rule] = {
     "AttachUserPolicy": _Rule("iam:AttachUserPolicy", _iam("user", "UserName")),
     "DetachUserPolicy": _Rule("iam:DetachUserPolicy", _iam("user", "UserName")),
     "PutUserPolicy": _Rule("iam:PutUserPolicy", _iam("user", "UserName")),
+    "GetUserPolicy": _Rule("iam:GetUserPolicy", _iam("user", "UserName")),
+    "DeleteUserPolicy": _Rule("iam:DeleteUserPolicy", _iam("user", "UserName")),
+    "ListUserPolicies": _Rule("iam:ListUserPolicies", _iam("user", "UserName")),
     "ListAttachedUserPolicies": _Rule("iam:ListAttachedUserPolicies", _iam("user", "UserName")),
     "CreateLoginProfile": _Rule("iam:CreateLoginProfile", _iam("user", "UserName")),
     "GetLoginProfile": _Rule("iam:GetLoginProfile", _iam("user", "UserName")),
     "UpdateLoginProfile": _Rule("iam:UpdateLoginProfile", _iam("user", "UserName")),
     "DeleteLoginProfile": _Rule("iam:DeleteLoginProfile", _iam("user", "UserName")),
+    # ChangePassword acts on the caller's own user; authorization supplies UserName from it.
+    "ChangePassword": _Rule("iam:ChangePassword", _own_user),
 }
 
 STS: dict[str, _Rule] = {

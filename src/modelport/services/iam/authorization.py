@@ -30,10 +30,13 @@ def authorize(ctx: ServiceContext, service: str, operation: str, params: dict[st
     principal = ctx.principal
     if principal is None or principal.kind is PrincipalKind.ROOT:
         return
+    checked = _with_role_path(ctx, service, operation, params)
+    if (service, operation) == ("iam", "ChangePassword") and principal.kind is PrincipalKind.USER:
+        checked = {**checked, "UserName": principal.name}  # the caller's own password
     permission = required_permission(
         service,
         operation,
-        _with_role_path(ctx, service, operation, params),
+        checked,
         region=ctx.settings.region,
         account_id=ctx.settings.account_id,
     )

@@ -1,5 +1,6 @@
 """IAM users' console passwords: CreateLoginProfile, GetLoginProfile, UpdateLoginProfile,
-DeleteLoginProfile, and the check the console's sign-in makes.
+DeleteLoginProfile, ChangePassword (a user's own password, which clears PasswordResetRequired),
+and the check the console's sign-in makes.
 
 A password is never stored: the user's body keeps a scrypt hash (``hashlib.scrypt``, a random
 16-byte salt per password, n=2**14, r=8, p=1: about 16 MB and tens of milliseconds per check,
@@ -17,7 +18,13 @@ import os
 import string
 from typing import Any
 
-from modelport.core.errors import PasswordPolicyViolation, ResourceAlreadyExists, ResourceNotFound
+from modelport.aws.auth.principal import PrincipalKind
+from modelport.core.errors import (
+    InvalidRequest,
+    PasswordPolicyViolation,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+)
 from modelport.services.context import ServiceContext
 from modelport.services.iam.entities import USER, find_user, save_body
 from modelport.store.base import Resource
@@ -70,6 +77,37 @@ def delete_login_profile(ctx: ServiceContext, params: dict[str, Any]) -> dict[st
         )
     )
     return {}
+
+
+def change_password(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    """ChangePassword: the calling IAM user replaces its own console password, proving the old one."""
+    principal = ctx.principal
+    if principal is None or principal.kind is not PrincipalKind.USER:
+        raise InvalidRequest(
+            "Only an IAM user can change its own password: call ChangePassword with its credentials."
+        )
+    return set_own_password(ctx, principal.name, params["OldPassword"], params["NewPassword"])
+
+
+def set_own_password(ctx: ServiceContext, user_name: str, old: str, new: str) -> dict[str, Any]:
+    """Replace ``user_name``'s password once ``old`` matches it; the reset requirement is met."""
+    user, profile = _existing(ctx, user_name)
+    if check_password(ctx, user.name, old) is None:
+        raise InvalidRequest("The old password is incorrect: give the password you signed in with.")
+    if hmac.compare_digest(old.encode(), new.encode()):
+        raise PasswordPolicyViolation(
+            "Password does not conform to the account password policy: the new password must differ from the old one."
+        )
+    new_profile = {**_profile(ctx, new, False), "CreateDate": profile["CreateDate"]}
+    save_body(ctx, user, {LOGIN_PROFILE: new_profile})
+    return {}
+
+
+def reset_required(ctx: ServiceContext, user_name: str) -> bool:
+    """The user must choose a new password before using the console (PasswordResetRequired)."""
+    user = ctx.store.get(USER, user_name)
+    profile = user.body.get(LOGIN_PROFILE) if user is not None else None
+    return bool(profile and profile.get("PasswordResetRequired"))
 
 
 def check_password(ctx: ServiceContext, user_name: str, password: str) -> str | None:

@@ -47,6 +47,9 @@ OPERATIONS: dict[str, Handler] = {
     "DetachUserPolicy": iam_users.detach_user_policy,
     "ListAttachedUserPolicies": iam_users.list_attached_user_policies,
     "PutUserPolicy": iam_users.put_user_policy,
+    "GetUserPolicy": iam_users.get_user_policy,
+    "DeleteUserPolicy": iam_users.delete_user_policy,
+    "ListUserPolicies": iam_users.list_user_policies,
     "CreateAccessKey": iam_users.create_access_key,
     "ListAccessKeys": iam_users.list_access_keys,
     "DeleteAccessKey": iam_users.delete_access_key,
@@ -54,6 +57,7 @@ OPERATIONS: dict[str, Handler] = {
     "GetLoginProfile": iam_login_profiles.get_login_profile,
     "UpdateLoginProfile": iam_login_profiles.update_login_profile,
     "DeleteLoginProfile": iam_login_profiles.delete_login_profile,
+    "ChangePassword": iam_login_profiles.change_password,
 }
 
 

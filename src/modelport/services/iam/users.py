@@ -1,6 +1,6 @@
 """IAM users and their long-term access keys: CreateUser, GetUser, ListUsers, DeleteUser,
-AttachUserPolicy, DetachUserPolicy, ListAttachedUserPolicies, PutUserPolicy, CreateAccessKey,
-ListAccessKeys, DeleteAccessKey. Console passwords are ``login_profiles``'.
+AttachUserPolicy, DetachUserPolicy, ListAttachedUserPolicies, the inline policies
+(Put/Get/Delete/ListUserPolicies), CreateAccessKey, ListAccessKeys, DeleteAccessKey. Console passwords are ``login_profiles``'.
 
 Access keys live in the KeyStore the SigV4 verifier reads, so a key is usable as soon as
 CreateAccessKey returns. Without ``UserName``, the key operations act on the calling user, as
@@ -111,6 +111,29 @@ def put_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
     user = find_user(ctx, params["UserName"])
     put_inline_policy(ctx, user, params["PolicyName"], params["PolicyDocument"])
     return {}
+
+
+def get_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, params["UserName"])
+    name = params["PolicyName"]
+    document = user.body[INLINE].get(name)
+    if document is None:
+        raise ResourceNotFound(f"The user policy with name {name} cannot be found.")
+    return {"UserName": user.name, "PolicyName": name, "PolicyDocument": document}
+
+
+def delete_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, params["UserName"])
+    name = params["PolicyName"]
+    if name not in user.body[INLINE]:
+        raise ResourceNotFound(f"The user policy with name {name} cannot be found.")
+    save_body(ctx, user, {INLINE: {k: v for k, v in user.body[INLINE].items() if k != name}})
+    return {}
+
+
+def list_user_policies(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = find_user(ctx, params["UserName"])
+    return page(sorted(user.body[INLINE]), params, "PolicyNames")
 
 
 def create_access_key(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -84,6 +84,7 @@ def list_endpoint_configs(ctx: ServiceContext, params: dict[str, Any]) -> dict[s
         },
         name_field="EndpointConfigName",
         sort_fields={"Name": "EndpointConfigName", "CreationTime": "CreationTime"},
+        bodies=False,
     )
 
 

@@ -114,6 +114,7 @@ def list_endpoints(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any
         name_field="EndpointName",
         sort_fields={"Name": "EndpointName", "CreationTime": "CreationTime", "Status": "EndpointStatus"},
         status_field="EndpointStatus",
+        bodies=False,
     )
 
 

@@ -55,6 +55,7 @@ def list_models(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
         summary=lambda m: {"ModelName": m.name, "ModelArn": m.arn, "CreationTime": m.creation_time},
         name_field="ModelName",
         sort_fields={"Name": "ModelName", "CreationTime": "CreationTime"},
+        bodies=False,
     )
 
 

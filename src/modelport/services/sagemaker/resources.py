@@ -78,10 +78,14 @@ def list_page(
     name_field: str,
     sort_fields: Mapping[str, str],
     status_field: str | None = None,
+    bodies: bool = True,
 ) -> dict[str, Any]:
-    """A List* answer: the filtered, sorted page of summaries and the NextToken, if any."""
+    """A List* answer: the filtered, sorted page of summaries and the NextToken, if any.
+
+    ``bodies=False`` when ``summary`` reads only a resource's name, ARN, times and status: the
+    records' bodies are then not read from the store (an empty body stands in)."""
     page = paginate(
-        [summary(r) for r in ctx.store.list(kind)],
+        [summary(r) for r in ctx.store.list(kind, bodies=bodies)],
         params,
         name_field=name_field,
         sort_fields=sort_fields,
