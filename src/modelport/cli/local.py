@@ -113,7 +113,8 @@ def console(data_dir: Path | None, connection: ConnectionOptions) -> None:
 
     Sign in with an access key ID and its secret access key (the access key ID shown here is the
     one this CLI signs with; `modelport credentials` prints its secret), or with an IAM user's
-    name and console password (aws iam create-login-profile).
+    name and console password (IAM CreateLoginProfile; the hint prints a boto3 one-liner that
+    makes one with the Python modelport runs on, so it works where the AWS CLI is not installed).
     """
     conn = connect(connection)
     url = conn.endpoint_url.rstrip("/") + "/console/"
@@ -130,8 +131,11 @@ def console(data_dir: Path | None, connection: ConnectionOptions) -> None:
         click.echo("These are temporary credentials; the console takes long-term keys or a password.")
     click.echo("Or sign in as an IAM user with a console password, made with (NAME and the password yours):")
     click.echo(f'  eval "$(modelport credentials{same})"')
-    click.echo("  aws iam create-user --user-name NAME")
-    click.echo("  aws iam create-login-profile --user-name NAME --password 'Choose-4-password'")
+    make_user = (
+        'import boto3; iam = boto3.client("iam"); iam.create_user(UserName="NAME"); '
+        'iam.create_login_profile(UserName="NAME", Password="Choose-4-password")'
+    )
+    click.echo(f"  {shlex.quote(sys.executable)} -c {shlex.quote(make_user)}")
 
 
 def _same_options(data_dir: Path | None, connection: ConnectionOptions) -> str:
