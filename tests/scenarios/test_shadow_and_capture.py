@@ -20,6 +20,7 @@ import pytest
 
 from scenarios.test_updates_under_load import ROW, load
 from support.modelport_server import ModelportServer, wait_in_service
+from support.s3server import S3Endpoint
 
 pytestmark = pytest.mark.e2e
 
@@ -104,6 +105,48 @@ def test_capture_records_exactly_the_sampled_requests_of_both_variants(
         else:
             assert said["encoding"] == "CSV"
     sagemaker.delete_endpoint(EndpointName="cap")
+
+
+def test_capture_to_s3_on_the_servers_s3(
+    s3_server: ModelportServer, s3: S3Endpoint, model_archive: Path
+) -> None:
+    bucket = s3.client()
+    bucket.create_bucket(Bucket="capture-e2e")
+    sagemaker = s3_server.client("sagemaker")
+    sagemaker.create_model(
+        ModelName="cap-s3", PrimaryContainer={"Image": "xgboost:1.7-1", "ModelDataUrl": str(model_archive)}
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="cap-s3",
+        ProductionVariants=[variant("AllTraffic", "cap-s3")],
+        DataCaptureConfig={
+            "InitialSamplingPercentage": 100,
+            "DestinationS3Uri": "s3://capture-e2e/monitoring",
+            "CaptureOptions": [{"CaptureMode": "Input"}],
+        },
+    )
+    sagemaker.create_endpoint(EndpointName="cap-s3", EndpointConfigName="cap-s3")
+    wait_in_service(sagemaker, "cap-s3")
+    runtime = s3_server.client("sagemaker-runtime")
+    for _ in range(5):
+        runtime.invoke_endpoint(EndpointName="cap-s3", ContentType="text/csv", Body=ROW)["Body"].read()
+
+    deadline = time.monotonic() + 20
+    lines: list[dict[str, Any]] = []
+    while len(lines) < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        listed = bucket.list_objects_v2(Bucket="capture-e2e", Prefix="monitoring/cap-s3/AllTraffic/")
+        lines = [
+            json.loads(line)
+            for item in listed.get("Contents", [])
+            for line in bucket.get_object(Bucket="capture-e2e", Key=item["Key"])["Body"].read().splitlines()
+        ]
+    assert len(lines) == 5
+    for record in lines:  # no CaptureContentTypeHeader: BASE64, input only
+        assert list(record["captureData"]) == ["endpointInput"]
+        assert base64.b64decode(record["captureData"]["endpointInput"]["data"]).decode() == ROW
+        assert record["captureData"]["endpointInput"]["encoding"] == "BASE64"
+    sagemaker.delete_endpoint(EndpointName="cap-s3")
 
 
 def failing_archive(folder: Path) -> Path:

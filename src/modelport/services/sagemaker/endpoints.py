@@ -26,7 +26,7 @@ from modelport.hosting.status import IN_PROGRESS, EndpointStatus
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import resources
 from modelport.services.sagemaker.endpoint_configs import get_endpoint_config
-from modelport.services.sagemaker.endpoint_updates import check_deployment_config
+from modelport.services.sagemaker.endpoint_updates import check_deployment_config, refuse_rolling_with_shadows
 from modelport.services.sagemaker.images import resolve_image
 from modelport.services.sagemaker.models import get_model, model_container
 from modelport.store.base import Resource
@@ -137,6 +137,7 @@ async def update_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[s
     body["PendingDeployment"] = pending
     if "DeploymentConfig" in params:
         check_deployment_config(params["DeploymentConfig"], pending)
+        refuse_rolling_with_shadows(params["DeploymentConfig"], endpoint.body["Deployment"])
         body["DeploymentConfig"] = params["DeploymentConfig"]
     elif not params.get("RetainDeploymentConfig"):
         body.pop("DeploymentConfig", None)  # as SageMaker: without it, the update is all at once
