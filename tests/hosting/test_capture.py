@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime
@@ -155,3 +156,28 @@ def test_endpoints_without_capture_are_not_sampled() -> None:
     writer = CaptureWriter(Settings(), now=lambda: WHEN)
     assert not writer.offer(None, "ep", "A", (b"", None), (b"", None))
     assert not writer.offer({**params(), "EnableCapture": False}, "ep", "A", (b"", None), (b"", None))
+
+
+def test_stopping_the_flush_loop_writes_what_is_buffered(tmp_path: Path) -> None:
+
+    async def scenario() -> None:
+        writer = CaptureWriter(Settings(), now=lambda: WHEN)
+        task = asyncio.create_task(writer.run())
+        writer.offer(params(f"file://{tmp_path}"), "ep", "A", (b"1", None), (b"2", None))
+        await asyncio.sleep(0)
+        task.cancel()  # a clean stop: the loop's last flush still runs
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert writer.written == 1
+
+    asyncio.run(scenario())
+    assert len(list(tmp_path.rglob("*.jsonl"))) == 1
+
+
+def test_a_destination_that_cannot_be_written_is_counted_not_raised(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    writer = CaptureWriter(Settings(), now=lambda: WHEN)
+    writer.offer(params(f"file://{blocker}"), "ep", "A", (b"1", None), (b"2", None))
+    writer.flush()
+    assert (writer.written, writer.failed_writes) == (0, 1)
