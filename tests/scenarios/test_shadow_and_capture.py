@@ -1,8 +1,8 @@
 """Data capture and shadow variants on a real server (issue 15, items 6 and 7).
 
 Capture files are read back as ``sagemaker.model_monitor`` reads them and must hold exactly the
-sampled requests; a shadow variant whose model fails every request must cost the clients
-nothing while four of them invoke without retries.
+sampled requests; a shadow variant whose worker dies and whose model then fails every request
+must cost the clients nothing while four of them invoke without retries.
 """
 
 from __future__ import annotations
@@ -25,12 +25,20 @@ from support.s3server import S3Endpoint
 pytestmark = pytest.mark.e2e
 
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+# The shadow's first instance dies (os._exit) on its first request; every later one fails.
 FAILING_INFERENCE_PY = """
+import os
+
+
 def model_fn(model_dir):
     return "shadow"
 
 
 def predict_fn(data, model):
+    marker = os.environ["CRASH_MARKER"]
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(3)
     raise RuntimeError("this shadow model fails every request")
 """
 KEY = re.compile(r"^(?P<variant>[^/]+)/\d{4}/\d{2}/\d{2}/\d{2}/\d{2}-\d{2}-\d{3}-[0-9a-f]+\.jsonl$")
@@ -161,7 +169,7 @@ def failing_archive(folder: Path) -> Path:
     return archive
 
 
-def test_a_failing_shadow_costs_clients_nothing_under_load(
+def test_a_crashing_and_failing_shadow_costs_clients_nothing_under_load(
     server: ModelportServer, model_archive: Path, tmp_path: Path
 ) -> None:
     sagemaker = server.client("sagemaker")
@@ -173,7 +181,7 @@ def test_a_failing_shadow_costs_clients_nothing_under_load(
         PrimaryContainer={
             "Image": SKLEARN_IMAGE,
             "ModelDataUrl": str(failing_archive(tmp_path)),
-            "Environment": {"SAGEMAKER_PROGRAM": "inference.py"},
+            "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "CRASH_MARKER": str(tmp_path / "crashed")},
         },
     )
     sagemaker.create_endpoint_config(
@@ -187,6 +195,7 @@ def test_a_failing_shadow_costs_clients_nothing_under_load(
     with load(server, "shadowed") as seen:  # asserts zero failed requests when it ends
         time.sleep(3)
     assert set(seen.variants) == {"Prod"}
+    assert (tmp_path / "crashed").exists()  # the shadow's worker was killed by its model
     # The shadow did receive the copies, and failed them: its log holds the model's error.
     logs, group = server.client("logs"), "/aws/sagemaker/Endpoints/shadowed"
     deadline = time.monotonic() + 20
