@@ -208,4 +208,13 @@ def test_a_crashing_and_failing_shadow_costs_clients_nothing_under_load(
         time.sleep(0.2)
     assert all(e["logStreamName"].startswith("Failing/") for e in failures)
     print(f"shadowed endpoint: {sum(seen.variants.values())} requests, 0 failed")
+
+    # An update to a config without the shadow retires it with the old fleet.
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="unshadowed", ProductionVariants=[variant("Prod", "shadowed")]
+    )
+    sagemaker.update_endpoint(EndpointName="shadowed", EndpointConfigName="unshadowed")
+    description = wait_in_service(sagemaker, "shadowed")
+    assert "ShadowProductionVariants" not in description
+    assert description["EndpointConfigName"] == "unshadowed"
     sagemaker.delete_endpoint(EndpointName="shadowed")
