@@ -75,7 +75,7 @@ async def invoke_endpoint(
     if capture is not None and "DataCaptureConfig" in fleet.deployment:
         capture.offer(
             fleet.deployment["DataCaptureConfig"],
-            name,
+            fleet.endpoint_name,  # as created, whatever case the caller used
             answer.variant,
             (body, params.get("ContentType")),
             (answer.body, answer.content_type),
