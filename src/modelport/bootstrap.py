@@ -22,8 +22,10 @@ from modelport.core.clock import Clock, SystemClock
 from modelport.core.config import Settings
 from modelport.hosting.artifacts.cache import ArtifactCache
 from modelport.hosting.batching import BatchPolicy
+from modelport.hosting.capture import CaptureWriter
 from modelport.hosting.controller import Controller
 from modelport.hosting.router import Router
+from modelport.hosting.shadow import ShadowSender
 from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.model_environments import ModelEnvironments
 from modelport.sandboxes.notebooks import NotebookHost
@@ -55,19 +57,31 @@ class Platform:
     context: ServiceContext
     # authorize(context, service, operation, params): raises AccessDenied unless the caller may.
     authorize: Callable[[ServiceContext, str, str, dict[str, Any]], None]
+    capture: CaptureWriter
+    shadow: ShadowSender
     _log_task: asyncio.Task[None] | None = None
+    _capture_task: asyncio.Task[None] | None = None
 
     def start_logs(self) -> None:
         """Start the log writer's flushing loop (in the running event loop)."""
         if self._log_task is None:
             self._log_task = asyncio.get_running_loop().create_task(self.logs.run(), name="log-writer")
+        if self._capture_task is None:
+            self._capture_task = asyncio.get_running_loop().create_task(
+                self.capture.run(), name="data-capture"
+            )
 
     async def close(self) -> None:
         """Stop everything that runs: endpoint instances, function environments, notebook servers;
         then store the last log lines."""
+        await self.shadow.close()
         await self.controller.stop()
         await self.functions.close()
         await self.notebooks.close()
+        if self._capture_task is not None:  # its last flush writes what is buffered
+            self._capture_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._capture_task
         if self._log_task is not None:
             self._log_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -201,6 +215,7 @@ def build_platform(
         role_tokens=RoleTokens(),
         logs=logs,
     )
+    capture = CaptureWriter(settings)
     return Platform(
         settings=settings,
         clock=clock,
@@ -215,4 +230,6 @@ def build_platform(
         logs=logs,
         context=context,
         authorize=authorize,
+        capture=capture,
+        shadow=ShadowSender(capture=capture, timeout_s=settings.limits.invocation_timeout_s),
     )

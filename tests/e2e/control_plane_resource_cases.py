@@ -312,24 +312,35 @@ UNSUPPORTED = [
         "modelport does not support asynchronous inference (AsyncInferenceConfig) yet",
     ),
     Case(
-        "data-capture",
+        "data-capture-destination",
         "CreateEndpointConfig",
         config(
             DataCaptureConfig={
                 "InitialSamplingPercentage": 10,
-                "DestinationS3Uri": "s3://cap/x",
+                "DestinationS3Uri": "https://cap/x",
                 "CaptureOptions": [{"CaptureMode": "Input"}],
             }
         ),
         VALIDATION,
-        "modelport does not support data capture (DataCaptureConfig) yet",
+        "DataCaptureConfig.DestinationS3Uri 'https://cap/x' must be an s3://bucket/prefix URI",
     ),
     Case(
-        "shadow-variants",
+        "shadow-with-two-production-variants",
         "CreateEndpointConfig",
-        config(ShadowProductionVariants=[variant(VariantName="shadow")]),
+        config(
+            variant(VariantName="a"),
+            variant(VariantName="b"),
+            ShadowProductionVariants=[variant(VariantName="shadow")],
+        ),
         VALIDATION,
-        "modelport does not support shadow variants (ShadowProductionVariants) yet",
+        "must have exactly one production variant and one shadow variant; this one has 2 and 1",
+    ),
+    Case(
+        "shadow-name-taken",
+        "CreateEndpointConfig",
+        config(ShadowProductionVariants=[variant()]),
+        VALIDATION,
+        "Each production and shadow variant in an endpoint configuration must have a unique VariantName.",
     ),
     Case(
         "next-token-garbage",

@@ -226,16 +226,19 @@ class Controller:
 
     async def launch(self, name: str, deployment: dict[str, Any]) -> Fleet:
         """Start every instance of a deployment; all healthy, or none left running."""
-        variants = [
-            VariantFleet(
-                name=v["VariantName"], weight=v["Weight"], desired_count=v["InstanceCount"], snapshot=v
-            )
-            for v in deployment["Variants"]
-        ]
-        fleet = Fleet(endpoint_name=name, deployment=deployment, variants=variants)
+        variants, shadows = (
+            [
+                VariantFleet(
+                    name=v["VariantName"], weight=v["Weight"], desired_count=v["InstanceCount"], snapshot=v
+                )
+                for v in deployment.get(key, [])
+            ]
+            for key in ("Variants", "ShadowVariants")
+        )
+        fleet = Fleet(endpoint_name=name, deployment=deployment, variants=variants, shadows=shadows)
         await self.collector.idle()  # a running round may not count this endpoint's models as live
         starts = []
-        for variant in variants:
+        for variant in (*variants, *shadows):
             snapshot = variant.snapshot
             model_dir = await asyncio.to_thread(
                 self.artifacts.prepare,
@@ -315,7 +318,7 @@ class Controller:
             await asyncio.sleep(_HEALTH_INTERVAL_S)
             rounds += 1
             for fleet in list(self.router.fleets.values()):
-                for variant in fleet.variants:
+                for variant in (*fleet.variants, *fleet.shadows):
                     for instance in list(variant.instances):
                         if not instance.worker.alive() and not instance.worker.stopping:
                             self._replace(fleet, variant, instance)

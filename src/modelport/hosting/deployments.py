@@ -29,7 +29,7 @@ def model_key(name: str, creation_time: float) -> str:
 
 def deployment_model_keys(deployment: dict[str, Any]) -> set[str]:
     """The model keys of a deployment snapshot's variants."""
-    return {v["ModelKey"] for v in deployment["Variants"]}
+    return {v["ModelKey"] for v in (*deployment["Variants"], *deployment.get("ShadowVariants", []))}
 
 
 def endpoint_model_keys(endpoint_body: dict[str, Any]) -> set[str]:

@@ -34,6 +34,9 @@ class Fleet:
     endpoint_name: str
     deployment: dict[str, Any]
     variants: list[VariantFleet]
+    # Shadow variants (at most one): started like production ones, never chosen by the router;
+    # hosting/shadow.py sends them their copies of the traffic.
+    shadows: list[VariantFleet] = field(default_factory=list)
 
     def variant(self, name: str) -> VariantFleet | None:
         for variant in self.variants:
@@ -42,7 +45,7 @@ class Fleet:
         return None
 
     def instances(self) -> list[Instance]:
-        return [instance for variant in self.variants for instance in variant.instances]
+        return [instance for variant in (*self.variants, *self.shadows) for instance in variant.instances]
 
 
 def blend(blue: Fleet, green: Fleet, green_share: float) -> Fleet:
@@ -57,6 +60,7 @@ def blend(blue: Fleet, green: Fleet, green_share: float) -> Fleet:
         endpoint_name=blue.endpoint_name,
         deployment=blue.deployment,
         variants=[*_scaled(blue, 1.0 - green_share), *_scaled(green, green_share)],
+        shadows=blue.shadows,
     )
 
 
@@ -88,6 +92,7 @@ def by_capacity(blue: Fleet, green: Fleet) -> Fleet:
         endpoint_name=blue.endpoint_name,
         deployment=blue.deployment,
         variants=[*_by_capacity(blue), *_by_capacity(green)],
+        shadows=blue.shadows,
     )
 
 

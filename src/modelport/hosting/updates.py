@@ -90,7 +90,8 @@ async def _blue_green(ctl: Controller, name: str, body: dict[str, Any]) -> None:
         ctl.router.install(green)
         finish(ctl, name, deployment=pending)
         return
-    schedule = traffic_schedule(config, len(green.instances()))
+    # Sizes count production instances: a shadow's take no traffic share.
+    schedule = traffic_schedule(config, sum(len(v.instances) for v in green.variants))
     limit = (config.get("BlueGreenUpdatePolicy") or {}).get("MaximumExecutionTimeoutInSeconds")
     deadline = None if limit is None else started + float(limit)
     shifted = ctl.clock.monotonic()  # the schedule counts from the moment green is healthy

@@ -68,7 +68,12 @@ class InvocationHandler:
                 platform.context.acting_as(principal), "sagemaker-runtime", "InvokeEndpoint", parsed.params
             )
             result = await invoke_endpoint(
-                parsed.params, router=platform.router, store=platform.store, settings=settings
+                parsed.params,
+                router=platform.router,
+                store=platform.store,
+                settings=settings,
+                capture=platform.capture,
+                shadow=platform.shadow,
             )
             reply = serialize_rest_response(self.protocol, parsed.operation, result, rid)
         except Exception as exc:

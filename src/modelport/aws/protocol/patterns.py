@@ -89,4 +89,6 @@ def compile_pattern(pattern: str) -> Any:
 # read its own disk; the service layer checks the URL's form with a message that says what to fix.
 PATTERN_OVERRIDES: dict[str, str] = {
     "Url": r"(https|s3)://([^/]+)/?(.*)|file://.+|[^\s:][^:]*",
+    # DataCaptureConfig's destination may also be a local folder (hosting/capture.py checks it).
+    "DestinationS3Uri": r"(https|s3)://([^/])/?(.*)|file://.+",
 }

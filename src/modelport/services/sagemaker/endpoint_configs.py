@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelport.core.errors import InvalidRequest, ResourceLimitExceeded
+from modelport.hosting.capture import validate as validate_capture
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import resources
 from modelport.services.sagemaker.models import get_model
@@ -16,7 +17,6 @@ KIND = "endpoint_config"
 # honest, accepting and ignoring them would not be.
 _NOT_YET = {
     "AsyncInferenceConfig": "asynchronous inference (AsyncInferenceConfig)",
-    "ShadowProductionVariants": "shadow variants (ShadowProductionVariants)",
     "ExplainerConfig": "Clarify explainers (ExplainerConfig)",
 }
 
@@ -28,15 +28,23 @@ def create_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dict[
             raise InvalidRequest(f"modelport does not support {feature} yet.")
     capture = params.get("DataCaptureConfig")
     if capture and capture.get("EnableCapture", True):
-        raise InvalidRequest("modelport does not support data capture (DataCaptureConfig) yet.")
+        validate_capture(capture)
     variants = [_variant(ctx, v) for v in params["ProductionVariants"]]
-    names = [v["VariantName"].lower() for v in variants]
+    shadows = [_variant(ctx, v) for v in params.get("ShadowProductionVariants") or []]
+    if shadows and (len(variants) != 1 or len(shadows) != 1):
+        raise InvalidRequest(
+            "An endpoint configuration with ShadowProductionVariants must have exactly one production "
+            f"variant and one shadow variant; this one has {len(variants)} and {len(shadows)}."
+        )
+    names = [v["VariantName"].lower() for v in (*variants, *shadows)]
     if len(set(names)) != len(names):
         raise InvalidRequest(
-            "Each production variant in an endpoint configuration must have a unique VariantName."
+            "Each production and shadow variant in an endpoint configuration must have a unique VariantName."
         )
     body = {k: v for k, v in params.items() if k not in ("EndpointConfigName", "Tags", "ProductionVariants")}
     body["ProductionVariants"] = variants
+    if shadows:
+        body["ShadowProductionVariants"] = shadows
     return {"EndpointConfigArn": resources.create(ctx, KIND, name, body, params.get("Tags")).arn}
 
 

@@ -92,6 +92,15 @@ def _apply(
             variant["Weight"] = float(item["DesiredWeight"])
 
 
+def refuse_rolling_with_shadows(config: dict[str, Any], *deployments: dict[str, Any]) -> None:
+    """A rolling update moves production variants only: refuse it where a shadow runs."""
+    if config.get("RollingUpdatePolicy") and any(d.get("ShadowVariants") for d in deployments):
+        raise InvalidRequest(
+            "modelport does not support a RollingUpdatePolicy for an endpoint whose current or new "
+            "endpoint config has ShadowProductionVariants yet; use a BlueGreenUpdatePolicy."
+        )
+
+
 def check_deployment_config(config: dict[str, Any] | None, deployment: dict[str, Any]) -> None:
     """Refuse a DeploymentConfig that cannot be followed for the fleet ``deployment`` describes."""
     if not config:
@@ -103,6 +112,7 @@ def check_deployment_config(config: dict[str, Any] | None, deployment: dict[str,
             "DeploymentConfig may have a BlueGreenUpdatePolicy or a RollingUpdatePolicy, not both; remove one."
         )
     instances = sum(int(v["InstanceCount"]) for v in deployment["Variants"])
+    refuse_rolling_with_shadows(config, deployment)
     if rolling:
         _check_size(rolling["MaximumBatchSize"], instances, "RollingUpdatePolicy.MaximumBatchSize", 0.5, 0.05)
         if rollback := rolling.get("RollbackMaximumBatchSize"):

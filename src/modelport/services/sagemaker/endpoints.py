@@ -20,12 +20,13 @@ from __future__ import annotations
 from typing import Any
 
 from modelport.core.errors import InvalidState
+from modelport.hosting.capture import capture_summary
 from modelport.hosting.deployments import ENDPOINT_KIND, model_key, variant_summaries
 from modelport.hosting.status import IN_PROGRESS, EndpointStatus
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import resources
 from modelport.services.sagemaker.endpoint_configs import get_endpoint_config
-from modelport.services.sagemaker.endpoint_updates import check_deployment_config
+from modelport.services.sagemaker.endpoint_updates import check_deployment_config, refuse_rolling_with_shadows
 from modelport.services.sagemaker.images import resolve_image
 from modelport.services.sagemaker.models import get_model, model_container
 from modelport.store.base import Resource
@@ -68,6 +69,11 @@ def describe_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, 
         answer["LastDeploymentConfig"] = endpoint.body["DeploymentConfig"]
     if pending := endpoint.body.get("PendingDeployment"):
         answer["PendingDeploymentSummary"] = _pending_summary(pending, endpoint)
+    if shadows := deployment.get("ShadowVariants"):
+        running = endpoint.status != EndpointStatus.CREATING
+        answer["ShadowProductionVariants"] = variant_summaries({"Variants": shadows}, running=running)
+    if capture := deployment.get("DataCaptureConfig"):
+        answer["DataCaptureConfig"] = capture_summary(capture)
     return answer
 
 
@@ -132,6 +138,7 @@ async def update_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[s
     body["PendingDeployment"] = pending
     if "DeploymentConfig" in params:
         check_deployment_config(params["DeploymentConfig"], pending)
+        refuse_rolling_with_shadows(params["DeploymentConfig"], endpoint.body["Deployment"])
         body["DeploymentConfig"] = params["DeploymentConfig"]
     elif not params.get("RetainDeploymentConfig"):
         body.pop("DeploymentConfig", None)  # as SageMaker: without it, the update is all at once
@@ -159,30 +166,35 @@ def get_endpoint(ctx: ServiceContext, name: str) -> Resource:
 def deployment_snapshot(ctx: ServiceContext, config_name: str) -> dict[str, Any]:
     """Freeze everything needed to run a config: variants with their models' containers."""
     config = get_endpoint_config(ctx, config_name)
-    variants = []
-    for variant in config.body["ProductionVariants"]:
-        model = get_model(ctx, variant["ModelName"])
-        container = model_container(model)
-        image = resolve_image(container["Image"])
-        serverless = variant.get("ServerlessConfig")
-        variants.append(
-            {
-                "VariantName": variant["VariantName"],
-                "ModelName": model.name,
-                # Artifacts are unpacked once per model; a re-created model gets a new key.
-                "ModelKey": model_key(model.name, model.creation_time),
-                "Image": container["Image"],
-                "Runtime": image.runtime,
-                "FrameworkVersion": image.version,
-                "ModelDataUrl": container.get("ModelDataUrl"),
-                "Environment": dict(container.get("Environment") or {}),
-                "InstanceType": variant.get("InstanceType"),
-                "InstanceCount": 1 if serverless else int(variant["InitialInstanceCount"]),
-                "Weight": float(variant.get("InitialVariantWeight", 1.0)),
-                "ResolutionTime": ctx.clock.now(),
-            }
-        )
-    return {"EndpointConfigName": config.name, "Variants": variants}
+    variants = [_variant_snapshot(ctx, v) for v in config.body["ProductionVariants"]]
+    snapshot: dict[str, Any] = {"EndpointConfigName": config.name, "Variants": variants}
+    if shadows := config.body.get("ShadowProductionVariants"):
+        snapshot["ShadowVariants"] = [_variant_snapshot(ctx, v) for v in shadows]
+    if capture := config.body.get("DataCaptureConfig"):
+        snapshot["DataCaptureConfig"] = capture
+    return snapshot
+
+
+def _variant_snapshot(ctx: ServiceContext, variant: dict[str, Any]) -> dict[str, Any]:
+    model = get_model(ctx, variant["ModelName"])
+    container = model_container(model)
+    image = resolve_image(container["Image"])
+    serverless = variant.get("ServerlessConfig")
+    return {
+        "VariantName": variant["VariantName"],
+        "ModelName": model.name,
+        # Artifacts are unpacked once per model; a re-created model gets a new key.
+        "ModelKey": model_key(model.name, model.creation_time),
+        "Image": container["Image"],
+        "Runtime": image.runtime,
+        "FrameworkVersion": image.version,
+        "ModelDataUrl": container.get("ModelDataUrl"),
+        "Environment": dict(container.get("Environment") or {}),
+        "InstanceType": variant.get("InstanceType"),
+        "InstanceCount": 1 if serverless else int(variant["InitialInstanceCount"]),
+        "Weight": float(variant.get("InitialVariantWeight", 1.0)),
+        "ResolutionTime": ctx.clock.now(),
+    }
 
 
 def _refuse_unless_settled(endpoint: Resource, *, action: str) -> None:

@@ -16,14 +16,22 @@ from typing import Any
 
 from modelport.core.config import Settings
 from modelport.core.errors import InvalidRequest, ModelFailure, ServiceUnavailable
+from modelport.hosting.capture import CaptureWriter
 from modelport.hosting.deployments import ENDPOINT_KIND
 from modelport.hosting.router import Router, WorkerAnswer
+from modelport.hosting.shadow import ShadowSender
 from modelport.hosting.status import SERVING, EndpointStatus
 from modelport.store.base import Store
 
 
 async def invoke_endpoint(
-    params: dict[str, Any], *, router: Router, store: Store, settings: Settings
+    params: dict[str, Any],
+    *,
+    router: Router,
+    store: Store,
+    settings: Settings,
+    capture: CaptureWriter | None = None,
+    shadow: ShadowSender | None = None,
 ) -> dict[str, Any]:
     name = params["EndpointName"]
     body: bytes = params.get("Body") or b""
@@ -54,6 +62,8 @@ async def invoke_endpoint(
         custom_attributes=params.get("CustomAttributes"),
         target_variant=params.get("TargetVariant"),
     )
+    if shadow is not None and fleet.shadows:
+        shadow.offer(fleet, body, params.get("ContentType"), params.get("Accept"))
     if answer.status < 200 or answer.status >= 300 or answer.timed_out or answer.broken:
         raise model_failure(answer, endpoint_name=name, settings=settings)
     if len(answer.body) > settings.limits.max_payload_bytes:
@@ -61,6 +71,14 @@ async def invoke_endpoint(
             WorkerAnswer(500, b"", None, None, answer.variant, broken=True),
             endpoint_name=name,
             settings=settings,
+        )
+    if capture is not None and "DataCaptureConfig" in fleet.deployment:
+        capture.offer(
+            fleet.deployment["DataCaptureConfig"],
+            fleet.endpoint_name,  # as created, whatever case the caller used
+            answer.variant,
+            (body, params.get("ContentType")),
+            (answer.body, answer.content_type),
         )
     output: dict[str, Any] = {"Body": answer.body, "InvokedProductionVariant": answer.variant}
     if answer.content_type is not None:
