@@ -179,6 +179,7 @@ def deployment_snapshot(ctx: ServiceContext, config_name: str) -> dict[str, Any]
                 "InstanceCount": 1 if serverless else int(variant["InitialInstanceCount"]),
                 "Weight": float(variant.get("InitialVariantWeight", 1.0)),
                 "ResolutionTime": ctx.clock.now(),
+                **({"ServerlessConfig": dict(serverless)} if serverless else {}),
             }
         )
     return {"EndpointConfigName": config.name, "Variants": variants}
