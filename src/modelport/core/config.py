@@ -50,6 +50,7 @@ class Limits:
     max_endpoint_log_bytes: int = 10 * 1024 * 1024  # one endpoint instance's log file
     max_log_group_bytes: int = 256 * 1024 * 1024  # CloudWatch Logs: one log group's events; oldest go first
     function_idle_timeout_s: float = 900.0  # an execution environment unused this long is stopped
+    serverless_idle_timeout_s: float = 60.0  # a serverless variant unused this long scales to zero; 0: never
     max_control_body_bytes: int = 2 * 1024 * 1024  # control-plane JSON bodies
     signature_skew_s: float = 15 * 60.0
     # S3 front: a body this size or smaller with a sha256 in x-amz-content-sha256 is read and checked

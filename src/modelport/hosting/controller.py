@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,7 +38,7 @@ from modelport.core.clock import Clock
 from modelport.core.config import Settings
 from modelport.core.errors import ArtifactError
 from modelport.core.logfiles import shorten
-from modelport.hosting import updates
+from modelport.hosting import serverless, updates
 from modelport.hosting.artifacts.code import remote_code_url, worker_environment
 from modelport.hosting.collector import ArtifactCollector
 from modelport.hosting.deployments import ENDPOINT_KIND as KIND
@@ -248,6 +248,8 @@ class Controller:
             )
             for index in range(variant.desired_count):
                 starts.append(self.start_instance(name, variant, index, model_dir))
+            if "ServerlessConfig" in snapshot:
+                variant.gate = self._serverless_gate(name, variant, model_dir)
         results = await asyncio.gather(*starts, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         for result in results:
@@ -261,6 +263,21 @@ class Controller:
                 raise first
             raise StartupFailed(f"An instance could not be started: {first}") from first
         return fleet
+
+    def _serverless_gate(
+        self, name: str, variant: VariantFleet, model_dir: Path
+    ) -> serverless.ServerlessGate:
+        async def cold_start() -> None:
+            _, instance = await self.start_instance(name, variant, 0, model_dir)
+            serving = self.router.fleet(name)
+            if serving is None or not any(v.instances is variant.instances for v in serving.variants):
+                await updates.drain(self, [instance])  # the fleet was replaced or removed meanwhile
+                raise StartupFailed(f"The endpoint {name} changed while variant {variant.name} was starting.")
+            variant.instances.append(instance)
+
+        return serverless.gate_for(
+            variant, clock=self.clock, start=cold_start, cold_start_timeout_s=self.router.timeout_s
+        )
 
     async def start_instance(
         self, name: str, variant: VariantFleet, index: int, model_dir: Path
@@ -324,6 +341,15 @@ class Controller:
                             self._replace(fleet, variant, instance)
             if rounds % _LOG_CHECK_EVERY == 0:
                 self._bound_logs()
+            idle_s = self.settings.limits.serverless_idle_timeout_s
+            if idle := serverless.take_idle_instances(self.router.fleets.values(), idle_s):
+                for instance in idle:
+                    log.info(
+                        "serverless instance %s idle for %g s: scaling to zero",
+                        instance.worker.spec.instance_id,
+                        idle_s,
+                    )
+                self._in_background(updates.drain(self, idle))
 
     def _bound_logs(self) -> None:
         limit = self.settings.limits.max_endpoint_log_bytes
@@ -365,6 +391,9 @@ class Controller:
                 await self.supervisor.stop(fresh.worker)
                 await fresh.client.aclose()
 
-        task = asyncio.create_task(replace())
+        self._in_background(replace())
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)

@@ -55,20 +55,25 @@ def variant_summaries(
         weight, count = (current or {}).get(
             v["VariantName"], (v["Weight"], v["InstanceCount"] if running else 0)
         )
-        summaries.append(
-            {
-                "VariantName": v["VariantName"],
-                "DeployedImages": [
-                    {
-                        "SpecifiedImage": v["Image"],
-                        "ResolvedImage": f"modelport/{v['Runtime']}:{v['FrameworkVersion']}",
-                        "ResolutionTime": v["ResolutionTime"],
-                    }
-                ],
-                "CurrentWeight": weight,
-                "DesiredWeight": v["Weight"],
-                "CurrentInstanceCount": count,
-                "DesiredInstanceCount": v["InstanceCount"],
-            }
-        )
+        summary: dict[str, Any] = {
+            "VariantName": v["VariantName"],
+            "DeployedImages": [
+                {
+                    "SpecifiedImage": v["Image"],
+                    "ResolvedImage": f"modelport/{v['Runtime']}:{v['FrameworkVersion']}",
+                    "ResolutionTime": v["ResolutionTime"],
+                }
+            ],
+            "CurrentWeight": weight,
+            "DesiredWeight": v["Weight"],
+        }
+        if "ServerlessConfig" in v:
+            # As SageMaker: a serverless variant shows its config, not instance counts (which
+            # change as it scales to zero and back).
+            summary["CurrentServerlessConfig"] = dict(v["ServerlessConfig"])
+            summary["DesiredServerlessConfig"] = dict(v["ServerlessConfig"])
+        else:
+            summary["CurrentInstanceCount"] = count
+            summary["DesiredInstanceCount"] = v["InstanceCount"]
+        summaries.append(summary)
     return summaries

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelport.hosting.serverless import ServerlessGate
 from modelport.hosting.worker_client import WorkerClient
 from modelport.sandboxes.supervisor import WorkerProcess
 
@@ -27,6 +28,7 @@ class VariantFleet:
     desired_count: int
     snapshot: dict[str, Any]  # the variant's entry in the deployment snapshot
     instances: list[Instance] = field(default_factory=list)
+    gate: ServerlessGate | None = None  # serverless variants only (``serverless.py``)
 
 
 @dataclass
@@ -76,6 +78,7 @@ def _scaled(fleet: Fleet, share: float) -> list[VariantFleet]:
                 desired_count=v.desired_count,
                 snapshot=v.snapshot,
                 instances=v.instances,
+                gate=v.gate,
             )
         )
     return scaled

@@ -92,6 +92,19 @@ class Router:
         target_variant: str | None,
     ) -> WorkerAnswer:
         variant = self._variant(fleet, target_variant)
+        if variant.gate is None:
+            return await self._invoke_variant(variant, body, content_type, accept, custom_attributes)
+        async with variant.gate.admit():  # serverless: MaxConcurrency, and a cold start when scaled to zero
+            return await self._invoke_variant(variant, body, content_type, accept, custom_attributes)
+
+    async def _invoke_variant(
+        self,
+        variant: VariantFleet,
+        body: bytes,
+        content_type: str | None,
+        accept: str | None,
+        custom_attributes: str | None,
+    ) -> WorkerAnswer:
         headers = {}
         if content_type is not None:
             headers["Content-Type"] = content_type

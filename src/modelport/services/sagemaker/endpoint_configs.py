@@ -6,6 +6,7 @@ from typing import Any
 
 from modelport.core.errors import InvalidRequest, ResourceLimitExceeded
 from modelport.hosting.capture import validate as validate_capture
+from modelport.hosting.serverless import validate as validate_serverless
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import resources
 from modelport.services.sagemaker.models import get_model
@@ -58,6 +59,8 @@ def _variant(ctx: ServiceContext, variant: dict[str, Any]) -> dict[str, Any]:
             f"Production variant {variant['VariantName']} needs InstanceType and InitialInstanceCount, "
             "or a ServerlessConfig."
         )
+    if serverless is not None:
+        validate_serverless(variant["VariantName"], serverless)
     count = int(variant.get("InitialInstanceCount", 1))
     limit = ctx.settings.limits.max_instances_per_variant
     if count > limit:

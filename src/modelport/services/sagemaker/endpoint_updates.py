@@ -64,10 +64,16 @@ def _apply(
         if name in seen:
             raise InvalidRequest(f"Variant {name} is listed more than once in DesiredWeightsAndCapacities.")
         seen.add(name)
+        if "ServerlessConfig" in variants[name]:
+            raise InvalidRequest(
+                f"Variant {name} is serverless: it scales by itself, and modelport does not support "
+                "ServerlessUpdateConfig yet. Change its ServerlessConfig with UpdateEndpoint and a new "
+                "endpoint config."
+            )
         if "ServerlessUpdateConfig" in item:
             raise InvalidRequest(
                 f"Variant {name} is not a serverless variant; ServerlessUpdateConfig applies only to "
-                "serverless variants, which modelport does not scale yet. Remove ServerlessUpdateConfig."
+                "serverless variants. Remove ServerlessUpdateConfig."
             )
         if "DesiredWeight" not in item and "DesiredInstanceCount" not in item:
             raise InvalidRequest(

@@ -194,6 +194,7 @@ def _variant_snapshot(ctx: ServiceContext, variant: dict[str, Any]) -> dict[str,
         "InstanceCount": 1 if serverless else int(variant["InitialInstanceCount"]),
         "Weight": float(variant.get("InitialVariantWeight", 1.0)),
         "ResolutionTime": ctx.clock.now(),
+        **({"ServerlessConfig": dict(serverless)} if serverless else {}),
     }
 
 

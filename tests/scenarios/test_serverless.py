@@ -1,0 +1,143 @@
+"""Serverless endpoints (ServerlessConfig) on a real server, through boto3.
+
+Scale to zero and back under concurrent clients without retries: zero failed requests. Beyond
+MaxConcurrency: ThrottlingException, counted.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from scenarios.test_script_mode_and_limits import script_model  # noqa: F401  (a fixture)
+from support.fixtures import ServerPool
+from support.modelport_server import ModelportServer, wait_in_service
+from support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+XGBOOST = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+ROW = "5.1,3.3,1.7,0.5"
+
+
+def deploy_serverless(
+    sagemaker: Any, name: str, model_data_url: str, serverless: dict[str, int], *, image: str = XGBOOST
+) -> dict[str, Any]:
+    container: dict[str, Any] = {"Image": image, "ModelDataUrl": model_data_url}
+    if image == SKLEARN:
+        container["Environment"] = {"SAGEMAKER_PROGRAM": "inference.py"}
+    sagemaker.create_model(
+        ModelName=name, ExecutionRoleArn="arn:aws:iam::123456789012:role/test", PrimaryContainer=container
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": serverless}],
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    return wait_in_service(sagemaker, name)
+
+
+def test_serverless_config_is_checked_as_sagemaker_does(server: ModelportServer, model_archive: Path) -> None:
+    sagemaker = server.client("sagemaker")
+    sagemaker.create_model(
+        ModelName="sls-bad", PrimaryContainer={"Image": XGBOOST, "ModelDataUrl": str(model_archive)}
+    )
+    bad = {"MemorySizeInMB": 2048, "MaxConcurrency": 2, "ProvisionedConcurrency": 3}
+    with pytest.raises(ClientError) as caught:
+        sagemaker.create_endpoint_config(
+            EndpointConfigName="sls-bad",
+            ProductionVariants=[
+                {"VariantName": "AllTraffic", "ModelName": "sls-bad", "ServerlessConfig": bad}
+            ],
+        )
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "raise MaxConcurrency" in caught.value.response["Error"]["Message"]
+    sagemaker.delete_model(ModelName="sls-bad")
+
+
+def test_beyond_max_concurrency_answers_throttling_exception(
+    server: ModelportServer,
+    script_model: Path,  # noqa: F811
+) -> None:
+    sagemaker, runtime = server.client("sagemaker"), server.client("sagemaker-runtime")
+    described = deploy_serverless(
+        sagemaker,
+        "sls-throttle",
+        str(script_model),
+        {"MemorySizeInMB": 1024, "MaxConcurrency": 2},
+        image=SKLEARN,
+    )
+    summary = described["ProductionVariants"][0]
+    assert summary["CurrentServerlessConfig"] == {"MemorySizeInMB": 1024, "MaxConcurrency": 2}
+    assert summary["DesiredServerlessConfig"] == summary["CurrentServerlessConfig"]
+    assert "CurrentInstanceCount" not in summary
+    codes: list[str] = []
+    lock = threading.Lock()
+
+    def slow_request() -> None:
+        body = json.dumps({"rows": [[5.1, 3.3, 1.7, 0.5]], "sleep": 2.0})
+        try:
+            runtime.invoke_endpoint(EndpointName="sls-throttle", ContentType="application/json", Body=body)
+            code = "ok"
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=slow_request) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(codes) == ["ThrottlingException"] * 3 + ["ok"] * 2
+    sagemaker.delete_endpoint(EndpointName="sls-throttle")
+
+
+@pytest.fixture
+def quick_idle_server(servers: ServerPool) -> ModelportServer:
+    return servers.start(env={"MODELPORT_SERVERLESS_IDLE_TIMEOUT_S": "1"})
+
+
+def test_scales_to_zero_and_back_under_concurrent_clients(
+    quick_idle_server: ModelportServer, model_archive: Path
+) -> None:
+    server = quick_idle_server
+    sagemaker = server.client("sagemaker")
+    deploy_serverless(sagemaker, "sls", str(model_archive), {"MemorySizeInMB": 2048, "MaxConcurrency": 20})
+    failures: list[str] = []
+    answered = 0
+    lock = threading.Lock()
+
+    def client(requests: int) -> None:
+        nonlocal answered
+        runtime = server.client("sagemaker-runtime")  # no retries: a failure is seen, never hidden
+        for _ in range(requests):
+            try:
+                runtime.invoke_endpoint(EndpointName="sls", ContentType="text/csv", Body=ROW)["Body"].read()
+            except Exception as exc:
+                with lock:
+                    failures.append(repr(exc))
+                continue
+            with lock:
+                answered += 1
+
+    for cycle in (1, 2):  # twice: idle → zero → a burst of concurrent clients brings it back
+        # A private server: its whole log is this test's. Counted, so a scale-down that came
+        # before this line (the first idle period starts at CreateEndpoint) is not missed.
+        wait_until(lambda c=cycle: server.log().count("scaling to zero") >= c, "scale to zero", timeout_s=15)
+        assert sagemaker.describe_endpoint(EndpointName="sls")["EndpointStatus"] == "InService"
+        threads = [threading.Thread(target=client, args=(10,)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert server.log().count("cold start") == cycle
+    assert failures == [], f"{len(failures)} failed of {answered + len(failures)}: {failures[:3]}"
+    assert answered == 120
+    sagemaker.delete_endpoint(EndpointName="sls")
