@@ -23,6 +23,8 @@ from modelport.core.config import Settings
 from modelport.hosting.artifacts.cache import ArtifactCache
 from modelport.hosting.batching import BatchPolicy
 from modelport.hosting.controller import Controller
+from modelport.hosting.metrics.flusher import Metrics
+from modelport.hosting.metrics.store import MetricStore
 from modelport.hosting.router import Router
 from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.model_environments import ModelEnvironments
@@ -52,15 +54,19 @@ class Platform:
     functions: FunctionHost
     notebooks: NotebookHost
     logs: LogWriter
+    metrics: Metrics
     context: ServiceContext
     # authorize(context, service, operation, params): raises AccessDenied unless the caller may.
     authorize: Callable[[ServiceContext, str, str, dict[str, Any]], None]
     _log_task: asyncio.Task[None] | None = None
+    _metrics_task: asyncio.Task[None] | None = None
 
     def start_logs(self) -> None:
         """Start the log writer's flushing loop (in the running event loop)."""
         if self._log_task is None:
             self._log_task = asyncio.get_running_loop().create_task(self.logs.run(), name="log-writer")
+        if self._metrics_task is None:
+            self._metrics_task = asyncio.get_running_loop().create_task(self.metrics.run(), name="metrics")
 
     async def close(self) -> None:
         """Stop everything that runs: endpoint instances, function environments, notebook servers;
@@ -68,11 +74,13 @@ class Platform:
         await self.controller.stop()
         await self.functions.close()
         await self.notebooks.close()
-        if self._log_task is not None:
-            self._log_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._log_task
+        for task in (self._log_task, self._metrics_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await asyncio.to_thread(self.logs.close)
+        await asyncio.to_thread(self.metrics.close)
 
 
 def endpoint_log_sources(supervisor: Supervisor) -> Callable[[], Iterator[FileSource]]:
@@ -213,6 +221,13 @@ def build_platform(
         functions=functions,
         notebooks=notebooks,
         logs=logs,
+        metrics=Metrics(
+            MetricStore(settings.metrics_store_path),
+            clock,
+            router,
+            retention_s=limits.metrics_retention_s,
+            interval_s=limits.metrics_flush_interval_s,
+        ),
         context=context,
         authorize=authorize,
     )

@@ -68,7 +68,11 @@ class InvocationHandler:
                 platform.context.acting_as(principal), "sagemaker-runtime", "InvokeEndpoint", parsed.params
             )
             result = await invoke_endpoint(
-                parsed.params, router=platform.router, store=platform.store, settings=settings
+                parsed.params,
+                router=platform.router,
+                store=platform.store,
+                settings=settings,
+                metrics=platform.metrics.recorder,
             )
             reply = serialize_rest_response(self.protocol, parsed.operation, result, rid)
         except Exception as exc:

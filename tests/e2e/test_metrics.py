@@ -1,0 +1,54 @@
+"""Endpoint metrics on the shared server, read as a user reads them: Prometheus text at
+``/metrics``, parsed by ``prometheus_client``'s parser, after a few invocations of the iris
+endpoint (one of them a model error)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+from prometheus_client import parser
+
+from e2e.conftest import GOOD_ROW, Deployed
+from support.modelport_server import ModelportServer
+
+pytestmark = pytest.mark.e2e
+
+
+def scrape(url: str, endpoint: str) -> dict[str, float]:
+    """Sample name -> value of the endpoint's AllTraffic series."""
+    reply = httpx.get(f"{url}/metrics", timeout=10)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/plain; version=0.0.4")
+    values: dict[str, float] = {}
+    for family in parser.text_string_to_metric_families(reply.text):
+        for sample in family.samples:
+            if (
+                sample.labels.get("EndpointName") == endpoint
+                and sample.labels.get("VariantName") == "AllTraffic"
+            ):
+                values[sample.name] = sample.value
+    return values
+
+
+def test_invocations_show_in_the_prometheus_text(
+    server: ModelportServer, runtime: Any, iris: Deployed
+) -> None:
+    before = scrape(server.url, iris.endpoint)
+    for _ in range(3):
+        runtime.invoke_endpoint(EndpointName=iris.endpoint, ContentType="text/csv", Body=GOOD_ROW)
+    with pytest.raises(ClientError) as error:  # the container refuses the content type: 4xx
+        runtime.invoke_endpoint(EndpointName=iris.endpoint, ContentType="application/x-nope", Body=GOOD_ROW)
+    assert error.value.response["Error"]["Code"] == "ModelError"
+    after = scrape(server.url, iris.endpoint)
+
+    def grew(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    assert grew("sagemaker_invocations_total") >= 4
+    assert grew("sagemaker_invocation_4xx_errors_total") >= 1
+    assert grew("sagemaker_model_latency_microseconds_count") >= 4
+    assert grew("sagemaker_model_latency_microseconds_sum") > 0
+    assert grew("sagemaker_overhead_latency_microseconds_sum") > 0
