@@ -197,6 +197,13 @@ def build_platform(
     logs = LogWriter(LogStore(settings.log_store_path), clock, max_group_bytes=limits.max_log_group_bytes)
     logs.sources = log_sources(supervisor, notebooks)
     supervisor.on_stopped = lambda worker: logs.stopped(endpoint_log_source(worker))
+    metrics = Metrics(
+        MetricStore(settings.metrics_store_path),
+        clock,
+        router,
+        retention_s=limits.metrics_retention_s,
+        interval_s=limits.metrics_flush_interval_s,
+    )
     context = ServiceContext(
         store=store,
         settings=settings,
@@ -208,6 +215,7 @@ def build_platform(
         notebooks=notebooks,
         role_tokens=RoleTokens(),
         logs=logs,
+        metrics=metrics,
     )
     return Platform(
         settings=settings,
@@ -221,13 +229,7 @@ def build_platform(
         functions=functions,
         notebooks=notebooks,
         logs=logs,
-        metrics=Metrics(
-            MetricStore(settings.metrics_store_path),
-            clock,
-            router,
-            retention_s=limits.metrics_retention_s,
-            interval_s=limits.metrics_flush_interval_s,
-        ),
+        metrics=metrics,
         context=context,
         authorize=authorize,
     )

@@ -4,6 +4,7 @@ endpoint (one of them a model error)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
@@ -52,3 +53,68 @@ def test_invocations_show_in_the_prometheus_text(
     assert grew("sagemaker_model_latency_microseconds_count") >= 4
     assert grew("sagemaker_model_latency_microseconds_sum") > 0
     assert grew("sagemaker_overhead_latency_microseconds_sum") > 0
+
+
+def test_boto3_cloudwatch_reads_the_endpoints_metrics(
+    server: ModelportServer, runtime: Any, iris: Deployed
+) -> None:
+    """As the AWS docs write it: GetMetricStatistics with EndpointName and VariantName, Period 60."""
+    for _ in range(2):
+        runtime.invoke_endpoint(EndpointName=iris.endpoint, ContentType="text/csv", Body=GOOD_ROW)
+    cloudwatch = server.client("cloudwatch")
+    now = dt.datetime.now(dt.UTC)
+    dimensions = [
+        {"Name": "EndpointName", "Value": iris.endpoint},
+        {"Name": "VariantName", "Value": "AllTraffic"},
+    ]
+    answer = cloudwatch.get_metric_statistics(
+        Namespace="AWS/SageMaker",
+        MetricName="Invocations",
+        Dimensions=dimensions,
+        StartTime=now - dt.timedelta(minutes=10),
+        EndTime=now + dt.timedelta(minutes=1),
+        Period=60,
+        Statistics=["Sum", "Average"],
+    )
+    assert answer["Label"] == "Invocations"
+    assert sum(point["Sum"] for point in answer["Datapoints"]) >= 2
+    assert all(point["Average"] == 1.0 and point["Unit"] == "None" for point in answer["Datapoints"])
+
+    latency = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "latency",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/SageMaker",
+                        "MetricName": "ModelLatency",
+                        "Dimensions": dimensions,
+                    },
+                    "Period": 60,
+                    "Stat": "Average",
+                },
+            }
+        ],
+        StartTime=now - dt.timedelta(minutes=10),
+        EndTime=now + dt.timedelta(minutes=1),
+    )["MetricDataResults"][0]
+    assert latency["StatusCode"] == "Complete" and latency["Values"] and min(latency["Values"]) > 0
+
+    listed = cloudwatch.list_metrics(
+        Namespace="AWS/SageMaker", Dimensions=[{"Name": "EndpointName", "Value": iris.endpoint}]
+    )
+    names = {metric["MetricName"] for metric in listed["Metrics"]}
+    assert {"Invocations", "ModelLatency", "OverheadLatency", "Invocation4XXErrors"} <= names
+
+    with pytest.raises(ClientError) as error:
+        cloudwatch.get_metric_statistics(
+            Namespace="AWS/SageMaker",
+            MetricName="Invocations",
+            Dimensions=dimensions,
+            StartTime=now - dt.timedelta(minutes=10),
+            EndTime=now,
+            Period=45,
+            Statistics=["Sum"],
+        )
+    assert error.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "multiple of 60" in error.value.response["Error"]["Message"]

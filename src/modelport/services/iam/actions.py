@@ -400,6 +400,13 @@ LOGS: dict[str, _Rule] = {
     "FilterLogEvents": _Rule("logs:FilterLogEvents", _log_group),
 }
 
+# CloudWatch's metric reads take no resource-level permissions: the resource is always "*".
+CLOUDWATCH: dict[str, _Rule] = {
+    "GetMetricStatistics": _Rule("cloudwatch:GetMetricStatistics", _any),
+    "GetMetricData": _Rule("cloudwatch:GetMetricData", _any),
+    "ListMetrics": _Rule("cloudwatch:ListMetrics", _any),
+}
+
 # GetCallerIdentity needs no permission: "No permissions are required to perform this
 # operation. If an administrator attaches a policy that explicitly denies access to
 # sts:GetCallerIdentity, you can still perform this operation" (STS API reference).
@@ -415,6 +422,7 @@ CATALOGUE: Mapping[str, Mapping[str, _Rule]] = {
     "sts": STS,
     "s3": S3,
     "logs": LOGS,
+    "cloudwatch": CLOUDWATCH,
 }
 
 
