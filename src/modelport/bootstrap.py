@@ -30,6 +30,7 @@ from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.model_environments import ModelEnvironments
 from modelport.sandboxes.notebooks import NotebookHost
 from modelport.sandboxes.supervisor import Supervisor, WorkerProcess
+from modelport.services.cloudwatch.alarms import evaluate_all
 from modelport.services.context import ServiceContext
 from modelport.services.iam.authorization import authorize
 from modelport.services.lambda_.host import FunctionHost
@@ -217,6 +218,7 @@ def build_platform(
         logs=logs,
         metrics=metrics,
     )
+    metrics.after_flush = lambda: evaluate_all(context)
     return Platform(
         settings=settings,
         clock=clock,

@@ -118,3 +118,38 @@ def test_boto3_cloudwatch_reads_the_endpoints_metrics(
         )
     assert error.value.response["Error"]["Code"] == "InvalidParameterValue"
     assert "multiple of 60" in error.value.response["Error"]["Message"]
+
+
+def test_alarms_on_endpoint_metrics(server: ModelportServer, runtime: Any, iris: Deployed) -> None:
+    runtime.invoke_endpoint(EndpointName=iris.endpoint, ContentType="text/csv", Body=GOOD_ROW)
+    cloudwatch = server.client("cloudwatch")
+    dimensions = [
+        {"Name": "EndpointName", "Value": iris.endpoint},
+        {"Name": "VariantName", "Value": "AllTraffic"},
+    ]
+    common: dict[str, Any] = {
+        "Namespace": "AWS/SageMaker",
+        "Dimensions": dimensions,
+        "Statistic": "Sum",
+        "Period": 60,
+        # Two minutes, one enough: the invocation may have been in the minute before this one.
+        "EvaluationPeriods": 2,
+        "DatapointsToAlarm": 1,
+        "TreatMissingData": "notBreaching",
+        "Threshold": 0.0,
+        "ComparisonOperator": "GreaterThanThreshold",
+    }
+    cloudwatch.put_metric_alarm(AlarmName="e2e-busy", MetricName="Invocations", **common)
+    cloudwatch.put_metric_alarm(AlarmName="e2e-failing", MetricName="Invocation5XXErrors", **common)
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNamePrefix="e2e-")["MetricAlarms"]}
+    assert alarms["e2e-busy"]["StateValue"] == "ALARM"
+    assert alarms["e2e-failing"]["StateValue"] == "OK"
+    assert alarms["e2e-busy"]["AlarmArn"].endswith(":alarm:e2e-busy")
+    assert alarms["e2e-busy"]["Dimensions"] == dimensions
+    assert cloudwatch.describe_alarms(AlarmNames=["e2e-busy"], StateValue="OK")["MetricAlarms"] == []
+
+    cloudwatch.delete_alarms(AlarmNames=["e2e-busy", "e2e-failing"])
+    assert cloudwatch.describe_alarms(AlarmNamePrefix="e2e-")["MetricAlarms"] == []
+    with pytest.raises(ClientError) as error:
+        cloudwatch.delete_alarms(AlarmNames=["e2e-busy"])
+    assert error.value.response["Error"]["Code"] == "ResourceNotFound"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from modelport.core.clock import Clock
 from modelport.hosting.metrics.recorder import MetricsRecorder
@@ -39,6 +40,8 @@ class Metrics:
         self.retention_s = retention_s
         self.interval_s = interval_s
         self.sampler = sampler or UsageSampler()
+        # Run in a worker thread after each flush (bootstrap: CloudWatch's alarm evaluation).
+        self.after_flush: Callable[[], None] | None = None
 
     def sample_usage(self) -> None:
         """One CPU and memory reading of every running instance."""
@@ -67,6 +70,8 @@ class Metrics:
                 points = self.recorder.drain()
                 await asyncio.to_thread(self.store.add, points)
                 await asyncio.to_thread(self.store.prune, self.clock.now() - self.retention_s)
+                if self.after_flush is not None:
+                    await asyncio.to_thread(self.after_flush)
             except Exception:
                 log.exception("metrics: a flush failed; the next one will try again")
 

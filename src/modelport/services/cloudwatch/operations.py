@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from modelport.services.cloudwatch import statistics
+from modelport.services.cloudwatch import alarms, statistics
 from modelport.services.context import ServiceContext
 
 UseCase = Callable[[ServiceContext, dict[str, Any]], dict[str, Any]]
@@ -22,6 +22,9 @@ USE_CASES: dict[str, UseCase] = {
     "GetMetricStatistics": statistics.get_metric_statistics,
     "GetMetricData": statistics.get_metric_data,
     "ListMetrics": statistics.list_metrics,
+    "PutMetricAlarm": alarms.put_metric_alarm,
+    "DescribeAlarms": alarms.describe_alarms,
+    "DeleteAlarms": alarms.delete_alarms,
 }
 
 

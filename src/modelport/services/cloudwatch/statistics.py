@@ -25,7 +25,7 @@ def _store(ctx: ServiceContext) -> MetricStore:
     return ctx.metrics.store
 
 
-def _value(period: Period, statistic: str) -> float:
+def value(period: Period, statistic: str) -> float:
     return {
         "SampleCount": period.sample_count,
         "Average": period.average,
@@ -43,7 +43,7 @@ def _series(dimensions: list[dict[str, str]]) -> tuple[str, str | None] | None:
     return named["EndpointName"], named.get("VariantName")
 
 
-def _period(seconds: int) -> int:
+def check_period(seconds: int) -> int:
     if seconds <= 0 or seconds % 60:
         raise InvalidRequest(
             f"The parameter Period must be a multiple of 60: endpoint metrics are kept per minute (got {seconds})."
@@ -59,7 +59,7 @@ def _window(params: dict[str, Any]) -> tuple[float, float]:
     return start.timestamp(), end.timestamp()
 
 
-def _periods(
+def periods(
     ctx: ServiceContext, metric: dict[str, Any], start: float, end: float, period: int
 ) -> list[Period]:
     series = _series(metric.get("Dimensions") or [])
@@ -80,16 +80,16 @@ def get_metric_statistics(ctx: ServiceContext, params: dict[str, Any]) -> dict[s
             "ExtendedStatistics (percentiles) are not kept here: ask for Statistics instead."
         )
     start, end = _window(params)
-    period = _period(params["Period"])
+    period = check_period(params["Period"])
     points = []
-    for found in _periods(ctx, params, start, end, period):
+    for found in periods(ctx, params, start, end, period):
         if params.get("Unit") not in (None, found.unit):
             continue
         point: dict[str, Any] = {
             "Timestamp": dt.datetime.fromtimestamp(found.timestamp, dt.UTC),
             "Unit": found.unit,
         }
-        point.update({statistic: _value(found, statistic) for statistic in statistics})
+        point.update({statistic: value(found, statistic) for statistic in statistics})
         points.append(point)
     return {"Label": params["MetricName"], "Datapoints": points}
 
@@ -106,7 +106,7 @@ def get_metric_data(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
             )
         if stat["Stat"] not in STATISTICS:
             raise InvalidRequest(f"Query {query['Id']}: Stat must be one of {', '.join(STATISTICS)}.")
-        found = _periods(ctx, stat["Metric"], start, end, _period(stat["Period"]))
+        found = periods(ctx, stat["Metric"], start, end, check_period(stat["Period"]))
         if descending:
             found.reverse()
         if query.get("ReturnData", True) is False:
@@ -116,7 +116,7 @@ def get_metric_data(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
                 "Id": query["Id"],
                 "Label": query.get("Label") or stat["Metric"]["MetricName"],
                 "Timestamps": [dt.datetime.fromtimestamp(p.timestamp, dt.UTC) for p in found],
-                "Values": [_value(p, stat["Stat"]) for p in found],
+                "Values": [value(p, stat["Stat"]) for p in found],
                 "StatusCode": "Complete",
             }
         )

@@ -400,11 +400,19 @@ LOGS: dict[str, _Rule] = {
     "FilterLogEvents": _Rule("logs:FilterLogEvents", _log_group),
 }
 
-# CloudWatch's metric reads take no resource-level permissions: the resource is always "*".
+
+def _alarm(params: Mapping[str, Any], region: str, account: str) -> str:
+    return f"arn:aws:cloudwatch:{region}:{account}:alarm:{_param(params, 'AlarmName')}"
+
+
+# CloudWatch's metric reads (and DescribeAlarms, DeleteAlarms of several alarms) are authorized on "*".
 CLOUDWATCH: dict[str, _Rule] = {
     "GetMetricStatistics": _Rule("cloudwatch:GetMetricStatistics", _any),
     "GetMetricData": _Rule("cloudwatch:GetMetricData", _any),
     "ListMetrics": _Rule("cloudwatch:ListMetrics", _any),
+    "PutMetricAlarm": _Rule("cloudwatch:PutMetricAlarm", _alarm),
+    "DescribeAlarms": _Rule("cloudwatch:DescribeAlarms", _any),
+    "DeleteAlarms": _Rule("cloudwatch:DeleteAlarms", _any),
 }
 
 # GetCallerIdentity needs no permission: "No permissions are required to perform this
