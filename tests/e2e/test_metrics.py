@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from prometheus_client import parser
 
 from e2e.conftest import GOOD_ROW, Deployed
+from support.console_http import ConsoleClients
 from support.modelport_server import ModelportServer
 
 pytestmark = pytest.mark.e2e
@@ -153,3 +154,18 @@ def test_alarms_on_endpoint_metrics(server: ModelportServer, runtime: Any, iris:
     with pytest.raises(ClientError) as error:
         cloudwatch.delete_alarms(AlarmNames=["e2e-busy"])
     assert error.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_the_console_endpoint_page_charts_the_last_hour(
+    console_http: ConsoleClients, server: ModelportServer, runtime: Any, iris: Deployed
+) -> None:
+    runtime.invoke_endpoint(EndpointName=iris.endpoint, ContentType="text/csv", Body=GOOD_ROW)
+    page = console_http.root(server).get(f"/sagemaker/endpoints/{iris.endpoint}").text
+    section = page[page.index('id="endpoint-metrics"') :]
+    assert section.count("<svg") == 2
+    assert (
+        "<title>Invocations per minute</title>" in section
+        and "<title>ModelLatency, average</title>" in section
+    )
+    assert "<path d=" in section or "<circle" in section  # at least one minute has a datapoint
+    assert "no data" not in section.split("ModelLatency")[0]
