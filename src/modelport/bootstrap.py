@@ -137,6 +137,13 @@ def log_sources(supervisor: Supervisor, notebooks: NotebookHost) -> Callable[[],
     return sources
 
 
+def record_setup(metrics: Metrics, worker: WorkerProcess, seconds: float) -> None:
+    """ModelSetupTime: an instance's start, to its first healthy ping (instance id
+    ``<endpoint>/<variant>/<n>-<generation>``)."""
+    endpoint, variant, _ = worker.spec.instance_id.rsplit("/", 2)
+    metrics.recorder.setup(endpoint, variant, seconds * 1_000_000)
+
+
 def build_router(settings: Settings, rng: random.Random | None = None) -> Router:
     limits = settings.limits
     batching = BatchPolicy(limits.max_batch_size, limits.max_batch_wait_s, limits.max_payload_bytes)
@@ -219,6 +226,7 @@ def build_platform(
         metrics=metrics,
     )
     metrics.after_flush = lambda: evaluate_all(context)
+    supervisor.on_started = lambda worker, seconds: record_setup(metrics, worker, seconds)
     return Platform(
         settings=settings,
         clock=clock,

@@ -105,7 +105,14 @@ def test_boto3_cloudwatch_reads_the_endpoints_metrics(
         Namespace="AWS/SageMaker", Dimensions=[{"Name": "EndpointName", "Value": iris.endpoint}]
     )
     names = {metric["MetricName"] for metric in listed["Metrics"]}
-    assert {"Invocations", "ModelLatency", "OverheadLatency", "Invocation4XXErrors"} <= names
+    # ModelSetupTime: the iris instance's start, recorded when it passed its first ping.
+    assert {
+        "Invocations",
+        "ModelLatency",
+        "OverheadLatency",
+        "Invocation4XXErrors",
+        "ModelSetupTime",
+    } <= names
 
     with pytest.raises(ClientError) as error:
         cloudwatch.get_metric_statistics(

@@ -38,6 +38,18 @@ def test_a_minute_of_invocations_becomes_sagemakers_metrics() -> None:
     assert recorder.drain() == []
 
 
+def test_setup_time_is_its_own_metric() -> None:
+    recorder = MetricsRecorder(FakeClock(START))
+    recorder.setup("ep", "AllTraffic", 2_500_000.0)
+    (point,) = recorder.drain()
+    assert (point.metric, point.unit, point.sum, point.sample_count) == (
+        "ModelSetupTime",
+        "Microseconds",
+        2_500_000.0,
+        1,
+    )
+
+
 def test_minutes_flushed_twice_merge_and_periods_group_minutes(tmp_path: Path) -> None:
     clock = FakeClock(START)
     recorder = MetricsRecorder(clock)
