@@ -52,6 +52,7 @@ SERVICES: dict[str, set[str]] = {
     "lambda_": {"iam"},  # a function's execution role
     "apigateway": {"iam", "lambda_", "sagemaker"},  # integrations call functions and endpoints
     "logs": set(),  # CloudWatch Logs: producers reach it through ServiceContext.logs
+    "cloudwatch": set(),  # CloudWatch metrics: reads hosting/metrics through ServiceContext.metrics
 }
 SHARED_SERVICE_MODULES = {"services.context", "services.paging", "services.__init__"}
 # Seams across areas, area -> areas: the Lambda service drives its execution environments; the

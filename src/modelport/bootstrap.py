@@ -24,12 +24,15 @@ from modelport.hosting.artifacts.cache import ArtifactCache
 from modelport.hosting.batching import BatchPolicy
 from modelport.hosting.capture import CaptureWriter
 from modelport.hosting.controller import Controller
+from modelport.hosting.metrics.flusher import Metrics
+from modelport.hosting.metrics.store import MetricStore
 from modelport.hosting.router import Router
 from modelport.hosting.shadow import ShadowSender
 from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.model_environments import ModelEnvironments
 from modelport.sandboxes.notebooks import NotebookHost
 from modelport.sandboxes.supervisor import Supervisor, WorkerProcess
+from modelport.services.cloudwatch.alarms import evaluate_all
 from modelport.services.context import ServiceContext
 from modelport.services.iam.authorization import authorize
 from modelport.services.lambda_.host import FunctionHost
@@ -54,6 +57,7 @@ class Platform:
     functions: FunctionHost
     notebooks: NotebookHost
     logs: LogWriter
+    metrics: Metrics
     context: ServiceContext
     # authorize(context, service, operation, params): raises AccessDenied unless the caller may.
     authorize: Callable[[ServiceContext, str, str, dict[str, Any]], None]
@@ -61,6 +65,7 @@ class Platform:
     shadow: ShadowSender
     _log_task: asyncio.Task[None] | None = None
     _capture_task: asyncio.Task[None] | None = None
+    _metrics_task: asyncio.Task[None] | None = None
 
     def start_logs(self) -> None:
         """Start the log writer's flushing loop (in the running event loop)."""
@@ -70,6 +75,8 @@ class Platform:
             self._capture_task = asyncio.get_running_loop().create_task(
                 self.capture.run(), name="data-capture"
             )
+        if self._metrics_task is None:
+            self._metrics_task = asyncio.get_running_loop().create_task(self.metrics.run(), name="metrics")
 
     async def close(self) -> None:
         """Stop everything that runs: endpoint instances, function environments, notebook servers;
@@ -78,15 +85,17 @@ class Platform:
         await self.controller.stop()
         await self.functions.close()
         await self.notebooks.close()
-        if self._capture_task is not None:  # its last flush writes what is buffered
-            self._capture_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._capture_task
-        if self._log_task is not None:
-            self._log_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._log_task
+        for task in (
+            self._capture_task,
+            self._log_task,
+            self._metrics_task,
+        ):  # capture's last flush writes its buffer
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await asyncio.to_thread(self.logs.close)
+        await asyncio.to_thread(self.metrics.close)
 
 
 def endpoint_log_sources(supervisor: Supervisor) -> Callable[[], Iterator[FileSource]]:
@@ -140,6 +149,13 @@ def log_sources(supervisor: Supervisor, notebooks: NotebookHost) -> Callable[[],
         yield from notebook_logs()
 
     return sources
+
+
+def record_setup(metrics: Metrics, worker: WorkerProcess, seconds: float) -> None:
+    """ModelSetupTime: an instance's start, to its first healthy ping (instance id
+    ``<endpoint>/<variant>/<n>-<generation>``)."""
+    endpoint, variant, _ = worker.spec.instance_id.rsplit("/", 2)
+    metrics.recorder.setup(endpoint, variant, seconds * 1_000_000)
 
 
 def build_router(settings: Settings, rng: random.Random | None = None) -> Router:
@@ -203,6 +219,13 @@ def build_platform(
     logs = LogWriter(LogStore(settings.log_store_path), clock, max_group_bytes=limits.max_log_group_bytes)
     logs.sources = log_sources(supervisor, notebooks)
     supervisor.on_stopped = lambda worker: logs.stopped(endpoint_log_source(worker))
+    metrics = Metrics(
+        MetricStore(settings.metrics_store_path),
+        clock,
+        router,
+        retention_s=limits.metrics_retention_s,
+        interval_s=limits.metrics_flush_interval_s,
+    )
     context = ServiceContext(
         store=store,
         settings=settings,
@@ -214,8 +237,11 @@ def build_platform(
         notebooks=notebooks,
         role_tokens=RoleTokens(),
         logs=logs,
+        metrics=metrics,
     )
     capture = CaptureWriter(settings)
+    metrics.after_flush = lambda: evaluate_all(context)
+    supervisor.on_started = lambda worker, seconds: record_setup(metrics, worker, seconds)
     return Platform(
         settings=settings,
         clock=clock,
@@ -228,6 +254,7 @@ def build_platform(
         functions=functions,
         notebooks=notebooks,
         logs=logs,
+        metrics=metrics,
         context=context,
         authorize=authorize,
         capture=capture,

@@ -86,6 +86,16 @@ def test_describe(server: ModelportServer, workdir: Path) -> None:
     assert "ml.m5.large" in out
 
 
+def test_metrics_show_the_invocations(server: ModelportServer, workdir: Path) -> None:
+    out = ok(run(workdir, "metrics", "iris", url=server.url))
+    header, *lines = out.splitlines()
+    assert header.split()[:4] == ["minute", "(UTC)", "variant", "invocations"]
+    assert sum(float(line.split()[3]) for line in lines if line.split()[2] == "AllTraffic") >= 1
+    missing = run(workdir, "metrics", "no-such-endpoint", url=server.url)
+    assert missing.returncode != 0
+    assert "no metrics for endpoint no-such-endpoint" in one_error_line(missing)
+
+
 def test_logs_show_the_worker(server: ModelportServer, workdir: Path) -> None:
     out = ok(run(workdir, "logs", "iris", url=server.url))
     assert out.splitlines()

@@ -63,9 +63,15 @@ def main() -> None:
 
 def _register_commands() -> None:
     from modelport.cli import env, local, notebook
-    from modelport.cli.sagemaker import endpoints
+    from modelport.cli.sagemaker import endpoints, metrics
 
-    for command in [*endpoints.COMMANDS, *notebook.COMMANDS, *local.COMMANDS, *env.COMMANDS]:
+    for command in [
+        *endpoints.COMMANDS,
+        *metrics.COMMANDS,
+        *notebook.COMMANDS,
+        *local.COMMANDS,
+        *env.COMMANDS,
+    ]:
         cli.add_command(command)
 
 

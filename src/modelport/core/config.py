@@ -66,6 +66,8 @@ class Limits:
     notebook_stop_timeout_s: float = 5.0  # StopNotebookInstance: SIGTERM, then SIGKILL after this
     notebook_url_ttl_s: float = 300.0  # CreatePresignedNotebookInstanceUrl's URL (AWS: 5 minutes)
     console_session_ttl_s: float = 12 * 3600.0  # a console sign-in lasts this long (AWS: 12 hours)
+    metrics_retention_s: float = 15 * 86400.0  # endpoint metrics' minutes kept (CloudWatch: 15 days)
+    metrics_flush_interval_s: float = 10.0  # how often metrics move from memory to their SQLite file
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Settings:
     s3_front_port: int = DEFAULT_PORT + 3  # stable, so an exported AWS_ENDPOINT_URL_S3 survives restarts
     profile_name: str = "modelport"
     write_profile: bool = True
+    open_metrics: bool = True  # /metrics (Prometheus) without a signature; False: not served
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -117,6 +120,11 @@ class Settings:
     def log_store_path(self) -> Path:
         """CloudWatch Logs' groups, streams and events (a file apart from the control plane's store)."""
         return self.data_dir / "cloudwatch-logs.sqlite3"
+
+    @property
+    def metrics_store_path(self) -> Path:
+        """Endpoint metrics, one row per metric, endpoint, variant and minute."""
+        return self.data_dir / "metrics.sqlite3"
 
     @property
     def url(self) -> str:
@@ -183,4 +191,5 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "s3_front_port": ("MODELPORT_S3_FRONT_PORT", int),
     "profile_name": ("MODELPORT_PROFILE", str),
     "write_profile": ("MODELPORT_WRITE_PROFILE", _flag),
+    "open_metrics": ("MODELPORT_OPEN_METRICS", _flag),
 }

@@ -4,6 +4,8 @@
     <id>.execute-api.<host>/<stage>/<path>  API Gateway invoke URLs (http/gateway.py)
     /restapis/<id>/<stage>/_user_request_/…   the same, path form
     GET  /health                            liveness, unauthenticated, says nothing else
+    GET  /metrics                           endpoint metrics as Prometheus text, unauthenticated
+                                            (read-only; MODELPORT_OPEN_METRICS=0 turns it off)
     /console/…                              the web console (console/app.py; its own sign-in)
     GET  /  from a browser (Accept: text/html) redirects to /console
     GET  /_modelport/lambda/functions/…     GetFunction's Code.Location, presigned (http/function_code.py)
@@ -37,6 +39,7 @@ from modelport.console.app import console_app
 from modelport.core.arns import request_id
 from modelport.core.config import Settings
 from modelport.core.errors import UnknownOperation
+from modelport.hosting.metrics import prometheus
 from modelport.http.auth import authenticate
 from modelport.http.bindings import OPERATIONS, bindings
 from modelport.http.bodiless import strip_body
@@ -116,6 +119,11 @@ def _starlette_app(platform: Platform) -> Starlette:
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def metrics(request: Request) -> Response:
+        if not platform.settings.open_metrics:
+            return PlainTextResponse("Not served: MODELPORT_OPEN_METRICS is off.\n", status_code=404)
+        return Response(prometheus.render(platform.metrics.recorder), media_type=prometheus.CONTENT_TYPE)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         platform.start_logs()
@@ -128,6 +136,7 @@ def _starlette_app(platform: Platform) -> Starlette:
 
     routes = [
         Route("/health", health, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         function_code_route(platform),
         *role_credentials_routes(platform),
         notebook_url_route(platform),

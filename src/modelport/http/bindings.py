@@ -14,6 +14,7 @@ from modelport.aws.protocol.models import ServiceProtocol
 from modelport.bootstrap import Platform
 from modelport.http.services import Binding, Handler
 from modelport.services.apigateway import apis
+from modelport.services.cloudwatch import operations as cloudwatch
 from modelport.services.iam import operations as iam
 from modelport.services.lambda_ import functions
 from modelport.services.logs import operations as logs
@@ -29,6 +30,7 @@ OPERATIONS: dict[str, tuple[str, Mapping[str, Handler]]] = {
     "lambda": ("lambda", functions.OPERATIONS),
     "apigateway": ("apigateway", apis.OPERATIONS),
     "logs": ("logs", logs.OPERATIONS),
+    "cloudwatch": ("monitoring", cloudwatch.OPERATIONS),
 }
 # The runtime's one operation has its own hot path (http/invocations.py), outside the tables.
 RUNTIME_OPERATIONS = frozenset({"InvokeEndpoint"})

@@ -74,6 +74,7 @@ class InvocationHandler:
                 settings=settings,
                 capture=platform.capture,
                 shadow=platform.shadow,
+                metrics=platform.metrics.recorder,
             )
             reply = serialize_rest_response(self.protocol, parsed.operation, result, rid)
         except Exception as exc:

@@ -49,6 +49,8 @@ def classify(
             return "sagemaker"
         if target.startswith("Logs_20140328."):
             return "logs"
+        if target.startswith("GraniteServiceVersion20100801."):
+            return "cloudwatch"
         form = query_string if method == "GET" else body.decode("latin-1")
         if "Action=" in form:
             version = parse_qs(form).get("Version", [""])[0]

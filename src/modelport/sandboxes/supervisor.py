@@ -33,6 +33,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,8 @@ class Supervisor:
         # Told about each worker once it has been stopped (bootstrap: its last log lines go to
         # CloudWatch Logs, even when it failed before anyone looked). Must not block.
         self.on_stopped: Callable[[WorkerProcess], None] | None = None
+        # Called with an instance and the seconds it took from start to its first healthy ping.
+        self.on_started: Callable[[WorkerProcess, float], None] | None = None
         self.spares = SparePool(WorkerStarter(pool_log_dir), warm_per_runtime, what="model worker")
 
     def fill_pool(self, runtimes: tuple[str, ...] = ("xgboost",)) -> None:
@@ -142,6 +145,7 @@ class Supervisor:
 
     async def start(self, spec: InstanceSpec) -> WorkerProcess:
         """Start one instance and return once it answers ``/ping`` with 200."""
+        began = time.monotonic()
         python = await self._python_for(spec)
         # A model with its own interpreter never uses (nor starts) a spare.
         spare = self.spares.take(spec.runtime, variables=spec.environment) if python is None else None
@@ -151,6 +155,11 @@ class Supervisor:
         except BaseException:
             await self.stop(worker)
             raise
+        if self.on_started is not None:
+            try:
+                self.on_started(worker, time.monotonic() - began)
+            except Exception:
+                log.exception("on_started failed for %s", spec.instance_id)
         return worker
 
     async def _python_for(self, spec: InstanceSpec) -> str | None:

@@ -20,6 +20,7 @@ from modelport.hosting.router import Router
 from modelport.store.base import Store
 
 if TYPE_CHECKING:  # the host's module takes a ServiceContext in every call: no import at run time
+    from modelport.hosting.metrics.flusher import Metrics
     from modelport.sandboxes.notebooks import NotebookHost
     from modelport.services.lambda_.host import FunctionHost
     from modelport.services.logs.writer import LogWriter
@@ -69,6 +70,8 @@ class ServiceContext:
     role_tokens: RoleTokens | None = None
     # CloudWatch Logs: the log store and the buffered writer every producer appends through.
     logs: LogWriter | None = None
+    # Endpoint metrics: the recorder and the store CloudWatch's reads query.
+    metrics: Metrics | None = None
 
     def acting_as(self, principal: Principal) -> ServiceContext:
         return replace(self, principal=principal)

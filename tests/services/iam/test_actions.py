@@ -21,6 +21,7 @@ from modelport.services.iam.policy_parse import parse_policy
 R, A = "us-east-1", "123456789012"
 MEMBERS = [
     "Bucket",
+    "AlarmName",
     "Key",
     "ModelName",
     "UserName",

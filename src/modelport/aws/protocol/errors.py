@@ -177,6 +177,13 @@ ERROR_TABLE: dict[str, dict[type[BaseException], WireError]] = {
         **_AUTH,
         e.AccessDenied: WireError("AccessDeniedException", 400),
     },
+    # CloudWatch is query-compatible: its JSON errors use the query protocol's codes.
+    "cloudwatch": {
+        **_QUERY_COMMON,
+        e.InvalidRequest: WireError("InvalidParameterValue", 400),
+        e.ResourceNotFound: WireError("ResourceNotFound", 404),
+        e.ResourceLimitExceeded: WireError("LimitExceeded", 400),
+    },
 }
 
 # Services whose error body names who is at fault (``Type``) instead of repeating the code.

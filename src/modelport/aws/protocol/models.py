@@ -53,7 +53,9 @@ class ServiceProtocol:
     def __init__(self, service_model: ServiceModel) -> None:
         self.model = service_model
         self.name: str = service_model.service_name
-        self.protocol: str = service_model.protocol
+        # The protocol botocore speaks, from the model's ``protocols`` in botocore's order of
+        # preference (CloudWatch lists smithy-rpc-v2-cbor first, but botocore sends JSON 1.0).
+        self.protocol: str = service_model.resolved_protocol
         self.target_prefix: str | None = service_model.metadata.get("targetPrefix")
         self.json_version: str = service_model.metadata.get("jsonVersion", "1.0")
         self.operation_names: tuple[str, ...] = tuple(service_model.operation_names)

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from modelport.console import rendering
+from modelport.console import charts, rendering
 from modelport.console.actions import AwsError, call
 
 # Statuses an endpoint leaves by itself: while one is shown, the page refreshes it (data-live).
@@ -113,7 +113,54 @@ async def _page(
     except AwsError as exc:
         error = error or exc
     context["variants"] = _variants(endpoint, context["config"])
+    context["charts"] = await _charts(request, name)
     return rendering.render(request, "sagemaker/endpoint.html", context, error=error, status_code=status_code)
+
+
+CHART_MINUTES = 60
+# Chart title -> (metric, statistic, unit shown), every variant together.
+CHARTS = {
+    "Invocations per minute": ("Invocations", "Sum", ""),
+    "ModelLatency, average": ("ModelLatency", "Average", " µs"),
+}
+
+
+async def _charts(request: Request, name: str) -> list[dict[str, Any]]:
+    """The last hour of Invocations and ModelLatency, as SVG; none when CloudWatch refuses."""
+    now = request.app.state.platform.clock.now()
+    start = now - now % 60 - (CHART_MINUTES - 1) * 60
+    queries = [
+        {
+            "Id": f"m{index}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/SageMaker",
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "EndpointName", "Value": name}],
+                },
+                "Period": 60,
+                "Stat": stat,
+            },
+        }
+        for index, (metric, stat, _) in enumerate(CHARTS.values())
+    ]
+    params = {
+        "MetricDataQueries": queries,
+        # As on the wire: the console's calls are read like a request body (epoch seconds).
+        "StartTime": start,
+        "EndTime": start + CHART_MINUTES * 60,
+        "ScanBy": "TimestampAscending",
+    }
+    try:
+        results = (await call(request, "cloudwatch", "GetMetricData", params))["MetricDataResults"]
+    except AwsError:
+        return []
+    found = []
+    for (title, (_, _, unit)), result in zip(CHARTS.items(), results, strict=True):
+        stamps = [t.timestamp() for t in result["Timestamps"]]
+        slots = charts.minute_slots(stamps, result["Values"], start, CHART_MINUTES)
+        found.append({"title": title, "svg": charts.line_chart(title, slots, unit)})
+    return found
 
 
 def _variants(endpoint: dict[str, Any], config: dict[str, Any] | None) -> list[dict[str, Any]]:

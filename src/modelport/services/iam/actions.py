@@ -410,6 +410,21 @@ LOGS: dict[str, _Rule] = {
     "FilterLogEvents": _Rule("logs:FilterLogEvents", _log_group),
 }
 
+
+def _alarm(params: Mapping[str, Any], region: str, account: str) -> str:
+    return f"arn:aws:cloudwatch:{region}:{account}:alarm:{_param(params, 'AlarmName')}"
+
+
+# CloudWatch's metric reads (and DescribeAlarms, DeleteAlarms of several alarms) are authorized on "*".
+CLOUDWATCH: dict[str, _Rule] = {
+    "GetMetricStatistics": _Rule("cloudwatch:GetMetricStatistics", _any),
+    "GetMetricData": _Rule("cloudwatch:GetMetricData", _any),
+    "ListMetrics": _Rule("cloudwatch:ListMetrics", _any),
+    "PutMetricAlarm": _Rule("cloudwatch:PutMetricAlarm", _alarm),
+    "DescribeAlarms": _Rule("cloudwatch:DescribeAlarms", _any),
+    "DeleteAlarms": _Rule("cloudwatch:DeleteAlarms", _any),
+}
+
 # GetCallerIdentity needs no permission: "No permissions are required to perform this
 # operation. If an administrator attaches a policy that explicitly denies access to
 # sts:GetCallerIdentity, you can still perform this operation" (STS API reference).
@@ -425,6 +440,7 @@ CATALOGUE: Mapping[str, Mapping[str, _Rule]] = {
     "sts": STS,
     "s3": S3,
     "logs": LOGS,
+    "cloudwatch": CLOUDWATCH,
 }
 
 

@@ -12,12 +12,15 @@ answers when it cannot reach an instance, which clients retry.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from modelport.core.config import Settings
 from modelport.core.errors import InvalidRequest, ModelFailure, ServiceUnavailable
 from modelport.hosting.capture import CaptureWriter
 from modelport.hosting.deployments import ENDPOINT_KIND
+from modelport.hosting.fleet import Fleet
+from modelport.hosting.metrics.recorder import MetricsRecorder
 from modelport.hosting.router import Router, WorkerAnswer
 from modelport.hosting.shadow import ShadowSender
 from modelport.hosting.status import SERVING, EndpointStatus
@@ -32,7 +35,9 @@ async def invoke_endpoint(
     settings: Settings,
     capture: CaptureWriter | None = None,
     shadow: ShadowSender | None = None,
+    metrics: MetricsRecorder | None = None,
 ) -> dict[str, Any]:
+    started = time.perf_counter_ns()
     name = params["EndpointName"]
     body: bytes = params.get("Body") or b""
     # The front door has already refused bodies over Limits.max_payload_bytes while reading them.
@@ -54,6 +59,7 @@ async def invoke_endpoint(
             f"Endpoint {name} has no instance able to serve: its instances are not running "
             f"(see modelport logs {name}). Retry shortly."
         )
+    answered = time.perf_counter_ns()
     answer = await router.invoke(
         fleet,
         body,
@@ -64,6 +70,8 @@ async def invoke_endpoint(
     )
     if shadow is not None and fleet.shadows:
         shadow.offer(fleet, body, params.get("ContentType"), params.get("Accept"))
+    if metrics is not None:
+        _record(metrics, fleet, answer, started, model_ns=time.perf_counter_ns() - answered)
     if answer.status < 200 or answer.status >= 300 or answer.timed_out or answer.broken:
         raise model_failure(answer, endpoint_name=name, settings=settings)
     if len(answer.body) > settings.limits.max_payload_bytes:
@@ -86,6 +94,19 @@ async def invoke_endpoint(
     if answer.custom_attributes is not None:
         output["CustomAttributes"] = answer.custom_attributes
     return output
+
+
+def _record(
+    metrics: MetricsRecorder, fleet: Fleet, answer: WorkerAnswer, started: int, *, model_ns: int
+) -> None:
+    """ModelLatency is the worker call (the hop included, as SageMaker's includes its own);
+    OverheadLatency the rest of this function's time until the answer came back."""
+    variant = fleet.variant(answer.variant)
+    instances = len(variant.instances) if variant is not None else 1
+    overhead_ns = time.perf_counter_ns() - started - model_ns
+    metrics.record(
+        fleet.endpoint_name, answer.variant, answer.status, instances, model_ns / 1000, overhead_ns / 1000
+    )
 
 
 def _explain_missing_fleet(name: str, store: Store, settings: Settings) -> None:

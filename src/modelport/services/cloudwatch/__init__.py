@@ -1,0 +1,1 @@
+"""CloudWatch (metrics): SageMaker endpoint metrics read through boto3's ``cloudwatch`` client."""
