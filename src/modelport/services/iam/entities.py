@@ -123,6 +123,17 @@ def detach_policy(ctx: ServiceContext, entity: Resource, arn: str) -> None:
     save_body(ctx, entity, {ATTACHED: [a for a in entity.body[ATTACHED] if a != arn]})
 
 
+def attached_policies(ctx: ServiceContext, entity: Resource, params: Mapping[str, Any]) -> dict[str, Any]:
+    """ListAttachedRolePolicies and ListAttachedUserPolicies: one page, filtered by PathPrefix."""
+    prefix = params.get("PathPrefix") or "/"
+    attached = []
+    for arn in entity.body[ATTACHED]:
+        policy = policy_by_arn(ctx, arn)
+        if policy is not None and policy.body["Path"].startswith(prefix):
+            attached.append({"PolicyName": policy.name, "PolicyArn": arn})
+    return page(attached, params, "AttachedPolicies")
+
+
 def inline_policy(entity: Resource, name: str) -> str:
     """GetRolePolicy and GetUserPolicy: the inline policy ``name``'s document, or NoSuchEntity."""
     document: str | None = entity.body[INLINE].get(name)

@@ -17,6 +17,7 @@ from modelport.services.iam.entities import (
     ROLE,
     ROLE_ID_PREFIX,
     attach_policy,
+    attached_policies,
     checked_document,
     checked_path,
     delete_entity,
@@ -27,7 +28,6 @@ from modelport.services.iam.entities import (
     inline_policy,
     new_unique_id,
     page,
-    policy_by_arn,
     put_inline_policy,
 )
 from modelport.services.iam.policy import PolicyKind
@@ -110,14 +110,7 @@ def detach_role_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str,
 
 
 def list_attached_role_policies(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    role = find_role(ctx, params["RoleName"])
-    prefix = params.get("PathPrefix") or "/"
-    attached = []
-    for arn in role.body[ATTACHED]:
-        policy = policy_by_arn(ctx, arn)
-        if policy is not None and policy.body["Path"].startswith(prefix):
-            attached.append({"PolicyName": policy.name, "PolicyArn": arn})
-    return page(attached, params, "AttachedPolicies")
+    return attached_policies(ctx, find_role(ctx, params["RoleName"]), params)
 
 
 def list_role_policies(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from modelport.services.iam.entities import (
     USER,
     USER_ID_PREFIX,
     attach_policy,
+    attached_policies,
     checked_path,
     delete_entity,
     delete_inline_policy,
@@ -36,7 +37,6 @@ from modelport.services.iam.entities import (
     inline_policy,
     new_unique_id,
     page,
-    policy_by_arn,
     put_inline_policy,
 )
 from modelport.store.base import Resource
@@ -90,14 +90,7 @@ def detach_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str,
 
 
 def list_attached_user_policies(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    user = find_user(ctx, params["UserName"])
-    prefix = params.get("PathPrefix") or "/"
-    attached = []
-    for arn in user.body[ATTACHED]:
-        policy = policy_by_arn(ctx, arn)
-        if policy is not None and policy.body["Path"].startswith(prefix):
-            attached.append({"PolicyName": policy.name, "PolicyArn": arn})
-    return page(attached, params, "AttachedPolicies")
+    return attached_policies(ctx, find_user(ctx, params["UserName"]), params)
 
 
 def attach_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
