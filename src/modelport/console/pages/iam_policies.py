@@ -3,7 +3,6 @@ creating a policy from a JSON document checked as IAM checks it."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -12,17 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from modelport.console import rendering
 from modelport.console.actions import AwsError, call
-
-NEW_POLICY = """{
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": "sagemaker:InvokeEndpoint",
-            "Resource": "*"
-        }
-    ]
-}"""
+from modelport.console.pages.iam_inline import POLICY_TEMPLATE, pretty_document
 
 
 def routes() -> list[BaseRoute]:
@@ -48,7 +37,7 @@ async def policies_list(request: Request) -> Response:
 
 
 async def create_form(request: Request) -> Response:
-    values = {"name": "", "description": "", "document": NEW_POLICY}
+    values = {"name": "", "description": "", "document": POLICY_TEMPLATE}
     return rendering.render(request, "iam/policy_create.html", {"values": values})
 
 
@@ -86,7 +75,7 @@ async def policy_page(request: Request) -> Response:
     except AwsError as exc:
         return rendering.render(request, "iam/policy.html", context, error=exc)
     context["policy"] = policy
-    context["document"] = _pretty(version["PolicyVersion"]["Document"])
+    context["document"] = pretty_document(version["PolicyVersion"]["Document"])
     return rendering.render(request, "iam/policy.html", context)
 
 
@@ -97,10 +86,3 @@ async def delete(request: Request) -> Response:
     except AwsError as exc:
         return rendering.redirect(request, "/iam/policies/view?arn=" + rendering.part(arn), error=exc)
     return rendering.redirect(request, "/iam/policies?scope=Local", flash=f"Policy {arn} deleted.")
-
-
-def _pretty(document: str) -> str:
-    try:
-        return json.dumps(json.loads(document), indent=4)
-    except ValueError:
-        return document

@@ -19,22 +19,14 @@ from starlette.routing import BaseRoute, Route
 
 from modelport.console import rendering
 from modelport.console.actions import AwsError, call
+from modelport.console.pages import iam_inline
+from modelport.console.pages.iam_inline import ROLE, pretty_document
 
 # Use case -> (label, the service principal its trust policy lets assume the role).
 USE_CASES: dict[str, tuple[str, str]] = {
     "lambda": ("Lambda", "lambda.amazonaws.com"),
     "sagemaker": ("SageMaker", "sagemaker.amazonaws.com"),
 }
-INLINE_TEMPLATE = """{
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": "sagemaker:InvokeEndpoint",
-            "Resource": "*"
-        }
-    ]
-}"""
 
 
 def routes() -> list[BaseRoute]:
@@ -44,11 +36,8 @@ def routes() -> list[BaseRoute]:
         Route("/iam/roles/create", create, methods=["POST"]),
         Route("/iam/roles/{name}", role_page, methods=["GET"]),
         Route("/iam/roles/{name}/delete", delete, methods=["POST"]),
-        Route("/iam/roles/{name}/inline", inline_form, methods=["GET"]),
-        Route("/iam/roles/{name}/inline", put_inline, methods=["POST"]),
-        Route("/iam/roles/{name}/inline/{policy}/delete", delete_inline, methods=["POST"]),
         Route("/iam/roles/{name}/attach", attach, methods=["POST"]),
-        Route("/iam/roles/{name}/detach", detach, methods=["POST"]),
+        *iam_inline.routes(ROLE),
     ]
 
 
@@ -120,8 +109,8 @@ async def create(request: Request) -> Response:
         try:
             await call(request, "iam", "AttachRolePolicy", {"RoleName": name, "PolicyArn": arn})
         except AwsError as exc:
-            return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", error=exc)
-    return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", flash=f"Role {name} created.")
+            return rendering.redirect(request, ROLE.page(name), error=exc)
+    return rendering.redirect(request, ROLE.page(name), flash=f"Role {name} created.")
 
 
 async def role_page(request: Request) -> Response:
@@ -133,64 +122,14 @@ async def role_page(request: Request) -> Response:
     context: dict[str, Any] = {"role": role, "name": name, "attached": [], "inline": [], "policies": []}
     error = None
     try:
-        context["attached"] = (await call(request, "iam", "ListAttachedRolePolicies", {"RoleName": name}))[
-            "AttachedPolicies"
-        ]
-        names = (await call(request, "iam", "ListRolePolicies", {"RoleName": name}))["PolicyNames"]
-        for policy in names:
-            got = await call(request, "iam", "GetRolePolicy", {"RoleName": name, "PolicyName": policy})
-            context["inline"].append({"name": policy, "document": pretty_document(got["PolicyDocument"])})
+        context["attached"] = await iam_inline.attached_policies(request, ROLE, name)
+        context["inline"] = await iam_inline.inline_policies(request, ROLE, name)
     except AwsError as exc:
         error = exc
     attached = {p["PolicyArn"] for p in context["attached"]}
     context["policies"] = [p for p in await _policies(request) if p["Arn"] not in attached]
     context["trust"] = pretty_document(role["AssumeRolePolicyDocument"])
     return rendering.render(request, "iam/role.html", context, error=error)
-
-
-async def inline_form(request: Request) -> Response:
-    """A new inline policy, or (``?policy=NAME``) an existing one to edit: saving replaces it."""
-    name = request.path_params["name"]
-    policy = request.query_params.get("policy", "")
-    values = {"policy_name": policy, "document": INLINE_TEMPLATE}
-    if policy:
-        try:
-            got = await call(request, "iam", "GetRolePolicy", {"RoleName": name, "PolicyName": policy})
-        except AwsError as exc:
-            return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", error=exc)
-        values["document"] = pretty_document(got["PolicyDocument"])
-    context = {"name": name, "values": values, "editing": bool(policy)}
-    return rendering.render(request, "iam/inline_policy.html", context)
-
-
-async def put_inline(request: Request) -> Response:
-    name = request.path_params["name"]
-    form = rendering.form(request)
-    values = {"policy_name": form.get("policy_name").strip(), "document": form.get("document")}
-    try:
-        await call(
-            request,
-            "iam",
-            "PutRolePolicy",
-            {"RoleName": name, "PolicyName": values["policy_name"], "PolicyDocument": values["document"]},
-        )
-    except AwsError as exc:
-        context = {"name": name, "values": values, "editing": form.get("editing") == "1"}
-        return rendering.render(request, "iam/inline_policy.html", context, error=exc, status_code=400)
-    return rendering.redirect(
-        request, f"/iam/roles/{rendering.part(name)}", flash=f"Inline policy {values['policy_name']} saved."
-    )
-
-
-async def delete_inline(request: Request) -> Response:
-    name, policy = request.path_params["name"], request.path_params["policy"]
-    try:
-        await call(request, "iam", "DeleteRolePolicy", {"RoleName": name, "PolicyName": policy})
-    except AwsError as exc:
-        return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", error=exc)
-    return rendering.redirect(
-        request, f"/iam/roles/{rendering.part(name)}", flash=f"Inline policy {policy} deleted."
-    )
 
 
 async def attach(request: Request) -> Response:
@@ -200,41 +139,16 @@ async def attach(request: Request) -> Response:
         for arn in arns:
             await call(request, "iam", "AttachRolePolicy", {"RoleName": name, "PolicyArn": arn})
     except AwsError as exc:
-        return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", error=exc)
+        return rendering.redirect(request, ROLE.page(name), error=exc)
     done = f"Attached {len(arns)} {'policy' if len(arns) == 1 else 'policies'}." if arns else None
-    return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", flash=done)
-
-
-async def detach(request: Request) -> Response:
-    name = request.path_params["name"]
-    arn = rendering.form(request).get("policy_arn")
-    try:
-        await call(request, "iam", "DetachRolePolicy", {"RoleName": name, "PolicyArn": arn})
-    except AwsError as exc:
-        return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", error=exc)
-    return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", flash=f"Detached {arn}.")
+    return rendering.redirect(request, ROLE.page(name), flash=done)
 
 
 async def delete(request: Request) -> Response:
     name = request.path_params["name"]
     try:
-        for policy in (await call(request, "iam", "ListRolePolicies", {"RoleName": name}))["PolicyNames"]:
-            await call(request, "iam", "DeleteRolePolicy", {"RoleName": name, "PolicyName": policy})
-        attached = (await call(request, "iam", "ListAttachedRolePolicies", {"RoleName": name}))[
-            "AttachedPolicies"
-        ]
-        for policy in attached:
-            await call(
-                request, "iam", "DetachRolePolicy", {"RoleName": name, "PolicyArn": policy["PolicyArn"]}
-            )
+        await iam_inline.clear_policies(request, ROLE, name)
         await call(request, "iam", "DeleteRole", {"RoleName": name})
     except AwsError as exc:
-        return rendering.redirect(request, f"/iam/roles/{rendering.part(name)}", error=exc)
+        return rendering.redirect(request, ROLE.page(name), error=exc)
     return rendering.redirect(request, "/iam/roles", flash=f"Role {name} deleted.")
-
-
-def pretty_document(document: str) -> str:
-    try:
-        return json.dumps(json.loads(document), indent=4)
-    except ValueError:
-        return document

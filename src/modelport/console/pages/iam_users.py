@@ -16,7 +16,8 @@ from starlette.routing import BaseRoute, Route
 
 from modelport.console import rendering
 from modelport.console.actions import AwsError, call
-from modelport.console.pages.iam_roles import INLINE_TEMPLATE, pretty_document
+from modelport.console.pages import iam_inline
+from modelport.console.pages.iam_inline import USER
 
 
 def routes() -> list[BaseRoute]:
@@ -30,15 +31,8 @@ def routes() -> list[BaseRoute]:
         Route("/iam/users/{name}/password", set_password, methods=["POST"]),
         Route("/iam/users/{name}/password/delete", delete_password, methods=["POST"]),
         Route("/iam/users/{name}/attach", attach, methods=["POST"]),
-        Route("/iam/users/{name}/detach", detach, methods=["POST"]),
-        Route("/iam/users/{name}/inline", inline_form, methods=["GET"]),
-        Route("/iam/users/{name}/inline", put_inline, methods=["POST"]),
-        Route("/iam/users/{name}/inline/{policy}/delete", delete_inline, methods=["POST"]),
+        *iam_inline.routes(USER),
     ]
-
-
-def _back(name: str) -> str:
-    return f"/iam/users/{rendering.part(name)}"
 
 
 async def users_list(request: Request) -> Response:
@@ -57,7 +51,7 @@ async def create(request: Request) -> Response:
         await call(request, "iam", "CreateUser", {"UserName": name})
     except AwsError as exc:
         return rendering.redirect(request, "/iam/users", error=exc)
-    return rendering.redirect(request, _back(name), flash=f"User {name} created.")
+    return rendering.redirect(request, USER.page(name), flash=f"User {name} created.")
 
 
 async def user_page(request: Request, *, new_key: dict[str, Any] | None = None) -> Response:
@@ -81,13 +75,8 @@ async def user_page(request: Request, *, new_key: dict[str, Any] | None = None) 
         context["keys"] = (await call(request, "iam", "ListAccessKeys", {"UserName": name}))[
             "AccessKeyMetadata"
         ]
-        context["attached"] = (await call(request, "iam", "ListAttachedUserPolicies", {"UserName": name}))[
-            "AttachedPolicies"
-        ]
-        names = (await call(request, "iam", "ListUserPolicies", {"UserName": name}))["PolicyNames"]
-        for policy in names:
-            got = await call(request, "iam", "GetUserPolicy", {"UserName": name, "PolicyName": policy})
-            context["inline"].append({"name": policy, "document": pretty_document(got["PolicyDocument"])})
+        context["attached"] = await iam_inline.attached_policies(request, USER, name)
+        context["inline"] = await iam_inline.inline_policies(request, USER, name)
         try:
             context["login_profile"] = (await call(request, "iam", "GetLoginProfile", {"UserName": name}))[
                 "LoginProfile"
@@ -108,7 +97,7 @@ async def create_key(request: Request) -> Response:
     try:
         created = (await call(request, "iam", "CreateAccessKey", {"UserName": name}))["AccessKey"]
     except AwsError as exc:
-        return rendering.redirect(request, _back(name), error=exc)
+        return rendering.redirect(request, USER.page(name), error=exc)
     return await user_page(request, new_key=created)
 
 
@@ -117,8 +106,8 @@ async def delete_key(request: Request) -> Response:
     try:
         await call(request, "iam", "DeleteAccessKey", {"UserName": name, "AccessKeyId": key_id})
     except AwsError as exc:
-        return rendering.redirect(request, _back(name), error=exc)
-    return rendering.redirect(request, _back(name), flash=f"Access key {key_id} deleted.")
+        return rendering.redirect(request, USER.page(name), error=exc)
+    return rendering.redirect(request, USER.page(name), flash=f"Access key {key_id} deleted.")
 
 
 async def set_password(request: Request) -> Response:
@@ -134,8 +123,8 @@ async def set_password(request: Request) -> Response:
                 raise
             await call(request, "iam", "CreateLoginProfile", params)
     except AwsError as exc:
-        return rendering.redirect(request, _back(name), error=exc)
-    return rendering.redirect(request, _back(name), flash=f"Console password set for {name}.")
+        return rendering.redirect(request, USER.page(name), error=exc)
+    return rendering.redirect(request, USER.page(name), flash=f"Console password set for {name}.")
 
 
 async def delete_password(request: Request) -> Response:
@@ -143,8 +132,8 @@ async def delete_password(request: Request) -> Response:
     try:
         await call(request, "iam", "DeleteLoginProfile", {"UserName": name})
     except AwsError as exc:
-        return rendering.redirect(request, _back(name), error=exc)
-    return rendering.redirect(request, _back(name), flash=f"Console access removed for {name}.")
+        return rendering.redirect(request, USER.page(name), error=exc)
+    return rendering.redirect(request, USER.page(name), flash=f"Console access removed for {name}.")
 
 
 async def attach(request: Request) -> Response:
@@ -153,55 +142,8 @@ async def attach(request: Request) -> Response:
         for arn in rendering.form(request).getlist("policy_arn"):
             await call(request, "iam", "AttachUserPolicy", {"UserName": name, "PolicyArn": arn})
     except AwsError as exc:
-        return rendering.redirect(request, _back(name), error=exc)
-    return rendering.redirect(request, _back(name), flash="Policies attached.")
-
-
-async def detach(request: Request) -> Response:
-    name = request.path_params["name"]
-    arn = rendering.form(request).get("policy_arn")
-    try:
-        await call(request, "iam", "DetachUserPolicy", {"UserName": name, "PolicyArn": arn})
-    except AwsError as exc:
-        return rendering.redirect(request, _back(name), error=exc)
-    return rendering.redirect(request, _back(name), flash=f"Detached {arn}.")
-
-
-async def inline_form(request: Request) -> Response:
-    """A new inline policy, or (``?policy=NAME``) an existing one to edit: saving replaces it."""
-    name = request.path_params["name"]
-    policy = request.query_params.get("policy", "")
-    values = {"policy_name": policy, "document": INLINE_TEMPLATE}
-    if policy:
-        try:
-            got = await call(request, "iam", "GetUserPolicy", {"UserName": name, "PolicyName": policy})
-        except AwsError as exc:
-            return rendering.redirect(request, _back(name), error=exc)
-        values["document"] = pretty_document(got["PolicyDocument"])
-    context = {"name": name, "values": values, "editing": bool(policy), "kind": "users"}
-    return rendering.render(request, "iam/inline_policy.html", context)
-
-
-async def put_inline(request: Request) -> Response:
-    name = request.path_params["name"]
-    form = rendering.form(request)
-    values = {"policy_name": form.get("policy_name").strip(), "document": form.get("document")}
-    params = {"UserName": name, "PolicyName": values["policy_name"], "PolicyDocument": values["document"]}
-    try:
-        await call(request, "iam", "PutUserPolicy", params)
-    except AwsError as exc:
-        context = {"name": name, "values": values, "editing": form.get("editing") == "1", "kind": "users"}
-        return rendering.render(request, "iam/inline_policy.html", context, error=exc, status_code=400)
-    return rendering.redirect(request, _back(name), flash=f"Inline policy {values['policy_name']} saved.")
-
-
-async def delete_inline(request: Request) -> Response:
-    name, policy = request.path_params["name"], request.path_params["policy"]
-    try:
-        await call(request, "iam", "DeleteUserPolicy", {"UserName": name, "PolicyName": policy})
-    except AwsError as exc:
-        return rendering.redirect(request, _back(name), error=exc)
-    return rendering.redirect(request, _back(name), flash=f"Inline policy {policy} deleted.")
+        return rendering.redirect(request, USER.page(name), error=exc)
+    return rendering.redirect(request, USER.page(name), flash="Policies attached.")
 
 
 async def delete(request: Request) -> Response:
@@ -219,16 +161,8 @@ async def delete(request: Request) -> Response:
         except AwsError as exc:
             if exc.code != "NoSuchEntity":
                 raise
-        for policy in (await call(request, "iam", "ListUserPolicies", {"UserName": name}))["PolicyNames"]:
-            await call(request, "iam", "DeleteUserPolicy", {"UserName": name, "PolicyName": policy})
-        attached = (await call(request, "iam", "ListAttachedUserPolicies", {"UserName": name}))[
-            "AttachedPolicies"
-        ]
-        for policy in attached:
-            await call(
-                request, "iam", "DetachUserPolicy", {"UserName": name, "PolicyArn": policy["PolicyArn"]}
-            )
+        await iam_inline.clear_policies(request, USER, name)
         await call(request, "iam", "DeleteUser", {"UserName": name})
     except AwsError as exc:
-        return rendering.redirect(request, _back(name), error=exc)
+        return rendering.redirect(request, USER.page(name), error=exc)
     return rendering.redirect(request, "/iam/users", flash=f"User {name} deleted.")

@@ -116,6 +116,39 @@ def attach_policy(ctx: ServiceContext, entity: Resource, arn: str) -> None:
         save_body(ctx, entity, {ATTACHED: [*entity.body[ATTACHED], arn]})
 
 
+def detach_policy(ctx: ServiceContext, entity: Resource, arn: str) -> None:
+    """DetachRolePolicy and DetachUserPolicy: NoSuchEntity if ``arn`` is not attached."""
+    if arn not in entity.body[ATTACHED]:
+        raise ResourceNotFound(f"Policy {arn} was not found.")
+    save_body(ctx, entity, {ATTACHED: [a for a in entity.body[ATTACHED] if a != arn]})
+
+
+def attached_policies(ctx: ServiceContext, entity: Resource, params: Mapping[str, Any]) -> dict[str, Any]:
+    """ListAttachedRolePolicies and ListAttachedUserPolicies: one page, filtered by PathPrefix."""
+    prefix = params.get("PathPrefix") or "/"
+    attached = []
+    for arn in entity.body[ATTACHED]:
+        policy = policy_by_arn(ctx, arn)
+        if policy is not None and policy.body["Path"].startswith(prefix):
+            attached.append({"PolicyName": policy.name, "PolicyArn": arn})
+    return page(attached, params, "AttachedPolicies")
+
+
+def inline_policy(entity: Resource, name: str) -> str:
+    """GetRolePolicy and GetUserPolicy: the inline policy ``name``'s document, or NoSuchEntity."""
+    document: str | None = entity.body[INLINE].get(name)
+    if document is None:
+        noun = "role" if entity.kind == ROLE else "user"
+        raise ResourceNotFound(f"The {noun} policy with name {name} cannot be found.")
+    return document
+
+
+def delete_inline_policy(ctx: ServiceContext, entity: Resource, name: str) -> None:
+    """DeleteRolePolicy and DeleteUserPolicy: NoSuchEntity if there is no such inline policy."""
+    inline_policy(entity, name)
+    save_body(ctx, entity, {INLINE: {k: v for k, v in entity.body[INLINE].items() if k != name}})
+
+
 def delete_entity(ctx: ServiceContext, entity: Resource) -> None:
     """Delete a role or user, as IAM does only once it holds no inline or attached policy."""
     if entity.body[INLINE]:

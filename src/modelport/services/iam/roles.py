@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelport.core.errors import InvalidRequest, ResourceAlreadyExists, ResourceNotFound
+from modelport.core.errors import InvalidRequest, ResourceAlreadyExists
 from modelport.services.context import ServiceContext
 from modelport.services.iam.entities import (
     ATTACHED,
@@ -17,16 +17,18 @@ from modelport.services.iam.entities import (
     ROLE,
     ROLE_ID_PREFIX,
     attach_policy,
+    attached_policies,
     checked_document,
     checked_path,
     delete_entity,
+    delete_inline_policy,
+    detach_policy,
     find_role,
     iam_arn,
+    inline_policy,
     new_unique_id,
     page,
-    policy_by_arn,
     put_inline_policy,
-    save_body,
 )
 from modelport.services.iam.policy import PolicyKind
 from modelport.store.base import Resource
@@ -89,18 +91,11 @@ def put_role_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
 def get_role_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     role = find_role(ctx, params["RoleName"])
     name = params["PolicyName"]
-    document = role.body[INLINE].get(name)
-    if document is None:
-        raise ResourceNotFound(f"The role policy with name {name} cannot be found.")
-    return {"RoleName": role.name, "PolicyName": name, "PolicyDocument": document}
+    return {"RoleName": role.name, "PolicyName": name, "PolicyDocument": inline_policy(role, name)}
 
 
 def delete_role_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    role = find_role(ctx, params["RoleName"])
-    name = params["PolicyName"]
-    if name not in role.body[INLINE]:
-        raise ResourceNotFound(f"The role policy with name {name} cannot be found.")
-    save_body(ctx, role, {INLINE: {k: v for k, v in role.body[INLINE].items() if k != name}})
+    delete_inline_policy(ctx, find_role(ctx, params["RoleName"]), params["PolicyName"])
     return {}
 
 
@@ -110,23 +105,12 @@ def attach_role_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str,
 
 
 def detach_role_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    role = find_role(ctx, params["RoleName"])
-    arn = params["PolicyArn"]
-    if arn not in role.body[ATTACHED]:
-        raise ResourceNotFound(f"Policy {arn} was not found.")
-    save_body(ctx, role, {ATTACHED: [a for a in role.body[ATTACHED] if a != arn]})
+    detach_policy(ctx, find_role(ctx, params["RoleName"]), params["PolicyArn"])
     return {}
 
 
 def list_attached_role_policies(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    role = find_role(ctx, params["RoleName"])
-    prefix = params.get("PathPrefix") or "/"
-    attached = []
-    for arn in role.body[ATTACHED]:
-        policy = policy_by_arn(ctx, arn)
-        if policy is not None and policy.body["Path"].startswith(prefix):
-            attached.append({"PolicyName": policy.name, "PolicyArn": arn})
-    return page(attached, params, "AttachedPolicies")
+    return attached_policies(ctx, find_role(ctx, params["RoleName"]), params)
 
 
 def list_role_policies(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -27,15 +27,17 @@ from modelport.services.iam.entities import (
     USER,
     USER_ID_PREFIX,
     attach_policy,
+    attached_policies,
     checked_path,
     delete_entity,
+    delete_inline_policy,
+    detach_policy,
     find_user,
     iam_arn,
+    inline_policy,
     new_unique_id,
     page,
-    policy_by_arn,
     put_inline_policy,
-    save_body,
 )
 from modelport.store.base import Resource
 
@@ -83,23 +85,12 @@ def delete_user(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def detach_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    user = find_user(ctx, params["UserName"])
-    arn = params["PolicyArn"]
-    if arn not in user.body[ATTACHED]:
-        raise ResourceNotFound(f"Policy {arn} was not found.")
-    save_body(ctx, user, {ATTACHED: [a for a in user.body[ATTACHED] if a != arn]})
+    detach_policy(ctx, find_user(ctx, params["UserName"]), params["PolicyArn"])
     return {}
 
 
 def list_attached_user_policies(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    user = find_user(ctx, params["UserName"])
-    prefix = params.get("PathPrefix") or "/"
-    attached = []
-    for arn in user.body[ATTACHED]:
-        policy = policy_by_arn(ctx, arn)
-        if policy is not None and policy.body["Path"].startswith(prefix):
-            attached.append({"PolicyName": policy.name, "PolicyArn": arn})
-    return page(attached, params, "AttachedPolicies")
+    return attached_policies(ctx, find_user(ctx, params["UserName"]), params)
 
 
 def attach_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -116,18 +107,11 @@ def put_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
 def get_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     user = find_user(ctx, params["UserName"])
     name = params["PolicyName"]
-    document = user.body[INLINE].get(name)
-    if document is None:
-        raise ResourceNotFound(f"The user policy with name {name} cannot be found.")
-    return {"UserName": user.name, "PolicyName": name, "PolicyDocument": document}
+    return {"UserName": user.name, "PolicyName": name, "PolicyDocument": inline_policy(user, name)}
 
 
 def delete_user_policy(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    user = find_user(ctx, params["UserName"])
-    name = params["PolicyName"]
-    if name not in user.body[INLINE]:
-        raise ResourceNotFound(f"The user policy with name {name} cannot be found.")
-    save_body(ctx, user, {INLINE: {k: v for k, v in user.body[INLINE].items() if k != name}})
+    delete_inline_policy(ctx, find_user(ctx, params["UserName"]), params["PolicyName"])
     return {}
 
 
