@@ -145,6 +145,15 @@ def test_deploy_hint_runs_as_printed_in_the_profile_flow(
     assert len(rows) == len(seed.test_points()), pasted.stdout
     assert all(len(row.split(",")) == 3 for row in rows)
 
+    # The boto3 lines too, run on their own in the same shell (no keys exported, no AWS_PROFILE).
+    snippet = indented_block(out, "or with boto3")
+    ran = subprocess.run(
+        [sys.executable, "-c", snippet],
+        capture_output=True, text=True, env=env, cwd=cwd, timeout=120, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, (snippet, ran.stderr)
+    assert ran.stdout.strip().splitlines() == rows
+
 
 # -- status and stop ----------------------------------------------------------------------------
 
@@ -163,6 +172,8 @@ def test_status_and_stop(workdir: Path, servers: ServerPool) -> None:
     stopped = run(workdir, "status", "--data-dir", str(data_dir))
     assert stopped.returncode == 3, stopped
     assert "No modelport server is running" in stopped.stdout
+    # The hint starts a server for the folder asked about, not for ~/.modelport.
+    assert f"Start one with: modelport server --data-dir {data_dir}" in stopped.stdout
     assert "No modelport server is running" in ok(run(workdir, "stop", "--data-dir", str(data_dir)))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 
 from e2e.conftest import GOOD_ROW, Deployed
@@ -226,13 +227,19 @@ def test_csv_two_features_predicts_like_the_container(runtime: object, iris: Dep
     assert len(rows) == 1 and len(rows[0].split(",")) == 3
 
 
-def test_a_model_error_points_at_the_logs_command(
+def test_a_model_error_points_at_the_logs_command_and_the_consoles_log_page(
     server: ModelportServer, keys: Keys, iris: Deployed
 ) -> None:
-    """AWS's sentence, with the CloudWatch console (a dead end here) replaced by ``modelport logs``."""
+    """AWS's sentence, with the CloudWatch console (a dead end here) replaced by the console's
+    log page of the endpoint's group, and ``modelport logs``."""
     code, message = error_of(invocation(server.url, keys, ENDPOINT, "a,b,c", csv()))
     assert code == "ModelError"
+    page = f"{server.url}/console/cloudwatch/log-groups/view?group=/aws/sagemaker/Endpoints/{ENDPOINT}"
     assert message.endswith(
-        f'. See the logs with "modelport logs {ENDPOINT}" (log group /aws/sagemaker/Endpoints/{ENDPOINT}) '
-        f"in account {ACCOUNT} for more information."
+        f'. See {page} or "modelport logs {ENDPOINT}" in account {ACCOUNT} for more information.'
     )
+    # The link is a console page: without a session it asks for a sign-in that comes back to it.
+    answer = httpx.get(page, headers={"Accept": "text/html"})
+    assert answer.status_code == 303
+    assert "/console/signin?next=" in answer.headers["location"]
+    assert "log-groups%2Fview" in answer.headers["location"]

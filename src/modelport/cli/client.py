@@ -56,6 +56,9 @@ class Connection:
     endpoint_url: str
     region: str
     session: boto3.Session
+    # The profile the CLI named itself (--profile, or the server's profile it fell back to);
+    # None when botocore chose (AWS_PROFILE, exported keys). Printed hints must name it too.
+    profile: str | None = None
 
     def sagemaker(self) -> Any:
         return self.session.client("sagemaker", endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG)
@@ -163,7 +166,10 @@ def connect(options: ConnectionOptions, environ: Mapping[str, str] | None = None
     url = choose_endpoint_url(options.endpoint_url, env, profile_config)
     region = options.region or core.get_config_variable("region") or DEFAULT_REGION
     return Connection(
-        endpoint_url=url, region=region, session=boto3.Session(botocore_session=core, region_name=region)
+        endpoint_url=url,
+        region=region,
+        session=boto3.Session(botocore_session=core, region_name=region),
+        profile=profile,
     )
 
 

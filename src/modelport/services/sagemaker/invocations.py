@@ -124,10 +124,12 @@ def _explain_missing_fleet(name: str, store: Store, settings: Settings) -> None:
 def model_failure(answer: WorkerAnswer, *, endpoint_name: str, settings: Settings) -> ModelFailure:
     """The ModelError SageMaker's runtime returns for a container's non-2xx answer."""
     account = settings.account_id
-    # AWS's sentence points at the CloudWatch console, which does not exist here: the same sentence
-    # names the command that shows the same log group (the instances' stdout and stderr) instead.
+    # AWS's sentence links the CloudWatch console's view of the endpoint's log group, a dead end
+    # here: the same sentence links the web console's page of that group (the instances' stdout
+    # and stderr) instead, and names the command that prints it.
+    group = f"/aws/sagemaker/Endpoints/{endpoint_name}"
     see = (
-        f'See the logs with "modelport logs {endpoint_name}" (log group /aws/sagemaker/Endpoints/{endpoint_name}) '
+        f'See {settings.url}/console/cloudwatch/log-groups/view?group={group} or "modelport logs {endpoint_name}" '
         f"in account {account} for more information."
     )
     text = answer.body.decode("utf-8", "replace")
