@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modelport.hosting.shifting import Shift, rolling_batches, traffic_schedule
+from modelport.hosting.updates.shifting import Shift, rolling_batches, traffic_schedule
 
 
 def blue_green(routing: dict[str, Any], termination: int = 0) -> dict[str, Any]:
