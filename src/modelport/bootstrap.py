@@ -259,5 +259,7 @@ def build_platform(
         context=context,
         authorize=authorize,
         capture=capture,
-        shadow=ShadowSender(capture=capture, timeout_s=settings.limits.invocation_timeout_s),
+        shadow=ShadowSender(
+            capture=capture, metrics=metrics.recorder, timeout_s=settings.limits.invocation_timeout_s
+        ),
     )
