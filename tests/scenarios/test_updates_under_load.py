@@ -34,6 +34,7 @@ ROW = "5.1,3.3,1.7,0.5"
 class Load:
     def __init__(self) -> None:
         self.variants: Counter[str] = Counter()
+        self.first_answer: dict[str, float] = {}  # variant -> time.monotonic() of its first answer
         self.failures: list[str] = []
         self.lock = threading.Lock()
 
@@ -59,6 +60,7 @@ def load(server: ModelportServer, endpoint: str, clients: int = 4) -> Iterator[L
                 continue
             with seen.lock:
                 seen.variants[answer["InvokedProductionVariant"]] += 1
+                seen.first_answer.setdefault(answer["InvokedProductionVariant"], time.monotonic())
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for thread in threads:
@@ -276,11 +278,13 @@ def test_an_alarm_on_the_canarys_latency_rolls_back_under_load(
             EndpointName="alarm", EndpointConfigName="alarm-v2", DeploymentConfig=config
         )
         described = wait_status(sagemaker, "alarm", {"InService", "UpdateRollbackFailed"}, timeout_s=120)
-        elapsed = time.monotonic() - started
+        done = time.monotonic()
+        elapsed, reaction = done - started, done - seen.first_answer["Green"]
         before = seen.mark()
         wait_for_requests(seen, before, 20)
     print(
-        f"alarm rollback: UpdateEndpoint to InService on the old config in {elapsed:.1f} s; {dict(seen.variants)}"
+        f"alarm rollback: UpdateEndpoint to InService on the old config in {elapsed:.1f} s, "
+        f"{reaction:.1f} s after the canary's first (slow) answer; {dict(seen.variants)}"
     )
     assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "alarm-v1")
     assert "CloudWatch alarm alarm-green-latency went into ALARM" in described["FailureReason"]

@@ -122,6 +122,17 @@ def test_an_alarm_in_a_rolling_bake_whose_rollback_cannot_start_is_update_rollba
     assert "The rollback could not restart the previous instances" in described["FailureReason"]
     assert described["serving"] == ["AllTraffic", "AllTraffic"]  # one old and one new instance
 
+    lab.supervisor = FakeSupervisor()  # a restart: the old config comes back, the status stays
+
+    async def second_life(controller: Controller, ctx: ServiceContext) -> tuple[list[str], str | None]:
+        await controller.idle()
+        record = lab.store.get("endpoint", "ep")
+        assert record is not None
+        return ids(controller), record.status
+
+    running, status = lab.run(second_life)
+    assert len(running) == 2 and status == "UpdateRollbackFailed"
+
 
 def stuck_mid_canary(lab: Lab) -> None:
     """A first life that stops (a restart) while the canary of a CANARY update bakes."""
