@@ -32,7 +32,7 @@ from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.model_environments import ModelEnvironments
 from modelport.sandboxes.notebooks import NotebookHost
 from modelport.sandboxes.supervisor import Supervisor, WorkerProcess
-from modelport.services.cloudwatch.alarms import evaluate_all
+from modelport.services.cloudwatch.alarms import alarm_states, evaluate_all
 from modelport.services.context import ServiceContext
 from modelport.services.iam.authorization import authorize
 from modelport.services.lambda_.host import FunctionHost
@@ -241,6 +241,7 @@ def build_platform(
     )
     capture = CaptureWriter(settings)
     metrics.after_flush = lambda: evaluate_all(context)
+    controller.alarm_states = lambda names: alarm_states(context, names)  # AutoRollbackConfiguration
     supervisor.on_started = lambda worker, seconds: record_setup(metrics, worker, seconds)
     return Platform(
         settings=settings,
@@ -258,5 +259,7 @@ def build_platform(
         context=context,
         authorize=authorize,
         capture=capture,
-        shadow=ShadowSender(capture=capture, timeout_s=settings.limits.invocation_timeout_s),
+        shadow=ShadowSender(
+            capture=capture, metrics=metrics.recorder, timeout_s=settings.limits.invocation_timeout_s
+        ),
     )

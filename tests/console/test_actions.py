@@ -30,7 +30,9 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
 
 
 def call(platform: Platform, principal: Principal, service: str, operation: str, **params: Any) -> Any:
-    return asyncio.run(run(platform, Operations(console_tables()), principal, service, operation, params))
+    return asyncio.run(
+        run(platform, Operations(console_tables(platform)), principal, service, operation, params)
+    )
 
 
 def error(platform: Platform, principal: Principal, service: str, operation: str, **params: Any) -> AwsError:

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from modelport.core.clock import FakeClock
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet
+from modelport.hosting.metrics.recorder import MetricsRecorder
 from modelport.hosting.shadow import ShadowSender, shadow_fraction
 from modelport.hosting.worker_client import WorkerResponse
 
@@ -108,3 +110,23 @@ def test_a_fleet_without_shadow_is_untouched() -> None:
     sender = ShadowSender()
     plain = Fleet("ep", {}, [VariantFleet("Prod", 1.0, 1, {"Weight": 1.0})])
     assert not sender.offer(plain, b"x", None, None)
+
+
+def test_every_copy_sent_is_counted_under_the_shadow_variants_name() -> None:
+    async def scenario() -> list[Any]:
+        recorder = MetricsRecorder(FakeClock())
+        sender = ShadowSender(rng=random.Random(1), metrics=recorder)
+        for client in (FakeClient(fail=True), FakeClient(status=500), FakeClient(status=400), FakeClient()):
+            assert sender.offer(fleet(client, shadow_weight=1.0), b"x", "text/csv", None)
+        while sender.answered + sender.failed < 4:
+            await asyncio.sleep(0)
+        await sender.close()
+        return recorder.drain()
+
+    points = {p.metric: p for p in run(scenario())}
+    assert {(p.endpoint, p.variant) for p in points.values()} == {("ep", "Shadow")}
+    assert points["Invocations"].sum == 4
+    assert points["InvocationsPerInstance"].sum == 4  # one instance
+    assert points["Invocation5XXErrors"].sum == 2  # the dead connection and the 500
+    assert points["Invocation4XXErrors"].sum == 1
+    assert points["ModelLatency"].sample_count == 4 and points["OverheadLatency"].sample_count == 4

@@ -2,8 +2,9 @@
 
 Every acknowledged create, update and delete must survive; InService endpoints come back by
 themselves, and invocations sent while their instances start again wait for them instead of
-being turned away; an endpoint caught Creating or Updating is finished; no worker outlives its
-server. IAM users and keys, Lambda functions and REST APIs go through the same: several of each,
+being turned away; an endpoint caught Creating is finished, one caught Updating resumes its
+update (the old fleet first, then the schedule from the step it had reached); no worker outlives
+its server. IAM users and keys, Lambda functions and REST APIs go through the same: several of each,
 kill -9 right after the last acknowledged call, and after the restart all exist as they were and
 work.
 """
@@ -23,6 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from modelport import seed
+from support.fixtures import ServerPool
 from support.modelport_server import ModelportServer, client, deploy, invoke, wait_in_service, wait_status
 from support.processes import children_of, wait_gone
 
@@ -146,6 +148,78 @@ def test_kill_mid_update_finishes_on_the_new_config(
         EndpointName="updating", ContentType="text/csv", Body="5.1,3.3,1.7,0.5"
     )
     assert response["InvokedProductionVariant"] == "Blue"
+
+
+def test_kill_mid_canary_resumes_the_canary_then_finishes(servers: ServerPool, model_archive: Path) -> None:
+    server = servers.start(env={"MODELPORT_SETTLE_TIMEOUT_S": "0"})  # UpdateEndpoint answers at once
+    sagemaker = server.client("sagemaker")
+    deploy(sagemaker, "resuming", str(model_archive))
+    wait_in_service(sagemaker, "resuming")
+    add_variant_config(sagemaker, "resuming-v2", "resuming", "Green", 2)
+    canary = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                "WaitIntervalInSeconds": 5,
+            }
+        }
+    }
+    sagemaker.update_endpoint(
+        EndpointName="resuming", EndpointConfigName="resuming-v2", DeploymentConfig=canary
+    )
+    assert "Green" in variants_answering(server, "resuming", until={"Green"})  # the canary serves
+    pending = sagemaker.describe_endpoint(EndpointName="resuming")["PendingDeploymentSummary"]
+    assert pending["ProductionVariants"][0]["VariantStatus"][0]["Status"] == "ActivatingTraffic"
+
+    kill_and_restart(server)
+
+    # The old fleet comes back first and serves, then the canary takes its share again and bakes
+    # again: both fleets answer while the endpoint is still Updating.
+    seen = variants_answering(server, "resuming", until={"AllTraffic", "Green"}, while_status="Updating")
+    assert seen == {"AllTraffic", "Green"}
+    described = wait_status(server.client("sagemaker"), "resuming", {"InService", "Failed"})
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "resuming-v2")
+    assert "FailureReason" not in described
+    assert variants_answering(server, "resuming", until={"Green"}) == {"Green"}
+
+
+def add_variant_config(sagemaker: Any, name: str, model: str, variant: str, count: int) -> None:
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": variant,
+                "ModelName": model,
+                "InitialInstanceCount": count,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
+
+
+def variants_answering(
+    server: ModelportServer,
+    name: str,
+    *,
+    until: set[str],
+    while_status: str | None = None,
+    timeout_s: float = 60,
+) -> set[str]:
+    """The variants that answer invocations (no retries) until all of ``until`` have; with
+    ``while_status``, only answers given while the endpoint is in that status count."""
+    runtime = server.client("sagemaker-runtime", read_timeout=300)
+    sagemaker = server.client("sagemaker")
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout_s
+    while not until <= seen:
+        assert time.monotonic() < deadline, f"only {sorted(seen)} answered"
+        answer = runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="5.1,3.3,1.7,0.5")
+        status = sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"]
+        if while_status is not None and status != while_status:
+            break
+        seen.add(answer["InvokedProductionVariant"])
+    return seen
 
 
 def test_acknowledged_deletes_stay_deleted(server: ModelportServer, model_archive: Path) -> None:

@@ -1,13 +1,15 @@
 """Data capture and shadow variants on a real server (issue 15, items 6 and 7).
 
 Capture files are read back as ``sagemaker.model_monitor`` reads them and must hold exactly the
-sampled requests; a shadow variant whose worker dies and whose model then fails every request
+sampled requests; the shadow's metrics are read under its name (CloudWatch, ``/metrics``, the
+console), and the console's test box counts like any invocation; a shadow variant whose worker dies and whose model then fails every request
 must cost the clients nothing while four of them invoke without retries.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import json
 import re
@@ -16,9 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from scenarios.test_updates_under_load import ROW, load
+from support.console_http import ConsoleClients, csrf
 from support.modelport_server import ModelportServer, wait_in_service
 from support.s3server import S3Endpoint
 
@@ -70,7 +74,7 @@ def records(folder: Path, expected: int, timeout_s: float = 20.0) -> dict[str, l
 
 
 def test_capture_records_exactly_the_sampled_requests_of_both_variants(
-    server: ModelportServer, model_archive: Path, tmp_path: Path
+    server: ModelportServer, model_archive: Path, tmp_path: Path, console_http: ConsoleClients
 ) -> None:
     sagemaker = server.client("sagemaker")
     runtime = server.client("sagemaker-runtime")
@@ -112,7 +116,50 @@ def test_capture_records_exactly_the_sampled_requests_of_both_variants(
             float(base64.b64decode(said["data"]).decode().strip().strip("[]").split(",")[0])
         else:
             assert said["encoding"] == "CSV"
+
+    # The console's test box counts as an invocation (the shadow gets its copy too); each copy
+    # the shadow answered is counted under its name, and an EndpointName-only query sums Prod.
+    console = console_http.root(server)
+    tested = console.post(
+        "/sagemaker/endpoints/cap/invoke",
+        data={
+            "csrf_token": csrf(console, "/sagemaker/endpoints/cap"),
+            "content_type": "text/csv",
+            "body": ROW,
+        },
+    )
+    assert tested.status_code == 200 and "Prod" in tested.text
+    cloudwatch = server.client("cloudwatch")
+    deadline = time.monotonic() + 20
+    while invocations(cloudwatch, "cap", "Shadow") < 21 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [invocations(cloudwatch, "cap", name) for name in ("Shadow", "Prod", None)] == [21, 21, 21]
+    listed = cloudwatch.list_metrics(Dimensions=[{"Name": "VariantName", "Value": "Shadow"}])["Metrics"]
+    assert {"Invocations", "ModelLatency", "Invocation5XXErrors"} <= {m["MetricName"] for m in listed}
+    assert all({"Name": "EndpointName", "Value": "cap"} in m["Dimensions"] for m in listed)
+    text = httpx.get(f"{server.url}/metrics", timeout=10).text
+    assert 'sagemaker_invocations_total{EndpointName="cap",VariantName="Shadow"} 21' in text
+    page = console.get("/sagemaker/endpoints/cap").text
+    assert "Shadow variant Shadow: invocations per minute" in page
     sagemaker.delete_endpoint(EndpointName="cap")
+
+
+def invocations(cloudwatch: Any, endpoint: str, variant: str | None) -> int:
+    """The endpoint's (or one variant's) Invocations over the last ten minutes."""
+    dimensions = [{"Name": "EndpointName", "Value": endpoint}]
+    if variant is not None:
+        dimensions.append({"Name": "VariantName", "Value": variant})
+    now = dt.datetime.now(dt.UTC)
+    points = cloudwatch.get_metric_statistics(
+        Namespace="AWS/SageMaker",
+        MetricName="Invocations",
+        Dimensions=dimensions,
+        StartTime=now - dt.timedelta(minutes=10),
+        EndTime=now + dt.timedelta(minutes=1),
+        Period=60,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    return int(sum(p["Sum"] for p in points))
 
 
 def test_capture_to_s3_on_the_servers_s3(

@@ -1,19 +1,27 @@
 """Weights, capacities and guarded updates on a real server, under continuous load.
 
 Four clients invoke the endpoint without retries the whole time; every answer that is not a
-prediction counts as a failed request, and there must be none.
+prediction counts as a failed request, and there must be none. That includes an update rolled
+back by a CloudWatch alarm: the new model answers correctly but slowly, and an alarm on its
+ModelLatency takes the traffic back to the old fleet.
 """
 
 from __future__ import annotations
 
+import io
+import tarfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import joblib
 import pytest
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
 
 from scenarios.test_endpoint_lifecycle import add_config, broken_archive
 from support.modelport_server import ModelportServer, deploy, wait_in_service, wait_status
@@ -26,6 +34,7 @@ ROW = "5.1,3.3,1.7,0.5"
 class Load:
     def __init__(self) -> None:
         self.variants: Counter[str] = Counter()
+        self.first_answer: dict[str, float] = {}  # variant -> time.monotonic() of its first answer
         self.failures: list[str] = []
         self.lock = threading.Lock()
 
@@ -51,6 +60,7 @@ def load(server: ModelportServer, endpoint: str, clients: int = 4) -> Iterator[L
                 continue
             with seen.lock:
                 seen.variants[answer["InvokedProductionVariant"]] += 1
+                seen.first_answer.setdefault(answer["InvokedProductionVariant"], time.monotonic())
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for thread in threads:
@@ -173,3 +183,115 @@ def test_canary_and_rolling_updates_then_a_rolled_back_one_under_load(
     assert described["FailureReason"].startswith("Update failed; still serving the previous configuration.")
     assert set(seen.variants) == {"AllTraffic", "Green", "Blue"}
     sagemaker.delete_endpoint(EndpointName="canary")
+
+
+SLOW_INFERENCE_PY = """
+import os
+import time
+
+import joblib
+import numpy
+
+
+def model_fn(model_dir):
+    return joblib.load(os.path.join(model_dir, "model.joblib"))
+
+
+def input_fn(body, content_type):
+    text = body.decode() if isinstance(body, bytes) else body
+    return numpy.array([[float(x) for x in line.split(",")] for line in text.strip().splitlines()])
+
+
+def predict_fn(data, model):
+    time.sleep(float(os.environ.get("SLOW_S", "0")))
+    return model.predict(data)
+
+
+def output_fn(prediction, accept):
+    return ",".join(str(p) for p in prediction), "text/csv"
+"""
+SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+
+@pytest.fixture(scope="module")
+def slow_script_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Iris in script mode, answering CSV; ``SLOW_S`` in its environment makes each answer late."""
+    folder = tmp_path_factory.mktemp("slow-model")
+    features, labels = load_iris(return_X_y=True)
+    joblib.dump(LogisticRegression(max_iter=500).fit(features, labels), folder / "model.joblib")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(folder / "model.joblib", arcname="model.joblib")
+        code = SLOW_INFERENCE_PY.encode()
+        info = tarfile.TarInfo("code/inference.py")
+        info.size = len(code)
+        tar.addfile(info, io.BytesIO(code))
+    archive = folder / "model.tar.gz"
+    archive.write_bytes(buffer.getvalue())
+    return archive
+
+
+def test_an_alarm_on_the_canarys_latency_rolls_back_under_load(
+    server: ModelportServer, slow_script_model: Path
+) -> None:
+    sagemaker = server.client("sagemaker")
+    cloudwatch = server.client("cloudwatch")
+    for model, slow in (("alarm-fast", "0"), ("alarm-slow", "0.4")):
+        sagemaker.create_model(
+            ModelName=model,
+            PrimaryContainer={
+                "Image": SKLEARN,
+                "ModelDataUrl": str(slow_script_model),
+                "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "SLOW_S": slow},
+            },
+        )
+    add_config(sagemaker, "alarm-v1", "alarm-fast")
+    add_config(sagemaker, "alarm-v2", "alarm-slow", variant="Green", count=2)
+    sagemaker.create_endpoint(EndpointName="alarm", EndpointConfigName="alarm-v1")
+    wait_in_service(sagemaker, "alarm")
+    # As in SageMaker's guide: the new fleet's model latency, which the old fleet cannot trip.
+    cloudwatch.put_metric_alarm(
+        AlarmName="alarm-green-latency",
+        Namespace="AWS/SageMaker",
+        MetricName="ModelLatency",
+        Dimensions=[{"Name": "EndpointName", "Value": "alarm"}, {"Name": "VariantName", "Value": "Green"}],
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=200_000,  # microseconds
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
+    config = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                "WaitIntervalInSeconds": 600,  # the alarm, not the bake, must end it
+            },
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "alarm-green-latency"}]},
+    }
+    with load(server, "alarm") as seen:
+        started = time.monotonic()
+        sagemaker.update_endpoint(
+            EndpointName="alarm", EndpointConfigName="alarm-v2", DeploymentConfig=config
+        )
+        described = wait_status(sagemaker, "alarm", {"InService", "UpdateRollbackFailed"}, timeout_s=120)
+        done = time.monotonic()
+        elapsed, reaction = done - started, done - seen.first_answer["Green"]
+        before = seen.mark()
+        wait_for_requests(seen, before, 20)
+    print(
+        f"alarm rollback: UpdateEndpoint to InService on the old config in {elapsed:.1f} s, "
+        f"{reaction:.1f} s after the canary's first (slow) answer; {dict(seen.variants)}"
+    )
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "alarm-v1")
+    assert "CloudWatch alarm alarm-green-latency went into ALARM" in described["FailureReason"]
+    assert seen.variants["Green"] > 0  # the canary served (slowly, but correctly) before the rollback
+    assert seen.mark()["Green"] == before["Green"]  # and nothing after it
+    assert elapsed < 60
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["alarm-green-latency"])["MetricAlarms"]
+    assert alarm["StateValue"] == "ALARM"
+    sagemaker.delete_endpoint(EndpointName="alarm")
+    cloudwatch.delete_alarms(AlarmNames=["alarm-green-latency"])

@@ -68,6 +68,7 @@ class Limits:
     console_session_ttl_s: float = 12 * 3600.0  # a console sign-in lasts this long (AWS: 12 hours)
     metrics_retention_s: float = 15 * 86400.0  # endpoint metrics' minutes kept (CloudWatch: 15 days)
     metrics_flush_interval_s: float = 10.0  # how often metrics move from memory to their SQLite file
+    deployment_alarm_check_interval_s: float = 1.0  # a guarded update looks at its rollback alarms this often
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ snapshot) and call ``wake``. The controller then reconciles that one endpoint:
 
     Creating  -> start every instance; all healthy: InService; otherwise Failed + FailureReason
     Updating  -> UpdateEndpoint: start the new fleet beside the old (blue/green), shift traffic
-                 by the DeploymentConfig's schedule, drain and stop the old; on failure keep
-                 (or bring back) the old fleet: InService with FailureReason.
-                 UpdateEndpointWeightsAndCapacities: resize the running fleet in place.
-                 Both in ``updates.py``
-    InService -> make sure the fleet runs (after a restart it is started again)
+                 by the DeploymentConfig's schedule, drain and stop the old; on failure or an
+                 alarm keep (or bring back) the old fleet: RollingBack, InService with
+                 FailureReason. UpdateEndpointWeightsAndCapacities: resize the running fleet in
+                 place. Both in ``updates/run.py``, which also resumes them after a restart
+    InService -> make sure the fleet runs (after a restart it is started again), as UpdateRollbackFailed
     Deleting  -> stop the fleet, remove the record
     Failed    -> nothing runs
 
@@ -17,9 +17,8 @@ After each pass ``changes`` fires: ``settled`` waits on it, so CreateEndpoint, U
 DeleteEndpoint can answer once the change is done (within ``Limits.settle_timeout_s``).
 
 On start-up every endpoint in the store is reconciled, so a restart brings InService endpoints
-back and finishes (or rolls back) anything caught mid-transition. Until an endpoint that serves
-has its fleet back, invocations wait for it in ``router.arrivals`` rather than being turned
-away (``waiting.py``). A health loop replaces instances whose process died while the endpoint
+back and resumes anything caught mid-transition. Until an endpoint that serves has its fleet
+back, invocations wait for it in ``router.arrivals`` rather than being turned away (``waiting.py``). A health loop replaces instances whose process died while the endpoint
 stays InService, and keeps each instance's log under ``Limits.max_endpoint_log_bytes`` (model
 code may print on every request). The artifact collector (``collector.py``) runs beside them and
 deletes the model folders nothing uses.
@@ -38,14 +37,16 @@ from modelport.core.clock import Clock
 from modelport.core.config import Settings
 from modelport.core.errors import ArtifactError
 from modelport.core.logfiles import shorten
-from modelport.hosting import serverless, updates
+from modelport.hosting import serverless
 from modelport.hosting.artifacts.code import remote_code_url, worker_environment
 from modelport.hosting.collector import ArtifactCollector
 from modelport.hosting.deployments import ENDPOINT_KIND as KIND
 from modelport.hosting.deployments import variant_summaries
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet
 from modelport.hosting.router import Router
-from modelport.hosting.status import IN_PROGRESS, SERVING, EndpointStatus
+from modelport.hosting.status import IN_PROGRESS, SERVING, EndpointStatus, S
+from modelport.hosting.updates import run as updates
+from modelport.hosting.updates.guard import AlarmStates
 from modelport.hosting.waiting import Changes
 from modelport.sandboxes.supervisor import InstanceSpec, StartupFailed, Supervisor
 from modelport.store.base import Store
@@ -82,6 +83,7 @@ class Controller:
         self.router = router
         self.artifacts = artifacts
         self.sleep = sleep  # waits between the steps of an update (a fake clock's in tests)
+        self.alarm_states: AlarmStates | None = None  # CloudWatch's, for AutoRollbackConfiguration
         self.collector = ArtifactCollector(store=store, router=router, collect=artifacts.collect)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
@@ -182,9 +184,9 @@ class Controller:
         status = EndpointStatus(record.status or EndpointStatus.FAILED)
         if status is EndpointStatus.CREATING:
             await self._create(record.name, record.body["Deployment"])
-        elif status is EndpointStatus.UPDATING:
-            await updates.update(self, record.name, record.body)
-        elif status is EndpointStatus.IN_SERVICE:
+        elif status in (EndpointStatus.UPDATING, EndpointStatus.ROLLING_BACK):
+            await updates.update(self, record.name, record.body, rolling_back=status is S.ROLLING_BACK)
+        elif status in (EndpointStatus.IN_SERVICE, EndpointStatus.UPDATE_ROLLBACK_FAILED):
             if self.router.fleet(record.name) is None:
                 await self.restore(record.name, record.body["Deployment"])
         elif status is EndpointStatus.DELETING:
@@ -209,14 +211,10 @@ class Controller:
         self.expect_fleet(name, deployment)
         try:
             fleet = await self.launch(name, deployment)
+            await self.retire(self.router.install(fleet))
         except (StartupFailed, ArtifactError) as exc:
             if not keep_status:
-                self.set_status(
-                    name, EndpointStatus.FAILED, failure_reason=f"Could not restart the endpoint: {exc}"
-                )
-            return
-        else:
-            await self.retire(self.router.install(fleet))
+                self.set_status(name, S.FAILED, failure_reason=f"Could not restart the endpoint: {exc}")
         finally:
             self.router.arrivals.settle(name)  # installed, or failed: waiting requests go on
 

@@ -10,6 +10,11 @@ The share of traffic copied follows SageMaker: an endpoint config with a shadow 
 production variant and one shadow variant, and the shadow receives ``shadow weight / production
 weight`` of the requests (capped at all of them), so weights 1.0 and 0.5 copy half the traffic.
 With data capture on, the shadow's answers are captured under the shadow variant's name.
+
+Every copy sent is counted in the endpoint metrics as SageMaker counts a shadow's, under the
+shadow variant's name (``VariantName``): Invocations, InvocationsPerInstance, Invocation4XX and
+5XXErrors (a timeout or a dead connection is a 5XX), ModelLatency (the shadow's answer time) and
+OverheadLatency (the time the copy waited in the queue).
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from modelport.hosting.capture import CaptureWriter
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet
+from modelport.hosting.metrics.recorder import MetricsRecorder
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,7 @@ class ShadowRequest:
     shadow: VariantFleet
     body: bytes
     headers: dict[str, str]
+    queued_ns: int = 0  # perf_counter_ns when it was queued
 
 
 class ShadowSender:
@@ -49,12 +57,14 @@ class ShadowSender:
         self,
         *,
         capture: CaptureWriter | None = None,
+        metrics: MetricsRecorder | None = None,
         timeout_s: float = 60.0,
         capacity: int = QUEUE_CAPACITY,
         senders: int = SENDERS,
         rng: random.Random | None = None,
     ) -> None:
         self.capture = capture
+        self.metrics = metrics
         self.timeout_s = timeout_s
         self.capacity = capacity
         self.senders = senders
@@ -83,7 +93,7 @@ class ShadowSender:
             headers["Accept"] = accept
         queue = self._start()
         try:
-            queue.put_nowait(ShadowRequest(fleet, shadow, body, headers))
+            queue.put_nowait(ShadowRequest(fleet, shadow, body, headers, time.perf_counter_ns()))
         except asyncio.QueueFull:
             self.dropped += 1
             return False
@@ -130,12 +140,24 @@ class ShadowSender:
             self.failed += 1
             return
         instance.outstanding += 1
+        sent = time.perf_counter_ns()
+        status = 0  # no answer: timed out or broken, a 5XX
         try:
             response = await asyncio.wait_for(
                 instance.client.invoke(request.body, request.headers), self.timeout_s
             )
+            status = response.status
         finally:
             instance.outstanding -= 1
+            if self.metrics is not None:
+                self.metrics.record(
+                    request.fleet.endpoint_name,
+                    request.shadow.name,
+                    status,
+                    len(request.shadow.instances),
+                    (time.perf_counter_ns() - sent) / 1000,
+                    (sent - request.queued_ns) / 1000 if request.queued_ns else 0.0,
+                )
         if not 200 <= response.status < 300:
             self.failed += 1
             return

@@ -2,8 +2,8 @@
 
 Which status follows which is decided where the move is made: the service layer writes
 ``Creating``, ``Updating`` and ``Deleting`` (refusing calls while one is ``IN_PROGRESS``), the
-controller ``InService`` and ``Failed`` (``controller._create`` and ``restore``,
-``updates.update``).
+controller ``InService``, ``Failed``, ``RollingBack`` and ``UpdateRollbackFailed``
+(``controller._create`` and ``restore``, ``updates/run.py`` and ``updates/rolling.py``).
 docs/hosting.md draws the moves.
 """
 
@@ -26,8 +26,9 @@ class EndpointStatus(StrEnum):
 
 S = EndpointStatus
 
-# Statuses in which the endpoint answers invocations (the old fleet serves during an update).
-SERVING = frozenset({S.IN_SERVICE, S.UPDATING})
+# Statuses in which the endpoint answers invocations (the old fleet serves during an update and
+# its rollback; after a failed rollback, what runs of both fleets serves).
+SERVING = frozenset({S.IN_SERVICE, S.UPDATING, S.ROLLING_BACK, S.UPDATE_ROLLBACK_FAILED})
 
 # Statuses in which UpdateEndpoint and DeleteEndpoint are refused as "in progress".
-IN_PROGRESS = frozenset({S.CREATING, S.UPDATING, S.DELETING})
+IN_PROGRESS = frozenset({S.CREATING, S.UPDATING, S.ROLLING_BACK, S.DELETING})

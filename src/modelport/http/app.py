@@ -141,22 +141,31 @@ def _starlette_app(platform: Platform) -> Starlette:
         *role_credentials_routes(platform),
         notebook_url_route(platform),
         Route("/console", lambda request: RedirectResponse("/console/", status_code=303), methods=["GET"]),
-        Mount("/console", app=console_app(platform, console_tables())),
+        Mount("/console", app=console_app(platform, console_tables(platform))),
         Route("/{path:path}", aws, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def console_tables() -> dict[str, Mapping[str, Handler]]:
+def console_tables(platform: Platform) -> dict[str, Mapping[str, Handler]]:
     """The operations the console may run, by botocore service name: the front door's tables,
-    and the runtime's InvokeEndpoint (its hot path has no table) for the console's test box."""
+    and the runtime's InvokeEndpoint (its hot path has no table) for the console's test box,
+    which counts like any invocation: metrics, data capture and shadow copies included."""
     tables: dict[str, Mapping[str, Handler]] = {name: table for name, (_, table) in OPERATIONS.items()}
-    tables["sagemaker-runtime"] = {"InvokeEndpoint": _invoke_endpoint}
+
+    async def invoke(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await invoke_endpoint(
+            params,
+            router=ctx.router,
+            store=ctx.store,
+            settings=ctx.settings,
+            capture=platform.capture,
+            shadow=platform.shadow,
+            metrics=platform.metrics.recorder,
+        )
+
+    tables["sagemaker-runtime"] = {"InvokeEndpoint": invoke}
     return tables
-
-
-async def _invoke_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    return await invoke_endpoint(params, router=ctx.router, store=ctx.store, settings=ctx.settings)
 
 
 def _browser_at_root(request: Request, query_string: str) -> bool:

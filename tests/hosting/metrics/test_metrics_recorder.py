@@ -70,6 +70,10 @@ def test_minutes_flushed_twice_merge_and_periods_group_minutes(tmp_path: Path) -
     ]
     (both,) = store.statistics(NAMESPACE, "Invocations", "ep", None, START, START + 120, 120)
     assert both.sum == 4
+    (without_b,) = store.statistics(  # b a shadow variant: left out of the endpoint's sum
+        NAMESPACE, "Invocations", "ep", None, START, START + 120, 120, exclude=["b"]
+    )
+    assert without_b.sum == 3
     (errors,) = store.statistics(NAMESPACE, "Invocation5XXErrors", "ep", "a", START, START + 120, 120)
     assert errors.average == pytest.approx(1 / 3)
     assert ("AWS/SageMaker", "Invocations", "ep", "b") in store.metrics()

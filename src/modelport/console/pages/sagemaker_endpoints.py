@@ -113,22 +113,32 @@ async def _page(
     except AwsError as exc:
         error = error or exc
     context["variants"] = _variants(endpoint, context["config"])
-    context["charts"] = await _charts(request, name)
+    shadows = [v["VariantName"] for v in endpoint.get("ShadowProductionVariants", [])]
+    context["charts"] = await _charts(request, name, shadows)
     return rendering.render(request, "sagemaker/endpoint.html", context, error=error, status_code=status_code)
 
 
 CHART_MINUTES = 60
-# Chart title -> (metric, statistic, unit shown), every variant together.
+# Chart title -> (metric, statistic, unit shown), the production variants together; then the
+# same for each shadow variant, under its own name.
 CHARTS = {
     "Invocations per minute": ("Invocations", "Sum", ""),
     "ModelLatency, average": ("ModelLatency", "Average", " µs"),
 }
 
 
-async def _charts(request: Request, name: str) -> list[dict[str, Any]]:
+async def _charts(request: Request, name: str, shadows: list[str]) -> list[dict[str, Any]]:
     """The last hour of Invocations and ModelLatency, as SVG; none when CloudWatch refuses."""
     now = request.app.state.platform.clock.now()
     start = now - now % 60 - (CHART_MINUTES - 1) * 60
+    shown: list[tuple[str, str, str, str, str | None]] = [
+        (title, metric, stat, unit, None) for title, (metric, stat, unit) in CHARTS.items()
+    ]
+    shown += [
+        (f"Shadow variant {shadow}: {title[0].lower()}{title[1:]}", metric, stat, unit, shadow)
+        for shadow in shadows
+        for title, (metric, stat, unit) in CHARTS.items()
+    ]
     queries = [
         {
             "Id": f"m{index}",
@@ -136,13 +146,14 @@ async def _charts(request: Request, name: str) -> list[dict[str, Any]]:
                 "Metric": {
                     "Namespace": "AWS/SageMaker",
                     "MetricName": metric,
-                    "Dimensions": [{"Name": "EndpointName", "Value": name}],
+                    "Dimensions": [{"Name": "EndpointName", "Value": name}]
+                    + ([{"Name": "VariantName", "Value": variant}] if variant else []),
                 },
                 "Period": 60,
                 "Stat": stat,
             },
         }
-        for index, (metric, stat, _) in enumerate(CHARTS.values())
+        for index, (_, metric, stat, _, variant) in enumerate(shown)
     ]
     params = {
         "MetricDataQueries": queries,
@@ -156,7 +167,7 @@ async def _charts(request: Request, name: str) -> list[dict[str, Any]]:
     except AwsError:
         return []
     found = []
-    for (title, (_, _, unit)), result in zip(CHARTS.items(), results, strict=True):
+    for (title, _, _, unit, _), result in zip(shown, results, strict=True):
         stamps = [t.timestamp() for t in result["Timestamps"]]
         slots = charts.minute_slots(stamps, result["Values"], start, CHART_MINUTES)
         found.append({"title": title, "svg": charts.line_chart(title, slots, unit)})

@@ -47,7 +47,7 @@ class Metrics:
         """One CPU and memory reading of every running instance."""
         instances: dict[int, tuple[str, str, str]] = {}
         for fleet in list(self.router.fleets.values()):
-            for variant in fleet.variants:
+            for variant in (*fleet.variants, *fleet.shadows):
                 for instance in variant.instances:
                     pid = instance.worker.process.pid
                     instances[pid] = (fleet.endpoint_name, variant.name, instance.worker.spec.instance_id)

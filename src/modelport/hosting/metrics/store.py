@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,9 +91,11 @@ class MetricStore:
         start: float,
         end: float,
         period: int,
+        exclude: Collection[str] = (),
     ) -> list[Period]:
         """Minutes in [start, end) grouped into periods of ``period`` seconds (a multiple of 60),
-        counted from ``start``; ``variant`` None sums over every variant of the endpoint."""
+        counted from ``start``; ``variant`` None sums over every variant of the endpoint but
+        those in ``exclude`` (its shadow variants)."""
         query = (
             "SELECT timestamp, unit, sample_count, sum, minimum, maximum FROM datapoints"
             " WHERE namespace = ? AND metric = ? AND endpoint = ? AND timestamp >= ? AND timestamp < ?"
@@ -102,6 +104,9 @@ class MetricStore:
         if variant is not None:
             query += " AND variant = ?"
             args.append(variant)
+        elif exclude:
+            query += f" AND variant NOT IN ({', '.join('?' * len(exclude))})"
+            args.extend(exclude)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY timestamp", args).fetchall()
         periods: dict[int, Period] = {}

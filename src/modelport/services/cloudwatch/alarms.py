@@ -5,14 +5,17 @@ definition in the body, its state in ``status``. States are evaluated (``evaluat
 alarm is put, when alarms are described, and every flush of the metrics loop (wired by
 ``bootstrap.py``); ``evaluation.alarm_state`` decides, over the last ``EvaluationPeriods``
 periods up to the minute in progress. Alarm actions are stored and echoed, never run.
+``alarm_states`` evaluates named alarms for a guarded update (``hosting/updates/guard.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from modelport.core.errors import InvalidRequest, ResourceNotFound
+from modelport.hosting.updates.guard import AlarmState
 from modelport.services.cloudwatch import statistics
 from modelport.services.cloudwatch.evaluation import (
     COMPARISONS,
@@ -157,3 +160,16 @@ def delete_alarms(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]
     for name in names:
         ctx.store.delete(KIND, name)
     return {}
+
+
+def alarm_states(ctx: ServiceContext, names: Sequence[str]) -> dict[str, AlarmState]:
+    """The named alarms evaluated now, the metrics counted so far flushed first: what a guarded
+    update watches (``AutoRollbackConfiguration``). Alarms that do not exist are left out."""
+    if ctx.metrics is not None:
+        ctx.metrics.flush()
+    states = {}
+    for name in names:
+        evaluate(ctx, name)
+        if (alarm := ctx.store.get(KIND, name)) is not None:
+            states[name] = AlarmState(alarm.status or INSUFFICIENT_DATA, alarm.body.get("StateReason") or "")
+    return states

@@ -1,9 +1,10 @@
 """GetMetricStatistics, GetMetricData and ListMetrics over the endpoint metrics' store.
 
 Only what modelport measures exists: namespaces ``AWS/SageMaker`` and
-``/aws/sagemaker/Endpoints``, dimensions ``EndpointName`` and ``VariantName``. Metrics are kept
-per minute, so a period is a multiple of 60 seconds. A query naming other metrics gets no
-datapoints, as CloudWatch answers for a metric nobody published.
+``/aws/sagemaker/Endpoints``, dimensions ``EndpointName`` and ``VariantName`` (a shadow
+variant's metrics are under its own name; a query without ``VariantName`` sums the production
+variants). Metrics are kept per minute, so a period is a multiple of 60 seconds. A query naming
+other metrics gets no datapoints, as CloudWatch answers for a metric nobody published.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from modelport.core.errors import InvalidRequest
+from modelport.hosting.deployments import ENDPOINT_KIND
 from modelport.hosting.metrics.store import MetricStore, Period
 from modelport.services.context import ServiceContext
 
@@ -67,8 +69,26 @@ def periods(
         return []
     endpoint, variant = series
     return _store(ctx).statistics(
-        metric["Namespace"], metric["MetricName"], endpoint, variant, start, end, period
+        metric["Namespace"],
+        metric["MetricName"],
+        endpoint,
+        variant,
+        start,
+        end,
+        period,
+        exclude=() if variant is not None else shadow_variants(ctx, endpoint),
     )
+
+
+def shadow_variants(ctx: ServiceContext, endpoint: str) -> list[str]:
+    """The endpoint's shadow variants (now, or in an update under way): an EndpointName-only
+    query sums the production variants, which answer clients; a shadow is read by its name."""
+    record = ctx.store.get(ENDPOINT_KIND, endpoint)
+    names: list[str] = []
+    for field in ("Deployment", "PendingDeployment"):
+        deployment = (record.body.get(field) if record is not None else None) or {}
+        names += [v["VariantName"] for v in deployment.get("ShadowVariants", [])]
+    return names
 
 
 def get_metric_statistics(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:

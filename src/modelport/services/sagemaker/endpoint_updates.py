@@ -2,7 +2,7 @@
 
 UpdateEndpointWeightsAndCapacities writes the new desired counts and weights into the running
 deployment snapshot and sets the endpoint ``Updating``; the controller converges the fleet to
-them without restarting a healthy instance (``hosting/updates.py``). Like UpdateEndpoint it
+them without restarting a healthy instance (``hosting/updates/run.py``). Like UpdateEndpoint it
 answers once the change has settled, or after ``Limits.settle_timeout_s``.
 
 SageMaker publishes no text for several of these refusals (spec §14, item 6); where none is
@@ -15,8 +15,8 @@ import copy
 from typing import Any
 
 from modelport.core.errors import InvalidRequest, InvalidState, ResourceLimitExceeded
-from modelport.hosting.shifting import capacity_share
 from modelport.hosting.status import IN_PROGRESS, EndpointStatus
+from modelport.hosting.updates.shifting import capacity_share
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import resources
 from modelport.store.base import Resource

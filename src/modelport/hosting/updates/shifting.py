@@ -17,7 +17,7 @@ A ``RollingUpdatePolicy`` instead replaces the fleet batch by batch (``rolling.p
 ``rolling_batches`` says how many new instances run after each batch.
 
 Times are seconds after the green fleet passed its health checks; the controller sleeps until
-each step and applies it (``updates.py``). Nothing here reads a clock.
+each step and applies it (``run.py``). Nothing here reads a clock.
 """
 
 from __future__ import annotations
@@ -64,6 +64,21 @@ def _steps(shares: list[float], wait_s: float, termination_s: float) -> Schedule
     shifts = tuple(Shift(at_s=k * float(wait_s), green_share=s) for k, s in enumerate(_deduplicated(shares)))
     done = len(shifts) * float(wait_s)
     return Schedule(shifts=shifts, done_at_s=done, terminate_at_s=done + float(termination_s))
+
+
+def resumed(schedule: Schedule, green_share: float) -> Schedule:
+    """The rest of ``schedule`` once ``green_share`` of the traffic had moved (after a restart):
+    the step that had moved it is applied again at once and its bake starts over; 0 (nothing
+    moved yet) keeps the whole schedule."""
+    rest = [shift for shift in schedule.shifts if shift.green_share >= green_share - 1e-9] or [
+        schedule.shifts[-1]
+    ]
+    offset = rest[0].at_s
+    return Schedule(
+        shifts=tuple(Shift(at_s=s.at_s - offset, green_share=s.green_share) for s in rest),
+        done_at_s=schedule.done_at_s - offset,
+        terminate_at_s=schedule.terminate_at_s - offset,
+    )
 
 
 def _linear(size: dict[str, Any], green_instances: int) -> list[float]:

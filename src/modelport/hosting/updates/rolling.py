@@ -9,9 +9,12 @@ Unlike a blue/green update, the two fleets never run in full side by side:
 
 so at most one batch more than the old fleet runs at any time. A rollback (a batch that cannot
 start, the update past ``MaximumExecutionTimeoutInSeconds``, a new variant with no live
-instance) starts the old instances that were stopped again, in batches of
-``RollbackMaximumBatchSize`` (default: all at once), routes to the old fleet alone, and drains
-the new one: ``InService`` on the old config with ``FailureReason``.
+instance, an ``AutoRollbackConfiguration`` alarm in ``ALARM`` during a bake) starts the old
+instances that were stopped again, in batches of ``RollbackMaximumBatchSize`` (default: all at
+once), routes to the old fleet alone, and drains the new one: ``RollingBack``, then
+``InService`` on the old config with ``FailureReason``. When the old instances cannot start
+again, the endpoint is ``UpdateRollbackFailed`` and serves with what runs of both fleets, as
+SageMaker's does, until the next UpdateEndpoint.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from modelport.core.errors import ArtifactError
-from modelport.hosting import updates
 from modelport.hosting.artifacts.code import remote_code_url
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet, by_capacity
-from modelport.hosting.shifting import rolling_batches
+from modelport.hosting.status import EndpointStatus
+from modelport.hosting.updates import run as updates
+from modelport.hosting.updates.guard import watched_alarms
+from modelport.hosting.updates.shifting import rolling_batches
 from modelport.sandboxes.supervisor import StartupFailed
 
 if TYPE_CHECKING:
@@ -48,17 +53,16 @@ async def roll(ctl: Controller, name: str, body: dict[str, Any], blue: Fleet, st
     total = sum(v.desired_count for v in green.variants)
     limit = policy.get("MaximumExecutionTimeoutInSeconds")
     deadline = None if limit is None else started + float(limit)
+    watch = updates.Watch(green, deadline, limit, watched_alarms(body["DeploymentConfig"]))
     wait = float(policy["WaitIntervalInSeconds"])
     for step, running in enumerate(rolling_batches(policy["MaximumBatchSize"], total)):
-        if step and wait > 0:
-            await ctl.sleep(wait)
+        if step and (reason := await watch.until(ctl, ctl.clock.monotonic() + wait)):  # bake the batch
+            await _roll_back(ctl, name, blue, green, policy, reason)
+            return
         try:
             await _grow(ctl, name, green, running - len(green.instances()))
         except (StartupFailed, ArtifactError) as exc:
             await _roll_back(ctl, name, blue, green, policy, f"{updates.ROLLED_BACK} {exc}")
-            return
-        if step and (reason := updates.trouble(ctl, green, deadline, limit)):
-            await _roll_back(ctl, name, blue, green, policy, reason)
             return
         share = running / total
         surplus: list[Instance] = []
@@ -69,9 +73,7 @@ async def roll(ctl: Controller, name: str, body: dict[str, Any], blue: Fleet, st
         ctl.router.install(green if share >= 1.0 else by_capacity(blue, green))
         updates.progress(ctl, name, share)
         await updates.drain(ctl, surplus)
-    if wait > 0:
-        await ctl.sleep(wait)
-    if reason := updates.trouble(ctl, green, deadline, limit):
+    if reason := await watch.until(ctl, ctl.clock.monotonic() + wait):
         await _roll_back(ctl, name, blue, green, policy, reason)
         return
     updates.finish(ctl, name, deployment=pending)
@@ -106,6 +108,7 @@ async def _grow(ctl: Controller, name: str, fleet: Fleet, count: int) -> None:
 async def _roll_back(
     ctl: Controller, name: str, blue: Fleet, green: Fleet, policy: dict[str, Any], reason: str
 ) -> None:
+    ctl.set_status(name, EndpointStatus.ROLLING_BACK, failure_reason=reason)
     missing = sum(v.desired_count - len(v.instances) for v in blue.variants)
     size = policy.get("RollbackMaximumBatchSize")
     batches = rolling_batches(size, missing) if size and missing else [missing]
@@ -117,8 +120,11 @@ async def _roll_back(
             ctl.router.install(by_capacity(blue, green))
     except (StartupFailed, ArtifactError) as exc:
         # The old fleet cannot come back in full: keep serving what runs of both.
-        updates.finish(
-            ctl, name, failure=f"{reason} The rollback could not restart the previous instances: {exc}"
+        ctl.set_status(
+            name,
+            EndpointStatus.UPDATE_ROLLBACK_FAILED,
+            failure_reason=f"{reason} The rollback could not restart the previous instances: {exc}",
+            body_changes={"PendingDeployment": None, "RolloutProgress": None},
         )
         return
     ctl.router.install(blue)

@@ -8,7 +8,10 @@ Two kinds of update leave an endpoint ``Updating`` (the controller hands both he
   to green step by step (``shifting.traffic_schedule`` of the ``DeploymentConfig``), the router
   serving a blend of both fleets (``fleet.blend``) meanwhile; a rollback (the update ran past
   ``MaximumExecutionTimeoutInSeconds``, or a green variant lost every instance) puts blue back
-  at once. After the last bake and ``TerminationWaitInSeconds``, blue is drained and stopped.
+  at once. So does a CloudWatch alarm of ``AutoRollbackConfiguration`` in ``ALARM`` while traffic
+  shifts or bakes (``guard.py``). A rollback goes through ``RollingBack`` to ``InService`` on
+  the old config with ``FailureReason``. After the last bake and ``TerminationWaitInSeconds``,
+  blue is drained and stopped.
 - With a ``RollingUpdatePolicy`` the new fleet replaces the old one batch by batch instead
   (``rolling.py``).
 - **UpdateEndpointWeightsAndCapacities** changed the counts and weights of ``Deployment`` in
@@ -16,6 +19,12 @@ Two kinds of update leave an endpoint ``Updating`` (the controller hands both he
   start first, then the weights change, then surplus instances are taken out of routing,
   drained and stopped. If an instance cannot start, the ones just started stop again and the
   endpoint is ``InService`` on its previous counts and weights, with ``FailureReason``.
+
+A server restart mid-update loses both fleets. The update then resumes: the old fleet starts
+again, then the new one, and the schedule goes on from the step it had reached (that step's bake
+starts over, ``MaximumExecutionTimeoutInSeconds`` counts from the restart; a rolling update
+starts its batches again). An endpoint caught ``RollingBack`` finishes its rollback: the old
+fleet starts again and the endpoint is ``InService`` with the ``FailureReason`` it had.
 
 *Drained* means taken out of routing, then stopped once the requests it is serving have
 finished (at most the invocation timeout later); the worker's graceful shutdown covers the rest.
@@ -26,13 +35,16 @@ DescribeEndpoint can show each pending variant's ``VariantStatus``.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelport.core.errors import ArtifactError
 from modelport.hosting.artifacts.code import remote_code_url
 from modelport.hosting.fleet import Fleet, Instance, blend
-from modelport.hosting.shifting import traffic_schedule
 from modelport.hosting.status import EndpointStatus
+from modelport.hosting.updates import guard
+from modelport.hosting.updates.guard import watched_alarms
+from modelport.hosting.updates.shifting import resumed, traffic_schedule
 from modelport.sandboxes.supervisor import StartupFailed
 
 if TYPE_CHECKING:
@@ -42,10 +54,15 @@ _DRAIN_POLL_S = 0.01
 ROLLED_BACK = "Update failed; still serving the previous configuration."
 
 
-async def update(ctl: Controller, name: str, body: dict[str, Any]) -> None:
-    if "PendingDeployment" in body:
-        if ctl.router.fleet(name) is None:  # after a restart: invocations wait for the new fleet
-            ctl.expect_fleet(name, body["PendingDeployment"])
+async def update(ctl: Controller, name: str, body: dict[str, Any], *, rolling_back: bool = False) -> None:
+    if rolling_back:  # a restart while rolling back: finish the rollback on the old config
+        if ctl.router.fleet(name) is None:
+            await ctl.restore(name, body["Deployment"])
+        if ctl.router.fleet(name) is not None:
+            finish(ctl, name, failure=body.get("FailureReason") or ROLLED_BACK)
+    elif "PendingDeployment" in body:
+        if ctl.router.fleet(name) is None:  # a restart mid-update: the old fleet comes back first
+            await ctl.restore(name, body["Deployment"], keep_status=True)
         try:
             await _blue_green(ctl, name, body)
         finally:
@@ -74,7 +91,7 @@ async def _blue_green(ctl: Controller, name: str, body: dict[str, Any]) -> None:
     config = body.get("DeploymentConfig") or {}
     serving = ctl.router.fleet(name)
     if "RollingUpdatePolicy" in config and serving is not None:
-        from modelport.hosting import rolling  # it builds on this module's steps
+        from modelport.hosting.updates import rolling  # it builds on this module's steps
 
         await rolling.roll(ctl, name, body, serving, started)
         return
@@ -86,29 +103,56 @@ async def _blue_green(ctl: Controller, name: str, body: dict[str, Any]) -> None:
         finish(ctl, name, failure=f"{ROLLED_BACK} {exc}")
         return
     blue = ctl.router.fleet(name)
-    if blue is None:  # a restart mid-update: nothing serves yet, so nothing to shift from
+    if blue is None:  # the old fleet could not start again after a restart: nothing to shift from
         ctl.router.install(green)
         finish(ctl, name, deployment=pending)
         return
     # Sizes count production instances: a shadow's take no traffic share.
     schedule = traffic_schedule(config, sum(len(v.instances) for v in green.variants))
+    reached = float((body.get("RolloutProgress") or {}).get("GreenShare", 0.0))  # before a restart
+    schedule = resumed(schedule, reached)
     limit = (config.get("BlueGreenUpdatePolicy") or {}).get("MaximumExecutionTimeoutInSeconds")
-    deadline = None if limit is None else started + float(limit)
+    watch = Watch(green, None if limit is None else started + float(limit), limit, watched_alarms(config))
     shifted = ctl.clock.monotonic()  # the schedule counts from the moment green is healthy
     for step in schedule.shifts:
-        await _sleep_until(ctl, shifted + step.at_s)
-        if reason := trouble(ctl, green, deadline, limit):
+        if reason := await watch.until(ctl, shifted + step.at_s):
             await _roll_back(ctl, name, blue, green, reason)
             return
         ctl.router.install(green if step.green_share >= 1.0 else blend(blue, green, step.green_share))
         progress(ctl, name, step.green_share)
-    await _sleep_until(ctl, shifted + schedule.done_at_s)
-    if reason := trouble(ctl, green, deadline, limit):
+    if reason := await watch.until(ctl, shifted + schedule.done_at_s):
         await _roll_back(ctl, name, blue, green, reason)
         return
     await _sleep_until(ctl, shifted + schedule.terminate_at_s)
     await drain(ctl, blue.instances())
     finish(ctl, name, deployment=pending)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What can roll an update back while it waits: the new fleet dying, the time limit, alarms."""
+
+    green: Fleet
+    deadline: float | None
+    limit: object
+    alarms: tuple[str, ...]
+
+    async def until(self, ctl: Controller, moment: float) -> str | None:
+        """Wait until ``moment`` (looking at the alarms meanwhile, if any are named); the
+        FailureReason to roll back with, or None."""
+        states = ctl.alarm_states
+        if not self.alarms or states is None:
+            await _sleep_until(ctl, moment)
+            return trouble(ctl, self.green, self.deadline, self.limit)
+        while True:
+            reason = guard.tripped(self.alarms, states(self.alarms), ROLLED_BACK)
+            if reason := reason or trouble(ctl, self.green, self.deadline, self.limit):
+                return reason
+            now = ctl.clock.monotonic()
+            if now >= moment:
+                return None
+            interval = ctl.settings.limits.deployment_alarm_check_interval_s
+            await ctl.sleep(guard.next_look(now, moment, interval) - now)
 
 
 def trouble(ctl: Controller, green: Fleet, deadline: float | None, limit: object) -> str | None:
@@ -124,6 +168,7 @@ def trouble(ctl: Controller, green: Fleet, deadline: float | None, limit: object
 
 
 async def _roll_back(ctl: Controller, name: str, blue: Fleet, green: Fleet, reason: str) -> None:
+    ctl.set_status(name, EndpointStatus.ROLLING_BACK, failure_reason=reason)
     ctl.router.install(blue)
     await drain(ctl, green.instances())
     finish(ctl, name, failure=reason)

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modelport.hosting.shifting import Shift, rolling_batches, traffic_schedule
+from modelport.hosting.updates.shifting import Shift, resumed, rolling_batches, traffic_schedule
 
 
 def blue_green(routing: dict[str, Any], termination: int = 0) -> dict[str, Any]:
@@ -102,3 +102,40 @@ def test_rolling_batches_grow_to_the_whole_fleet(size: dict[str, Any], instances
     assert max(steps) == steps[0] and all(
         step >= 1 for step in steps
     )  # equal batches, the last may be smaller
+
+
+def test_a_resumed_schedule_starts_again_at_the_step_it_had_reached() -> None:
+    canary = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "WaitIntervalInSeconds": 30,
+                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+            },
+            "TerminationWaitInSeconds": 60,
+        }
+    }
+    schedule = traffic_schedule(canary, 4)
+    assert resumed(schedule, 0.0) == schedule  # nothing had moved: all of it
+    at_canary = resumed(schedule, 0.25)
+    assert at_canary == schedule  # the canary step is the first: its bake starts over
+    at_rest = resumed(schedule, 1.0)
+    assert at_rest.shifts == (Shift(at_s=0.0, green_share=1.0),)
+    assert (at_rest.done_at_s, at_rest.terminate_at_s) == (30.0, 90.0)
+
+
+@given(st.integers(1, 20), st.integers(10, 50), st.floats(0.0, 1.0))
+def test_a_resumed_schedule_never_moves_traffic_back(instances: int, percent: int, reached: float) -> None:
+    linear = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "LINEAR",
+                "WaitIntervalInSeconds": 10,
+                "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": percent},
+            }
+        }
+    }
+    rest = resumed(traffic_schedule(linear, instances), reached)
+    assert rest.shifts[0].at_s == 0.0 and rest.shifts[-1].green_share == 1.0
+    assert all(s.green_share >= min(reached, 1.0) - 1e-9 for s in rest.shifts)
+    assert rest.done_at_s == len(rest.shifts) * 10.0
