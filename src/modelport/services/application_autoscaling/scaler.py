@@ -7,7 +7,8 @@ ALARM; every ``autoscaling_period_s`` it also reads one datapoint per target-tra
 asks ``decisions.target_tracking``. Several policies on one variant: the largest scale-out wins;
 without one, the smallest scale-in. A change runs as UpdateEndpointWeightsAndCapacities does
 (healthy instances are not restarted), one at a time per variant, recorded as a scaling
-activity; its cooldown counts from when it has settled. The variant's datapoints from before a
+activity; a policy's change starts its cooldown when it has settled (a change that brings the
+capacity back within new bounds starts none). The variant's datapoints from before a
 change are forgotten after it. An endpoint that is not InService (being updated, or gone) is
 left alone until it is.
 """
@@ -199,7 +200,7 @@ class Autoscaler:
         for policy in records.policies_of(self.ctx, rid):
             self.datapoints.history.pop(policy.name, None)
         current = self.ctx.store.get(records.TARGET_KIND, rid)
-        if failure is None and current is not None:
+        if failure is None and current is not None and cause.startswith("monitor alarm"):
             stamp = "LastScaleOut" if capacity >= was else "LastScaleIn"
             body = dict(current.body, **{stamp: self.ctx.clock.now()})
             self.ctx.store.update(current.evolve(body=body))
