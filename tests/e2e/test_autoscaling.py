@@ -2,8 +2,8 @@
 ``SageMakerVariantInvocationsPerInstance`` scales a variant out under load and back in when idle;
 a step policy runs when a CloudWatch alarm naming it goes to ALARM.
 
-The module's server evaluates every second instead of every minute
-(``MODELPORT_AUTOSCALING_PERIOD_S=1``), scales out after 2 periods above the target and in
+The module's server evaluates every half second instead of every minute
+(``MODELPORT_AUTOSCALING_PERIOD_S=0.5``), scales out after 2 periods above the target and in
 after 3 below, and flushes metrics every second, so each test takes seconds. Clients never
 retry: every failed invocation during the scaling is counted.
 """
@@ -26,7 +26,7 @@ from support.modelport_server import ModelportServer
 pytestmark = pytest.mark.e2e
 
 FAST = {
-    "MODELPORT_AUTOSCALING_PERIOD_S": "1",
+    "MODELPORT_AUTOSCALING_PERIOD_S": "0.5",
     "MODELPORT_AUTOSCALING_SCALE_OUT_PERIODS": "2",
     "MODELPORT_AUTOSCALING_SCALE_IN_PERIODS": "3",
     "MODELPORT_METRICS_FLUSH_INTERVAL_S": "1",
@@ -117,7 +117,7 @@ def test_target_tracking_scales_out_under_load_and_back_in_when_idle(
             "PredefinedMetricSpecification": {
                 "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
             },
-            "ScaleOutCooldown": 2,
+            "ScaleOutCooldown": 1,
             "ScaleInCooldown": 1,
         },
     )
