@@ -116,8 +116,7 @@ class Datapoints:
             else:
                 new = [self._sampled(series)]
             self.history.setdefault(name, deque(maxlen=self.keep)).extend(new)
-        for series, (count, total) in totals.items():
-            self._previous[series] = (count, total, at)
+        self._previous = {series: (count, total, at) for series, (count, total) in totals.items()}
         for name in [name for name in self.history if name not in policies]:
             del self.history[name]
 

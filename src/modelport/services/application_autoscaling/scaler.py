@@ -7,7 +7,7 @@ ALARM; every ``autoscaling_period_s`` it also reads one datapoint per target-tra
 asks ``decisions.target_tracking``. Several policies on one variant: the largest scale-out wins;
 without one, the smallest scale-in. A change runs as UpdateEndpointWeightsAndCapacities does
 (healthy instances are not restarted), one at a time per variant, recorded as a scaling
-activity; a policy's change starts its cooldown when it has settled (a change that brings the
+activity (after a failed one, the variant is left alone for ``RETRY_S`` or a period); a policy's change starts its cooldown when it has settled (a change that brings the
 capacity back within new bounds starts none). The variant's datapoints from before a
 change are forgotten after it. An endpoint that is not InService (being updated, or gone) is
 left alone until it is.
@@ -32,6 +32,7 @@ from modelport.store.base import Resource
 
 log = logging.getLogger(__name__)
 ROUND_S = 1.0
+RETRY_S = 10.0  # after a failed change, the variant is left alone this long (or a period, if longer)
 
 Proposal = tuple[int, str]  # capacity, cause
 
@@ -46,6 +47,7 @@ class Autoscaler:
         self.datapoints = datapoints.Datapoints(ctx.metrics, keep=max(self.out_points, self.in_points))
         self.changing: dict[str, asyncio.Task[None]] = {}  # ResourceId -> its change in progress
         self._alarm_runs: dict[tuple[str, str], tuple[float, Any]] = {}  # -> (monotonic, state time)
+        self._failed: dict[str, float] = {}  # ResourceId -> when its last change failed (monotonic)
 
     async def run(self) -> None:
         """The loop; it never dies of one failed round."""
@@ -84,7 +86,10 @@ class Autoscaler:
                 firing[policy.body["ResourceId"]].append((alarm, policy))
         for target in targets:
             rid = target.name
-            if rid in self.changing:
+            failed = self._failed.get(rid)
+            if rid in self.changing or (
+                failed is not None and self.ctx.clock.monotonic() - failed < max(RETRY_S, self.period_s)
+            ):
                 continue
             decided = self._decide(target, policies[rid], firing[rid], sampled=sampled)
             if decided is not None:
@@ -197,6 +202,10 @@ class Autoscaler:
         finally:
             self.changing.pop(rid, None)
         activities.finish(self.ctx, activity, capacity=capacity, failure=failure)
+        if failure is None:
+            self._failed.pop(rid, None)
+        else:
+            self._failed[rid] = self.ctx.clock.monotonic()
         for policy in records.policies_of(self.ctx, rid):
             self.datapoints.history.pop(policy.name, None)
         current = self.ctx.store.get(records.TARGET_KIND, rid)
