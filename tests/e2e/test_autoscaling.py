@@ -146,7 +146,11 @@ def test_target_tracking_scales_out_under_load_and_back_in_when_idle(
     assert newest["StatusMessage"].startswith("Successfully set desired instance count to 1.")
 
     scaling.deregister_scalable_target(**resource(endpoint))
-    assert scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
+    rid = resource(endpoint)["ResourceId"]
+    assert (
+        scaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid)["ScalingPolicies"]
+        == []
+    )
     sm.delete_endpoint(EndpointName=endpoint)
 
 
@@ -194,7 +198,7 @@ def test_a_step_policy_runs_when_its_alarm_goes_to_alarm(fast: ModelportServer, 
     wait_for(
         lambda: variant()["CurrentInstanceCount"] == 2, 15, "the alarm's step policy did not add an instance"
     )
-    activity = scaling.describe_scaling_activities(ServiceNamespace="sagemaker")["ScalingActivities"][0]
+    activity = finished(scaling, endpoint)[0]
     assert activity["Cause"] == f"monitor alarm {endpoint}-busy in state ALARM triggered policy busy-add-one"
     time.sleep(2)  # the alarm stays in ALARM, but the policy's cooldown (60 s) holds
     assert variant()["DesiredInstanceCount"] == 2
