@@ -203,9 +203,11 @@ def test_a_step_policy_runs_when_its_alarm_goes_to_alarm(fast: ModelportServer, 
     time.sleep(2)  # the alarm stays in ALARM, but the policy's cooldown (60 s) holds
     assert variant()["DesiredInstanceCount"] == 2
 
-    scaling.register_scalable_target(**resource(endpoint), MaxCapacity=1, MinCapacity=1)
-    wait_for(lambda: variant()["CurrentInstanceCount"] == 1, 15, "a lower MaxCapacity did not scale in")
-    newest = finished(scaling, endpoint)[0]
+    with Load(fast, endpoint, clients=2) as load:  # the scale-in drains: no request fails
+        scaling.register_scalable_target(**resource(endpoint), MaxCapacity=1, MinCapacity=1)
+        wait_for(lambda: variant()["CurrentInstanceCount"] == 1, 15, "a lower MaxCapacity did not scale in")
+        newest = finished(scaling, endpoint)[0]
+    assert load.failures == [] and load.answered > 0
     assert (newest["Cause"], newest["StatusCode"]) == ("maximum capacity was set to 1", "Successful")
     cloudwatch.delete_alarms(AlarmNames=[f"{endpoint}-busy"])
     scaling.deregister_scalable_target(**resource(endpoint))
