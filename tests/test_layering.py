@@ -53,6 +53,9 @@ SERVICES: dict[str, set[str]] = {
     "apigateway": {"iam", "lambda_", "sagemaker"},  # integrations call functions and endpoints
     "logs": set(),  # CloudWatch Logs: producers reach it through ServiceContext.logs
     "cloudwatch": set(),  # CloudWatch metrics: reads hosting/metrics through ServiceContext.metrics
+    # Scaling goes through UpdateEndpointWeightsAndCapacities; managed alarms and alarm actions
+    # through CloudWatch's alarms.
+    "application_autoscaling": {"sagemaker", "cloudwatch"},
 }
 SHARED_SERVICE_MODULES = {"services.context", "services.paging", "services.__init__"}
 # Seams across areas, area -> areas: the Lambda service drives its execution environments; the

@@ -20,6 +20,7 @@ REGION = "us-east-1"
         "runtime.sagemaker.us-east-1.amazonaws.com",
         "lambda.us-west-2.amazonaws.com",
         "logs.us-east-1.amazonaws.com",
+        "application-autoscaling.us-east-1.amazonaws.com",
         "apigateway.us-east-1.amazonaws.com",
         "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
         "iam.amazonaws.com",

@@ -32,6 +32,7 @@ from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.model_environments import ModelEnvironments
 from modelport.sandboxes.notebooks import NotebookHost
 from modelport.sandboxes.supervisor import Supervisor, WorkerProcess
+from modelport.services.application_autoscaling.scaler import Autoscaler
 from modelport.services.cloudwatch.alarms import alarm_states, evaluate_all
 from modelport.services.context import ServiceContext
 from modelport.services.iam.authorization import authorize
@@ -63,9 +64,11 @@ class Platform:
     authorize: Callable[[ServiceContext, str, str, dict[str, Any]], None]
     capture: CaptureWriter
     shadow: ShadowSender
+    autoscaler: Autoscaler
     _log_task: asyncio.Task[None] | None = None
     _capture_task: asyncio.Task[None] | None = None
     _metrics_task: asyncio.Task[None] | None = None
+    _autoscaling_task: asyncio.Task[None] | None = None
 
     def start_logs(self) -> None:
         """Start the log writer's flushing loop (in the running event loop)."""
@@ -77,10 +80,19 @@ class Platform:
             )
         if self._metrics_task is None:
             self._metrics_task = asyncio.get_running_loop().create_task(self.metrics.run(), name="metrics")
+        if self._autoscaling_task is None:
+            self._autoscaling_task = asyncio.get_running_loop().create_task(
+                self.autoscaler.run(), name="autoscaling"
+            )
 
     async def close(self) -> None:
         """Stop everything that runs: endpoint instances, function environments, notebook servers;
         then store the last log lines."""
+        if self._autoscaling_task is not None:  # first: no scaling starts while the fleets stop
+            self._autoscaling_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._autoscaling_task
+        await self.autoscaler.close()
         await self.shadow.close()
         await self.controller.stop()
         await self.functions.close()
@@ -262,4 +274,5 @@ def build_platform(
         shadow=ShadowSender(
             capture=capture, metrics=metrics.recorder, timeout_s=settings.limits.invocation_timeout_s
         ),
+        autoscaler=Autoscaler(context),
     )

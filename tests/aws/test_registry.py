@@ -5,6 +5,7 @@ from __future__ import annotations
 from modelport.aws.registry import SERVED_SERVICES
 from modelport.http.bindings import IMPLEMENTED, OPERATIONS, RUNTIME_OPERATIONS
 from modelport.services.apigateway import apis
+from modelport.services.application_autoscaling import operations as application_autoscaling
 from modelport.services.cloudwatch import operations as cloudwatch
 from modelport.services.iam import operations as iam
 from modelport.services.lambda_ import functions
@@ -23,6 +24,7 @@ def test_implemented_operations_are_exactly_the_served_ones() -> None:
         "apigateway": apis.OPERATIONS,
         "logs": logs.OPERATIONS,
         "cloudwatch": cloudwatch.OPERATIONS,
+        "application-autoscaling": application_autoscaling.OPERATIONS,
     }
     assert {service: table for service, (_, table) in OPERATIONS.items()} == served
     for service, table in served.items():

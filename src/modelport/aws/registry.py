@@ -14,7 +14,17 @@ from modelport.aws.protocol.models import ServiceProtocol
 # The botocore service names the front door serves: http/bindings.IMPLEMENTED's keys (a test checks),
 # here for whoever needs the names without importing every service (``modelport env``).
 SERVED_SERVICES = frozenset(
-    {"sagemaker", "sagemaker-runtime", "iam", "sts", "lambda", "apigateway", "logs", "cloudwatch"}
+    {
+        "sagemaker",
+        "sagemaker-runtime",
+        "iam",
+        "sts",
+        "lambda",
+        "apigateway",
+        "logs",
+        "cloudwatch",
+        "application-autoscaling",
+    }
 )
 
 

@@ -69,6 +69,11 @@ class Limits:
     metrics_retention_s: float = 15 * 86400.0  # endpoint metrics' minutes kept (CloudWatch: 15 days)
     metrics_flush_interval_s: float = 10.0  # how often metrics move from memory to their SQLite file
     deployment_alarm_check_interval_s: float = 1.0  # a guarded update looks at its rollback alarms this often
+    # Autoscaling (docs/autoscaling.md): one target-tracking datapoint per period (AWS: 1 minute);
+    # scale out after this many periods above the target, in after this many below 90 % of it.
+    autoscaling_period_s: float = 60.0
+    autoscaling_scale_out_periods: int = 3
+    autoscaling_scale_in_periods: int = 15
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ there, logged with a request id, never a traceback to the client.
     │   ├── InvalidState          the resource's status forbids the call
     │   ├── PreconditionFailed    a conditional update whose revision id is out of date
     │   ├── PayloadTooLarge       a body over a named limit
+    │   ├── InvalidNextToken      a paging token this server did not issue for this query
     │   ├── MalformedPolicyDocument   not an IAM policy (services/iam/policy_parse.py)
     │   │   └── UnsupportedPolicyElement  valid IAM that modelport does not evaluate
     │   ├── PolicyTooLarge        a policy over one of IAM's size quotas
@@ -92,6 +93,10 @@ class PreconditionFailed(InvalidRequest):
 
 class PayloadTooLarge(InvalidRequest):
     """A body is over a named size limit."""
+
+
+class InvalidNextToken(InvalidRequest):
+    """A paging token this server did not issue, or issued for another query."""
 
 
 class UnsupportedMediaType(ModelportError):

@@ -14,6 +14,7 @@ from modelport.aws.protocol.models import ServiceProtocol
 from modelport.bootstrap import Platform
 from modelport.http.services import Binding, Handler
 from modelport.services.apigateway import apis
+from modelport.services.application_autoscaling import operations as application_autoscaling
 from modelport.services.cloudwatch import operations as cloudwatch
 from modelport.services.iam import operations as iam
 from modelport.services.lambda_ import functions
@@ -31,6 +32,7 @@ OPERATIONS: dict[str, tuple[str, Mapping[str, Handler]]] = {
     "apigateway": ("apigateway", apis.OPERATIONS),
     "logs": ("logs", logs.OPERATIONS),
     "cloudwatch": ("monitoring", cloudwatch.OPERATIONS),
+    "application-autoscaling": ("application-autoscaling", application_autoscaling.OPERATIONS),
 }
 # The runtime's one operation has its own hot path (http/invocations.py), outside the tables.
 RUNTIME_OPERATIONS = frozenset({"InvokeEndpoint"})

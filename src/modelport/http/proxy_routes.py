@@ -30,6 +30,7 @@ HOSTS: tuple[tuple[str, str, Backend], ...] = (
     ("API Gateway invoke URL", rf"[a-z0-9]+\.execute-api\.{_REGION}\.amazonaws\.com", Backend.MODELPORT),
     ("IAM", r"iam\.amazonaws\.com", Backend.MODELPORT),
     ("CloudWatch Logs", rf"logs\.{_REGION}\.amazonaws\.com", Backend.MODELPORT),
+    ("Application Auto Scaling", rf"application-autoscaling\.{_REGION}\.amazonaws\.com", Backend.MODELPORT),
     ("S3", rf"(?:[a-z0-9][a-z0-9.-]*\.)?s3(?:[.-]{_REGION})?\.amazonaws\.com", Backend.S3),
     ("S3 dual-stack", rf"(?:[a-z0-9][a-z0-9.-]*\.)?s3\.dualstack\.{_REGION}\.amazonaws\.com", Backend.S3),
 )

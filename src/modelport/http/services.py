@@ -51,6 +51,8 @@ def classify(
             return "logs"
         if target.startswith("GraniteServiceVersion20100801."):
             return "cloudwatch"
+        if target.startswith("AnyScaleFrontendService."):
+            return "application-autoscaling"
         form = query_string if method == "GET" else body.decode("latin-1")
         if "Action=" in form:
             version = parse_qs(form).get("Version", [""])[0]

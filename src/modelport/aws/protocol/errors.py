@@ -45,6 +45,9 @@ Choices worth knowing:
 - CloudWatch Logs (JSON 1.1) answers every client error with 400, as AWS does:
   ``ResourceNotFoundException``, ``ResourceAlreadyExistsException``, ``InvalidParameterException``
   (also for values the model's constraints refuse) and ``AccessDeniedException``.
+- Application Auto Scaling (JSON 1.1) answers every client error with 400:
+  ``ValidationException``, ``ObjectNotFoundException`` (no such scalable target or policy),
+  ``InvalidNextTokenException``, ``AccessDeniedException``.
 - A service without its own table uses SageMaker's until it gets one: add it here, next to
   the others.
 """
@@ -174,6 +177,20 @@ ERROR_TABLE: dict[str, dict[type[BaseException], WireError]] = {
         e.ResourceLimitExceeded: WireError("LimitExceededException", 400),
         e.Throttled: WireError("ThrottlingException", 400),
         e.ServiceUnavailable: WireError("ServiceUnavailableException", 500),
+        **_AUTH,
+        e.AccessDenied: WireError("AccessDeniedException", 400),
+    },
+    # Application Auto Scaling (JSON 1.1) answers every client error with 400.
+    "application-autoscaling": {
+        e.InvalidRequest: WireError("ValidationException", 400),
+        e.ResourceNotFound: WireError("ObjectNotFoundException", 400),
+        e.InvalidNextToken: WireError("InvalidNextTokenException", 400),
+        e.InvalidState: WireError("ConcurrentUpdateException", 400),
+        e.ResourceLimitExceeded: WireError("LimitExceededException", 400),
+        e.UnsupportedMediaType: WireError("SerializationException", 400),
+        e.UnknownOperation: WireError("UnknownOperationException", 400),
+        e.Throttled: WireError("ThrottlingException", 400),
+        e.ServiceUnavailable: WireError("InternalServiceException", 500),
         **_AUTH,
         e.AccessDenied: WireError("AccessDeniedException", 400),
     },

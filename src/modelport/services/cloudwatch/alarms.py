@@ -4,7 +4,8 @@ An alarm is a resource of kind ``cloudwatch_alarm`` in the control plane's store
 definition in the body, its state in ``status``. States are evaluated (``evaluate``) when an
 alarm is put, when alarms are described, and every flush of the metrics loop (wired by
 ``bootstrap.py``); ``evaluation.alarm_state`` decides, over the last ``EvaluationPeriods``
-periods up to the minute in progress. Alarm actions are stored and echoed, never run.
+periods up to the minute in progress. Alarm actions are stored and echoed; those that name a
+step scaling policy are run by Application Auto Scaling (``application_autoscaling/alarm_actions.py``).
 ``alarm_states`` evaluates named alarms for a guarded update (``hosting/updates/guard.py``).
 """
 

@@ -425,6 +425,20 @@ CLOUDWATCH: dict[str, _Rule] = {
     "DeleteAlarms": _Rule("cloudwatch:DeleteAlarms", _any),
 }
 
+# Application Auto Scaling's actions take no resource-level permissions here: the resource is "*".
+APPLICATION_AUTOSCALING: dict[str, _Rule] = {
+    name: _Rule(f"application-autoscaling:{name}", _any)
+    for name in (
+        "RegisterScalableTarget",
+        "DescribeScalableTargets",
+        "DeregisterScalableTarget",
+        "PutScalingPolicy",
+        "DescribeScalingPolicies",
+        "DeleteScalingPolicy",
+        "DescribeScalingActivities",
+    )
+}
+
 # GetCallerIdentity needs no permission: "No permissions are required to perform this
 # operation. If an administrator attaches a policy that explicitly denies access to
 # sts:GetCallerIdentity, you can still perform this operation" (STS API reference).
@@ -441,6 +455,7 @@ CATALOGUE: Mapping[str, Mapping[str, _Rule]] = {
     "s3": S3,
     "logs": LOGS,
     "cloudwatch": CLOUDWATCH,
+    "application-autoscaling": APPLICATION_AUTOSCALING,
 }
 
 

@@ -1,0 +1,1 @@
+"""Application Auto Scaling: scalable targets and scaling policies for SageMaker endpoint variants."""

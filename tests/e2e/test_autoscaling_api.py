@@ -1,0 +1,129 @@
+"""boto3's ``application-autoscaling`` on the shared server, as the SageMaker docs write it:
+register the iris variant, a target-tracking policy whose managed alarms CloudWatch lists, the
+AWS error codes a user meets, and IAM on ``application-autoscaling:*``. The shared server's
+autoscaler evaluates per minute, so nothing here scales; the target is deregistered at the end
+so that no other test's load scales iris."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from e2e.conftest import Deployed
+from support.modelport_server import ModelportServer, client
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def target(server: ModelportServer, iris: Deployed) -> Iterator[dict[str, str]]:
+    """iris-ep's variant as a scalable target, for this test only."""
+    found = {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": f"endpoint/{iris.endpoint}/variant/AllTraffic",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+    }
+    scaling = server.client("application-autoscaling")
+    scaling.register_scalable_target(**found, MinCapacity=1, MaxCapacity=2)
+    yield found
+    scaling.deregister_scalable_target(**found)
+
+
+def code(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
+    response = caught.value.response
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Message"],
+    )
+
+
+def test_policies_and_their_managed_alarms(server: ModelportServer, target: dict[str, str]) -> None:
+    scaling, cloudwatch = server.client("application-autoscaling"), server.client("cloudwatch")
+    [shown] = scaling.describe_scalable_targets(
+        ServiceNamespace="sagemaker", ResourceIds=[target["ResourceId"]]
+    )["ScalableTargets"]
+    assert (shown["MinCapacity"], shown["MaxCapacity"]) == (1, 2)
+    put = scaling.put_scaling_policy(
+        PolicyName="iris-invocations",
+        PolicyType="TargetTrackingScaling",
+        **target,
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 70.0,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+            },
+            "ScaleInCooldown": 600,
+            "ScaleOutCooldown": 300,
+        },
+    )
+    names = [alarm["AlarmName"] for alarm in put["Alarms"]]
+    listed = cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
+    assert sorted(a["AlarmName"] for a in listed) == sorted(names)
+    assert {a["AlarmActions"][0] for a in listed} == {put["PolicyARN"]}
+    [policy] = scaling.describe_scaling_policies(
+        ServiceNamespace="sagemaker", ResourceId=target["ResourceId"]
+    )["ScalingPolicies"]
+    assert policy["PolicyARN"] == put["PolicyARN"] and policy["Alarms"] == put["Alarms"]
+    assert policy["TargetTrackingScalingPolicyConfiguration"]["ScaleInCooldown"] == 600
+    scaling.delete_scaling_policy(PolicyName="iris-invocations", **target)
+    assert cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"] == []
+
+
+def test_aws_error_codes(server: ModelportServer, target: dict[str, str]) -> None:
+    scaling = server.client("application-autoscaling")
+    with pytest.raises(ClientError) as caught:
+        scaling.register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId="service/default/web",
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=1,
+            MaxCapacity=2,
+        )
+    assert code(caught)[:2] == ("ValidationException", 400)
+    assert "SageMaker endpoint variants only" in code(caught)[2]
+    with pytest.raises(ClientError) as caught:
+        scaling.put_scaling_policy(
+            PolicyName="p",
+            ServiceNamespace="sagemaker",
+            ResourceId="endpoint/e2e-none/variant/AllTraffic",
+            ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+            PolicyType="StepScaling",
+        )
+    assert code(caught)[:2] == ("ObjectNotFoundException", 400)
+    with pytest.raises(ClientError) as caught:
+        scaling.describe_scaling_activities(ServiceNamespace="sagemaker", NextToken="e2e-forged")
+    assert code(caught)[:2] == ("InvalidNextTokenException", 400)
+    with pytest.raises(ClientError) as caught:
+        scaling.register_scalable_target(**target, MinCapacity=3)
+    assert code(caught) == (
+        "ValidationException",
+        400,
+        "Minimum capacity cannot be greater than maximum capacity: MinCapacity 3, MaxCapacity 2.",
+    )
+
+
+def test_iam_checks_application_autoscaling_actions(server: ModelportServer, target: dict[str, str]) -> None:
+    iam = server.client("iam")
+    user = "e2e-scaling-reader"
+    iam.create_user(UserName=user)
+    reader = {"Effect": "Allow", "Action": "application-autoscaling:Describe*", "Resource": "*"}
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="read-scaling",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [reader]}),
+    )
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    scaling: Any = client(server, "application-autoscaling", credentials=key)
+    assert scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    with pytest.raises(ClientError) as caught:
+        scaling.deregister_scalable_target(**target)
+    assert code(caught)[:2] == ("AccessDeniedException", 400)
+    assert "application-autoscaling:DeregisterScalableTarget" in code(caught)[2]
+    iam.delete_user_policy(UserName=user, PolicyName="read-scaling")
+    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=user)
