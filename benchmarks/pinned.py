@@ -55,6 +55,7 @@ SYSTEMS = ("floor", "fastapi", "modelport")
 # wrk counts a request unanswered after this long as an error (its default, 2 s, is shorter than
 # a p99 at c=64 on one busy shared core; a request that slow is still an answer, not a failure).
 WRK_TIMEOUT_S = 10
+RSS_TARGET_MIB = 100  # issue 14: resident memory per instance
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -69,6 +70,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--baseline-src",
         type=Path,
         help="also run modelport from this source tree (its src/ goes first on PYTHONPATH), as modelport@base",
+    )
+    parser.add_argument(
+        "--points",
+        help="only these points, comma-separated labels (e.g. 'c=1,chain c=1'; default: all of "
+        + ", ".join([label for label, _, _ in POINTS] + [label for label, _ in CHAIN_POINTS])
+        + ")",
     )
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     parser.add_argument("--workdir", type=Path, help="keep data here (default: a temporary folder)")
@@ -154,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         if chain_urls:
             runs += measure_chain(chain_urls, json.dumps({"data": args.row}).encode(), args, server.data_dir)
         doc["runs"] = runs
+        doc["memory"] = memory(servers, started)
     finally:
         for process in reversed(started):  # the chain's front app before the model server it calls
             process.terminate()
@@ -166,6 +174,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(doc, indent=2) + "\n")
     return 0
+
+
+def memory(servers: list[Any], apps: list[subprocess.Popen[bytes]]) -> dict[str, dict[str, float | None]]:
+    """After the loads: VmRSS and Pss (MiB) of each modelport's instance serving the endpoint and
+    of its server process, and of the FastAPI model server (``apps[0]``), whose one process holds
+    the model as an instance does."""
+    found: dict[str, dict[str, float | None]] = {}
+    for label, one in zip(("modelport", "modelport@base"), servers, strict=False):
+        pid = processes.instance_pid(one.data_dir, ENDPOINT, one.process.pid)
+        for part, measured in (
+            ("instance", processes.memory(pid)),
+            ("server", processes.memory(one.process.pid)),
+        ):
+            found[f"{label} {part}"] = {"rss_mib": measured.rss_mb, "pss_mib": measured.pss_mb}
+    fastapi = processes.memory(apps[0].pid)
+    found["fastapi (model in process)"] = {"rss_mib": fastapi.rss_mb, "pss_mib": fastapi.pss_mb}
+    return found
 
 
 def same_answer(urls: dict[str, str], body: bytes, headers: Any) -> None:
@@ -208,8 +233,11 @@ def measure(
     urls: dict[str, str], bodies: dict[int, bytes], headers: Any, args: argparse.Namespace
 ) -> list[dict[str, Any]]:
     runs = []
+    wanted = None if not args.points else {label.strip() for label in args.points.split(",")}
     for rep in range(args.reps):
         for label, concurrency, rows in POINTS:
+            if wanted is not None and label not in wanted:
+                continue
             systems = [system for system in (*SYSTEMS, "modelport@base") if system in urls]
             order = systems[rep % len(systems) :] + systems[: rep % len(systems)]
             for system in order:
@@ -237,8 +265,11 @@ def measure_chain(
     logs = chain._FunctionLogs(data_dir / "logs" / "functions" / demo_chain.FUNCTION)
     runs = []
     json_headers = {"Content-Type": "application/json"}
+    wanted = None if not args.points else {label.strip() for label in args.points.split(",")}
     for rep in range(args.reps):
         for label, concurrency in CHAIN_POINTS:
+            if wanted is not None and label not in wanted:
+                continue
             for system in ("fastapi", "modelport")[rep % 2 :] + ("fastapi", "modelport")[: rep % 2]:
                 say(f"  rep {rep + 1}: {system} {label} ...")
                 logs.mark()
@@ -315,6 +346,12 @@ def render(doc: dict[str, Any]) -> str:
                 f"| {system} | {point} | {row['rps']:,.0f} | {row['rows_per_s']:,.0f} | {row['p50_ms']:.2f} |"
                 f" {row['p99_ms']:.2f} | {row['errors']:.0f} | {vs_fastapi} | {vs_floor} |"
             )
+    if doc.get("memory"):
+        lines += ["", "| process | VmRSS MiB | Pss MiB |", "|---|---:|---:|"]
+        for name, measured in doc["memory"].items():
+            pss = measured["pss_mib"]
+            lines.append(f"| {name} | {measured['rss_mib']:.1f} | {'—' if pss is None else f'{pss:.1f}'} |")
+        lines.append(f"(target: VmRSS per instance ≤ {RSS_TARGET_MIB} MiB)")
     for point, systems in summary.items():
         own = systems.get("modelport", {}).get("own_share_p50_ms")
         if own is not None:
