@@ -147,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                 region_name="us-east-1",
             )
             chain_urls["modelport"] = demo_chain.build_chain(session, server.url, ENDPOINT)
+            if base_url:  # the base's chain too, so its own share is measured in the same run
+                chain_urls["modelport@base"] = demo_chain.build_chain(session, base_url, ENDPOINT)
             front, front_url = start_app("benchmarks.fastapi_chain", fastapi_url)
             started.append(front)
             chain_urls["fastapi"] = f"{front_url}/irisprediction"
@@ -159,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         doc["pinning"] = check_pinned([*(one.process.pid for one in servers), *(p.pid for p in started)])
         runs = measure(urls, bodies, headers, args)
         if chain_urls:
-            runs += measure_chain(chain_urls, json.dumps({"data": args.row}).encode(), args, server.data_dir)
+            data_dirs = {
+                label: one.data_dir
+                for label, one in zip(("modelport", "modelport@base"), servers, strict=False)
+            }
+            runs += measure_chain(chain_urls, json.dumps({"data": args.row}).encode(), args, data_dirs)
         doc["runs"] = runs
         doc["memory"] = memory(servers, started)
     finally:
@@ -260,9 +266,13 @@ def measure(
 
 
 def measure_chain(
-    urls: dict[str, str], event: bytes, args: argparse.Namespace, data_dir: Path
+    urls: dict[str, str], event: bytes, args: argparse.Namespace, data_dirs: dict[str, Path]
 ) -> list[dict[str, Any]]:
-    logs = chain._FunctionLogs(data_dir / "logs" / "functions" / demo_chain.FUNCTION)
+    logs = {
+        system: chain._FunctionLogs(data_dir / "logs" / "functions" / demo_chain.FUNCTION)
+        for system, data_dir in data_dirs.items()
+    }
+    systems = [system for system in ("fastapi", "modelport", "modelport@base") if system in urls]
     runs = []
     json_headers = {"Content-Type": "application/json"}
     wanted = None if not args.points else {label.strip() for label in args.points.split(",")}
@@ -270,9 +280,10 @@ def measure_chain(
         for label, concurrency in CHAIN_POINTS:
             if wanted is not None and label not in wanted:
                 continue
-            for system in ("fastapi", "modelport")[rep % 2 :] + ("fastapi", "modelport")[: rep % 2]:
+            for system in systems[rep % len(systems) :] + systems[: rep % len(systems)]:
                 say(f"  rep {rep + 1}: {system} {label} ...")
-                logs.mark()
+                if system in logs:
+                    logs[system].mark()
                 measured = wrk.run(
                     urls[system],
                     event,
@@ -283,8 +294,8 @@ def measure_chain(
                     threads=1,
                     timeout_s=WRK_TIMEOUT_S,
                 )
-                if system == "modelport":
-                    measured["handler_duration_p50_ms"] = logs.duration_p50_since_mark()
+                if system in logs:
+                    measured["handler_duration_p50_ms"] = logs[system].duration_p50_since_mark()
                 runs.append({"system": system, "point": label, "rows": 1, "rep": rep, **answered(measured)})
     return runs
 
@@ -353,12 +364,13 @@ def render(doc: dict[str, Any]) -> str:
             lines.append(f"| {name} | {measured['rss_mib']:.1f} | {'—' if pss is None else f'{pss:.1f}'} |")
         lines.append(f"(target: VmRSS per instance ≤ {RSS_TARGET_MIB} MiB)")
     for point, systems in summary.items():
-        own = systems.get("modelport", {}).get("own_share_p50_ms")
-        if own is not None:
-            lines.append(
-                f"\n{point}: modelport's own share p50 = full path {systems['modelport']['p50_ms']:.2f} ms"
-                f" − handler Duration {systems['modelport']['handler_duration_p50_ms']:.2f} ms = {own:.2f} ms"
-            )
+        for system in ("modelport", "modelport@base"):
+            own = systems.get(system, {}).get("own_share_p50_ms")
+            if own is not None:
+                lines.append(
+                    f"\n{point}: {system}'s own share p50 = full path {systems[system]['p50_ms']:.2f} ms"
+                    f" − handler Duration {systems[system]['handler_duration_p50_ms']:.2f} ms = {own:.2f} ms"
+                )
     return "\n".join(lines)
 
 
