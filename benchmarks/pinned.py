@@ -40,7 +40,7 @@ from typing import Any
 import boto3
 import httpx
 
-from benchmarks import chain, deploys, processes, wrk
+from benchmarks import baseline, chain, deploys, processes, wrk
 from benchmarks.run import CONTENT_TYPE, DEFAULT_ROW, say, start_app
 from benchmarks.signing import Signer
 from modelport import demo_chain, seed
@@ -56,6 +56,7 @@ SYSTEMS = ("floor", "fastapi", "modelport")
 # a p99 at c=64 on one busy shared core; a request that slow is still an answer, not a failure).
 WRK_TIMEOUT_S = 10
 RSS_TARGET_MIB = 100  # issue 14: resident memory per instance
+IN_PROCESS_CALLS = 5000
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"workdir {workdir}; load average {doc['load_start']}")
     archive = seed.package_model(seed.train_iris_model(), workdir / "model")
     model_file = workdir / "model" / "xgboost-model"
+    # The floor for "added latency": the model's own predict, in this process (on CPU 0).
+    doc["in_process"] = baseline.time_in_process(model_file, args.row, IN_PROCESS_CALLS)
     keys = PrivateKeys.new()
     signer = Signer(keys.access_key, keys.secret_key)
     # The chain runs at c=16, the default MODELPORT_MAX_FUNCTION_CONCURRENCY (past it Lambda throttles,
@@ -357,6 +360,17 @@ def render(doc: dict[str, Any]) -> str:
                 f"| {system} | {point} | {row['rps']:,.0f} | {row['rows_per_s']:,.0f} | {row['p50_ms']:.2f} |"
                 f" {row['p99_ms']:.2f} | {row['errors']:.0f} | {vs_fastapi} | {vs_floor} |"
             )
+    predict = doc.get("in_process")
+    c1 = summary.get("c=1", {})
+    if predict:
+        lines.append(
+            f"\nin-process predict (booster.inplace_predict, one row) p50 {predict['predict_p50_us']:.0f} µs;"
+            f" parse + predict + encode p50 {predict['parse_predict_encode_p50_us']:.0f} µs"
+        )
+        for system in ("modelport", "modelport@base", "fastapi"):
+            if system in c1:
+                added = c1[system]["p50_ms"] - predict["predict_p50_us"] / 1000
+                lines.append(f"{system}: added latency over in-process predict, p50 c=1: {added:.2f} ms")
     if doc.get("memory"):
         lines += ["", "| process | VmRSS MiB | Pss MiB |", "|---|---:|---:|"]
         for name, measured in doc["memory"].items():
