@@ -40,7 +40,7 @@ from typing import Any
 import boto3
 import httpx
 
-from benchmarks import chain, deploys, processes, wrk
+from benchmarks import baseline, chain, deploys, processes, wrk
 from benchmarks.run import CONTENT_TYPE, DEFAULT_ROW, say, start_app
 from benchmarks.signing import Signer
 from modelport import demo_chain, seed
@@ -55,6 +55,8 @@ SYSTEMS = ("floor", "fastapi", "modelport")
 # wrk counts a request unanswered after this long as an error (its default, 2 s, is shorter than
 # a p99 at c=64 on one busy shared core; a request that slow is still an answer, not a failure).
 WRK_TIMEOUT_S = 10
+RSS_TARGET_MIB = 100  # issue 14: resident memory per instance
+IN_PROCESS_CALLS = 5000
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -69,6 +71,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--baseline-src",
         type=Path,
         help="also run modelport from this source tree (its src/ goes first on PYTHONPATH), as modelport@base",
+    )
+    parser.add_argument(
+        "--points",
+        help="only these points, comma-separated labels (e.g. 'c=1,chain c=1'; default: all of "
+        + ", ".join([label for label, _, _ in POINTS] + [label for label, _ in CHAIN_POINTS])
+        + ")",
     )
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     parser.add_argument("--workdir", type=Path, help="keep data here (default: a temporary folder)")
@@ -88,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"workdir {workdir}; load average {doc['load_start']}")
     archive = seed.package_model(seed.train_iris_model(), workdir / "model")
     model_file = workdir / "model" / "xgboost-model"
+    # The floor for "added latency": the model's own predict, in this process (on CPU 0).
+    doc["in_process"] = baseline.time_in_process(model_file, args.row, IN_PROCESS_CALLS)
     keys = PrivateKeys.new()
     signer = Signer(keys.access_key, keys.secret_key)
     # The chain runs at c=16, the default MODELPORT_MAX_FUNCTION_CONCURRENCY (past it Lambda throttles,
@@ -140,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                 region_name="us-east-1",
             )
             chain_urls["modelport"] = demo_chain.build_chain(session, server.url, ENDPOINT)
+            if base_url:  # the base's chain too, so its own share is measured in the same run
+                chain_urls["modelport@base"] = demo_chain.build_chain(session, base_url, ENDPOINT)
             front, front_url = start_app("benchmarks.fastapi_chain", fastapi_url)
             started.append(front)
             chain_urls["fastapi"] = f"{front_url}/irisprediction"
@@ -152,8 +164,13 @@ def main(argv: list[str] | None = None) -> int:
         doc["pinning"] = check_pinned([*(one.process.pid for one in servers), *(p.pid for p in started)])
         runs = measure(urls, bodies, headers, args)
         if chain_urls:
-            runs += measure_chain(chain_urls, json.dumps({"data": args.row}).encode(), args, server.data_dir)
+            data_dirs = {
+                label: one.data_dir
+                for label, one in zip(("modelport", "modelport@base"), servers, strict=False)
+            }
+            runs += measure_chain(chain_urls, json.dumps({"data": args.row}).encode(), args, data_dirs)
         doc["runs"] = runs
+        doc["memory"] = memory(servers, started)
     finally:
         for process in reversed(started):  # the chain's front app before the model server it calls
             process.terminate()
@@ -166,6 +183,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(doc, indent=2) + "\n")
     return 0
+
+
+def memory(servers: list[Any], apps: list[subprocess.Popen[bytes]]) -> dict[str, dict[str, float | None]]:
+    """After the loads: VmRSS and Pss (MiB) of each modelport's instance serving the endpoint and
+    of its server process, and of the FastAPI model server (``apps[0]``), whose one process holds
+    the model as an instance does."""
+    found: dict[str, dict[str, float | None]] = {}
+    for label, one in zip(("modelport", "modelport@base"), servers, strict=False):
+        pid = processes.instance_pid(one.data_dir, ENDPOINT, one.process.pid)
+        for part, measured in (
+            ("instance", processes.memory(pid)),
+            ("server", processes.memory(one.process.pid)),
+        ):
+            found[f"{label} {part}"] = {"rss_mib": measured.rss_mb, "pss_mib": measured.pss_mb}
+    fastapi = processes.memory(apps[0].pid)
+    found["fastapi (model in process)"] = {"rss_mib": fastapi.rss_mb, "pss_mib": fastapi.pss_mb}
+    return found
 
 
 def same_answer(urls: dict[str, str], body: bytes, headers: Any) -> None:
@@ -208,8 +242,11 @@ def measure(
     urls: dict[str, str], bodies: dict[int, bytes], headers: Any, args: argparse.Namespace
 ) -> list[dict[str, Any]]:
     runs = []
+    wanted = None if not args.points else {label.strip() for label in args.points.split(",")}
     for rep in range(args.reps):
         for label, concurrency, rows in POINTS:
+            if wanted is not None and label not in wanted:
+                continue
             systems = [system for system in (*SYSTEMS, "modelport@base") if system in urls]
             order = systems[rep % len(systems) :] + systems[: rep % len(systems)]
             for system in order:
@@ -232,16 +269,24 @@ def measure(
 
 
 def measure_chain(
-    urls: dict[str, str], event: bytes, args: argparse.Namespace, data_dir: Path
+    urls: dict[str, str], event: bytes, args: argparse.Namespace, data_dirs: dict[str, Path]
 ) -> list[dict[str, Any]]:
-    logs = chain._FunctionLogs(data_dir / "logs" / "functions" / demo_chain.FUNCTION)
+    logs = {
+        system: chain._FunctionLogs(data_dir / "logs" / "functions" / demo_chain.FUNCTION)
+        for system, data_dir in data_dirs.items()
+    }
+    systems = [system for system in ("fastapi", "modelport", "modelport@base") if system in urls]
     runs = []
     json_headers = {"Content-Type": "application/json"}
+    wanted = None if not args.points else {label.strip() for label in args.points.split(",")}
     for rep in range(args.reps):
         for label, concurrency in CHAIN_POINTS:
-            for system in ("fastapi", "modelport")[rep % 2 :] + ("fastapi", "modelport")[: rep % 2]:
+            if wanted is not None and label not in wanted:
+                continue
+            for system in systems[rep % len(systems) :] + systems[: rep % len(systems)]:
                 say(f"  rep {rep + 1}: {system} {label} ...")
-                logs.mark()
+                if system in logs:
+                    logs[system].mark()
                 measured = wrk.run(
                     urls[system],
                     event,
@@ -252,8 +297,8 @@ def measure_chain(
                     threads=1,
                     timeout_s=WRK_TIMEOUT_S,
                 )
-                if system == "modelport":
-                    measured["handler_duration_p50_ms"] = logs.duration_p50_since_mark()
+                if system in logs:
+                    measured["handler_duration_p50_ms"] = logs[system].duration_p50_since_mark()
                 runs.append({"system": system, "point": label, "rows": 1, "rep": rep, **answered(measured)})
     return runs
 
@@ -315,13 +360,31 @@ def render(doc: dict[str, Any]) -> str:
                 f"| {system} | {point} | {row['rps']:,.0f} | {row['rows_per_s']:,.0f} | {row['p50_ms']:.2f} |"
                 f" {row['p99_ms']:.2f} | {row['errors']:.0f} | {vs_fastapi} | {vs_floor} |"
             )
+    predict = doc.get("in_process")
+    c1 = summary.get("c=1", {})
+    if predict:
+        lines.append(
+            f"\nin-process predict (booster.inplace_predict, one row) p50 {predict['predict_p50_us']:.0f} µs;"
+            f" parse + predict + encode p50 {predict['parse_predict_encode_p50_us']:.0f} µs"
+        )
+        for system in ("modelport", "modelport@base", "fastapi"):
+            if system in c1:
+                added = c1[system]["p50_ms"] - predict["predict_p50_us"] / 1000
+                lines.append(f"{system}: added latency over in-process predict, p50 c=1: {added:.2f} ms")
+    if doc.get("memory"):
+        lines += ["", "| process | VmRSS MiB | Pss MiB |", "|---|---:|---:|"]
+        for name, measured in doc["memory"].items():
+            pss = measured["pss_mib"]
+            lines.append(f"| {name} | {measured['rss_mib']:.1f} | {'—' if pss is None else f'{pss:.1f}'} |")
+        lines.append(f"(target: VmRSS per instance ≤ {RSS_TARGET_MIB} MiB)")
     for point, systems in summary.items():
-        own = systems.get("modelport", {}).get("own_share_p50_ms")
-        if own is not None:
-            lines.append(
-                f"\n{point}: modelport's own share p50 = full path {systems['modelport']['p50_ms']:.2f} ms"
-                f" − handler Duration {systems['modelport']['handler_duration_p50_ms']:.2f} ms = {own:.2f} ms"
-            )
+        for system in ("modelport", "modelport@base"):
+            own = systems.get(system, {}).get("own_share_p50_ms")
+            if own is not None:
+                lines.append(
+                    f"\n{point}: {system}'s own share p50 = full path {systems[system]['p50_ms']:.2f} ms"
+                    f" − handler Duration {systems[system]['handler_duration_p50_ms']:.2f} ms = {own:.2f} ms"
+                )
     return "\n".join(lines)
 
 

@@ -22,7 +22,12 @@ _PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload quota (10 MB)
 def is_api_invoke(scope: Scope) -> bool:
     if scope["type"] != "http":
         return False
-    return parse_invoke_url(_host(scope), scope["path"]) is not None
+    host, path = _host(scope), scope["path"]
+    # Asked of every request, InvokeEndpoint's included: settle the common "no" without the
+    # regexes (an invoke URL's host names execute-api, or its path starts with one of these).
+    if "execute-api" not in host.lower() and not path.startswith(("/restapis/", "/_aws/execute-api/")):
+        return False
+    return parse_invoke_url(host, path) is not None
 
 
 class GatewayHandler:

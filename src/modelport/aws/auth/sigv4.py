@@ -30,7 +30,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_tz
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import parse_qsl
 
 from modelport.aws.auth.canonical import SIGNATURE_MISMATCH, canonical_request, signing_key
@@ -67,6 +67,7 @@ _PRESIGN_PARAMS = (
 _HEX = frozenset("0123456789abcdef")
 # Headers a signed request may carry once only, as AWS spells them in the refusal.
 _SINGLE_HEADERS = ("Authorization", "Host", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256")
+_SINGLE_HEADER_KEYS = tuple((name, name.lower()) for name in _SINGLE_HEADERS)
 _SINGLE_PARAMS = (*_PRESIGN_PARAMS, "X-Amz-Security-Token")
 
 MISSING_AUTHENTICATION = "Missing Authentication Token"
@@ -139,9 +140,9 @@ class KeyLookup(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class _Signature:
-    """The signature parameters, from either the header or the presigned query."""
+class _Signature(NamedTuple):
+    """The signature parameters, from either the header or the presigned query (a named tuple:
+    made on every signed request, at half the cost of a frozen dataclass)."""
 
     access_key_id: str
     date: str  # YYYYMMDD from the credential scope
@@ -215,8 +216,8 @@ def _header_map(headers: Mapping[str, str] | Sequence[tuple[str, str]]) -> dict[
 
 
 def _refuse_repeats(headers: Mapping[str, list[str]], query: Sequence[tuple[str, str]]) -> None:
-    for name in _SINGLE_HEADERS:
-        if len(headers.get(name.lower(), ())) > 1:
+    for name, lowered in _SINGLE_HEADER_KEYS:
+        if len(headers.get(lowered, ())) > 1:
             raise InvalidSignature(
                 REPEATED.format(what=f"the {name} header", names=", ".join(_SINGLE_HEADERS))
             )

@@ -199,7 +199,9 @@ class ExecutionEnvironment:
         try:
             assert self._process.stdin is not None
             self._process.stdin.write(frames.encode(request))
-            reply = await asyncio.wait_for(self._send_and_read(), timeout)
+            # A deadline on this task, not wait_for's second task: one fewer task per invocation.
+            async with asyncio.timeout(timeout):
+                reply = await self._send_and_read()
         except TimeoutError:
             await self._kill_and_wait()
             message = loglines.timed_out_message(request_id, timeout)
@@ -215,6 +217,7 @@ class ExecutionEnvironment:
             return self._server_side_failure(invocation, error, elapsed, log_start, status="error")
         if reply.get("fatal"):
             await self._kill_and_wait()
+        log_end = os.fstat(self._log_fd).st_size  # the runner wrote its REPORT line before its reply
         reply_error: ErrorBody | None = None if reply.get("ok") else dict(reply.get("error") or {})
         if reply_error is None:
             payload = base64.b64decode(reply.get("payload") or "")
@@ -229,9 +232,9 @@ class ExecutionEnvironment:
             duration_ms=float(reply.get("duration_ms") or 0.0),
             max_memory_used_mb=int(reply.get("max_memory_used_mb") or 0),
             init_duration_ms=reply.get("init_duration_ms"),
-            log_tail=self._log_tail(log_start),
+            log_tail=self._log_tail(log_start, log_end),
         )
-        self._ship()
+        self._ship(log_end)
         self._bound_log()
         return result
 
@@ -294,11 +297,13 @@ class ExecutionEnvironment:
         self._ship()
         return result
 
-    def _ship(self) -> None:
-        """Hand the log's new bytes to the sink (the last ``MAX_SHIPPED_BYTES`` of them)."""
+    def _ship(self, end: int | None = None) -> None:
+        """Hand the log's new bytes to the sink (the last ``MAX_SHIPPED_BYTES`` of them); ``end``:
+        the log's size, if just read."""
         if self.log_sink is None or self._log_fd < 0:
             return
-        end = os.fstat(self._log_fd).st_size
+        if end is None:
+            end = os.fstat(self._log_fd).st_size
         begin = self._shipped if end >= self._shipped else 0
         self._shipped = end
         if end == begin:
@@ -324,7 +329,8 @@ class ExecutionEnvironment:
         if shorten_fd(self._log_fd, self.spec.max_log_bytes):
             self._shipped = os.fstat(self._log_fd).st_size
 
-    def _log_tail(self, start: int) -> bytes:
-        end = os.fstat(self._log_fd).st_size
+    def _log_tail(self, start: int, end: int | None = None) -> bytes:
+        if end is None:
+            end = os.fstat(self._log_fd).st_size
         begin = max(start, end - LOG_TAIL_BYTES)
         return os.pread(self._log_fd, end - begin, begin) if end > begin else b""

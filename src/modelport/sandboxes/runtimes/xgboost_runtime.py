@@ -22,6 +22,7 @@ from modelport.sandboxes.runtimes.base import (
 from modelport.sandboxes.runtimes.batch_predict import batching_choice, predict_together
 from modelport.sandboxes.runtimes.pickles import explain_failure, first_line, load_pickle
 from modelport.sandboxes.runtimes.xgboost_flavor import XGBoostFlavor
+from modelport.sandboxes.runtimes.xgboost_inplace import ProxyPredictor
 from modelport.sandboxes.runtimes.xgboost_input import (
     CSV,
     Features,
@@ -47,6 +48,7 @@ class XGBoostRuntime(Runtime):
         # Row-independent to the bit (docs/runtimes.md#batching): on unless the model says off.
         self.batching = batching_choice(environ) is not False
         self.boosters: list[Any] = []
+        self.predictors: list[ProxyPredictor | None] = []  # one per booster (xgboost_inplace.py)
         self.pickled = False
         self.objective = ""
         self.num_class = ""
@@ -67,6 +69,10 @@ class XGBoostRuntime(Runtime):
         self.objective = config["learner"]["objective"]["name"]
         self.num_class = str(config["learner"]["learner_model_param"].get("num_class", ""))
         self.num_features = int(self.boosters[0].num_features())
+        self.predictors = [
+            ProxyPredictor.create(booster, _iteration_range(booster), self.num_features)
+            for booster in self.boosters
+        ]
         logger.info(
             "loaded %d XGBoost model(s) from %s (objective %s, %s format, container %s)",
             len(self.boosters),
@@ -142,7 +148,10 @@ class XGBoostRuntime(Runtime):
     def predict(self, features: Features) -> Any:
         if self.pickled:
             self._check_feature_count(features)
-        outputs = [predict_one(booster, features, self.num_features) for booster in self.boosters]
+        outputs = [
+            predict_one(booster, features, self.num_features, predictor)
+            for booster, predictor in zip(self.boosters, self.predictors, strict=True)
+        ]
         if len(outputs) == 1:
             return outputs[0]
         if self.objective in _VOTING_OBJECTIVES:
@@ -217,9 +226,15 @@ def _iteration_range(booster: Any) -> tuple[int, int]:
     return (0, int(best) + 1) if best is not None else (0, 0)
 
 
-def predict_one(booster: Any, features: Features, num_features: int) -> Any:
+def predict_one(
+    booster: Any, features: Features, num_features: int, predictor: ProxyPredictor | None = None
+) -> Any:
     import xgboost as xgb
 
+    if features.dense is not None and features.num_columns == num_features and predictor is not None:
+        preds = predictor.predict(features.dense)  # the same predictor, without its set-up per call
+        if preds is not None:
+            return preds
     iteration_range = _iteration_range(booster)
     if features.dense is not None and features.num_columns == num_features:
         # In-place prediction skips building a DMatrix; same predictor, same float32 results.

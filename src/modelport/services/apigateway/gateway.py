@@ -266,7 +266,11 @@ async def _invoke_lambda(
     params = {"FunctionName": function, "Payload": payload, "InvocationType": "RequestResponse"}
     try:
         outcome = invoke_function(ctx, params)
-        result = await asyncio.wait_for(outcome, timeout) if inspect.isawaitable(outcome) else outcome
+        if inspect.isawaitable(outcome):
+            async with asyncio.timeout(timeout):  # no second task, as wait_for makes
+                result = await outcome
+        else:
+            result = outcome
     except TimeoutError:
         return ENDPOINT_TIMEOUT
     except ModelportError as exc:
@@ -299,9 +303,8 @@ async def _invoke_sagemaker(
 ) -> tuple[int, bytes, str | None] | GatewayResponse:
     """(status, body, content type) of InvokeEndpoint as the runtime would answer it."""
     try:
-        output = await asyncio.wait_for(
-            invoke_endpoint(params, router=ctx.router, store=ctx.store, settings=ctx.settings), timeout
-        )
+        async with asyncio.timeout(timeout):
+            output = await invoke_endpoint(params, router=ctx.router, store=ctx.store, settings=ctx.settings)
     except TimeoutError:
         return ENDPOINT_TIMEOUT
     except ModelFailure as exc:
