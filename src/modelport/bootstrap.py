@@ -158,6 +158,38 @@ def record_setup(metrics: Metrics, worker: WorkerProcess, seconds: float) -> Non
     metrics.recorder.setup(endpoint, variant, seconds * 1_000_000)
 
 
+def build_supervisor(settings: Settings) -> Supervisor:
+    """Where instances run: local processes, or Ray actors (imported only when chosen, docs/ray.md)."""
+    limits = settings.limits
+    if settings.backend == "ray":
+        from modelport.sandboxes.ray.actor import NODE_ROOT
+        from modelport.sandboxes.ray.backend import RaySupervisor
+        from modelport.sandboxes.ray.cluster import owner_tag
+
+        owner = owner_tag(settings.data_dir)
+        return RaySupervisor(
+            address=settings.ray_address,
+            owner=owner,
+            resource_scale=settings.ray_resource_scale,
+            # Each actor unpacks its model on its own node, with the same cache code and limits.
+            models=ArtifactCache(NODE_ROOT / owner / "artifacts", settings),
+            env_dir=NODE_ROOT / owner / "envs",
+            startup_timeout_s=limits.startup_timeout_s,
+            ping_timeout_s=limits.ping_timeout_s,
+            install_timeout_s=limits.requirements_install_timeout_s,
+            pool_log_dir=settings.log_dir / "_warm",
+        )
+    return Supervisor(
+        startup_timeout_s=limits.startup_timeout_s,
+        ping_timeout_s=limits.ping_timeout_s,
+        warm_per_runtime=limits.warm_workers_per_runtime,
+        pool_log_dir=settings.log_dir / "_warm",
+        environments=ModelEnvironments(
+            settings.model_env_dir, install_timeout_s=limits.requirements_install_timeout_s
+        ),
+    )
+
+
 def build_router(settings: Settings, rng: random.Random | None = None) -> Router:
     limits = settings.limits
     batching = BatchPolicy(limits.max_batch_size, limits.max_batch_wait_s, limits.max_payload_bytes)
@@ -192,15 +224,7 @@ def build_platform(
     store = SqliteStore(settings.store_path)
     keys = SqliteKeyStore(store.connection)
     limits = settings.limits
-    supervisor = Supervisor(
-        startup_timeout_s=limits.startup_timeout_s,
-        ping_timeout_s=limits.ping_timeout_s,
-        warm_per_runtime=limits.warm_workers_per_runtime,
-        pool_log_dir=settings.log_dir / "_warm",
-        environments=ModelEnvironments(
-            settings.model_env_dir, install_timeout_s=limits.requirements_install_timeout_s
-        ),
-    )
+    supervisor = build_supervisor(settings)
     router = build_router(settings, rng)
     controller = Controller(
         store=store,

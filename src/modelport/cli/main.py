@@ -35,16 +35,35 @@ def cli() -> None:
 @click.option(
     "--s3-endpoint-url", default=None, help="S3 endpoint for model data (MODELPORT_S3_ENDPOINT_URL)."
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="Where endpoint instances run: local processes or Ray actors (default local; MODELPORT_BACKEND).",
+)
 def server(
-    host: str | None, port: int | None, data_dir: Path | None, region: str | None, s3_endpoint_url: str | None
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    region: str | None,
+    s3_endpoint_url: str | None,
+    backend: str | None,
 ) -> None:
     """Run the modelport server in the foreground (Ctrl-C or SIGTERM stops it cleanly)."""
     from modelport.core.config import Settings
     from modelport.server import run_server
 
-    settings = Settings.from_env(
-        host=host, port=port, data_dir=data_dir, region=region, s3_endpoint_url=s3_endpoint_url
-    )
+    try:
+        settings = Settings.from_env(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            region=region,
+            s3_endpoint_url=s3_endpoint_url,
+            backend=backend,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     run_server(settings)
 
 

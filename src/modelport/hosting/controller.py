@@ -7,8 +7,7 @@ snapshot) and call ``wake``. The controller then reconciles that one endpoint:
     Updating  -> UpdateEndpoint: start the new fleet beside the old (blue/green), shift traffic
                  by the DeploymentConfig's schedule, drain and stop the old; on failure keep
                  (or bring back) the old fleet: InService with FailureReason.
-                 UpdateEndpointWeightsAndCapacities: resize the running fleet in place.
-                 Both in ``updates.py``
+                 UpdateEndpointWeightsAndCapacities: resize the running fleet in place (``updates.py``)
     InService -> make sure the fleet runs (after a restart it is started again)
     Deleting  -> stop the fleet, remove the record
     Failed    -> nothing runs
@@ -42,7 +41,7 @@ from modelport.hosting import serverless, updates
 from modelport.hosting.artifacts.code import remote_code_url, worker_environment
 from modelport.hosting.collector import ArtifactCollector
 from modelport.hosting.deployments import ENDPOINT_KIND as KIND
-from modelport.hosting.deployments import variant_summaries
+from modelport.hosting.deployments import model_source, variant_summaries
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet
 from modelport.hosting.router import Router
 from modelport.hosting.status import IN_PROGRESS, SERVING, EndpointStatus
@@ -291,6 +290,8 @@ class Controller:
             model_dir=model_dir,
             environment=worker_environment(snapshot["Environment"], model_dir),
             log_path=self.settings.log_dir / name.lower() / f"{variant.name}-{index}.log",
+            instance_type=str(snapshot.get("InstanceType") or ""),
+            model_source=model_source(snapshot),
         )
         try:
             worker = await self.supervisor.start(spec)
@@ -299,7 +300,7 @@ class Controller:
                 f"The primary container for production variant {variant.name} did not pass the ping health "
                 f"check: {exc} See the instance log with: modelport logs {name}"[:_MAX_REASON]
             ) from exc
-        return variant, Instance(worker=worker, client=self.router.new_client(worker.port))
+        return variant, Instance(worker=worker, client=self.router.new_client(worker.port, host=worker.host))
 
     async def retire(self, fleet: Fleet | None) -> None:
         if fleet is not None:
