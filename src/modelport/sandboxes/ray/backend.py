@@ -81,16 +81,34 @@ class RaySupervisor(Supervisor):
         self.models = models
         self.env_dir = env_dir
         self.install_timeout_s = install_timeout_s
-        self.ray = cluster.connect(address)
-        self._actor_class = self.ray.remote(InstanceActor)
+        self.address = address
+        self.ray: Any = None
+        self._actor_class: Any = None
+        self._connecting: asyncio.Task[None] | None = None
         self._boot_id = boot_id()
-        cluster.kill_leftovers(self.ray, owner)
 
     def fill_pool(self, runtimes: tuple[str, ...] = ("xgboost",)) -> None:
-        """No warm pool: a spare would have to sit on the node its instance is placed on."""
+        """Join the cluster in the background (the server answers meanwhile; instances wait for it).
+        No warm pool: a spare would have to sit on the node its instance is placed on."""
+        if self._connecting is None:
+            self._connecting = asyncio.create_task(asyncio.to_thread(self._connect))
+
+    def _connect(self) -> None:
+        ray = cluster.connect(self.address)
+        cluster.kill_leftovers(ray, self.owner)  # before any new actor of ours exists
+        self._actor_class = ray.remote(InstanceActor)
+        self.ray = ray
 
     async def start(self, spec: InstanceSpec) -> WorkerProcess:
         began = time.monotonic()
+        self.fill_pool()
+        assert self._connecting is not None
+        try:
+            await asyncio.shield(self._connecting)
+        except Exception as exc:
+            raise StartupFailed(
+                f"Could not join the Ray cluster at {self.address or 'a local Ray'}: {exc}"
+            ) from exc
         need = resources_for(spec.instance_type, self.resource_scale)
         actor = self._actor_class.options(
             name=cluster.actor_name(spec.instance_id, self.owner),
@@ -191,6 +209,8 @@ class RaySupervisor(Supervisor):
 
     def kill_all(self) -> None:
         """Kill every actor now (server shutdown); their workers die with them."""
+        if self.ray is None:
+            return
         workers = list(self.workers.values())
         self.workers.clear()
         for worker in workers:

@@ -4,8 +4,8 @@ The table holds the instance types' real vCPUs and memory (GiB), as AWS lists th
 asks for those figures times ``scale`` (``MODELPORT_RAY_RESOURCE_SCALE``, 0.25 by default), so a
 laptop's Ray can place a few ``ml.m5.xlarge`` instances (1 CPU and 4 GiB each) and a cluster can
 ask for the real sizes with a scale of 1. A type missing from the table is sized from its suffix
-(``large`` = 2 vCPUs, ``Nxlarge`` = 4N) with 4 GiB per vCPU; a serverless variant (no type) asks
-for its ``MemorySizeInMB``-less minimum, ``SERVERLESS``.
+(``large`` = 2 vCPUs, ``Nxlarge`` = 4N) with 4 GiB per vCPU; a serverless variant (no type) is
+sized as ``SERVERLESS``, 1 vCPU and 2 GiB. The table is documented in docs/ray.md.
 """
 
 from __future__ import annotations
