@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -171,8 +172,12 @@ def build_supervisor(settings: Settings) -> Supervisor:
             address=settings.ray_address,
             owner=owner,
             resource_scale=settings.ray_resource_scale,
-            # Each actor unpacks its model on its own node, with the same cache code and limits.
-            models=ArtifactCache(NODE_ROOT / owner / "artifacts", settings),
+            # Each actor unpacks its model on its own node, with the same cache code and limits;
+            # the settings it is sent carry the S3 credentials, never the server's root key.
+            models=ArtifactCache(
+                NODE_ROOT / owner / "artifacts",
+                dataclasses.replace(settings, root_access_key_id=None, root_secret_access_key=None),
+            ),
             env_dir=NODE_ROOT / owner / "envs",
             startup_timeout_s=limits.startup_timeout_s,
             ping_timeout_s=limits.ping_timeout_s,

@@ -9,7 +9,11 @@ minimum: instances pass nothing but their addresses through them.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,14 +31,7 @@ _FAST_FAILURE_DETECTION = {"health_check_period_ms": 500, "health_check_failure_
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Any]:
     cluster_utils = pytest.importorskip("ray.cluster_utils")
-    cluster = cluster_utils.Cluster(
-        initialize_head=True,
-        head_node_args={
-            "num_cpus": CPUS_PER_NODE,
-            "object_store_memory": _OBJECT_STORE_BYTES,
-            "_system_config": _FAST_FAILURE_DETECTION,
-        },
-    )
+    cluster = start_head(cluster_utils)
     try:
         for _ in range(WORKER_NODES):
             add_node(cluster)
@@ -42,6 +39,38 @@ def ray_cluster() -> Iterator[Any]:
         yield cluster
     finally:
         cluster.shutdown()
+
+
+def start_head(cluster_utils: Any) -> Any:
+    """The head node, tried twice like ``add_node``; what a failed try started is killed by pid
+    (the head's processes are this process's children)."""
+    for attempt in (1, 2):
+        before = children()
+        try:
+            return cluster_utils.Cluster(
+                initialize_head=True,
+                head_node_args={
+                    "num_cpus": CPUS_PER_NODE,
+                    "object_store_memory": _OBJECT_STORE_BYTES,
+                    "_system_config": _FAST_FAILURE_DETECTION,
+                },
+            )
+        except Exception:
+            for pid in children() - before:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def children() -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                found.add(int(stat.parent.name))
+    return found
 
 
 def add_node(cluster: Any) -> None:

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from modelport import seed
+from support.console_http import ConsoleClients
 from support.modelport_server import ModelportServer, deploy, wait_in_service
 from support.waiting import wait_until
 
@@ -113,7 +114,11 @@ def serving(server: ModelportServer, ray: Any, name: str, count: int) -> list[st
 
 
 def test_a_variant_spreads_scales_and_outlives_its_actors(
-    ray_server: ModelportServer, ray_driver: Any, ray_cluster: Any, model_archive: Path
+    ray_server: ModelportServer,
+    ray_driver: Any,
+    ray_cluster: Any,
+    model_archive: Path,
+    console_http: ConsoleClients,
 ) -> None:
     sagemaker = ray_server.client("sagemaker")
     runtime = ray_server.client("sagemaker-runtime")
@@ -125,6 +130,9 @@ def test_a_variant_spreads_scales_and_outlives_its_actors(
     placed = nodes_of(ray_server, "ray-fleet", mark)
     assert len(placed) == 4
     assert len(set(placed.values())) == len(ray_cluster.list_all_nodes())
+    # The console's endpoint page says where each instance runs.
+    page = console_http.root(ray_server).get("/sagemaker/endpoints/ray-fleet").text
+    assert all(node in page for node in placed.values())
 
     resize(sagemaker, "ray-fleet", 2)
     serving(ray_server, ray_driver, "ray-fleet", 2)
