@@ -6,6 +6,7 @@ code would. Errors are one clear line on stderr and a non-zero exit, never a tra
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import click
@@ -64,6 +65,8 @@ def server(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    if settings.backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise click.UsageError('MODELPORT_BACKEND=ray needs Ray: pip install "modelport[ray]" (docs/ray.md).')
     run_server(settings)
 
 

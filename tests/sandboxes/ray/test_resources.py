@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from modelport.cli.main import cli
 from modelport.core.config import Settings
 from modelport.sandboxes.ray.cluster import actor_name, owner_tag
 from modelport.sandboxes.ray.resources import GIB, INSTANCE_TYPES, resources_for, vcpus_and_memory
@@ -49,3 +51,9 @@ def test_actor_names_are_readable_and_owned() -> None:
     owner = owner_tag(Path("/data/a"))
     assert owner != owner_tag(Path("/data/b"))
     assert actor_name("iris/AllTraffic/0-3", owner) == f"modelport:iris/AllTraffic/0-3@{owner}"
+
+
+def test_a_bad_backend_is_a_usage_error_not_a_traceback() -> None:
+    result = CliRunner().invoke(cli, ["server", "--port", "0"], env={"MODELPORT_BACKEND": "k8s"})
+    assert result.exit_code == 2
+    assert "MODELPORT_BACKEND must be one of local, ray, not 'k8s'." in result.output
