@@ -58,6 +58,22 @@ def test_the_seed_hosting_flow_runs_unchanged_on_ray(
     assert classify(ray_server.client("sagemaker-runtime"), "ray-seed") == "Setosa"
     [name] = actors(ray_driver, "ray-seed")
     assert re.fullmatch(r"modelport:ray-seed/AllTraffic/0-\d+@\w{8}", name)
+    # The instance's log stream (modelport logs ray-seed) says where it runs.
+    logs = ray_server.client("logs")
+
+    def where() -> list[str]:
+        group = "/aws/sagemaker/Endpoints/ray-seed"
+        streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+        return [
+            event["message"]
+            for stream in streams
+            for event in logs.get_log_events(
+                logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
+            )["events"]
+            if f"as Ray actor {name} on node " in event["message"]
+        ]
+
+    assert wait_until(where, "the instance's node in its log stream")
 
     sagemaker.delete_endpoint(EndpointName="ray-seed")
     wait_until(lambda: actors(ray_driver, "ray-seed") == [], "the endpoint's actors to go")

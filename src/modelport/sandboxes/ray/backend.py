@@ -147,14 +147,12 @@ class RaySupervisor(Supervisor):
         worker = self._worker(spec, actor, result)
         self.workers[spec.instance_id] = worker
         worker.watch = asyncio.create_task(self._watch(worker))
-        log.info(
-            "started instance %s as Ray actor %s on node %s (%s:%d)",
-            spec.instance_id,
-            cluster.actor_name(spec.instance_id, self.owner),
-            worker.node,
-            worker.host,
-            worker.port,
+        where = (
+            f"started instance {spec.instance_id} as Ray actor {cluster.actor_name(spec.instance_id, self.owner)} "
+            f"on node {worker.node} ({worker.host}:{worker.port})"
         )
+        log.info("%s", where)
+        _note(spec.log_path, f"modelport: {where}")  # the instance's log stream says where it runs
         if self.on_started is not None:
             try:
                 self.on_started(worker, time.monotonic() - began)
@@ -168,7 +166,8 @@ class RaySupervisor(Supervisor):
             spec=spec,
             process=cast("subprocess.Popen[bytes]", RemoteProcess(pid=started.pid if here else -1)),
             port=started.port,
-            log_file_size_at_start=started.log_start,
+            # Elsewhere the worker's log stays on its node: here the file holds only our notes.
+            log_file_size_at_start=started.log_start if here else _size(spec.log_path),
             host=started.host,
             node=started.node_id,
             actor=actor,
@@ -224,3 +223,20 @@ class RaySupervisor(Supervisor):
     def _kill(self, actor: Any) -> None:
         with contextlib.suppress(Exception):
             self.ray.kill(actor, no_restart=True)
+
+
+def _note(log_path: Path, line: str) -> None:
+    """Append a line to the instance's log on the server's machine (CloudWatch Logs follows it)."""
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+    except OSError:
+        log.warning("cannot write to %s", log_path)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
