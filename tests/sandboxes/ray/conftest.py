@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from modelport.sandboxes.ray.actor import NODE_ROOT
+from modelport.sandboxes.ray.cluster import owner_tag
 from support.fixtures import ServerPool
 from support.modelport_server import ModelportServer
 
@@ -83,11 +86,13 @@ def add_node(cluster: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def ray_server(ray_cluster: Any, module_servers: ServerPool) -> ModelportServer:
+def ray_server(ray_cluster: Any, module_servers: ServerPool) -> Iterator[ModelportServer]:
     """A modelport server whose instances are actors on ``ray_cluster``."""
-    return module_servers.start(
+    server = module_servers.start(
         env={"MODELPORT_BACKEND": "ray", "MODELPORT_RAY_ADDRESS": ray_cluster.address}
     )
+    yield server
+    shutil.rmtree(NODE_ROOT / owner_tag(server.data_dir), ignore_errors=True)  # the nodes' model cache
 
 
 @pytest.fixture(scope="module")
