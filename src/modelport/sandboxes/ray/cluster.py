@@ -37,6 +37,9 @@ def connect(address: str) -> ModuleType:
     """Import Ray and join the cluster at ``address`` (``auto``, ``ray://…``, ``host:port``), or
     start a Ray of this machine's own when it is empty. Returns the ``ray`` module."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from a server
+    # Ray's core would otherwise take SIGTERM over (log a stack, then abort): the server's own
+    # graceful shutdown (uvicorn's handler) must stay what SIGTERM does.
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
     try:
         import ray
     except ImportError as exc:
