@@ -64,6 +64,8 @@ SEAMS: dict[str, set[str]] = {
     "services.lambda_": {"sandboxes.lambda_"},
     "services.sagemaker": {"sandboxes.notebooks"},  # notebook instances' JupyterLab servers
     "services.context": {"services.lambda_", "services.sts", "services.logs", "sandboxes.notebooks"},
+    # The Ray backend's actors start the same worker, with the same environments, on their node.
+    "sandboxes.ray": {"sandboxes.supervisor", "sandboxes.model_environments"},
 }
 
 # Islands: run inside model processes; import nothing of modelport but these.

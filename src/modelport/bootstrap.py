@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -170,6 +171,42 @@ def record_setup(metrics: Metrics, worker: WorkerProcess, seconds: float) -> Non
     metrics.recorder.setup(endpoint, variant, seconds * 1_000_000)
 
 
+def build_supervisor(settings: Settings) -> Supervisor:
+    """Where instances run: local processes, or Ray actors (imported only when chosen, docs/ray.md)."""
+    limits = settings.limits
+    if settings.backend == "ray":
+        from modelport.sandboxes.ray.actor import NODE_ROOT
+        from modelport.sandboxes.ray.backend import RaySupervisor
+        from modelport.sandboxes.ray.cluster import owner_tag
+
+        owner = owner_tag(settings.data_dir)
+        return RaySupervisor(
+            address=settings.ray_address,
+            owner=owner,
+            resource_scale=settings.ray_resource_scale,
+            # Each actor unpacks its model on its own node, with the same cache code and limits;
+            # the settings it is sent carry the S3 credentials, never the server's root key.
+            models=ArtifactCache(
+                NODE_ROOT / owner / "artifacts",
+                dataclasses.replace(settings, root_access_key_id=None, root_secret_access_key=None),
+            ),
+            env_dir=NODE_ROOT / owner / "envs",
+            startup_timeout_s=limits.startup_timeout_s,
+            ping_timeout_s=limits.ping_timeout_s,
+            install_timeout_s=limits.requirements_install_timeout_s,
+            pool_log_dir=settings.log_dir / "_warm",
+        )
+    return Supervisor(
+        startup_timeout_s=limits.startup_timeout_s,
+        ping_timeout_s=limits.ping_timeout_s,
+        warm_per_runtime=limits.warm_workers_per_runtime,
+        pool_log_dir=settings.log_dir / "_warm",
+        environments=ModelEnvironments(
+            settings.model_env_dir, install_timeout_s=limits.requirements_install_timeout_s
+        ),
+    )
+
+
 def build_router(settings: Settings, rng: random.Random | None = None) -> Router:
     limits = settings.limits
     batching = BatchPolicy(limits.max_batch_size, limits.max_batch_wait_s, limits.max_payload_bytes)
@@ -204,15 +241,7 @@ def build_platform(
     store = SqliteStore(settings.store_path)
     keys = SqliteKeyStore(store.connection)
     limits = settings.limits
-    supervisor = Supervisor(
-        startup_timeout_s=limits.startup_timeout_s,
-        ping_timeout_s=limits.ping_timeout_s,
-        warm_per_runtime=limits.warm_workers_per_runtime,
-        pool_log_dir=settings.log_dir / "_warm",
-        environments=ModelEnvironments(
-            settings.model_env_dir, install_timeout_s=limits.requirements_install_timeout_s
-        ),
-    )
+    supervisor = build_supervisor(settings)
     router = build_router(settings, rng)
     controller = Controller(
         store=store,

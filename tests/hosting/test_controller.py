@@ -43,6 +43,7 @@ class FakeWorker:
     process: FakeProcess = field(default_factory=FakeProcess)
     port: int = 9
     stopping: bool = False
+    host: str = "127.0.0.1"
 
     def alive(self) -> bool:
         return self.process.returncode is None

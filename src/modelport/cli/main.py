@@ -6,6 +6,7 @@ code would. Errors are one clear line on stderr and a non-zero exit, never a tra
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import click
@@ -35,16 +36,37 @@ def cli() -> None:
 @click.option(
     "--s3-endpoint-url", default=None, help="S3 endpoint for model data (MODELPORT_S3_ENDPOINT_URL)."
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="Where endpoint instances run: local processes or Ray actors (default local; MODELPORT_BACKEND).",
+)
 def server(
-    host: str | None, port: int | None, data_dir: Path | None, region: str | None, s3_endpoint_url: str | None
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    region: str | None,
+    s3_endpoint_url: str | None,
+    backend: str | None,
 ) -> None:
     """Run the modelport server in the foreground (Ctrl-C or SIGTERM stops it cleanly)."""
     from modelport.core.config import Settings
     from modelport.server import run_server
 
-    settings = Settings.from_env(
-        host=host, port=port, data_dir=data_dir, region=region, s3_endpoint_url=s3_endpoint_url
-    )
+    try:
+        settings = Settings.from_env(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            region=region,
+            s3_endpoint_url=s3_endpoint_url,
+            backend=backend,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if settings.backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise click.UsageError('MODELPORT_BACKEND=ray needs Ray: pip install "modelport[ray]" (docs/ray.md).')
     run_server(settings)
 
 

@@ -103,6 +103,10 @@ class Settings:
     profile_name: str = "modelport"
     write_profile: bool = True
     open_metrics: bool = True  # /metrics (Prometheus) without a signature; False: not served
+    # Where endpoint instances run (docs/ray.md): "local" processes, or "ray" actors on a cluster.
+    backend: str = "local"
+    ray_address: str = ""  # "auto", "ray://host:port", "host:port"; empty: start a local Ray
+    ray_resource_scale: float = 0.25  # an ml.* type's vCPUs and memory times this = the actor's request
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -171,6 +175,16 @@ def _convert_limit(type_name: Any, value: str) -> int | float:
     return int(value) if type_name in (int, "int") else float(value)
 
 
+BACKENDS = ("local", "ray")
+
+
+def _backend(value: str) -> str:
+    backend = value.strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"MODELPORT_BACKEND must be one of {', '.join(BACKENDS)}, not {value!r}.")
+    return backend
+
+
 def _flag(value: str) -> bool:
     return value.strip().lower() not in {"0", "false", "no", "off"}
 
@@ -198,4 +212,7 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "profile_name": ("MODELPORT_PROFILE", str),
     "write_profile": ("MODELPORT_WRITE_PROFILE", _flag),
     "open_metrics": ("MODELPORT_OPEN_METRICS", _flag),
+    "backend": ("MODELPORT_BACKEND", _backend),
+    "ray_address": ("MODELPORT_RAY_ADDRESS", str),
+    "ray_resource_scale": ("MODELPORT_RAY_RESOURCE_SCALE", float),
 }

@@ -41,7 +41,7 @@ from modelport.hosting import serverless
 from modelport.hosting.artifacts.code import remote_code_url, worker_environment
 from modelport.hosting.collector import ArtifactCollector
 from modelport.hosting.deployments import ENDPOINT_KIND as KIND
-from modelport.hosting.deployments import variant_summaries
+from modelport.hosting.deployments import model_source, variant_summaries
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet
 from modelport.hosting.router import Router
 from modelport.hosting.status import IN_PROGRESS, SERVING, EndpointStatus, S
@@ -289,6 +289,8 @@ class Controller:
             model_dir=model_dir,
             environment=worker_environment(snapshot["Environment"], model_dir),
             log_path=self.settings.log_dir / name.lower() / f"{variant.name}-{index}.log",
+            instance_type=str(snapshot.get("InstanceType") or ""),
+            model_source=model_source(snapshot),
         )
         try:
             worker = await self.supervisor.start(spec)
@@ -297,7 +299,7 @@ class Controller:
                 f"The primary container for production variant {variant.name} did not pass the ping health "
                 f"check: {exc} See the instance log with: modelport logs {name}"[:_MAX_REASON]
             ) from exc
-        return variant, Instance(worker=worker, client=self.router.new_client(worker.port))
+        return variant, Instance(worker=worker, client=self.router.new_client(worker.port, host=worker.host))
 
     async def retire(self, fleet: Fleet | None) -> None:
         if fleet is not None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelport.hosting.artifacts.code import remote_code_url
+
 ENDPOINT_KIND = "endpoint"
 MODEL_KIND = "model"
 
@@ -25,6 +27,12 @@ def model_key(name: str, creation_time: float) -> str:
     again rather than served from the old model's folder.
     """
     return f"{name.lower()}-{int(creation_time * 1000)}"
+
+
+def model_source(variant: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """What a backend that fetches model data on another machine needs (``sandboxes/ray``):
+    a variant's model key, its ModelDataUrl and the S3 URL of its script-mode code, if any."""
+    return variant["ModelKey"], variant.get("ModelDataUrl"), remote_code_url(variant["Environment"])
 
 
 def deployment_model_keys(deployment: dict[str, Any]) -> set[str]:

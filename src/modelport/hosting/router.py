@@ -76,10 +76,10 @@ class Router:
     def remove(self, endpoint_name: str) -> Fleet | None:
         return self.fleets.pop(endpoint_name.lower(), None)
 
-    def new_client(self, port: int) -> WorkerClient:
-        return WorkerClient(
-            "127.0.0.1", port, timeout_s=self.timeout_s, max_idle=self.max_in_flight, framed=self.framed
-        )
+    def new_client(self, port: int, host: str = "127.0.0.1") -> WorkerClient:
+        # Frames need the worker's Unix socket, on this machine; a Ray node's worker gets HTTP.
+        framed = self.framed and host == "127.0.0.1"
+        return WorkerClient(host, port, timeout_s=self.timeout_s, max_idle=self.max_in_flight, framed=framed)
 
     async def invoke(
         self,

@@ -59,6 +59,10 @@ class InstanceSpec:
     model_dir: Path
     environment: dict[str, str]
     log_path: Path
+    # What a backend that fetches model data on another machine needs (the Ray backend):
+    # the ml.* type, and the model's cache key, ModelDataUrl and S3 code URL.
+    instance_type: str = ""
+    model_source: tuple[str, str | None, str | None] | None = None
 
 
 @dataclass
@@ -68,10 +72,12 @@ class WorkerProcess:
     port: int
     log_file_size_at_start: int = 0
     stopping: bool = field(default=False)
+    host: str = "127.0.0.1"  # where the router reaches it; another node's address on the Ray backend
+    node: str | None = None  # the Ray node it runs on (None: this machine)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -99,7 +105,7 @@ class WorkerStarter:
     async def start(self, runtime: str) -> Spare:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = {"MODELPORT_RUNTIME": runtime, "MODELPORT_WAIT_FOR_SPEC": "1"}
-        process, port = _launch(env, self.log_dir / f"{runtime}.log", cwd=self.log_dir, stdin_pipe=True)
+        process, port = launch_worker(env, self.log_dir / f"{runtime}.log", cwd=self.log_dir, stdin_pipe=True)
         return Spare(runtime=runtime, process=process, port=port)
 
     def alive(self, spare: Spare) -> bool:
@@ -174,7 +180,7 @@ class Supervisor:
     def _adopt(self, spare: Spare, spec: InstanceSpec) -> WorkerProcess:
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         start_size = spec.log_path.stat().st_size if spec.log_path.exists() else 0
-        message = {"environ": _instance_environment(spec), "log_path": str(spec.log_path)}
+        message = {"environ": instance_environment(spec), "log_path": str(spec.log_path)}
         assert spare.process.stdin is not None
         spare.process.stdin.write(json.dumps(message).encode() + b"\n")
         spare.process.stdin.close()
@@ -193,7 +199,9 @@ class Supervisor:
     def _spawn(self, spec: InstanceSpec, python: str | None = None) -> WorkerProcess:
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         start_size = spec.log_path.stat().st_size if spec.log_path.exists() else 0
-        process, port = _launch(_instance_environment(spec), spec.log_path, cwd=spec.model_dir, python=python)
+        process, port = launch_worker(
+            instance_environment(spec), spec.log_path, cwd=spec.model_dir, python=python
+        )
         worker = WorkerProcess(spec=spec, process=process, port=port, log_file_size_at_start=start_size)
         self.workers[spec.instance_id] = worker
         log.info("started instance %s (pid %d, port %d)", spec.instance_id, process.pid, port)
@@ -255,18 +263,19 @@ class Supervisor:
                 process.stdin.close()
 
 
-def _launch(
+def launch_worker(
     env: dict[str, str],
     log_path: Path,
     *,
     cwd: Path,
     stdin_pipe: bool = False,
     python: str | None = None,
+    host: str = "127.0.0.1",
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Bind a loopback socket and start a worker that inherits it."""
+    """Bind a socket (loopback, unless a Ray node's address is given) and start a worker that inherits it."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
+    listener.bind((host, 0))
     listener.listen(1024)
     port: int = listener.getsockname()[1]
     try:
@@ -298,7 +307,7 @@ async def _terminate(process: subprocess.Popen[bytes]) -> None:
         process.stdin.close()
 
 
-def _instance_environment(spec: InstanceSpec) -> dict[str, str]:
+def instance_environment(spec: InstanceSpec) -> dict[str, str]:
     return {
         **spec.environment,
         "SM_MODEL_DIR": str(spec.model_dir),

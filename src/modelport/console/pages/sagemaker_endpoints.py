@@ -114,6 +114,7 @@ async def _page(
         error = error or exc
     context["variants"] = _variants(endpoint, context["config"])
     shadows = [v["VariantName"] for v in endpoint.get("ShadowProductionVariants", [])]
+    context["instances"] = _instances(request, name)
     context["charts"] = await _charts(request, name, shadows)
     return rendering.render(request, "sagemaker/endpoint.html", context, error=error, status_code=status_code)
 
@@ -188,6 +189,25 @@ def _variants(endpoint: dict[str, Any], config: dict[str, Any] | None) -> list[d
             }
         )
     return variants
+
+
+def _instances(request: Request, name: str) -> list[dict[str, Any]]:
+    """Where each running instance is: read from the router's fleet, after DescribeEndpoint
+    allowed the caller (the node is not in DescribeEndpoint's shape)."""
+    fleet = request.app.state.platform.router.fleet(name)
+    if fleet is None:
+        return []
+    return [
+        {
+            "variant": variant.name,
+            "instance": instance.worker.spec.instance_id.rsplit("/", 1)[-1],
+            "node": instance.worker.node or "this machine",
+            "address": f"{instance.worker.host}:{instance.worker.port}",
+            "state": "serving" if instance.alive else "being replaced",
+        }
+        for variant in (*fleet.variants, *fleet.shadows)
+        for instance in variant.instances
+    ]
 
 
 async def endpoint_page(request: Request) -> Response:
