@@ -84,6 +84,7 @@ def test_describe(server: ModelportServer, workdir: Path) -> None:
     assert '"EndpointName": "iris"' in out
     assert "Variants of endpoint config iris-" in out
     assert "ml.m5.large" in out
+    assert "Instances of endpoint iris" in out and "the server's machine" in out  # where each runs
 
 
 def test_metrics_show_the_invocations(server: ModelportServer, workdir: Path) -> None:

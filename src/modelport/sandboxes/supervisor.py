@@ -63,6 +63,7 @@ class InstanceSpec:
     # the ml.* type, and the model's cache key, ModelDataUrl and S3 code URL.
     instance_type: str = ""
     model_source: tuple[str, str | None, str | None] | None = None
+    together: int = 1  # how many of its variant's instances start with it (the Ray backend's placement group)
 
 
 @dataclass
