@@ -34,7 +34,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -245,6 +245,11 @@ class Supervisor:
                 self.on_stopped(worker)
             except Exception:
                 log.exception("on_stopped failed for %s", worker.spec.instance_id)
+
+    def collect_nodes(self, live_keys: Collection[str]) -> list[Path]:
+        """Delete the model folders other machines cache that no key in ``live_keys`` names (the
+        Ray backend's nodes); this machine's cache is the controller's. Blocking."""
+        return []
 
     def kill_all(self) -> None:
         """Stop every worker and spare now (server shutdown)."""

@@ -14,6 +14,8 @@ from botocore.exceptions import ClientError
 from modelport import seed
 from modelport.cli.client import Connection
 from modelport.cli.sagemaker.endpoints import instance_locations
+from modelport.sandboxes.ray.actor import NODE_ROOT
+from modelport.sandboxes.ray.cluster import owner_tag
 from support.console_http import ConsoleClients
 from support.modelport_server import REGION, ModelportServer, deploy, wait_in_service
 from support.waiting import wait_until
@@ -240,10 +242,15 @@ def test_a_restarted_server_replaces_its_actors_and_delete_leaves_none(
     [old_group] = groups(ray_driver, "ray-restart")
 
     ray_server.kill()  # kill -9: the server cannot stop its actors itself
+    # Started again with MODELPORT_RAY_ADDRESS=auto: the cluster this machine's Ray last started
+    # (Ray's test cluster, like `ray start --head`, writes its address where `auto` looks).
+    ray_server.env["MODELPORT_RAY_ADDRESS"] = "auto"
+    mark = ray_server.log_mark()
     ray_server.start()
     sagemaker = ray_server.client("sagemaker")
     after = serving(ray_server, ray_driver, "ray-restart", 2)
     assert set(after).isdisjoint(before)  # the old ones are gone, not left beside the new
+    assert "joined the cluster at auto" in ray_server.log(mark)
     [new_group] = groups(ray_driver, "ray-restart")  # and so is the old placement group
     assert new_group["placement_group_id"] != old_group["placement_group_id"]
     assert classify(ray_server.client("sagemaker-runtime"), "ray-restart") == "Setosa"
@@ -254,3 +261,9 @@ def test_a_restarted_server_replaces_its_actors_and_delete_leaves_none(
     sagemaker.delete_model(ModelName="ray-restart")
     wait_until(lambda: actors(ray_driver, "") == [], "no modelport actor left")
     wait_until(lambda: groups(ray_driver, "") == [], "no modelport placement group left")
+    # No model is used any more: the collector clears the nodes' model cache too.
+    node_cache = NODE_ROOT / owner_tag(ray_server.data_dir) / "artifacts"
+    wait_until(
+        lambda: not [p for p in node_cache.iterdir() if not p.name.startswith(".")],
+        "the nodes' model cache to go",
+    )

@@ -23,12 +23,21 @@ import contextlib
 import logging
 import subprocess
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from modelport.sandboxes.ray import cluster
-from modelport.sandboxes.ray.actor import Failed, InstanceActor, Launch, ModelSource, Started, boot_id
+from modelport.sandboxes.ray.actor import (
+    Failed,
+    InstanceActor,
+    Launch,
+    ModelSource,
+    Started,
+    boot_id,
+    collect_here,
+)
 from modelport.sandboxes.ray.placement import Placements, remove_leftovers
 from modelport.sandboxes.ray.resources import resources_for
 from modelport.sandboxes.supervisor import InstanceSpec, StartupFailed, Supervisor, WorkerProcess
@@ -37,6 +46,7 @@ log = logging.getLogger(__name__)
 
 LOST = -9  # the return code of an instance whose actor or node was lost
 _STOP_TIMEOUT_S = 10.0
+_COLLECT_TIMEOUT_S = 30.0
 _PLACEMENT_S = 30.0  # beyond the startup window: Ray starting the actor's process on its node
 
 
@@ -213,6 +223,31 @@ class RaySupervisor(Supervisor):
                 self.on_stopped(worker)
             except Exception:
                 log.exception("on_stopped failed for %s", worker.spec.instance_id)
+
+    def collect_nodes(self, live_keys: Collection[str]) -> list[Path]:
+        """One task on each live node deletes the model folders there that no key names (called in
+        the collector's thread; a node that does not answer in time is left for the next round)."""
+        ray = self.ray
+        if ray is None or self.models is None:
+            return []
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        task = ray.remote(collect_here)
+        refs = [
+            task.options(
+                num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)
+            ).remote(self.models, sorted(live_keys))
+            for node in ray.nodes()
+            if node.get("Alive")
+        ]
+        done, _ = ray.wait(refs, num_returns=len(refs), timeout=_COLLECT_TIMEOUT_S)
+        deleted: list[Path] = []
+        for ref in done:
+            try:
+                deleted += [Path(path) for path in ray.get(ref)]
+            except Exception as exc:
+                log.warning("collecting a Ray node's model folders failed: %s", exc)
+        return deleted
 
     def kill_all(self) -> None:
         """Kill every actor now (server shutdown); their workers die with them."""
