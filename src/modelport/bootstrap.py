@@ -249,8 +249,10 @@ def build_platform(
         clock=clock,
         supervisor=supervisor,
         router=router,
-        artifacts=ArtifactCache(settings.artifact_dir, settings, s3_ready=s3_ready),
+        artifacts=(cache := ArtifactCache(settings.artifact_dir, settings, s3_ready=s3_ready)),
     )
+    # A collector round also clears the model folders the Ray backend's nodes keep (docs/ray.md).
+    controller.collector.collect = lambda live: [*cache.collect(live), *supervisor.collect_nodes(live)]
     functions = build_function_host(settings)
     notebooks = NotebookHost(
         startup_timeout_s=limits.notebook_startup_timeout_s,

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from cli.harness import SERVER_ENV, cli_env, ok, one_error_line, run
@@ -84,6 +85,20 @@ def test_describe(server: ModelportServer, workdir: Path) -> None:
     assert '"EndpointName": "iris"' in out
     assert "Variants of endpoint config iris-" in out
     assert "ml.m5.large" in out
+    assert "Instances of endpoint iris" in out and "the server's machine" in out  # where each runs
+
+
+def test_the_instances_route_is_signed_and_authorized_as_describe_endpoint(server: ModelportServer) -> None:
+    from modelport.cli.client import Connection
+    from modelport.cli.sagemaker.endpoints import INSTANCES_PATH, instance_locations
+
+    connection = Connection(endpoint_url=server.url, region="us-east-1", session=server.session())
+    [instance] = instance_locations(connection, "iris")
+    assert instance["VariantName"] == "AllTraffic" and instance["Node"] is None
+    assert instance["Status"] == "InService" and instance["InstanceId"].startswith("iris/AllTraffic/")
+    unsigned = httpx.get(server.url + INSTANCES_PATH.format(name="iris"))
+    assert unsigned.status_code in (400, 403) and "Instances" not in unsigned.text
+    assert instance_locations(connection, "no-such-endpoint") == []
 
 
 def test_metrics_show_the_invocations(server: ModelportServer, workdir: Path) -> None:

@@ -91,6 +91,23 @@ def variants_table(
     return table
 
 
+def instances_table(name: str, instances: list[dict[str, Any]]) -> Table:
+    """Where each instance of endpoint ``name`` runs: its Ray node, or this machine."""
+    table = Table(
+        "Variant", "Instance", "Node", "Address", "Status",
+        title=f"Instances of endpoint {escape(name)}", title_justify="left",
+    )  # fmt: skip
+    for instance in instances:
+        table.add_row(
+            escape(str(instance.get("VariantName", ""))),
+            escape(str(instance.get("InstanceId", "")).rsplit("/", 1)[-1]),
+            escape(str(instance.get("Node") or "the server's machine")),
+            escape(str(instance.get("Address", ""))),
+            escape(str(instance.get("Status", ""))),
+        )
+    return table
+
+
 def usage_examples(
     *,
     url: str,

@@ -245,7 +245,7 @@ class Controller:
                 remote_code_url(snapshot["Environment"]),
             )
             for index in range(variant.desired_count):
-                starts.append(self.start_instance(name, variant, index, model_dir))
+                starts.append(self.start_instance(name, variant, index, model_dir, variant.desired_count))
             if "ServerlessConfig" in snapshot:
                 variant.gate = self._serverless_gate(name, variant, model_dir)
         results = await asyncio.gather(*starts, return_exceptions=True)
@@ -278,7 +278,7 @@ class Controller:
         )
 
     async def start_instance(
-        self, name: str, variant: VariantFleet, index: int, model_dir: Path
+        self, name: str, variant: VariantFleet, index: int, model_dir: Path, together: int = 1
     ) -> tuple[VariantFleet, Instance]:
         self._generation += 1
         snapshot = variant.snapshot
@@ -291,6 +291,7 @@ class Controller:
             log_path=self.settings.log_dir / name.lower() / f"{variant.name}-{index}.log",
             instance_type=str(snapshot.get("InstanceType") or ""),
             model_source=model_source(snapshot),
+            together=together,
         )
         try:
             worker = await self.supervisor.start(spec)

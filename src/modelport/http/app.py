@@ -9,6 +9,9 @@
     /console/…                              the web console (console/app.py; its own sign-in)
     GET  /  from a browser (Accept: text/html) redirects to /console
     GET  /_modelport/lambda/functions/…     GetFunction's Code.Location, presigned (http/function_code.py)
+    GET  /_modelport/sagemaker/endpoints/{name}/instances
+                                            where each instance runs (node, address), JSON; signed
+                                            and authorized as DescribeEndpoint (a modelport extension)
     everything else                         AWS control planes: SageMaker (JSON 1.1), IAM and
                                             STS (query), Lambda and API Gateway (rest-json),
                                             told apart by ``http/services.classify``
@@ -26,7 +29,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
@@ -50,6 +53,7 @@ from modelport.http.notebook_urls import notebook_url_route
 from modelport.http.role_credentials import role_credentials_routes
 from modelport.http.services import Binding, Handler, classify
 from modelport.services.context import ServiceContext
+from modelport.services.sagemaker.endpoints import INSTANCES_PATH, endpoint_instances
 from modelport.services.sagemaker.invocations import invoke_endpoint
 from modelport.services.sagemaker.notebook_instances import restore as restore_notebook_instances
 
@@ -116,6 +120,19 @@ def _starlette_app(platform: Platform) -> Starlette:
             reply = _error(binding, exc, rid)
         return _response(reply)
 
+    async def instances(request: Request) -> Response:
+        rid = request_id()
+        binding = services["sagemaker"]
+        name = request.path_params["name"]
+        try:
+            principal = authenticate(platform, request.scope, b"", service=binding.signing_name)
+            context = platform.context.acting_as(principal)
+            platform.authorize(context, binding.name, "DescribeEndpoint", {"EndpointName": name})
+            found = endpoint_instances(context, name)
+        except Exception as exc:
+            return _response(_error(binding, exc, rid))
+        return JSONResponse({"Instances": found}, headers={"x-amzn-RequestId": rid})
+
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -137,6 +154,7 @@ def _starlette_app(platform: Platform) -> Starlette:
     routes = [
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        Route(INSTANCES_PATH, instances, methods=["GET"]),
         function_code_route(platform),
         *role_credentials_routes(platform),
         notebook_url_route(platform),

@@ -34,7 +34,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +63,7 @@ class InstanceSpec:
     # the ml.* type, and the model's cache key, ModelDataUrl and S3 code URL.
     instance_type: str = ""
     model_source: tuple[str, str | None, str | None] | None = None
+    together: int = 1  # how many of its variant's instances start with it (the Ray backend's placement group)
 
 
 @dataclass
@@ -244,6 +245,11 @@ class Supervisor:
                 self.on_stopped(worker)
             except Exception:
                 log.exception("on_stopped failed for %s", worker.spec.instance_id)
+
+    def collect_nodes(self, live_keys: Collection[str]) -> list[Path]:
+        """Delete the model folders other machines cache that no key in ``live_keys`` names (the
+        Ray backend's nodes); this machine's cache is the controller's. Blocking."""
+        return []
 
     def kill_all(self) -> None:
         """Stop every worker and spare now (server shutdown)."""

@@ -12,8 +12,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from modelport import seed
+from modelport.cli.client import Connection
+from modelport.cli.sagemaker.endpoints import instance_locations
+from modelport.sandboxes.ray.actor import NODE_ROOT
+from modelport.sandboxes.ray.cluster import owner_tag
 from support.console_http import ConsoleClients
-from support.modelport_server import ModelportServer, deploy, wait_in_service
+from support.modelport_server import REGION, ModelportServer, deploy, wait_in_service
 from support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ray]
@@ -27,6 +31,16 @@ def actors(ray: Any, endpoint: str) -> list[str]:
         for entry in ray.util.list_named_actors(all_namespaces=True)
         if entry["namespace"] == "modelport" and entry["name"].startswith(prefix)
     )
+
+
+def groups(ray: Any, endpoint: str) -> list[dict[str, Any]]:
+    """The placement groups of ``endpoint``'s variants that Ray has not removed."""
+    prefix = f"modelport:{endpoint}/"
+    return [
+        info
+        for info in ray.util.placement_group_table().values()
+        if (info.get("name") or "").startswith(prefix) and info["state"] != "REMOVED"
+    ]
 
 
 def instance_of(actor_name: str) -> str:
@@ -77,6 +91,7 @@ def test_the_seed_hosting_flow_runs_unchanged_on_ray(
 
     sagemaker.delete_endpoint(EndpointName="ray-seed")
     wait_until(lambda: actors(ray_driver, "ray-seed") == [], "the endpoint's actors to go")
+    wait_until(lambda: groups(ray_driver, "ray-seed") == [], "its placement group to go")
     sagemaker.delete_endpoint_config(EndpointConfigName="ray-seed")
     sagemaker.delete_model(ModelName="ray-seed")
 
@@ -146,14 +161,24 @@ def test_a_variant_spreads_scales_and_outlives_its_actors(
     placed = nodes_of(ray_server, "ray-fleet", mark)
     assert len(placed) == 4
     assert len(set(placed.values())) == len(ray_cluster.list_all_nodes())
+    # They run in one placement group sized to the launch, its bundles spread over the nodes.
+    [group] = groups(ray_driver, "ray-fleet")
+    assert re.fullmatch(r"modelport:ray-fleet/AllTraffic#\d+@\w{8}", group["name"])
+    assert (group["strategy"], group["state"], len(group["bundles"])) == ("SPREAD", "CREATED", 4)
+    assert set(group["bundles_to_node_id"].values()) == set(placed.values())
     # The console's endpoint page says where each instance runs.
     page = console_http.root(ray_server).get("/sagemaker/endpoints/ray-fleet").text
     assert all(node in page for node in placed.values())
+    # So does the server's instances route, signed like DescribeEndpoint (`modelport describe`).
+    connection = Connection(endpoint_url=ray_server.url, region=REGION, session=ray_server.session())
+    listed = {i["InstanceId"]: i["Node"] for i in instance_locations(connection, "ray-fleet")}
+    assert listed == placed
 
     resize(sagemaker, "ray-fleet", 2)
     serving(ray_server, ray_driver, "ray-fleet", 2)
     resize(sagemaker, "ray-fleet", 3)
     before = serving(ray_server, ray_driver, "ray-fleet", 3)
+    assert len(groups(ray_driver, "ray-fleet")) == 1  # the third took a bundle the resize to 2 freed
 
     # An actor killed behind modelport's back is replaced by the controller, not by Ray.
     ray_driver.kill(ray_driver.get_actor(before[0], namespace="modelport"), no_restart=True)
@@ -197,6 +222,14 @@ def test_a_variant_spreads_scales_and_outlives_its_actors(
     assert set(failures) <= {"ModelError", "ServiceUnavailable", "InternalFailure"}, failures
     assert classify(runtime, "ray-fleet") == "Setosa"
 
+    # Deleted, it leaves no actor and no placement group (the rescheduled group held the two
+    # nodes left: bundles a scale-down freed stay reserved until their group empties).
+    sagemaker.delete_endpoint(EndpointName="ray-fleet")
+    wait_until(lambda: actors(ray_driver, "ray-fleet") == [], "the endpoint's actors to go")
+    wait_until(lambda: groups(ray_driver, "ray-fleet") == [], "its placement group to go")
+    sagemaker.delete_endpoint_config(EndpointConfigName="ray-fleet")
+    sagemaker.delete_model(ModelName="ray-fleet")
+
 
 def test_a_restarted_server_replaces_its_actors_and_delete_leaves_none(
     ray_server: ModelportServer, ray_driver: Any, model_archive: Path
@@ -206,18 +239,31 @@ def test_a_restarted_server_replaces_its_actors_and_delete_leaves_none(
     wait_in_service(sagemaker, "ray-restart")
     before = actors(ray_driver, "ray-restart")
     assert len(before) == 2
+    [old_group] = groups(ray_driver, "ray-restart")
 
     ray_server.kill()  # kill -9: the server cannot stop its actors itself
+    # Started again with MODELPORT_RAY_ADDRESS=auto: the cluster this machine's Ray last started
+    # (Ray's test cluster, like `ray start --head`, writes its address where `auto` looks).
+    ray_server.env["MODELPORT_RAY_ADDRESS"] = "auto"
+    mark = ray_server.log_mark()
     ray_server.start()
     sagemaker = ray_server.client("sagemaker")
     after = serving(ray_server, ray_driver, "ray-restart", 2)
     assert set(after).isdisjoint(before)  # the old ones are gone, not left beside the new
+    assert "joined the cluster at auto" in ray_server.log(mark)
+    [new_group] = groups(ray_driver, "ray-restart")  # and so is the old placement group
+    assert new_group["placement_group_id"] != old_group["placement_group_id"]
     assert classify(ray_server.client("sagemaker-runtime"), "ray-restart") == "Setosa"
 
     sagemaker.delete_endpoint(EndpointName="ray-restart")
     wait_until(lambda: actors(ray_driver, "ray-restart") == [], "the endpoint's actors to go")
-    for name in ("ray-fleet", "ray-restart"):
-        sagemaker.delete_endpoint_config(EndpointConfigName=name)
-        sagemaker.delete_model(ModelName=name)
-    sagemaker.delete_endpoint(EndpointName="ray-fleet")
+    sagemaker.delete_endpoint_config(EndpointConfigName="ray-restart")
+    sagemaker.delete_model(ModelName="ray-restart")
     wait_until(lambda: actors(ray_driver, "") == [], "no modelport actor left")
+    wait_until(lambda: groups(ray_driver, "") == [], "no modelport placement group left")
+    # No model is used any more: the collector clears the nodes' model cache too.
+    node_cache = NODE_ROOT / owner_tag(ray_server.data_dir) / "artifacts"
+    wait_until(
+        lambda: not [p for p in node_cache.iterdir() if not p.name.startswith(".")],
+        "the nodes' model cache to go",
+    )

@@ -10,8 +10,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import click
+import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from rich.markup import escape
 
 from modelport.cli import apis, functions, output, roles
@@ -26,6 +30,8 @@ from modelport.cli.sagemaker.leftovers import (
     model_package,
 )
 
+# The server's instances route (http/app.py; a modelport extension, not an AWS API).
+INSTANCES_PATH = "/_modelport/sagemaker/endpoints/{name}/instances"
 WAIT_DELAY_S = 0.2
 WAIT_ATTEMPTS = 1500  # five minutes at WAIT_DELAY_S
 
@@ -109,8 +115,12 @@ def list_resources(connection: ConnectionOptions) -> None:
 @click.argument("name")
 @connection_options
 def describe(name: str, connection: ConnectionOptions) -> None:
-    """Show endpoint NAME (DescribeEndpoint as JSON) and its config's variants."""
-    sm = server_connection(connection).sagemaker()
+    """Show endpoint NAME (DescribeEndpoint as JSON), its config's variants and its instances.
+
+    The instances table says where each instance runs: its Ray node on the Ray backend.
+    """
+    conn = server_connection(connection)
+    sm = conn.sagemaker()
     described = sm.describe_endpoint(EndpointName=name)
     out = output.stdout()
     out.print(escape(output.to_json(described)))
@@ -122,6 +132,26 @@ def describe(name: str, connection: ConnectionOptions) -> None:
                 config_name, config.get("ProductionVariants", []), described.get("ProductionVariants", [])
             )
         )
+    if running := instance_locations(conn, name):
+        out.print(output.instances_table(name, running))
+
+
+def instance_locations(conn: Connection, name: str) -> list[dict[str, Any]]:
+    """The server's ``/_modelport/sagemaker/endpoints/NAME/instances`` (a modelport extension),
+    signed like the SDK's calls; empty when the server does not answer it."""
+    request = AWSRequest(
+        method="GET", url=f"{conn.endpoint_url}{INSTANCES_PATH.format(name=quote(name, safe=''))}"
+    )
+    credentials = conn.session.get_credentials()
+    if credentials is not None:
+        SigV4Auth(credentials.get_frozen_credentials(), "sagemaker", conn.region).add_auth(request)
+    try:
+        response = httpx.get(request.url, headers=dict(request.headers.items()), timeout=10.0)
+    except httpx.HTTPError:
+        return []
+    if response.status_code != 200:
+        return []
+    return list(response.json().get("Instances", []))
 
 
 @click.command()

@@ -94,7 +94,7 @@ async def _grow(ctl: Controller, name: str, fleet: Fleet, count: int) -> None:
             remote_code_url(snapshot["Environment"]),
         )
         first = len(variant.instances)
-        starts += [ctl.start_instance(name, variant, first + k, model_dir) for k in range(missing)]
+        starts += [ctl.start_instance(name, variant, first + k, model_dir, missing) for k in range(missing)]
     results = await asyncio.gather(*starts, return_exceptions=True)
     fresh = [r for r in results if isinstance(r, tuple)]
     failures = [r for r in results if isinstance(r, BaseException)]

@@ -223,7 +223,7 @@ async def _resize(ctl: Controller, name: str, desired: dict[str, Any]) -> None:
             missing = int(target["InstanceCount"]) - len(variant.instances)
             first = len(variant.instances)
             results = await asyncio.gather(
-                *(ctl.start_instance(name, variant, first + k, model_dir) for k in range(missing)),
+                *(ctl.start_instance(name, variant, first + k, model_dir, missing) for k in range(missing)),
                 return_exceptions=True,
             )
             fresh = [r[1] for r in results if isinstance(r, tuple)]

@@ -22,6 +22,7 @@ import dataclasses
 import os
 import signal
 import subprocess
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -42,6 +43,13 @@ class ModelSource(Protocol):
     """Fetches and unpacks a model on this node (the server hands its ``ArtifactCache`` type)."""
 
     def prepare(self, model_key: str, model_data_url: str | None, code_url: str | None = None) -> Path: ...
+
+    def collect(self, live_keys: Collection[str]) -> list[Path]: ...
+
+
+def collect_here(models: ModelSource, live_keys: list[str]) -> list[str]:
+    """A Ray task on one node: delete the node's model folders no key names (the collector's round)."""
+    return [str(path) for path in models.collect(live_keys)]
 
 
 @dataclass(frozen=True)

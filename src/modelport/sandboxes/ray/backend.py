@@ -7,9 +7,9 @@ the router and the updates drive both backends with the same code. Differences:
 - each instance is an ``actor.InstanceActor`` created with ``max_restarts=0``: Ray never restarts
   it behind the controller's back (which could double a variant's count); the controller's
   health loop sees it dead and starts a replacement, as it does for a local process;
-- the actor asks for the CPUs and memory of its instance type (``resources.py``) and is placed
-  with Ray's ``SPREAD`` strategy, so a variant's instances go to different nodes where the
-  cluster allows;
+- the actor asks for the CPUs and memory of its instance type (``resources.py``) and runs in a
+  bundle of one of its variant's placement groups (``placement.py``, strategy ``SPREAD``), so a
+  variant's instances go to different nodes where the cluster allows;
 - a ``RayWorker`` is a ``WorkerProcess`` whose ``process`` is a ``RemoteProcess``: its return
   code is set by a watch on the actor (``InstanceActor.wait``), which ends when the worker exits
   or the actor (or its node) is lost. Its ``host`` is the node's address, where the router
@@ -23,12 +23,22 @@ import contextlib
 import logging
 import subprocess
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from modelport.sandboxes.ray import cluster
-from modelport.sandboxes.ray.actor import Failed, InstanceActor, Launch, ModelSource, Started, boot_id
+from modelport.sandboxes.ray.actor import (
+    Failed,
+    InstanceActor,
+    Launch,
+    ModelSource,
+    Started,
+    boot_id,
+    collect_here,
+)
+from modelport.sandboxes.ray.placement import Placements, remove_leftovers
 from modelport.sandboxes.ray.resources import resources_for
 from modelport.sandboxes.supervisor import InstanceSpec, StartupFailed, Supervisor, WorkerProcess
 
@@ -36,6 +46,7 @@ log = logging.getLogger(__name__)
 
 LOST = -9  # the return code of an instance whose actor or node was lost
 _STOP_TIMEOUT_S = 10.0
+_COLLECT_TIMEOUT_S = 30.0
 _PLACEMENT_S = 30.0  # beyond the startup window: Ray starting the actor's process on its node
 
 
@@ -84,6 +95,7 @@ class RaySupervisor(Supervisor):
         self.address = address
         self.ray: Any = None
         self._actor_class: Any = None
+        self.placements: Placements | None = None
         self._connecting: asyncio.Task[None] | None = None
         self._boot_id = boot_id()
 
@@ -96,7 +108,9 @@ class RaySupervisor(Supervisor):
     def _connect(self) -> None:
         ray = cluster.connect(self.address)
         cluster.kill_leftovers(ray, self.owner)  # before any new actor of ours exists
+        remove_leftovers(ray, self.owner)
         self._actor_class = ray.remote(InstanceActor)
+        self.placements = Placements(ray, self.owner)
         self.ray = ray
 
     async def start(self, spec: InstanceSpec) -> WorkerProcess:
@@ -110,6 +124,8 @@ class RaySupervisor(Supervisor):
                 f"Could not join the Ray cluster at {self.address or 'a local Ray'}: {exc}"
             ) from exc
         need = resources_for(spec.instance_type, self.resource_scale)
+        assert self.placements is not None
+        slot = self.placements.claim(spec.instance_id, need, spec.together)
         actor = self._actor_class.options(
             name=cluster.actor_name(spec.instance_id, self.owner),
             namespace=cluster.NAMESPACE,
@@ -117,7 +133,7 @@ class RaySupervisor(Supervisor):
             max_task_retries=0,
             num_cpus=need.num_cpus,
             memory=need.memory_bytes,
-            scheduling_strategy="SPREAD",
+            scheduling_strategy=self.placements.strategy(slot),
         ).remote()
         launch = Launch(
             spec=spec,
@@ -132,17 +148,17 @@ class RaySupervisor(Supervisor):
                 self._result(actor.start.remote(launch)), self.startup_timeout_s + _PLACEMENT_S
             )
         except TimeoutError:
-            self._kill(actor)
+            self._kill(actor, spec.instance_id)
             raise StartupFailed(
                 f"Ray did not start the instance within {self.startup_timeout_s + _PLACEMENT_S:.0f} s: no node may have "
                 f"{need.num_cpus:g} CPUs and {need.memory_bytes / 1024**3:.2f} GiB of memory free for "
                 f"{spec.instance_type or 'it'} (see docs/ray.md)."
             ) from None
         except Exception as exc:  # the actor died, or Ray refused it
-            self._kill(actor)
+            self._kill(actor, spec.instance_id)
             raise StartupFailed(f"The instance's Ray actor failed: {exc}") from exc
         if isinstance(result, Failed):
-            self._kill(actor)
+            self._kill(actor, spec.instance_id)
             raise StartupFailed(result.reason)
         worker = self._worker(spec, actor, result)
         self.workers[spec.instance_id] = worker
@@ -187,6 +203,8 @@ class RaySupervisor(Supervisor):
             if not worker.stopping:
                 log.warning("the Ray actor of instance %s was lost: %s", worker.spec.instance_id, exc)
         worker.process.returncode = code
+        if self.placements is not None:  # its bundle is free for the replacement
+            self.placements.release(worker.spec.instance_id)
 
     async def stop(self, worker: WorkerProcess) -> None:
         worker.stopping = True
@@ -196,7 +214,7 @@ class RaySupervisor(Supervisor):
                 worker.watch.cancel()
             with contextlib.suppress(Exception):  # an actor already gone has nothing to stop
                 await asyncio.wait_for(self._result(worker.actor.stop.remote()), _STOP_TIMEOUT_S)
-            self._kill(worker.actor)
+            self._kill(worker.actor, worker.spec.instance_id)
             if worker.process.returncode is None:
                 worker.process.returncode = 0
         log.info("stopped instance %s", worker.spec.instance_id)
@@ -205,6 +223,31 @@ class RaySupervisor(Supervisor):
                 self.on_stopped(worker)
             except Exception:
                 log.exception("on_stopped failed for %s", worker.spec.instance_id)
+
+    def collect_nodes(self, live_keys: Collection[str]) -> list[Path]:
+        """One task on each live node deletes the model folders there that no key names (called in
+        the collector's thread; a node that does not answer in time is left for the next round)."""
+        ray = self.ray
+        if ray is None or self.models is None:
+            return []
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        task = ray.remote(collect_here)
+        refs = [
+            task.options(
+                num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)
+            ).remote(self.models, sorted(live_keys))
+            for node in ray.nodes()
+            if node.get("Alive")
+        ]
+        done, _ = ray.wait(refs, num_returns=len(refs), timeout=_COLLECT_TIMEOUT_S)
+        deleted: list[Path] = []
+        for ref in done:
+            try:
+                deleted += [Path(path) for path in ray.get(ref)]
+            except Exception as exc:
+                log.warning("collecting a Ray node's model folders failed: %s", exc)
+        return deleted
 
     def kill_all(self) -> None:
         """Kill every actor now (server shutdown); their workers die with them."""
@@ -217,12 +260,16 @@ class RaySupervisor(Supervisor):
                 if worker.watch is not None:
                     worker.watch.cancel()
                 self._kill(worker.actor)
+        if self.placements is not None:
+            self.placements.release_all()
         with contextlib.suppress(Exception):
             self.ray.shutdown()  # leaves the cluster (and stops a Ray this server started)
 
-    def _kill(self, actor: Any) -> None:
+    def _kill(self, actor: Any, instance_id: str | None = None) -> None:
         with contextlib.suppress(Exception):
             self.ray.kill(actor, no_restart=True)
+        if instance_id is not None and self.placements is not None:
+            self.placements.release(instance_id)
 
 
 def _note(log_path: Path, line: str) -> None:

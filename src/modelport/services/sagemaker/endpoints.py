@@ -77,6 +77,29 @@ def describe_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, 
     return answer
 
 
+INSTANCES_PATH = "/_modelport/sagemaker/endpoints/{name}/instances"  # the CLI names it too
+
+
+def endpoint_instances(ctx: ServiceContext, name: str) -> list[dict[str, Any]]:
+    """Where each running instance of endpoint ``name`` is (a modelport extension, served at
+    ``/_modelport/sagemaker/endpoints/<name>/instances``: DescribeEndpoint has no such field)."""
+    get_endpoint(ctx, name)  # ValidationException when there is none
+    fleet = ctx.router.fleet(name)
+    if fleet is None:
+        return []
+    return [
+        {
+            "VariantName": variant.name,
+            "InstanceId": instance.worker.spec.instance_id,
+            "Node": instance.worker.node,  # the Ray node id; null: the server's machine
+            "Address": f"{instance.worker.host}:{instance.worker.port}",
+            "Status": "InService" if instance.alive else "Replacing",
+        }
+        for variant in (*fleet.variants, *fleet.shadows)
+        for instance in variant.instances
+    ]
+
+
 def _pending_summary(pending: dict[str, Any], endpoint: Resource) -> dict[str, Any]:
     progress = endpoint.body.get("RolloutProgress")
     if progress is None:  # the new fleet is starting
