@@ -135,56 +135,64 @@ def wait_for_requests(seen: Load, since: Counter[str], count: int) -> None:
     raise AssertionError("the load stopped")
 
 
-def test_canary_and_rolling_updates_then_a_rolled_back_one_under_load(
+def test_each_deployment_mode_then_a_rolled_back_one_under_load(
     server: ModelportServer, model_archive: Path, tmp_path: Path
 ) -> None:
+    """CANARY, rolling, LINEAR and ALL_AT_ONCE updates in turn, then one whose new fleet cannot
+    load, all under the same load: each ends InService on its config, the last on the previous
+    one with FailureReason, and no request of the load fails."""
     sagemaker = server.client("sagemaker")
     deploy(sagemaker, "canary", str(model_archive))
     wait_in_service(sagemaker, "canary")
     add_config(sagemaker, "canary-v2", "canary", variant="Green", count=2)
     add_config(sagemaker, "canary-v3", "canary", variant="Blue", count=2)
+    add_config(sagemaker, "canary-v4", "canary", variant="Linear", count=2)
+    add_config(sagemaker, "canary-v5", "canary", variant="AllAtOnce", count=1)
     sagemaker.create_model(
         ModelName="canary-broken",
         PrimaryContainer={"Image": "xgboost:1.7-1", "ModelDataUrl": str(broken_archive(tmp_path))},
     )
     add_config(sagemaker, "canary-broken", "canary-broken", count=2)
-    guarded = {
-        "BlueGreenUpdatePolicy": {
-            "TrafficRoutingConfiguration": {
-                "Type": "CANARY",
-                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
-                "WaitIntervalInSeconds": 1,
-            },
-            "TerminationWaitInSeconds": 1,
-        }
-    }
-    with load(server, "canary") as seen:
-        sagemaker.update_endpoint(
-            EndpointName="canary", EndpointConfigName="canary-v2", DeploymentConfig=guarded
-        )
-        described = wait_status(sagemaker, "canary", {"InService"})
-        assert described["EndpointConfigName"] == "canary-v2" and "FailureReason" not in described
-        assert seen.mark()["Green"] > 0
-        rolling = {
-            "RollingUpdatePolicy": {
-                "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
-                "WaitIntervalInSeconds": 1,
+
+    def blue_green(routing: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {**routing, "WaitIntervalInSeconds": 1},
+                "TerminationWaitInSeconds": 1,
             }
         }
-        sagemaker.update_endpoint(
-            EndpointName="canary", EndpointConfigName="canary-v3", DeploymentConfig=rolling
-        )
-        described = wait_status(sagemaker, "canary", {"InService"})
-        assert described["EndpointConfigName"] == "canary-v3" and "FailureReason" not in described
+
+    one = {"Type": "INSTANCE_COUNT", "Value": 1}
+    guarded = blue_green({"Type": "CANARY", "CanarySize": one})
+    rolling = {"RollingUpdatePolicy": {"MaximumBatchSize": one, "WaitIntervalInSeconds": 1}}
+    steps = [
+        ("canary-v2", guarded, "Green"),
+        ("canary-v3", rolling, "Blue"),
+        (
+            "canary-v4",
+            blue_green({"Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 50}}),
+            "Linear",
+        ),
+        ("canary-v5", blue_green({"Type": "ALL_AT_ONCE"}), "AllAtOnce"),
+    ]
+    with load(server, "canary") as seen:
+        for config, deployment, variant_name in steps:
+            sagemaker.update_endpoint(
+                EndpointName="canary", EndpointConfigName=config, DeploymentConfig=deployment
+            )
+            described = wait_status(sagemaker, "canary", {"InService"})
+            assert described["EndpointConfigName"] == config and "FailureReason" not in described
+            wait_for_requests(seen, seen.mark(), 20)
+            assert seen.mark()[variant_name] > 0, config
         sagemaker.update_endpoint(
             EndpointName="canary", EndpointConfigName="canary-broken", DeploymentConfig=guarded
         )
         described = wait_status(sagemaker, "canary", {"InService"})
         before = seen.mark()
         wait_for_requests(seen, before, 50)
-    assert described["EndpointConfigName"] == "canary-v3"
+    assert described["EndpointConfigName"] == "canary-v5"
     assert described["FailureReason"].startswith("Update failed; still serving the previous configuration.")
-    assert set(seen.variants) == {"AllTraffic", "Green", "Blue"}
+    assert set(seen.variants) == {"AllTraffic", "Green", "Blue", "Linear", "AllAtOnce"}
     sagemaker.delete_endpoint(EndpointName="canary")
 
 
