@@ -7,7 +7,10 @@ folder. Both are driven by the same async load generator (pre-signed SigV4 reque
 keep-alive connection per client) in rounds that alternate which endpoint goes first, so a
 machine shared with other jobs loads both alike; the median of the rounds' ratios is the cost
 (the capture's files are written off the request path, within a second, so part of that work
-falls on the next round, which is either endpoint's in turn). Starts
+falls on the next round, which is either endpoint's in turn). Throughput on a machine shared
+with other jobs swings by tens of percent between rounds, so it also reports the CPU time the
+server and its instances spent per request (``/proc``, read 1.5 s after each load so that the
+capture's writes count in their own round), which contention changes much less. Starts
 its own server: ``.venv/bin/python -m benchmarks.capture_cost --rounds 16``.
 """
 
@@ -16,21 +19,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from benchmarks.loadgen import run_load
+from benchmarks.loadgen import WARMUP_PER_WORKER, run_load
+from benchmarks.processes import children, cpu_ticks
 from benchmarks.signing import Signer, presign_batch
 from modelport import seed
 from modelport.launcher import PrivateKeys, start_server
 
 ROW = b"5.1,3.3,1.7,0.5"
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+SETTLE_S = 1.5  # the capture writer flushes every second
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = PrivateKeys.new()
     server = start_server(workdir / "data", env={**keys.server_env(), "MODELPORT_EMBEDDED_S3": "0"})
     rps: dict[str, list[float]] = {"plain": [], "full": []}
+    cpu_ms: dict[str, list[float]] = {"plain": [], "full": []}  # server + instances, per request
     errors = 0
     try:
         session = boto3.Session(
@@ -60,9 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         for round_ in range(args.rounds):
             order = ["plain", "full"] if round_ % 2 == 0 else ["full", "plain"]
             for name in order:
-                headers, _ = presign_batch(
-                    signer, server.url, name, ROW, "text/csv", args.requests + 3 * args.concurrency
-                )
+                sent = args.requests + WARMUP_PER_WORKER * args.concurrency
+                headers, _ = presign_batch(signer, server.url, name, ROW, "text/csv", sent)
+                ticks = _ticks(server.process.pid)
                 result = asyncio.run(
                     run_load(
                         label=name,
@@ -75,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 errors += result.errors
                 rps[name].append(result.rps)
+                time.sleep(SETTLE_S)  # the capture's last records are written: counted in this round
+                cpu_ms[name].append((_ticks(server.process.pid) - ticks) * 1000 / TICKS_PER_S / sent)
                 print(
-                    f"round {round_ + 1} {name}: {result.rps:.0f} req/s, p50 {result.percentile_ms(50):.1f} ms"
+                    f"round {round_ + 1} {name}: {result.rps:.0f} req/s, p50 {result.percentile_ms(50):.1f} ms, "
+                    f"{cpu_ms[name][-1]:.2f} ms CPU a request"
                 )
     finally:
         server.stop()
@@ -89,9 +101,21 @@ def main(argv: list[str] | None = None) -> int:
         f"median per-round ratio {ratio:.3f} (cost {(1 - ratio) * 100:.1f} %), ratios "
         f"{', '.join(f'{r:.2f}' for r in ratios)}; {errors} failed; {captured} capture records"
     )
+    cpu_plain, cpu_full = statistics.median(cpu_ms["plain"]), statistics.median(cpu_ms["full"])
+    print(
+        f"CPU (server and instances) a request, median: plain {cpu_plain:.2f} ms, "
+        f"two variants + capture {cpu_full:.2f} ms (+{(cpu_full / cpu_plain - 1) * 100:.1f} %)"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"rps": rps, "errors": errors, "captured": captured}, indent=2))
+        args.json.write_text(
+            json.dumps({"rps": rps, "cpu_ms": cpu_ms, "errors": errors, "captured": captured}, indent=2)
+        )
     return 0
+
+
+def _ticks(server_pid: int) -> int:
+    """CPU time used so far by the server and its children (instances, spares), in clock ticks."""
+    return sum(cpu_ticks(pid) or 0 for pid in [server_pid, *children(server_pid)])
 
 
 def _deploy(sm: Any, archive: str, capture: Path) -> None:
