@@ -28,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 
 from scenarios.test_endpoint_lifecycle import add_config, broken_archive
 from support.modelport_server import ModelportServer, deploy, wait_in_service, wait_status
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -412,19 +413,27 @@ def test_an_alarm_on_the_canarys_errors_rolls_back_with_no_failed_load_request(
     assert probe.model_errors >= 2 and probe.answered == 0 and probe.other == []
     (alarm,) = cloudwatch.describe_alarms(AlarmNames=["errs-green-5xx"])["MetricAlarms"]
     assert alarm["StateValue"] == "ALARM"
-    errors = {
-        name: cloudwatch.get_metric_statistics(
-            Namespace="AWS/SageMaker",
-            MetricName="Invocation5XXErrors",
-            Dimensions=[{"Name": "EndpointName", "Value": "errs"}, {"Name": "VariantName", "Value": name}],
-            StartTime=time.time() - 600,
-            EndTime=time.time() + 60,
-            Period=60,
-            Statistics=["Sum"],
-        )["Datapoints"]
-        for name in ("AllTraffic", "Green")
-    }
-    assert sum(p["Sum"] for p in errors["AllTraffic"]) == 0  # the old fleet never failed
-    assert sum(p["Sum"] for p in errors["Green"]) == probe.model_errors
+
+    def errors(variant_name: str) -> float:
+        return sum(
+            point["Sum"]
+            for point in cloudwatch.get_metric_statistics(
+                Namespace="AWS/SageMaker",
+                MetricName="Invocation5XXErrors",
+                Dimensions=[
+                    {"Name": "EndpointName", "Value": "errs"},
+                    {"Name": "VariantName", "Value": variant_name},
+                ],
+                StartTime=time.time() - 600,
+                EndTime=time.time() + 60,
+                Period=60,
+                Statistics=["Sum"],
+            )["Datapoints"]
+        )
+
+    # Metrics reach the store every 10 s (MODELPORT_METRICS_FLUSH_INTERVAL_S): the canary's
+    # last answers may still be in memory.
+    wait_until(lambda: errors("Green") == probe.model_errors, "the canary's 5XX errors are not all counted")
+    assert errors("AllTraffic") == 0  # the old fleet never failed
     sagemaker.delete_endpoint(EndpointName="errs")
     cloudwatch.delete_alarms(AlarmNames=["errs-green-5xx"])
