@@ -212,3 +212,62 @@ def test_a_step_policy_runs_when_its_alarm_goes_to_alarm(fast: ModelportServer, 
     cloudwatch.delete_alarms(AlarmNames=[f"{endpoint}-busy"])
     scaling.deregister_scalable_target(**resource(endpoint))
     sm.delete_endpoint(EndpointName=endpoint)
+
+
+def test_targets_and_policies_survive_a_kill_and_still_scale(
+    servers: ServerPool, model_archive: Path
+) -> None:
+    """kill -9 right after the last acknowledged PutScalingPolicy: after the restart the target,
+    the policy and its managed alarms are described as before, and the policy scales out."""
+    server = servers.start(env=FAST)
+    sm, scaling = server.client("sagemaker"), server.client("application-autoscaling")
+    endpoint = deploy(sm, model_archive, "kept").endpoint
+    scaling.register_scalable_target(**resource(endpoint), MinCapacity=1, MaxCapacity=2)
+    scaling.put_scaling_policy(
+        PolicyName="kept-invocations",
+        PolicyType="TargetTrackingScaling",
+        **resource(endpoint),
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 60.0,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+            },
+            "ScaleOutCooldown": 1,
+            "ScaleInCooldown": 600,
+        },
+    )
+
+    def described() -> tuple[Any, Any, Any]:
+        scaling = server.client("application-autoscaling")
+        rid = resource(endpoint)["ResourceId"]
+        targets = scaling.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[rid])
+        policies = scaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid)
+        names = [a["AlarmName"] for p in policies["ScalingPolicies"] for a in p["Alarms"]]
+        alarms = server.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+        return (
+            targets["ScalableTargets"],
+            policies["ScalingPolicies"],
+            sorted((a["AlarmName"], a["Threshold"], a["AlarmActions"]) for a in alarms),
+        )
+
+    before = described()
+    server.kill()
+    server.start()
+    after = described()
+    assert after == before and len(after[2]) == 2
+    sm = server.client("sagemaker")  # a new client: the port may have changed
+    wait_for(
+        lambda: sm.describe_endpoint(EndpointName=endpoint)["EndpointStatus"] == "InService", 60, "not back"
+    )
+    with Load(server, endpoint, clients=3) as load:
+        wait_for(
+            lambda: (
+                sm.describe_endpoint(EndpointName=endpoint)["ProductionVariants"][0]["CurrentInstanceCount"]
+                == 2
+            ),
+            30,
+            "the policy did not scale out after the restart",
+        )
+    assert load.failures == [] and load.answered > 0
+    newest = finished(server.client("application-autoscaling"), endpoint)[0]
+    assert newest["Description"] == "Setting desired instance count to 2."

@@ -74,6 +74,49 @@ def test_policies_and_their_managed_alarms(server: ModelportServer, target: dict
     assert cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"] == []
 
 
+def test_a_customized_metric_policy_as_the_sagemaker_guide_writes_it(
+    server: ModelportServer, target: dict[str, str], iris: Deployed
+) -> None:
+    """The guide's target tracking on the variant's CPUUtilization, a customized metric."""
+    scaling, cloudwatch = server.client("application-autoscaling"), server.client("cloudwatch")
+    put = scaling.put_scaling_policy(
+        PolicyName="iris-cpu",
+        ServiceNamespace="sagemaker",
+        ResourceId=target["ResourceId"],
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 50.0,
+            "CustomizedMetricSpecification": {
+                "MetricName": "CPUUtilization",
+                "Namespace": "/aws/sagemaker/Endpoints",
+                "Dimensions": [
+                    {"Name": "EndpointName", "Value": iris.endpoint},
+                    {"Name": "VariantName", "Value": "AllTraffic"},
+                ],
+                "Statistic": "Average",
+                "Unit": "Percent",
+            },
+            "ScaleInCooldown": 600,
+            "ScaleOutCooldown": 300,
+        },
+    )
+    alarms = cloudwatch.describe_alarms(AlarmNames=[a["AlarmName"] for a in put["Alarms"]])["MetricAlarms"]
+    assert len(alarms) == 2
+    assert {(a["Namespace"], a["MetricName"], a["Statistic"]) for a in alarms} == {
+        ("/aws/sagemaker/Endpoints", "CPUUtilization", "Average")
+    }
+    [policy] = scaling.describe_scaling_policies(
+        ServiceNamespace="sagemaker", ResourceId=target["ResourceId"], PolicyNames=["iris-cpu"]
+    )["ScalingPolicies"]
+    spec = policy["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
+    assert (spec["MetricName"], spec["Unit"]) == ("CPUUtilization", "Percent")
+    scaling.delete_scaling_policy(PolicyName="iris-cpu", **target)
+    assert (
+        cloudwatch.describe_alarms(AlarmNames=[a["AlarmName"] for a in put["Alarms"]])["MetricAlarms"] == []
+    )
+
+
 def test_aws_error_codes(server: ModelportServer, target: dict[str, str]) -> None:
     scaling = server.client("application-autoscaling")
     with pytest.raises(ClientError) as caught:

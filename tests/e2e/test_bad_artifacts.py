@@ -242,7 +242,7 @@ def test_bad_model_data(
     assert error_of(response) == (
         "ValidationError",
         f"Endpoint {name} of account {ACCOUNT} is in status Failed "
-        "and cannot serve invocations; it serves in InService and Updating.",
+        "and cannot serve invocations; it serves in InService, Updating, RollingBack and UpdateRollbackFailed.",
     )
     assert escaped_files(server.data_dir.parent) == []
     healthy()

@@ -3,7 +3,10 @@
 Four clients invoke the endpoint without retries the whole time; every answer that is not a
 prediction counts as a failed request, and there must be none. That includes an update rolled
 back by a CloudWatch alarm: the new model answers correctly but slowly, and an alarm on its
-ModelLatency takes the traffic back to the old fleet.
+ModelLatency takes the traffic back to the old fleet; or the new model fails on a row the old one
+answers, a probe client sends that row to the canary, and an alarm on the canary's
+Invocation5XXErrors rolls the update back (the probe's failures are counted apart: they are
+what trips the alarm, while the load's stay at zero).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 
 from scenarios.test_endpoint_lifecycle import add_config, broken_archive
 from support.modelport_server import ModelportServer, deploy, wait_in_service, wait_status
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -132,56 +136,64 @@ def wait_for_requests(seen: Load, since: Counter[str], count: int) -> None:
     raise AssertionError("the load stopped")
 
 
-def test_canary_and_rolling_updates_then_a_rolled_back_one_under_load(
+def test_each_deployment_mode_then_a_rolled_back_one_under_load(
     server: ModelportServer, model_archive: Path, tmp_path: Path
 ) -> None:
+    """CANARY, rolling, LINEAR and ALL_AT_ONCE updates in turn, then one whose new fleet cannot
+    load, all under the same load: each ends InService on its config, the last on the previous
+    one with FailureReason, and no request of the load fails."""
     sagemaker = server.client("sagemaker")
     deploy(sagemaker, "canary", str(model_archive))
     wait_in_service(sagemaker, "canary")
     add_config(sagemaker, "canary-v2", "canary", variant="Green", count=2)
     add_config(sagemaker, "canary-v3", "canary", variant="Blue", count=2)
+    add_config(sagemaker, "canary-v4", "canary", variant="Linear", count=2)
+    add_config(sagemaker, "canary-v5", "canary", variant="AllAtOnce", count=1)
     sagemaker.create_model(
         ModelName="canary-broken",
         PrimaryContainer={"Image": "xgboost:1.7-1", "ModelDataUrl": str(broken_archive(tmp_path))},
     )
     add_config(sagemaker, "canary-broken", "canary-broken", count=2)
-    guarded = {
-        "BlueGreenUpdatePolicy": {
-            "TrafficRoutingConfiguration": {
-                "Type": "CANARY",
-                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
-                "WaitIntervalInSeconds": 1,
-            },
-            "TerminationWaitInSeconds": 1,
-        }
-    }
-    with load(server, "canary") as seen:
-        sagemaker.update_endpoint(
-            EndpointName="canary", EndpointConfigName="canary-v2", DeploymentConfig=guarded
-        )
-        described = wait_status(sagemaker, "canary", {"InService"})
-        assert described["EndpointConfigName"] == "canary-v2" and "FailureReason" not in described
-        assert seen.mark()["Green"] > 0
-        rolling = {
-            "RollingUpdatePolicy": {
-                "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
-                "WaitIntervalInSeconds": 1,
+
+    def blue_green(routing: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {**routing, "WaitIntervalInSeconds": 1},
+                "TerminationWaitInSeconds": 1,
             }
         }
-        sagemaker.update_endpoint(
-            EndpointName="canary", EndpointConfigName="canary-v3", DeploymentConfig=rolling
-        )
-        described = wait_status(sagemaker, "canary", {"InService"})
-        assert described["EndpointConfigName"] == "canary-v3" and "FailureReason" not in described
+
+    one = {"Type": "INSTANCE_COUNT", "Value": 1}
+    guarded = blue_green({"Type": "CANARY", "CanarySize": one})
+    rolling = {"RollingUpdatePolicy": {"MaximumBatchSize": one, "WaitIntervalInSeconds": 1}}
+    steps = [
+        ("canary-v2", guarded, "Green"),
+        ("canary-v3", rolling, "Blue"),
+        (
+            "canary-v4",
+            blue_green({"Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 50}}),
+            "Linear",
+        ),
+        ("canary-v5", blue_green({"Type": "ALL_AT_ONCE"}), "AllAtOnce"),
+    ]
+    with load(server, "canary") as seen:
+        for config, deployment, variant_name in steps:
+            sagemaker.update_endpoint(
+                EndpointName="canary", EndpointConfigName=config, DeploymentConfig=deployment
+            )
+            described = wait_status(sagemaker, "canary", {"InService"})
+            assert described["EndpointConfigName"] == config and "FailureReason" not in described
+            wait_for_requests(seen, seen.mark(), 20)
+            assert seen.mark()[variant_name] > 0, config
         sagemaker.update_endpoint(
             EndpointName="canary", EndpointConfigName="canary-broken", DeploymentConfig=guarded
         )
         described = wait_status(sagemaker, "canary", {"InService"})
         before = seen.mark()
         wait_for_requests(seen, before, 50)
-    assert described["EndpointConfigName"] == "canary-v3"
+    assert described["EndpointConfigName"] == "canary-v5"
     assert described["FailureReason"].startswith("Update failed; still serving the previous configuration.")
-    assert set(seen.variants) == {"AllTraffic", "Green", "Blue"}
+    assert set(seen.variants) == {"AllTraffic", "Green", "Blue", "Linear", "AllAtOnce"}
     sagemaker.delete_endpoint(EndpointName="canary")
 
 
@@ -204,6 +216,8 @@ def input_fn(body, content_type):
 
 def predict_fn(data, model):
     time.sleep(float(os.environ.get("SLOW_S", "0")))
+    if os.environ.get("REFUSE_NEGATIVE") and (data < 0).any():
+        raise ValueError("a negative measurement")  # the new version's bug: the old one answers
     return model.predict(data)
 
 
@@ -215,7 +229,8 @@ SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1
 
 @pytest.fixture(scope="module")
 def slow_script_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Iris in script mode, answering CSV; ``SLOW_S`` in its environment makes each answer late."""
+    """Iris in script mode, answering CSV; ``SLOW_S`` in its environment makes each answer late,
+    ``REFUSE_NEGATIVE`` makes a row with a negative value fail (500 from the container)."""
     folder = tmp_path_factory.mktemp("slow-model")
     features, labels = load_iris(return_X_y=True)
     joblib.dump(LogisticRegression(max_iter=500).fit(features, labels), folder / "model.joblib")
@@ -295,3 +310,130 @@ def test_an_alarm_on_the_canarys_latency_rolls_back_under_load(
     assert alarm["StateValue"] == "ALARM"
     sagemaker.delete_endpoint(EndpointName="alarm")
     cloudwatch.delete_alarms(AlarmNames=["alarm-green-latency"])
+
+
+class Probe:
+    """The one client that sends the bad row, with ``TargetVariant`` naming the canary."""
+
+    def __init__(self) -> None:
+        self.model_errors = 0  # ModelError from the canary: what the alarm must see
+        self.refused = 0  # ValidationError: the canary's variant did not (or no longer) exist
+        self.other: list[str] = []  # anything else: a bug
+        self.answered = 0  # a prediction for the bad row: the canary did not fail
+
+
+def test_an_alarm_on_the_canarys_errors_rolls_back_with_no_failed_load_request(
+    server: ModelportServer, slow_script_model: Path
+) -> None:
+    """The new version fails on rows with a negative value (its container answers 500); valid
+    rows it answers. Four load clients send valid rows without TargetVariant and count their
+    failures: there must be none, though some of their requests reach the canary. A separate
+    probe client sends the bad row with ``TargetVariant=Green`` while the canary serves; its
+    ModelErrors raise the canary's Invocation5XXErrors, which the alarm of
+    ``AutoRollbackConfiguration`` watches. The update rolls back to InService on the old config
+    with FailureReason. Probe answers are counted apart from the load's and are not failures of
+    the load: they are the errors that trip the alarm."""
+    sagemaker = server.client("sagemaker")
+    cloudwatch = server.client("cloudwatch")
+    for model, refuse in (("errs-v1", ""), ("errs-v2", "1")):
+        sagemaker.create_model(
+            ModelName=model,
+            PrimaryContainer={
+                "Image": SKLEARN,
+                "ModelDataUrl": str(slow_script_model),
+                "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "REFUSE_NEGATIVE": refuse},
+            },
+        )
+    add_config(sagemaker, "errs-v1", "errs-v1")
+    add_config(sagemaker, "errs-v2", "errs-v2", variant="Green", count=2)
+    sagemaker.create_endpoint(EndpointName="errs", EndpointConfigName="errs-v1")
+    wait_in_service(sagemaker, "errs")
+    # As in SageMaker's guide: the new variant's 5XX errors (a script's exception answers 500).
+    cloudwatch.put_metric_alarm(
+        AlarmName="errs-green-5xx",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": "errs"}, {"Name": "VariantName", "Value": "Green"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=2,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+    )
+    config = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                "WaitIntervalInSeconds": 600,  # the alarm, not the bake, must end it
+            },
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "errs-green-5xx"}]},
+    }
+    probe = Probe()
+    stop_probe = threading.Event()
+
+    def probe_client(seen: Load) -> None:
+        runtime = server.client("sagemaker-runtime")
+        while not stop_probe.is_set() and "Green" not in seen.mark():
+            stop_probe.wait(0.01)  # the canary takes traffic: then probe it
+        while not stop_probe.is_set():
+            try:
+                runtime.invoke_endpoint(
+                    EndpointName="errs", ContentType="text/csv", Body="-1,3.3,1.7,0.5", TargetVariant="Green"
+                )["Body"].read()
+                probe.answered += 1
+            except runtime.exceptions.ModelError:
+                probe.model_errors += 1
+            except runtime.exceptions.ValidationError:
+                probe.refused += 1
+            except Exception as exc:
+                probe.other.append(repr(exc))
+            stop_probe.wait(0.05)
+
+    with load(server, "errs") as seen:
+        prober = threading.Thread(target=probe_client, args=(seen,), daemon=True)
+        prober.start()
+        try:
+            sagemaker.update_endpoint(
+                EndpointName="errs", EndpointConfigName="errs-v2", DeploymentConfig=config
+            )
+            described = wait_status(sagemaker, "errs", {"InService", "UpdateRollbackFailed"}, timeout_s=120)
+        finally:
+            stop_probe.set()
+            prober.join(timeout=60)
+        before = seen.mark()
+        wait_for_requests(seen, before, 20)
+    print(f"error-alarm rollback: load {dict(seen.variants)}, 0 failed; probe {vars(probe)}")
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "errs-v1")
+    assert "CloudWatch alarm errs-green-5xx went into ALARM" in described["FailureReason"]
+    assert seen.variants["Green"] > 0  # load requests reached the canary, and it answered them
+    assert seen.mark()["Green"] == before["Green"]  # none after the rollback
+    assert probe.model_errors >= 2 and probe.answered == 0 and probe.other == []
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["errs-green-5xx"])["MetricAlarms"]
+    assert alarm["StateValue"] == "ALARM"
+
+    def errors(variant_name: str) -> float:
+        return sum(
+            point["Sum"]
+            for point in cloudwatch.get_metric_statistics(
+                Namespace="AWS/SageMaker",
+                MetricName="Invocation5XXErrors",
+                Dimensions=[
+                    {"Name": "EndpointName", "Value": "errs"},
+                    {"Name": "VariantName", "Value": variant_name},
+                ],
+                StartTime=time.time() - 600,
+                EndTime=time.time() + 60,
+                Period=60,
+                Statistics=["Sum"],
+            )["Datapoints"]
+        )
+
+    # Metrics reach the store every 10 s (MODELPORT_METRICS_FLUSH_INTERVAL_S): the canary's
+    # last answers may still be in memory.
+    wait_until(lambda: errors("Green") == probe.model_errors, "the canary's 5XX errors are not all counted")
+    assert errors("AllTraffic") == 0  # the old fleet never failed
+    sagemaker.delete_endpoint(EndpointName="errs")
+    cloudwatch.delete_alarms(AlarmNames=["errs-green-5xx"])

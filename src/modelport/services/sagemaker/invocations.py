@@ -117,7 +117,7 @@ def _explain_missing_fleet(name: str, store: Store, settings: Settings) -> None:
         status = EndpointStatus(record.status or EndpointStatus.FAILED)
         raise InvalidRequest(
             f"Endpoint {name} of account {settings.account_id} is in status {status} and cannot serve "
-            f"invocations; it serves in InService and Updating."
+            "invocations; it serves in InService, Updating, RollingBack and UpdateRollbackFailed."
         )
 
 
