@@ -101,7 +101,7 @@ def test_beyond_max_concurrency_answers_throttling_exception(
 
 @pytest.fixture
 def quick_idle_server(servers: ServerPool) -> ModelportServer:
-    return servers.start(env={"MODELPORT_SERVERLESS_IDLE_TIMEOUT_S": "1"})
+    return servers.start(env={"MODELPORT_SERVERLESS_IDLE_TIMEOUT_S": "2"})
 
 
 def test_scales_to_zero_and_back_under_concurrent_clients(
@@ -114,9 +114,13 @@ def test_scales_to_zero_and_back_under_concurrent_clients(
     answered = 0
     lock = threading.Lock()
 
-    def client(requests: int) -> None:
+    # Clients are made before each burst and start together: making six boto3 clients on a
+    # loaded machine can take longer than the idle period, which would split one burst in two.
+    runtimes = [server.client("sagemaker-runtime") for _ in range(6)]  # no retries: failures are seen
+
+    def client(runtime: Any, start: threading.Barrier, requests: int) -> None:
         nonlocal answered
-        runtime = server.client("sagemaker-runtime")  # no retries: a failure is seen, never hidden
+        start.wait()
         for _ in range(requests):
             try:
                 runtime.invoke_endpoint(EndpointName="sls", ContentType="text/csv", Body=ROW)["Body"].read()
@@ -132,7 +136,8 @@ def test_scales_to_zero_and_back_under_concurrent_clients(
         # before this line (the first idle period starts at CreateEndpoint) is not missed.
         wait_until(lambda c=cycle: server.log().count("scaling to zero") >= c, "scale to zero", timeout_s=15)
         assert sagemaker.describe_endpoint(EndpointName="sls")["EndpointStatus"] == "InService"
-        threads = [threading.Thread(target=client, args=(10,)) for _ in range(6)]
+        start = threading.Barrier(len(runtimes))
+        threads = [threading.Thread(target=client, args=(runtime, start, 10)) for runtime in runtimes]
         for thread in threads:
             thread.start()
         for thread in threads:
