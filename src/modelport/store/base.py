@@ -33,6 +33,11 @@ class Store(Protocol):
 
     def get(self, kind: str, name: str) -> Resource | None: ...
 
+    def get_shared(self, kind: str, name: str) -> Resource | None:
+        """``get`` for hot read paths: possibly a cached object other callers share, current as
+        of the last write of the kind. Read it only: never change its body."""
+        ...
+
     def list(self, kind: str, *, bodies: bool = True) -> builtins.list[Resource]:
         """Every resource of ``kind``, oldest first; with ``bodies=False`` each body is empty."""
         ...

@@ -3,6 +3,10 @@
 WAL journal with ``synchronous=FULL``: a call that returned has been fsynced, so every
 acknowledged create, update or delete survives a crash of the server. One connection guarded
 by a lock; each call is a single short transaction.
+
+``get_shared`` serves the hot read paths (an API Gateway invocation reads its REST API and its
+function on every request) from a cache: the same ``Resource`` object until anything writes a
+resource of that kind, through this store or any other connection to the file.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ CREATE TABLE IF NOT EXISTS tags (
 );
 """
 
+_SHARED_PER_KIND = 1024  # get_shared's cache per kind; past it, reads go to the file
 _COLUMNS = "kind, name, arn, creation_time, last_modified_time, status, body"
 
 
@@ -52,9 +57,14 @@ class SqliteStore:
             self.connection.execute("PRAGMA busy_timeout=5000")
             self.connection.executescript(_SCHEMA)
             self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        # get_shared's cache: per kind, the records read since the kind's last write here, valid
+        # while ``PRAGMA data_version`` (which moves when another connection commits) is unchanged.
+        self._shared: dict[str, dict[str, Resource | None]] = {}
+        self._shared_version = -1
 
     def insert(self, resource: Resource) -> bool:
         with self._lock:
+            self._shared.pop(resource.kind, None)
             try:
                 self.connection.execute(
                     "INSERT INTO resources (kind, name_key, name, arn, creation_time, last_modified_time,"
@@ -72,6 +82,29 @@ class SqliteStore:
             ).fetchone()
         return None if row is None else _resource(row)
 
+    def get_shared(self, kind: str, name: str) -> Resource | None:
+        """``get``, from a cache kept until the next write of a ``kind`` resource.
+
+        The answer may be the very object other callers got: read it, never change its body (a
+        writer ``get``s its own copy). A read inside an open transaction is not cached.
+        """
+        key = name.lower()
+        with self._lock:
+            version = self.connection.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._shared_version:
+                self._shared.clear()
+                self._shared_version = version
+            cached = self._shared.setdefault(kind, {})
+            if key in cached:
+                return cached[key]
+            row = self.connection.execute(
+                f"SELECT {_COLUMNS} FROM resources WHERE kind = ? AND name_key = ?", (kind, key)
+            ).fetchone()
+            resource = None if row is None else _resource(row)
+            if not self.connection.in_transaction and len(cached) < _SHARED_PER_KIND:
+                cached[key] = resource
+        return resource
+
     def list(self, kind: str, *, bodies: bool = True) -> builtins.list[Resource]:
         # Without bodies, neither read nor decoded: a List* whose summaries need only the columns
         # (ListEndpoints, ListModels, ListEndpointConfigs) skips the JSON of every record.
@@ -84,6 +117,7 @@ class SqliteStore:
 
     def update(self, resource: Resource) -> None:
         with self._lock:
+            self._shared.pop(resource.kind, None)
             self.connection.execute(
                 "UPDATE resources SET name = ?, arn = ?, creation_time = ?, last_modified_time = ?,"
                 " status = ?, body = ? WHERE kind = ? AND name_key = ?",
@@ -92,6 +126,7 @@ class SqliteStore:
 
     def delete(self, kind: str, name: str) -> bool:
         with self._lock:
+            self._shared.pop(kind, None)
             cursor = self.connection.execute(
                 "DELETE FROM resources WHERE kind = ? AND name_key = ?", (kind, name.lower())
             )

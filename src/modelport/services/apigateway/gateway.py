@@ -72,12 +72,13 @@ from modelport.services.apigateway.responses import (
     GatewayResponse,
     gateway_error,
 )
-from modelport.services.apigateway.routes import NoRoute
+from modelport.services.apigateway.routes import NoRoute, ResourceTree
 from modelport.services.apigateway.urls import path_style_url
 from modelport.services.context import ServiceContext
 from modelport.services.lambda_.invoke import invoke
 from modelport.services.lambda_.resource_policy import execute_api_arn
 from modelport.services.sagemaker.invocations import invoke_endpoint
+from modelport.store.base import Resource as StoredResource
 
 logger = logging.getLogger(__name__)
 
@@ -120,15 +121,17 @@ async def execute(
     source_ip: str,
 ) -> GatewayResponse:
     """The client's answer for ``method path`` on ``api_id``/``stage`` (``path`` raw, no stage)."""
-    record = ctx.store.get(API_KIND, api_id)
+    # Shared with other invocations until the API is next written: read only, never changed.
+    record = ctx.store.get_shared(API_KIND, api_id)
     if record is None:
         return unknown_api(api_id)
     api = record.body
     stage_doc = api["stages"].get(stage)
     if stage_doc is None:
         return FORBIDDEN
-    resources = api["deployments"][stage_doc["deploymentId"]]["resources"]
-    route = tree_of(resources).match(method.upper(), path)
+    deployment_id = stage_doc["deploymentId"]
+    resources = api["deployments"][deployment_id]["resources"]
+    route = _tree(record, deployment_id, resources).match(method.upper(), path)
     if isinstance(route, NoRoute):
         return GatewayResponse(route.status, route.body, dict(route.headers))
     method_doc: Mapping[str, Any] = resources[route.resource_id]["resourceMethods"][route.method_key]
@@ -217,6 +220,26 @@ async def execute(
     return sagemaker_response(
         status, out_body, out_type, integration_responses=responses, method_responses=method_responses
     )
+
+
+# The routing tree of each deployment served lately, with the record it was built from: valid
+# while the store hands out that same record (a write to any API makes a new one).
+_trees: dict[tuple[str, str], tuple[StoredResource, ResourceTree]] = {}
+_CACHED_TREES = 256
+
+
+def _tree(
+    record: StoredResource, deployment_id: str, resources: Mapping[str, Mapping[str, Any]]
+) -> ResourceTree:
+    key = (record.name, deployment_id)
+    cached = _trees.get(key)
+    if cached is not None and cached[0] is record:
+        return cached[1]
+    tree = tree_of(resources)
+    if len(_trees) >= _CACHED_TREES:
+        _trees.clear()
+    _trees[key] = (record, tree)
+    return tree
 
 
 def _refused(api_id: str, stage: str, reason: str) -> GatewayResponse:

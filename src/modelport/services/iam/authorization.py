@@ -82,10 +82,11 @@ def caller_arn(ctx: ServiceContext, principal: Principal) -> str:
 
 
 def _policies(ctx: ServiceContext, principal: Principal) -> list[Policy]:
+    # Every signed call of a user or role reads it: the store's shared copy, only read here.
     if principal.kind is PrincipalKind.USER:
-        entity = ctx.store.get(USER, principal.name)
+        entity = ctx.store.get_shared(USER, principal.name)
     else:
-        entity = ctx.store.get(ROLE, principal.name.partition("/")[0])
+        entity = ctx.store.get_shared(ROLE, principal.name.partition("/")[0])
     return [] if entity is None else identity_policies(ctx, entity)
 
 

@@ -33,7 +33,7 @@ INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 
 
 async def invoke(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
-    record = find_function(ctx, params["FunctionName"], params.get("Qualifier"))
+    record = find_function(ctx, params["FunctionName"], params.get("Qualifier"), shared=True)
     kind = params.get("InvocationType") or "RequestResponse"
     if kind not in INVOCATION_TYPES:
         raise InvalidRequest(

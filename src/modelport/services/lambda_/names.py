@@ -44,15 +44,21 @@ def split_function_name(ctx: ServiceContext, value: str) -> tuple[str, str | Non
     return found["name"], found["qualifier"]
 
 
-def find_function(ctx: ServiceContext, value: str, qualifier: str | None = None) -> Resource:
-    """The stored function named by ``value`` (and ``Qualifier``), or ``ResourceNotFound``."""
+def find_function(
+    ctx: ServiceContext, value: str, qualifier: str | None = None, *, shared: bool = False
+) -> Resource:
+    """The stored function named by ``value`` (and ``Qualifier``), or ``ResourceNotFound``.
+
+    ``shared``: the store's cached record (``Store.get_shared``), for callers that only read it
+    (Invoke, the gateway's permission check); anything that writes the record back must not.
+    """
     name, in_name = split_function_name(ctx, value)
     if in_name and qualifier and in_name != qualifier:
         raise InvalidRequest(
             "The derived qualifier from the function name does not match the specified qualifier."
         )
     wanted = in_name or qualifier
-    record = ctx.store.get(KIND, name)
+    record = ctx.store.get_shared(KIND, name) if shared else ctx.store.get(KIND, name)
     if record is None or record.name != name or (wanted and wanted != LATEST):
         raise ResourceNotFound(f"Function not found: {function_arn(ctx, name, wanted)}")
     return record

@@ -133,7 +133,7 @@ def gateway_may_invoke(ctx: ServiceContext, record: Resource, source_arn: str) -
 def function_record(ctx: ServiceContext, function: str) -> Resource | None:
     """The stored function an integration names (a name or an ARN), or None when there is none."""
     try:
-        return find_function(ctx, function)
+        return find_function(ctx, function, shared=True)  # only read (gateway_may_invoke)
     except InvalidRequest:
         return None
 
