@@ -238,13 +238,17 @@ class Supervisor:
         """SIGTERM, then SIGKILL after a grace period (SageMaker waits 30 s; we wait less)."""
         worker.stopping = True
         self.workers.pop(worker.spec.instance_id, None)
-        await _terminate(worker.process)
+        await self._halt(worker)
         log.info("stopped instance %s", worker.spec.instance_id)
         if self.on_stopped is not None:
             try:
                 self.on_stopped(worker)
             except Exception:
                 log.exception("on_stopped failed for %s", worker.spec.instance_id)
+
+    async def _halt(self, worker: WorkerProcess) -> None:
+        """End the worker's process: what ``stop`` does besides the bookkeeping (a backend's own)."""
+        await _terminate(worker.process)
 
     def collect_nodes(self, live_keys: Collection[str]) -> list[Path]:
         """Delete the model folders other machines cache that no key in ``live_keys`` names (the

@@ -206,23 +206,16 @@ class RaySupervisor(Supervisor):
         if self.placements is not None:  # its bundle is free for the replacement
             self.placements.release(worker.spec.instance_id)
 
-    async def stop(self, worker: WorkerProcess) -> None:
-        worker.stopping = True
-        self.workers.pop(worker.spec.instance_id, None)
-        if isinstance(worker, RayWorker):
-            if worker.watch is not None:
-                worker.watch.cancel()
-            with contextlib.suppress(Exception):  # an actor already gone has nothing to stop
-                await asyncio.wait_for(self._result(worker.actor.stop.remote()), _STOP_TIMEOUT_S)
-            self._kill(worker.actor, worker.spec.instance_id)
-            if worker.process.returncode is None:
-                worker.process.returncode = 0
-        log.info("stopped instance %s", worker.spec.instance_id)
-        if self.on_stopped is not None:
-            try:
-                self.on_stopped(worker)
-            except Exception:
-                log.exception("on_stopped failed for %s", worker.spec.instance_id)
+    async def _halt(self, worker: WorkerProcess) -> None:
+        if not isinstance(worker, RayWorker):
+            return
+        if worker.watch is not None:
+            worker.watch.cancel()
+        with contextlib.suppress(Exception):  # an actor already gone has nothing to stop
+            await asyncio.wait_for(self._result(worker.actor.stop.remote()), _STOP_TIMEOUT_S)
+        self._kill(worker.actor, worker.spec.instance_id)
+        if worker.process.returncode is None:
+            worker.process.returncode = 0
 
     def collect_nodes(self, live_keys: Collection[str]) -> list[Path]:
         """One task on each live node deletes the model folders there that no key names (called in
