@@ -96,18 +96,22 @@ def evaluate(ctx: ServiceContext, name: str) -> None:
     period = int(body["Period"])
     count = int(body.get("EvaluationPeriods", 1))
     now = ctx.clock.now()
-    end = now - now % 60 + 60  # the minute in progress counts
-    start = end - count * period
+    end = now - now % 60 + 60
+    # The last ``count`` complete periods, as CloudWatch looks at them, and the period in progress
+    # once it has data (which it replaces the oldest of): a datapoint flushed just after a period
+    # ended is still seen, and a fresh one counts at once.
+    start = end - (count + 1) * period
     metric = {
         "Namespace": body["Namespace"],
         "MetricName": body["MetricName"],
         "Dimensions": body.get("Dimensions"),
     }
     found = {p.timestamp: p for p in statistics.periods(ctx, metric, start, end, period)}
-    values = [
+    slots = [
         statistics.value(found[slot], body["Statistic"]) if slot in found else None
         for slot in range(int(start), int(end), period)
     ]
+    values = slots[:-1] if slots[-1] is None else slots[1:]
     state = alarm_state(
         values,
         threshold=float(body["Threshold"]),
