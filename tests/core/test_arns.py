@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from modelport.core import arns
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -34,3 +36,15 @@ def test_lambda_and_api_gateway() -> None:
     assert arns.sagemaker_integration_uri(REGION, "ep") == (
         "arn:aws:apigateway:us-east-1:runtime.sagemaker:path//endpoints/ep/invocations"
     )
+
+
+def test_request_ids_are_random_version_4_uuids() -> None:
+    ids = [arns.request_id() for _ in range(4000)]
+    assert len(set(ids)) == len(ids)
+    for rid in ids:
+        parsed = uuid.UUID(rid)
+        assert str(parsed) == rid  # lower-case hex, 8-4-4-4-12
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    # Every variant digit (8, 9, a, b) turns up: the variant bits come from the random bytes.
+    assert {rid[19] for rid in ids} == set("89ab")

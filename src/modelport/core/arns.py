@@ -6,7 +6,7 @@ API Gateway's own resources have no account.
 
 from __future__ import annotations
 
-import uuid
+import os
 
 # SageMaker resource kind -> the word used in its ARN.
 SAGEMAKER_ARN_KINDS = {
@@ -72,5 +72,15 @@ def log_group_arn(region: str, account_id: str, group: str) -> str:
     return f"arn:aws:logs:{region}:{account_id}:log-group:{group}"
 
 
+# The hex digit that carries a version-4 UUID's variant bits (binary 10xx), by the random digit.
+_VARIANT_DIGIT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
 def request_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, the form of AWS's request ids.
+
+    Built from ``os.urandom`` directly: ``str(uuid.uuid4())`` costs about three times as much,
+    and every invocation makes one.
+    """
+    hexed = os.urandom(16).hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{_VARIANT_DIGIT[hexed[16]]}{hexed[17:20]}-{hexed[20:]}"

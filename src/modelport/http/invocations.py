@@ -54,9 +54,6 @@ class InvocationHandler:
         platform, settings = self.platform, self.platform.settings
         rid = request_id()
         name = unquote(scope["path"][len(PREFIX) : -len(SUFFIX)])
-        context = InvocationContext(
-            endpoint_name=name, region=settings.region, account_id=settings.account_id
-        )
         try:
             body = await read_body(scope, receive, settings.limits.max_payload_bytes, hint=PAYLOAD_HINT)
             principal = authenticate(platform, scope, body, service=SIGNING_NAME)
@@ -78,6 +75,9 @@ class InvocationHandler:
             )
             reply = serialize_rest_response(self.protocol, parsed.operation, result, rid)
         except Exception as exc:
+            context = InvocationContext(
+                endpoint_name=name, region=settings.region, account_id=settings.account_id
+            )
             reply = serialize_rest_error(self.protocol, exc, rid, context)
         await send_reply(send, reply)
 

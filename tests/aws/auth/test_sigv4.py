@@ -138,6 +138,20 @@ def test_x_amz_content_sha256_header(clock: FakeClock) -> None:
         check(dataclasses.replace(signed, body=b"other"), clock)
 
 
+@pytest.mark.parametrize(
+    "declared",
+    [
+        hashlib.sha256(b"payload").hexdigest().upper(),  # hex, but not lower-case as SigV4 writes it
+        "z" * 64,  # 64 characters, not hex
+        "é" * 64,  # 64 characters, not ASCII
+    ],
+)
+def test_x_amz_content_sha256_that_is_no_digest_is_refused_as_such(clock: FakeClock, declared: str) -> None:
+    signed = _sign_manually("POST", "/p", "", {"x-amz-content-sha256": declared}, b"payload", clock)
+    with pytest.raises(IncompleteSignature, match="must be UNSIGNED-PAYLOAD or a valid sha256 value"):
+        check(signed, clock)
+
+
 def test_unsigned_payload_is_accepted_and_flagged(clock: FakeClock) -> None:
     signed = _sign_manually("POST", "/p", "", {"x-amz-content-sha256": "UNSIGNED-PAYLOAD"}, b"abc", clock)
     assert check(signed, clock).payload_signed is False

@@ -11,6 +11,7 @@ import secrets
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from modelport.aws.auth.principal import Principal, PrincipalKind
@@ -39,7 +40,7 @@ class AccessKey:
     session_token: str | None = field(default=None, repr=False)
     expires: float | None = None
 
-    @property
+    @cached_property  # a stored key is shared by every request it signs (``SqliteKeyStore.get``)
     def principal(self) -> Principal:
         return Principal(self.access_key_id, self.kind, self.name, self.session_token)
 
