@@ -23,12 +23,12 @@ import json
 import os
 import signal
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelport.core.arns import request_id as new_request_id
 from modelport.core.logfiles import shorten_fd
 from modelport.sandboxes.lambda_ import frames, loglines
 from modelport.sandboxes.lambda_.spares import Spare, read_frame
@@ -45,7 +45,7 @@ class Invocation:
     """One request. ``client_context`` is JSON text (Invoke's header, base64-decoded)."""
 
     payload: bytes = b""
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str = field(default_factory=new_request_id)
     client_context: str | None = None
     identity: Mapping[str, Any] | None = None
     invoked_function_arn: str | None = None

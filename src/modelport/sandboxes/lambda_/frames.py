@@ -47,7 +47,8 @@ def decode_length(header: bytes) -> int:
 
 
 def decode_body(body: bytes) -> dict[str, Any]:
-    message = json.loads(body)
+    # Text, not bytes: json.loads would first guess the encoding, and ``encode`` writes UTF-8.
+    message = json.loads(body.decode("utf-8"))
     if not isinstance(message, dict):
         raise ProtocolError("a frame must hold a JSON object")
     return message

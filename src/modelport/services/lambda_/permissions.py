@@ -42,6 +42,13 @@ POLICY = "Policy"
 POLICY_REVISION = "PolicyRevisionId"
 NO_POLICY = "The resource you requested does not exist."
 
+# gateway_may_invoke's answers, by (function ARN, policy revision, source ARN, account). Every
+# invocation through a REST API asks, with the same few arguments; a policy's revision changes
+# whenever AddPermission or RemovePermission writes it (``_save_policy``), so an answer is never
+# asked again of a policy that has changed.
+_GATEWAY_DECISIONS: dict[tuple[str, str, str, str], bool] = {}
+_MAX_GATEWAY_DECISIONS = 4096
+
 
 def _compact(document: Any) -> str:
     return json.dumps(document, separators=(",", ":"))
@@ -121,13 +128,23 @@ def gateway_may_invoke(ctx: ServiceContext, record: Resource, source_arn: str) -
     document = record.body.get(POLICY)
     if not document:
         return False
+    revision = record.body.get(POLICY_REVISION)
+    key = None if revision is None else (record.arn, str(revision), source_arn, ctx.settings.account_id)
+    known = None if key is None else _GATEWAY_DECISIONS.get(key)
+    if known is not None:
+        return known
     try:
         policy = parse_policy(document, kind=PolicyKind.RESOURCE)
     except InvalidRequest:  # only a store edited by hand: AddPermission checked what it wrote
         return False
     context = {SOURCE_ARN: source_arn, SOURCE_ACCOUNT: ctx.settings.account_id}
     requester = Requester("Service", GATEWAY_PRINCIPAL)
-    return evaluate([policy], INVOKE_ACTION, record.arn, requester=requester, context=context).allowed
+    allowed = evaluate([policy], INVOKE_ACTION, record.arn, requester=requester, context=context).allowed
+    if key is not None:
+        if len(_GATEWAY_DECISIONS) >= _MAX_GATEWAY_DECISIONS:
+            _GATEWAY_DECISIONS.clear()
+        _GATEWAY_DECISIONS[key] = allowed
+    return allowed
 
 
 def function_record(ctx: ServiceContext, function: str) -> Resource | None:
