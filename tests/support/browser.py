@@ -104,7 +104,17 @@ def screenshot(page: Any, name: str) -> Path:
     docs/console/ when ``MODELPORT_UPDATE_SCREENSHOTS=1``."""
     assert _shots is not None, "screenshot() needs the browser fixture"
     path = _shots / f"{name}.png"
-    page.screenshot(path=str(path))
+    # After a click that submits a form, the page may still be navigating: chromium then answers
+    # "Unable to capture screenshot" (seen once in a full run). Wait for the new page to load, and
+    # give the capture, which is a picture for the docs and no part of what is tested, one retry.
+    from playwright.sync_api import Error as PlaywrightError
+
+    page.wait_for_load_state()
+    try:
+        page.screenshot(path=str(path))
+    except PlaywrightError:
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(path))
     if os.environ.get("MODELPORT_UPDATE_SCREENSHOTS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
