@@ -331,6 +331,7 @@ def deploy(
     *,
     image: str = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
     instances: int = 1,
+    instance_type: str = "ml.m5.large",
     environment: dict[str, str] | None = None,
 ) -> None:
     """CreateModel, CreateEndpointConfig and CreateEndpoint, each named ``name``."""
@@ -347,7 +348,7 @@ def deploy(
                 "VariantName": "AllTraffic",
                 "ModelName": name,
                 "InitialInstanceCount": instances,
-                "InstanceType": "ml.m5.large",
+                "InstanceType": instance_type,
             }
         ],
     )
