@@ -70,6 +70,10 @@ def load(server: ModelportServer, endpoint: str, clients: int = 4) -> Iterator[L
     for thread in threads:
         thread.start()
     try:
+        # The load reaches the endpoint before the test changes anything: building the clients
+        # takes seconds on a busy machine, and a one-second canary could otherwise come and go
+        # before the first request (the first variant then never answers).
+        wait_for_requests(seen, Counter(), clients)
         yield seen
     finally:
         stop.set()
@@ -246,38 +250,37 @@ def slow_script_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return archive
 
 
-def test_an_alarm_on_the_canarys_latency_rolls_back_under_load(
-    server: ModelportServer, slow_script_model: Path
-) -> None:
+def canary_guarded_by_alarm(
+    server: ModelportServer, archive: Path, endpoint: str, new_env: dict[str, str], alarm: dict[str, Any]
+) -> dict[str, Any]:
+    """``endpoint`` InService on ``<endpoint>-v1`` (the script model as it is), a config
+    ``<endpoint>-v2`` of two ``Green`` instances of the script model with ``new_env``, and
+    ``alarm`` (``put_metric_alarm``'s name, metric, statistic, threshold and operator) put on the
+    Green variant over one 60 s period; returns the DeploymentConfig of a CANARY update to v2
+    that only this alarm can end."""
     sagemaker = server.client("sagemaker")
-    cloudwatch = server.client("cloudwatch")
-    for model, slow in (("alarm-fast", "0"), ("alarm-slow", "0.4")):
+    for version, env in (("v1", {}), ("v2", new_env)):
         sagemaker.create_model(
-            ModelName=model,
+            ModelName=f"{endpoint}-{version}",
             PrimaryContainer={
                 "Image": SKLEARN,
-                "ModelDataUrl": str(slow_script_model),
-                "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "SLOW_S": slow},
+                "ModelDataUrl": str(archive),
+                "Environment": {"SAGEMAKER_PROGRAM": "inference.py", **env},
             },
         )
-    add_config(sagemaker, "alarm-v1", "alarm-fast")
-    add_config(sagemaker, "alarm-v2", "alarm-slow", variant="Green", count=2)
-    sagemaker.create_endpoint(EndpointName="alarm", EndpointConfigName="alarm-v1")
-    wait_in_service(sagemaker, "alarm")
-    # As in SageMaker's guide: the new fleet's model latency, which the old fleet cannot trip.
-    cloudwatch.put_metric_alarm(
-        AlarmName="alarm-green-latency",
+    add_config(sagemaker, f"{endpoint}-v1", f"{endpoint}-v1")
+    add_config(sagemaker, f"{endpoint}-v2", f"{endpoint}-v2", variant="Green", count=2)
+    sagemaker.create_endpoint(EndpointName=endpoint, EndpointConfigName=f"{endpoint}-v1")
+    wait_in_service(sagemaker, endpoint)
+    server.client("cloudwatch").put_metric_alarm(
         Namespace="AWS/SageMaker",
-        MetricName="ModelLatency",
-        Dimensions=[{"Name": "EndpointName", "Value": "alarm"}, {"Name": "VariantName", "Value": "Green"}],
-        Statistic="Maximum",
+        Dimensions=[{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": "Green"}],
         Period=60,
         EvaluationPeriods=1,
-        Threshold=200_000,  # microseconds
-        ComparisonOperator="GreaterThanThreshold",
         TreatMissingData="notBreaching",
+        **alarm,
     )
-    config = {
+    return {
         "BlueGreenUpdatePolicy": {
             "TrafficRoutingConfiguration": {
                 "Type": "CANARY",
@@ -285,8 +288,29 @@ def test_an_alarm_on_the_canarys_latency_rolls_back_under_load(
                 "WaitIntervalInSeconds": 600,  # the alarm, not the bake, must end it
             },
         },
-        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "alarm-green-latency"}]},
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": alarm["AlarmName"]}]},
     }
+
+
+def test_an_alarm_on_the_canarys_latency_rolls_back_under_load(
+    server: ModelportServer, slow_script_model: Path
+) -> None:
+    sagemaker = server.client("sagemaker")
+    cloudwatch = server.client("cloudwatch")
+    # As in SageMaker's guide: the new fleet's model latency, which the old fleet cannot trip.
+    config = canary_guarded_by_alarm(
+        server,
+        slow_script_model,
+        "alarm",
+        new_env={"SLOW_S": "0.4"},
+        alarm={
+            "AlarmName": "alarm-green-latency",
+            "MetricName": "ModelLatency",
+            "Statistic": "Maximum",
+            "Threshold": 200_000,  # microseconds
+            "ComparisonOperator": "GreaterThanThreshold",
+        },
+    )
     with load(server, "alarm") as seen:
         started = time.monotonic()
         sagemaker.update_endpoint(
@@ -335,42 +359,20 @@ def test_an_alarm_on_the_canarys_errors_rolls_back_with_no_failed_load_request(
     the load: they are the errors that trip the alarm."""
     sagemaker = server.client("sagemaker")
     cloudwatch = server.client("cloudwatch")
-    for model, refuse in (("errs-v1", ""), ("errs-v2", "1")):
-        sagemaker.create_model(
-            ModelName=model,
-            PrimaryContainer={
-                "Image": SKLEARN,
-                "ModelDataUrl": str(slow_script_model),
-                "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "REFUSE_NEGATIVE": refuse},
-            },
-        )
-    add_config(sagemaker, "errs-v1", "errs-v1")
-    add_config(sagemaker, "errs-v2", "errs-v2", variant="Green", count=2)
-    sagemaker.create_endpoint(EndpointName="errs", EndpointConfigName="errs-v1")
-    wait_in_service(sagemaker, "errs")
     # As in SageMaker's guide: the new variant's 5XX errors (a script's exception answers 500).
-    cloudwatch.put_metric_alarm(
-        AlarmName="errs-green-5xx",
-        Namespace="AWS/SageMaker",
-        MetricName="Invocation5XXErrors",
-        Dimensions=[{"Name": "EndpointName", "Value": "errs"}, {"Name": "VariantName", "Value": "Green"}],
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=2,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching",
-    )
-    config = {
-        "BlueGreenUpdatePolicy": {
-            "TrafficRoutingConfiguration": {
-                "Type": "CANARY",
-                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
-                "WaitIntervalInSeconds": 600,  # the alarm, not the bake, must end it
-            },
+    config = canary_guarded_by_alarm(
+        server,
+        slow_script_model,
+        "errs",
+        new_env={"REFUSE_NEGATIVE": "1"},
+        alarm={
+            "AlarmName": "errs-green-5xx",
+            "MetricName": "Invocation5XXErrors",
+            "Statistic": "Sum",
+            "Threshold": 2,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
         },
-        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "errs-green-5xx"}]},
-    }
+    )
     probe = Probe()
     stop_probe = threading.Event()
 

@@ -96,30 +96,6 @@ def test_the_seed_hosting_flow_runs_unchanged_on_ray(
     sagemaker.delete_model(ModelName="ray-seed")
 
 
-def create_fleet(sagemaker: Any, name: str, model_data_url: str, instances: int) -> None:
-    """An endpoint of ``ml.m4.xlarge`` instances: one CPU each on the test cluster."""
-    sagemaker.create_model(
-        ModelName=name,
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/test",
-        PrimaryContainer={
-            "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
-            "ModelDataUrl": model_data_url,
-        },
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": name,
-                "InitialInstanceCount": instances,
-                "InstanceType": "ml.m4.xlarge",
-            }
-        ],
-    )
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
-
-
 def resize(sagemaker: Any, name: str, count: int) -> None:
     sagemaker.update_endpoint_weights_and_capacities(
         EndpointName=name,
@@ -154,7 +130,8 @@ def test_a_variant_spreads_scales_and_outlives_its_actors(
     sagemaker = ray_server.client("sagemaker")
     runtime = ray_server.client("sagemaker-runtime")
     mark = ray_server.log_mark()
-    create_fleet(sagemaker, "ray-fleet", str(model_archive), instances=4)
+    # ml.m4.xlarge: one CPU each on the test cluster.
+    deploy(sagemaker, "ray-fleet", str(model_archive), instances=4, instance_type="ml.m4.xlarge")
     wait_in_service(sagemaker, "ray-fleet")
     assert len(actors(ray_driver, "ray-fleet")) == 4
     # Four one-CPU instances on three two-CPU nodes: Ray's SPREAD uses every node.
