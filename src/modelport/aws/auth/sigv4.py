@@ -154,7 +154,10 @@ class _Signature(NamedTuple):
     timestamp: str  # YYYYMMDDTHHMMSSZ
     expires: int | None  # presigned only
     security_token: str | None
-    presigned: bool
+
+    @property
+    def presigned(self) -> bool:
+        return self.expires is not None
 
 
 def verify(
@@ -345,7 +348,6 @@ def _signature(
         timestamp,
         expires,
         token,
-        expires is not None,
     )
 
 
