@@ -30,6 +30,21 @@ def test_same_bytes_as_inplace_predict(objective: str, boosters: dict[str, Any])
             assert found.tobytes() == expected.tobytes()
 
 
+def test_strided_arrays_and_writable_answers(boosters: dict[str, Any]) -> None:
+    booster = boosters["multi:softprob"]
+    predictor = ProxyPredictor.create(booster, (0, 0), 4)
+    assert predictor is not None
+    wide = np.arange(48, dtype=np.float64).reshape(6, 8) / 8.0
+    for data in (np.asfortranarray(wide[:, :4]), wide[:, ::2], wide[::2, :4]):
+        assert not data.flags.c_contiguous  # written by json.dumps, not the short path
+        expected = booster.inplace_predict(data, validate_features=False)
+        found = predictor.predict(data)
+        assert found.shape == expected.shape and found.tobytes() == expected.tobytes()
+    answer = predictor.predict(np.ascontiguousarray(wide[:, :4]))
+    answer[0, 0] = 0.5  # the caller owns its answer, as it owns inplace_predict's
+    assert predictor.predict(np.ascontiguousarray(wide[:, :4]))[0, 0] != 0.5
+
+
 def test_iteration_range_is_honoured(boosters: dict[str, Any]) -> None:
     booster = boosters["reg:squarederror"]
     predictor = ProxyPredictor.create(booster, (0, 2), 4)
