@@ -47,6 +47,7 @@ from modelport.core.config import Settings
 from modelport.core.errors import ModelportError
 from modelport.core.transparent import ca_bundle_path, proxy_url, s3_front_url
 from modelport.http.app import create_app
+from modelport.http.one_write import OneWriteHttpTools
 from modelport.http.proxy import HttpsProxy, S3Backend
 from modelport.http.proxy_routes import s3_domain_names
 from modelport.http.s3_front import S3Front
@@ -283,6 +284,7 @@ def _serve(
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        http=OneWriteHttpTools,  # a response's head and body in one send (http/one_write.py)
     )
     server = _Server(config, proxy, listeners, s3_front)
     # uvicorn stops gracefully on SIGTERM/SIGINT, then re-raises the signal with the handlers it
