@@ -1,7 +1,9 @@
 """The floor: a raw ASGI app on uvicorn that answers every request with fixed bytes, no model.
 
 What one Python HTTP server on one core can do at all; every other system in the pinned run is
-read against it. Runs as a subprocess: ``python -m benchmarks.floor_app PORT``.
+read against it. Runs as a subprocess: ``python -m benchmarks.floor_app PORT``, or
+``python -m benchmarks.floor_app one-write PORT`` on the front door's protocol
+(``modelport.http.one_write``), to measure what that protocol saves (``benchmarks.hot_path``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,12 @@ async def app(
 def main(argv: list[str]) -> int:
     import uvicorn
 
-    uvicorn.run(app, host="127.0.0.1", port=int(argv[0]), log_level="warning", access_log=False)
+    http: Any = "auto"
+    if argv[0] == "one-write":
+        from modelport.http.one_write import OneWriteHttpTools
+
+        http, argv = OneWriteHttpTools, argv[1:]
+    uvicorn.run(app, host="127.0.0.1", port=int(argv[0]), http=http, log_level="warning", access_log=False)
     return 0
 
 
