@@ -19,7 +19,6 @@ import re
 from typing import Any
 
 import click
-from botocore.exceptions import ClientError
 from rich.markup import escape
 from rich.table import Table
 
@@ -50,6 +49,8 @@ def source_arn(region: str, account: str, api_id: str, method: str, parts: list[
 
 def endpoint_role(iam: Any, endpoint: str) -> str:
     """The ARN of ``ENDPOINT_ROLE`` (made on first use), with a policy allowing ``endpoint``."""
+    from botocore.exceptions import ClientError
+
     try:
         arn = iam.create_role(
             RoleName=ENDPOINT_ROLE, AssumeRolePolicyDocument=json.dumps(trust_policy(GATEWAY_PRINCIPAL))
@@ -232,6 +233,8 @@ def remove_api(name: str, connection: ConnectionOptions) -> None:
 
 def delete_api(apis: Any, api_id: str) -> bool:
     """Delete one API; False when it was already gone."""
+    from botocore.exceptions import ClientError
+
     try:
         apis.delete_rest_api(restApiId=api_id)
     except ClientError as error:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from botocore.exceptions import ClientError
 from rich.markup import escape
 from rich.table import Table
 
@@ -89,6 +88,8 @@ def functions_table(functions: list[dict[str, Any]]) -> Table:
 
 
 def function_exists(functions: Any, name: str) -> bool:
+    from botocore.exceptions import ClientError
+
     try:
         functions.get_function_configuration(FunctionName=name)
     except ClientError as error:

@@ -14,7 +14,6 @@ import webbrowser
 from typing import Any
 
 import click
-from botocore.exceptions import ClientError, WaiterError
 from rich.markup import escape
 from rich.table import Table
 
@@ -142,6 +141,8 @@ def remove(name: str, connection: ConnectionOptions) -> None:
 
 
 def _role_arn(conn: Any, role: str) -> str:
+    from botocore.exceptions import ClientError
+
     iam = aws_client(conn, "iam")
     try:
         return role_arn(iam, role)
@@ -155,6 +156,8 @@ def _role_arn(conn: Any, role: str) -> str:
 
 
 def _wait(sagemaker: Any, name: str, waiter: str) -> None:
+    from botocore.exceptions import WaiterError
+
     try:
         sagemaker.get_waiter(waiter).wait(NotebookInstanceName=name, WaiterConfig=WAIT)
     except WaiterError:
