@@ -120,7 +120,15 @@ def test_commands_without_a_server_import_only_the_client_side(tmp_path: Path) -
 def test_commands_against_a_server_import_only_the_client_side(
     server: ModelportServer, workdir: Path
 ) -> None:
-    answer = probe(json.dumps(with_endpoint(server.url)), cli_env(workdir))
+    policy = workdir / "policy.json"
+    allow = {"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint", "Resource": "*"}
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [allow]}))
+    # A role first, so that ``role ls`` draws a table (rich) rather than "No roles".
+    runs = [["role", "create", "startup-probe", "--policy", str(policy), "--endpoint-url", server.url]]
+    answer = probe(json.dumps(runs + with_endpoint(server.url)), cli_env(workdir))
     codes = {" ".join(args[:2]): code for args, code, _ in answer["codes"]}
-    assert codes["ls --endpoint-url"] == 0 and codes["role ls"] == 0, answer["codes"]
+    assert codes["role create"] == 0 and codes["role ls"] == 0 and codes["ls --endpoint-url"] == 0, answer[
+        "codes"
+    ]
+    assert "startup-probe" in next(out for args, _, out in answer["codes"] if args[:2] == ["role", "ls"])
     assert loaded(answer["modules"], SERVER_SIDE) == []

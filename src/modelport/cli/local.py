@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from modelport.cli import output
 from modelport.cli.background import stop_process
@@ -30,6 +29,7 @@ from modelport.cli.client import (
     resolve_data_dir,
 )
 from modelport.cli.failures import CommandFailed
+from modelport.cli.output import escape
 from modelport.launcher import is_running
 from modelport.server_record import read_record, read_root_key
 

@@ -14,12 +14,11 @@ import webbrowser
 from typing import Any
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
 from modelport.cli import output
 from modelport.cli.client import ConnectionOptions, connection_flags, connection_options
 from modelport.cli.failures import CommandFailed
+from modelport.cli.output import escape
 from modelport.cli.roles import aws_client, role_arn, server_connection
 
 WAIT = {"Delay": 1, "MaxAttempts": 600}  # the server answers once settled: the first poll matches
@@ -72,6 +71,8 @@ def open_notebook(name: str, no_browser: bool, connection: ConnectionOptions) ->
 @connection_options
 def list_notebooks(connection: ConnectionOptions) -> None:
     """List notebook instances."""
+    from rich.table import Table
+
     sagemaker = server_connection(connection).sagemaker()
     rows: list[dict[str, Any]] = []
     for page in sagemaker.get_paginator("list_notebook_instances").paginate():

@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
 from modelport.cli import output
 from modelport.cli.client import (
@@ -26,10 +24,12 @@ from modelport.cli.client import (
     require_server,
 )
 from modelport.cli.failures import CommandFailed
+from modelport.cli.output import escape
 
 if TYPE_CHECKING:
     from botocore.config import Config
     from botocore.exceptions import ClientError
+    from rich.table import Table
 
 DEFAULT_TRUST = "lambda.amazonaws.com"
 
@@ -96,6 +96,8 @@ def list_roles(iam: Any) -> list[dict[str, Any]]:
 
 
 def roles_table(roles: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table("Role", "ARN", "Created", title="Roles", title_justify="left")
     for role in roles:
         table.add_row(escape(role["RoleName"]), escape(role["Arn"]), output.when(role.get("CreateDate")))

@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import quote
 
 import click
-from rich.markup import escape
 
 from modelport.cli import apis, functions, output, roles
 from modelport.cli.client import Connection, ConnectionOptions, connect, connection_options, require_server
 from modelport.cli.logs import logs
+from modelport.cli.output import escape
 from modelport.cli.sagemaker.deploy import deploy
 from modelport.cli.sagemaker.leftovers import (
     cli_configs_of,
