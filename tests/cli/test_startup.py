@@ -2,7 +2,7 @@
 
 Every command is a new Python process, so what ``modelport.cli.main`` imports is paid on every
 call. These tests run commands in a fresh interpreter (click's ``CliRunner``, no timing) and
-read ``sys.modules`` afterwards: help imports no AWS SDK, HTTP client or server code; commands
+read ``sys.modules`` afterwards: help imports no AWS SDK, HTTP client, rich or server code; commands
 that talk to a server import its client side only (boto3, botocore, httpx), never the server's.
 """
 
@@ -43,8 +43,8 @@ for args in runs:
 print(json.dumps({"codes": codes, "modules": sorted(sys.modules)}))
 """
 
-# Never needed to show help: the AWS SDK, HTTP clients, the server and the models' libraries.
-NOT_FOR_HELP = ("boto3", "botocore", "s3transfer", "urllib3", "httpx", "httpcore")
+# Never needed to show help: the AWS SDK, HTTP clients, rich, the server and the models' libraries.
+NOT_FOR_HELP = ("boto3", "botocore", "s3transfer", "urllib3", "httpx", "httpcore", "rich")
 SERVER_SIDE = (
     "uvicorn",
     "starlette",
