@@ -32,12 +32,16 @@ LAYERS: dict[str, set[str]] = {
     "http": {"core", "aws", "services", "hosting", "store", "bootstrap", "console"},
     # The web console: pages over the use cases; the front door hands it the operation tables.
     "console": {"core", "aws", "services", "store", "bootstrap"},
-    "server": {"core", "aws", "bootstrap", "http", "store", "sandboxes"},  # sandboxes: the embedded S3
+    # sandboxes: the embedded S3; server_record: server.json and the root key, which the CLI
+    # reads without importing the server
+    "server": {"core", "aws", "bootstrap", "http", "store", "sandboxes", "server_record"},
+    "server_record": {"core", "aws"},
     "launcher": set(),
     "seed": set(),
     "demo_chain": set(),
     "demo": {"launcher", "seed", "demo_chain"},
-    "cli": {"core", "aws", "launcher", "demo", "server", "seed"},  # aws: the served services (env)
+    # aws: the served services (env)
+    "cli": {"core", "aws", "launcher", "demo", "server", "server_record", "seed"},
     "__main__": {"cli"},
     "__init__": set(),
 }

@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 
 @dataclass(frozen=True)
 class PrivateKeys:
@@ -46,6 +44,8 @@ def free_port() -> int:
 
 
 def is_running(url: str, timeout_s: float = 0.5) -> bool:
+    import httpx  # here, not at the top: CLI commands that never call it start faster
+
     try:
         return httpx.get(f"{url}/health", timeout=timeout_s).status_code == 200
     except httpx.HTTPError:

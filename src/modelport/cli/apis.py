@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from botocore.exceptions import ClientError
-from rich.markup import escape
-from rich.table import Table
 
 from modelport.cli import output
 from modelport.cli.client import ConnectionOptions, connection_options
 from modelport.cli.failures import CommandFailed
+from modelport.cli.output import escape
 from modelport.cli.roles import aws_client, error_code, role_arn, server_connection, trust_policy
 from modelport.core import arns
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
 SAMPLE_ROW = "5.1,3.3,1.7,0.5"
@@ -50,6 +51,8 @@ def source_arn(region: str, account: str, api_id: str, method: str, parts: list[
 
 def endpoint_role(iam: Any, endpoint: str) -> str:
     """The ARN of ``ENDPOINT_ROLE`` (made on first use), with a policy allowing ``endpoint``."""
+    from botocore.exceptions import ClientError
+
     try:
         arn = iam.create_role(
             RoleName=ENDPOINT_ROLE, AssumeRolePolicyDocument=json.dumps(trust_policy(GATEWAY_PRINCIPAL))
@@ -89,6 +92,8 @@ def list_apis(apis: Any) -> list[dict[str, Any]]:
 
 
 def apis_table(found: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table("REST API", "Id", "Created", title="REST APIs", title_justify="left")
     for api in found:
         table.add_row(escape(api["name"]), escape(api["id"]), output.when(api.get("createdDate")))
@@ -232,6 +237,8 @@ def remove_api(name: str, connection: ConnectionOptions) -> None:
 
 def delete_api(apis: Any, api_id: str) -> bool:
     """Delete one API; False when it was already gone."""
+    from botocore.exceptions import ClientError
+
     try:
         apis.delete_rest_api(restApiId=api_id)
     except ClientError as error:

@@ -20,17 +20,18 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-import boto3
-import botocore.session
 import click
-from botocore.config import Config
 
 from modelport.cli.failures import NoServer
 from modelport.core.config import DEFAULT_DATA_DIR, DEFAULT_PORT
 from modelport.launcher import is_running
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 DEFAULT_REGION = "us-east-1"
@@ -38,8 +39,14 @@ PROFILE = "modelport"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Invocations may take the server's full 60 s timeout; connecting should be instant.
-_CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=70, retries={"max_attempts": 2, "mode": "standard"})
+
+@functools.cache
+def client_config() -> Config:
+    """Built on first use: botocore is imported only by commands that call the server."""
+    from botocore.config import Config
+
+    # Invocations may take the server's full 60 s timeout; connecting should be instant.
+    return Config(connect_timeout=5, read_timeout=70, retries={"max_attempts": 2, "mode": "standard"})
 
 
 @dataclass(frozen=True)
@@ -61,10 +68,12 @@ class Connection:
     profile: str | None = None
 
     def sagemaker(self) -> Any:
-        return self.session.client("sagemaker", endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG)
+        return self.session.client("sagemaker", endpoint_url=self.endpoint_url, config=client_config())
 
     def runtime(self) -> Any:
-        return self.session.client("sagemaker-runtime", endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG)
+        return self.session.client(
+            "sagemaker-runtime", endpoint_url=self.endpoint_url, config=client_config()
+        )
 
 
 def connection_options(command: F) -> F:
@@ -158,6 +167,9 @@ def choose_endpoint_url(
 
 def connect(options: ConnectionOptions, environ: Mapping[str, str] | None = None) -> Connection:
     """Resolve the options into a session and URL. Reads the AWS config files afresh each call."""
+    import boto3
+    import botocore.session
+
     env = os.environ if environ is None else environ
     probe = botocore.session.Session()
     profile = choose_profile(options.profile, env, list(probe.available_profiles))

@@ -20,15 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
-import botocore.session
 import click
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from botocore.httpsession import URLLib3Session
 
-from modelport.aws.registry import SERVED_SERVICES
 from modelport.cli.client import (
     Connection,
     ConnectionOptions,
@@ -40,7 +33,7 @@ from modelport.cli.client import (
 from modelport.cli.failures import CommandFailed, NoServer
 from modelport.cli.local import key_pair
 from modelport.core.transparent import transparent_environment
-from modelport.server import STATE_FILE, ServerRecord, read_record
+from modelport.server_record import STATE_FILE, ServerRecord, read_record
 
 CREDENTIALS_PATH = "/_modelport/credentials"  # modelport.http.role_credentials.PREFIX
 FORMATS = ("sh", "fish", "dotenv", "json")
@@ -49,11 +42,15 @@ _PLAIN = re.compile(r"[A-Za-z0-9_./:+=@%,-]*")
 
 def endpoint_variable(service: str) -> str:
     """botocore's service-specific endpoint variable: ``serviceId``, spaces to ``_``, upper case."""
+    import botocore.session
+
     service_id = botocore.session.get_session().get_service_model(service).service_id
     return "AWS_ENDPOINT_URL_" + str(service_id).replace(" ", "_").upper()
 
 
 def endpoint_variables(url: str) -> dict[str, str]:
+    from modelport.aws.registry import SERVED_SERVICES
+
     return {endpoint_variable(service): url for service in sorted(SERVED_SERVICES)}
 
 
@@ -189,6 +186,8 @@ def env(
         else:
             unset.append("AWS_SESSION_TOKEN")
     else:
+        import boto3
+
         keys = boto3.Session(
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
@@ -229,6 +228,11 @@ def register_role(
     conn: Connection, keys: tuple[str, str, str | None], role: str, duration: int
 ) -> dict[str, Any]:
     """Register a token for ``role`` with a request signed by ``keys``; the server's answer."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from botocore.httpsession import URLLib3Session
+
     if not is_loopback(urlsplit(conn.endpoint_url).hostname or ""):
         # botocore fetches a FULL_URI over http only from a loopback host.
         raise CommandFailed(

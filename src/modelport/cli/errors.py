@@ -6,7 +6,6 @@ import sys
 from typing import Any
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from modelport.core.errors import ModelportError
 
@@ -21,20 +20,36 @@ def run_cleanly(command: click.Group) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except NoCredentialsError:
-        _fail(
+    except Exception as exc:
+        message = botocore_message(exc)
+        if message is None and isinstance(exc, (ModelportError, OSError)):
+            message = str(exc)
+        if message is None:
+            raise
+        _fail(message)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+def botocore_message(exc: Exception) -> str | None:
+    """The line for a botocore error; None for any other exception."""
+    if "botocore.exceptions" not in sys.modules:
+        # No command imported botocore (it is imported where it is used, to start fast),
+        # so nothing raised can be one of its errors.
+        return None
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    if isinstance(exc, NoCredentialsError):
+        return (
             "no credentials: start the server once (it writes the 'modelport' AWS profile) and "
             "export AWS_PROFILE=modelport, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
         )
-    except ClientError as exc:
+    if isinstance(exc, ClientError):
         error: dict[str, Any] = exc.response.get("Error", {})
-        _fail(f"{error.get('Code', 'Error')}: {error.get('Message', str(exc))}")
-    except BotoCoreError as exc:
-        _fail(str(exc))
-    except (ModelportError, OSError) as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
+        return f"{error.get('Code', 'Error')}: {error.get('Message', str(exc))}"
+    if isinstance(exc, BotoCoreError):
+        return str(exc)
+    return None
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -14,18 +14,19 @@ import re
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from botocore.exceptions import ClientError
-from rich.markup import escape
-from rich.table import Table
 
 from modelport.cli import output
 from modelport.cli.client import ConnectionOptions, connection_flags, connection_options
 from modelport.cli.failures import CommandFailed
 from modelport.cli.logs import log_options, print_logs
+from modelport.cli.output import escape
 from modelport.cli.roles import aws_client, error_code, role_arn, server_connection
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 DEFAULT_RUNTIME = "python3.11"
 DEFAULT_HANDLER_FUNCTION = "lambda_handler"
@@ -77,6 +78,8 @@ def list_functions(functions: Any) -> list[dict[str, Any]]:
 
 
 def functions_table(functions: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table("Function", "Runtime", "Handler", "Modified", title="Functions", title_justify="left")
     for function in functions:
         table.add_row(
@@ -89,6 +92,8 @@ def functions_table(functions: list[dict[str, Any]]) -> Table:
 
 
 def function_exists(functions: Any, name: str) -> bool:
+    from botocore.exceptions import ClientError
+
     try:
         functions.get_function_configuration(FunctionName=name)
     except ClientError as error:

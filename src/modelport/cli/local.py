@@ -15,9 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 import click
-from rich.markup import escape
 
 from modelport.cli import output
 from modelport.cli.background import stop_process
@@ -31,8 +29,9 @@ from modelport.cli.client import (
     resolve_data_dir,
 )
 from modelport.cli.failures import CommandFailed
+from modelport.cli.output import escape
 from modelport.launcher import is_running
-from modelport.server import read_record, read_root_key
+from modelport.server_record import read_record, read_root_key
 
 NOT_RUNNING_EXIT = 3  # as ``systemctl status``: the service is not running
 
@@ -52,6 +51,8 @@ def export_lines(
 
 def _uses_own_choice(options: ConnectionOptions, environ: Mapping[str, str]) -> bool:
     """True when the user named credentials (flag, AWS_PROFILE, exported keys, the profile)."""
+    import botocore.session
+
     available = list(botocore.session.Session().available_profiles)
     return bool(
         options.profile

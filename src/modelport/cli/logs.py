@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import click
-from botocore.exceptions import ClientError
 
 from modelport.cli.client import ConnectionOptions, F, connection_options
 from modelport.cli.failures import CommandFailed
@@ -59,6 +58,8 @@ def print_logs(
 ) -> None:
     """Print each stream of ``group`` (its last ``tail`` lines), then with ``follow`` new events
     of any stream until Ctrl-C. ``missing`` is the error when the group does not exist."""
+    from botocore.exceptions import ClientError
+
     client = aws_client(server_connection(connection), "logs")
     try:
         since, seen = _print_streams(client, group, tail)

@@ -14,13 +14,11 @@ import webbrowser
 from typing import Any
 
 import click
-from botocore.exceptions import ClientError, WaiterError
-from rich.markup import escape
-from rich.table import Table
 
 from modelport.cli import output
 from modelport.cli.client import ConnectionOptions, connection_flags, connection_options
 from modelport.cli.failures import CommandFailed
+from modelport.cli.output import escape
 from modelport.cli.roles import aws_client, role_arn, server_connection
 
 WAIT = {"Delay": 1, "MaxAttempts": 600}  # the server answers once settled: the first poll matches
@@ -73,6 +71,8 @@ def open_notebook(name: str, no_browser: bool, connection: ConnectionOptions) ->
 @connection_options
 def list_notebooks(connection: ConnectionOptions) -> None:
     """List notebook instances."""
+    from rich.table import Table
+
     sagemaker = server_connection(connection).sagemaker()
     rows: list[dict[str, Any]] = []
     for page in sagemaker.get_paginator("list_notebook_instances").paginate():
@@ -142,6 +142,8 @@ def remove(name: str, connection: ConnectionOptions) -> None:
 
 
 def _role_arn(conn: Any, role: str) -> str:
+    from botocore.exceptions import ClientError
+
     iam = aws_client(conn, "iam")
     try:
         return role_arn(iam, role)
@@ -155,6 +157,8 @@ def _role_arn(conn: Any, role: str) -> str:
 
 
 def _wait(sagemaker: Any, name: str, waiter: str) -> None:
+    from botocore.exceptions import WaiterError
+
     try:
         sagemaker.get_waiter(waiter).wait(NotebookInstanceName=name, WaiterConfig=WAIT)
     except WaiterError:

@@ -2,25 +2,38 @@
 
 Names and paths come from users, so they are escaped before rich reads them as markup.
 Consoles soft-wrap: a curl command copied from a narrow terminal must still be one line.
+rich is imported where something is drawn: every CLI module imports this one, and ``--help``
+need not pay for rich.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 
 def stdout() -> Console:
+    from rich.console import Console
+
     return Console(soft_wrap=True, highlight=False)
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def escape(text: str) -> str:
+    """``text`` with its rich markup escaped (rich's ``escape``)."""
+    from rich.markup import escape as escape_markup
+
+    return escape_markup(text)
 
 
 def to_json(document: dict[str, Any]) -> str:
@@ -49,6 +62,8 @@ def status_text(status: str) -> str:
 
 
 def endpoints_table(endpoints: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table("Endpoint", "Status", "Created", "Modified", title="Endpoints", title_justify="left")
     for endpoint in endpoints:
         table.add_row(
@@ -61,6 +76,8 @@ def endpoints_table(endpoints: list[dict[str, Any]]) -> Table:
 
 
 def named_table(title: str, key: str, rows: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table("Name", "Created", title=title, title_justify="left")
     for row in rows:
         table.add_row(escape(row[key]), when(row.get("CreationTime")))
@@ -71,6 +88,8 @@ def variants_table(
     config_name: str, variants: list[dict[str, Any]], described: list[dict[str, Any]]
 ) -> Table:
     """The config's variants, with the endpoint's live instance counts where it reports them."""
+    from rich.table import Table
+
     live = {v.get("VariantName"): v for v in described}
     table = Table(
         "Variant", "Model", "Instance type", "Instances", "Weight",
@@ -93,6 +112,8 @@ def variants_table(
 
 def instances_table(name: str, instances: list[dict[str, Any]]) -> Table:
     """Where each instance of endpoint ``name`` runs: its Ray node, or this machine."""
+    from rich.table import Table
+
     table = Table(
         "Variant", "Instance", "Node", "Address", "Status",
         title=f"Instances of endpoint {escape(name)}", title_justify="left",

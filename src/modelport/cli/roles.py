@@ -7,27 +7,41 @@ policy, read from a JSON file. This module also builds the CLI's ``iam``, ``lamb
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from botocore.config import Config
-from botocore.exceptions import ClientError
-from rich.markup import escape
-from rich.table import Table
 
 from modelport.cli import output
-from modelport.cli.client import Connection, ConnectionOptions, connect, connection_options, require_server
+from modelport.cli.client import (
+    Connection,
+    ConnectionOptions,
+    client_config,
+    connect,
+    connection_options,
+    require_server,
+)
 from modelport.cli.failures import CommandFailed
+from modelport.cli.output import escape
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+    from rich.table import Table
 
 DEFAULT_TRUST = "lambda.amazonaws.com"
 
-# Invoke runs up to a function's timeout (900 s at most) and is not idempotent: no retries.
-_CONFIGS = {
-    "lambda": Config(connect_timeout=5, read_timeout=910, retries={"max_attempts": 1}),
-    "default": Config(connect_timeout=5, read_timeout=70, retries={"max_attempts": 2, "mode": "standard"}),
-}
+
+@functools.cache
+def _config(service: str) -> Config:
+    from botocore.config import Config
+
+    if service == "lambda":
+        # Invoke runs up to a function's timeout (900 s at most) and is not idempotent: no retries.
+        return Config(connect_timeout=5, read_timeout=910, retries={"max_attempts": 1})
+    return client_config()
 
 
 def server_connection(options: ConnectionOptions) -> Connection:
@@ -38,8 +52,7 @@ def server_connection(options: ConnectionOptions) -> Connection:
 
 def aws_client(conn: Connection, service: str) -> Any:
     """A boto3 client of ``service`` (``iam``, ``lambda``, ``apigateway``) aimed at the server."""
-    config = _CONFIGS.get(service, _CONFIGS["default"])
-    return conn.session.client(service, endpoint_url=conn.endpoint_url, config=config)
+    return conn.session.client(service, endpoint_url=conn.endpoint_url, config=_config(service))
 
 
 def error_code(error: ClientError) -> str:
@@ -83,6 +96,8 @@ def list_roles(iam: Any) -> list[dict[str, Any]]:
 
 
 def roles_table(roles: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table("Role", "ARN", "Created", title="Roles", title_justify="left")
     for role in roles:
         table.add_row(escape(role["RoleName"]), escape(role["Arn"]), output.when(role.get("CreateDate")))
@@ -91,6 +106,8 @@ def roles_table(roles: list[dict[str, Any]]) -> Table:
 
 def delete_role(iam: Any, name: str) -> None:
     """Delete the role's inline policies, detach its managed ones, then the role itself."""
+    from botocore.exceptions import ClientError
+
     for policy in _inline_policy_names(iam, name):
         try:
             iam.delete_role_policy(RoleName=name, PolicyName=policy)
@@ -104,6 +121,8 @@ def delete_role(iam: Any, name: str) -> None:
 
 
 def _inline_policy_names(iam: Any, role: str) -> list[str]:
+    from botocore.exceptions import ClientError
+
     # The server has no ListRolePolicies yet; then the name ``role create`` gives is the one
     # we can know of. A role with other inline policies then fails DeleteRole with IAM's message.
     try:
@@ -148,6 +167,8 @@ def create_role(
     The role trusts the service principal given with --trust SERVICE (lambda.amazonaws.com by
     default) to assume it.
     """
+    from botocore.exceptions import ClientError
+
     document = read_policy(policy_file)
     iam = aws_client(server_connection(connection), "iam")
     out = output.stdout()

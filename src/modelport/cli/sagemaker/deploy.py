@@ -13,12 +13,9 @@ import shlex
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from modelport.cli import output
 from modelport.cli.background import DetachedServer, start_detached, stop_process
@@ -34,6 +31,7 @@ from modelport.cli.client import (
     resolve_data_dir,
 )
 from modelport.cli.failures import CommandFailed, NoServer
+from modelport.cli.output import escape
 from modelport.cli.sagemaker.detect import FRAMEWORKS, IMAGES, detect_framework
 from modelport.cli.sagemaker.leftovers import (
     configs_in_use,
@@ -44,6 +42,9 @@ from modelport.cli.sagemaker.leftovers import (
 )
 from modelport.cli.sagemaker.packaging import package
 from modelport.launcher import is_running
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 VARIANT = "AllTraffic"
 POLL_S = 0.25
@@ -212,6 +213,8 @@ def credentials_command(endpoint_url: str, options: ConnectionOptions, data_dir:
 
 
 def _package_with_progress(path: Path, folder: Path, stem: str, out: Console) -> Path:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
     columns = (TextColumn("Packaging"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, console=out, transient=True) as progress:
         task = progress.add_task("package", total=None)

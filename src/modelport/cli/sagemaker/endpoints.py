@@ -13,14 +13,11 @@ from typing import Any
 from urllib.parse import quote
 
 import click
-import httpx
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from rich.markup import escape
 
 from modelport.cli import apis, functions, output, roles
 from modelport.cli.client import Connection, ConnectionOptions, connect, connection_options, require_server
 from modelport.cli.logs import logs
+from modelport.cli.output import escape
 from modelport.cli.sagemaker.deploy import deploy
 from modelport.cli.sagemaker.leftovers import (
     cli_configs_of,
@@ -139,6 +136,10 @@ def describe(name: str, connection: ConnectionOptions) -> None:
 def instance_locations(conn: Connection, name: str) -> list[dict[str, Any]]:
     """The server's ``/_modelport/sagemaker/endpoints/NAME/instances`` (a modelport extension),
     signed like the SDK's calls; empty when the server does not answer it."""
+    import httpx
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
     request = AWSRequest(
         method="GET", url=f"{conn.endpoint_url}{INSTANCES_PATH.format(name=quote(name, safe=''))}"
     )

@@ -12,13 +12,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 _STAMP = r"\d{8}-\d{6}"
 
 
 def ignore_missing(delete: Any, **arguments: str) -> bool:
     """Call ``delete``; False when the resource was already gone (someone else removed it)."""
+    from botocore.exceptions import ClientError
+
     try:
         delete(**arguments)
     except ClientError as error:
@@ -33,6 +33,8 @@ def ignore_missing(delete: Any, **arguments: str) -> bool:
 
 
 def models_of_config(sm: Any, config_name: str) -> list[str]:
+    from botocore.exceptions import ClientError
+
     try:
         config = sm.describe_endpoint_config(EndpointConfigName=config_name)
     except ClientError:
@@ -45,6 +47,8 @@ def models_of_config(sm: Any, config_name: str) -> list[str]:
 
 def configs_in_use(sm: Any) -> set[str]:
     """The endpoint configs that endpoints run now."""
+    from botocore.exceptions import ClientError
+
     used: set[str] = set()
     for page in sm.get_paginator("list_endpoints").paginate():
         for endpoint in page["Endpoints"]:
@@ -96,6 +100,8 @@ def delete_superseded(sm: Any, *config_names: str) -> list[str]:
 
 def model_package(sm: Any, model_name: str) -> Path | None:
     """The CLI package the model reads (a local ``packages/*.tar.gz``), or None."""
+    from botocore.exceptions import ClientError
+
     try:
         described = sm.describe_model(ModelName=model_name)
     except ClientError:
