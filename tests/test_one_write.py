@@ -56,6 +56,13 @@ def test_informational_heads_are_never_held() -> None:
     assert recorder.writes == [b"HTTP/1.1 100 Continue\r\n\r\n"]
 
 
+def test_short_and_body_like_writes_go_straight_through() -> None:
+    transport, recorder = _held()
+    for data in (b"", b"ok", b"HTTP/1.1 ", memoryview(b"chunk")):
+        transport.write(data)
+    assert recorder.writes == [b"", b"ok", b"HTTP/1.1 ", b"chunk"]
+
+
 def test_flush_and_close_send_what_is_held() -> None:
     transport, recorder = _held()
     transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")

@@ -20,7 +20,7 @@ from typing import Any, cast
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 _HEAD = b"HTTP/1.1 "
-_INFORMATIONAL = ord("1")  # the status code's first digit, just after _HEAD
+_INFORMATIONAL = b"1"  # the status code's first digit, just after _HEAD
 
 
 class HeldHeadTransport:
@@ -35,7 +35,7 @@ class HeldHeadTransport:
         if head is not None:
             self._head = None
             self.transport.write(head + data)
-        elif data[:9] == _HEAD and data[9] != _INFORMATIONAL:
+        elif data[:9] == _HEAD and data[9:10] not in (_INFORMATIONAL, b""):
             self._head = bytes(data)
         else:
             self.transport.write(data)
