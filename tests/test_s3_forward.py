@@ -13,7 +13,7 @@ from botocore.credentials import Credentials
 
 from modelport.aws.auth.sigv4 import ChunkSigning
 from modelport.core.errors import InvalidSignature
-from modelport.http.s3_forward import ContentMismatch, IncompleteBody, Upstream, checked, dechunked, prepare
+from modelport.http.s3.forward import ContentMismatch, IncompleteBody, Upstream, checked, dechunked, prepare
 
 UPSTREAM = Upstream("http://127.0.0.1:9000", "ROOTKEY", "rootsecret", "us-east-1")
 

@@ -46,7 +46,7 @@ from modelport.http.app import create_app
 from modelport.http.one_write import OneWriteHttpTools
 from modelport.http.proxy import HttpsProxy, S3Backend
 from modelport.http.proxy_routes import s3_domain_names
-from modelport.http.s3_front import S3Front
+from modelport.http.s3.front import S3Front
 from modelport.sandboxes.embedded_s3 import EmbeddedS3
 from modelport.server_record import remove_record, write_record
 from modelport.store.sqlite import SqliteStore

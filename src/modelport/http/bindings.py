@@ -41,7 +41,7 @@ IMPLEMENTED: dict[str, frozenset[str]] = {
     "sagemaker": frozenset(OPERATIONS["sagemaker"][1]),
     "sagemaker-runtime": RUNTIME_OPERATIONS,
     **{service: frozenset(table) for service, (_, table) in OPERATIONS.items() if service != "sagemaker"},
-    # S3 is forwarded, not served: the S3 front (http/s3_front.py) checks IAM for these, then
+    # S3 is forwarded, not served: the S3 front (http/s3/front.py) checks IAM for these, then
     # hands them to the S3 in use.
     "s3": s3.OPERATIONS,
 }

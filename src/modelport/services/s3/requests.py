@@ -1,6 +1,6 @@
 """What an S3 REST request asks for: its bucket, key and operation (pure, no I/O).
 
-modelport does not implement S3 itself; its S3 front (``http/s3_front.py``) authenticates and
+modelport does not implement S3 itself; its S3 front (``http/s3/front.py``) authenticates and
 authorizes each request, then forwards it to the S3 in use. This module answers the two
 questions that needs: where the request points (:func:`locate`, path style or a virtual-hosted
 ``<bucket>.s3.<region>.amazonaws.com`` Host) and which operation it is (:func:`classify`), whose

@@ -8,7 +8,7 @@ host names. Each request is
 2. verified with SigV4 against modelport's keys — root, IAM users', role sessions' with their
    token (``aws/auth``) — and authorized with the caller's IAM policies for the operation's S3
    action (``s3:GetObject`` on ``arn:aws:s3:::<bucket>/<key>``, ...);
-3. re-signed for the S3 in use and streamed to it with httpx (``http/s3_forward.py``); the answer
+3. re-signed for the S3 in use and streamed to it with httpx (``http/s3/forward.py``); the answer
    (status, headers, body) streams back unchanged.
 
 Refusals are S3's XML errors (``<Error><Code>SignatureDoesNotMatch</Code>...``).
@@ -42,7 +42,7 @@ from modelport.core.errors import (
     UnrecognizedClient,
 )
 from modelport.http.auth import ANONYMOUS
-from modelport.http.s3_forward import ContentMismatch, IncompleteBody, Upstream, checked, dechunked, prepare
+from modelport.http.s3.forward import ContentMismatch, IncompleteBody, Upstream, checked, dechunked, prepare
 from modelport.services.s3.requests import classify, locate
 
 log = logging.getLogger("modelport.s3")
@@ -220,7 +220,7 @@ class S3Front:
             raw_path=raw_path,
             query_string=query_string,
             headers=headers,
-            # The body streams on unread; a declared digest is checked as it goes (s3_forward).
+            # The body streams on unread; a declared digest is checked as it goes (forward.py).
             body_sha256=declared if len(declared) == 64 else None,
         )
         verified = verify(
