@@ -26,10 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import processes, wrk
-from benchmarks.run import DEFAULT_ROW, start_app
+from benchmarks.run import DEFAULT_ROW, TICKS, start_app
 from modelport import seed
-
-TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
 def best_us(call: Callable[[], object], number: int = 5000) -> float:
@@ -85,7 +83,7 @@ def one_write(reps: int, seconds: int) -> None:
                     )  # fmt: skip
                     spent = (processes.cpu_ticks(process.pid) or 0) - before
                     requests = max(found["requests"], 1)
-                    cpu_us = spent / TICKS_PER_S * 1e6 / requests
+                    cpu_us = spent / TICKS * 1e6 / requests
                     row = (found["requests"] / seconds, found["p50_ms"], cpu_us, found["errors"])
                     results.setdefault(label, []).append(row)
             for label, rows in results.items():

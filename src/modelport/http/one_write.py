@@ -50,6 +50,7 @@ class HeldHeadTransport:
         self.flush()
         self.transport.close()
 
+    # Written out, not left to __getattr__: uvicorn calls these on every request.
     def is_closing(self) -> bool:
         return self.transport.is_closing()
 
@@ -67,9 +68,9 @@ class OneWriteHttpTools(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         # Set after uvicorn's own set-up, which reads addresses and flow control off the real one.
-        self._held = HeldHeadTransport(transport)
-        self.transport = cast(asyncio.Transport, self._held)
+        self.transport = cast(asyncio.Transport, HeldHeadTransport(transport))
 
     def on_response_complete(self) -> None:
-        self._held.flush()  # a HEAD response's head: no body write followed it
+        # A HEAD response's head: no body write followed it.
+        cast(HeldHeadTransport, self.transport).flush()
         super().on_response_complete()
