@@ -31,9 +31,5 @@ SLOW_FIRST = (
 
 def slowest_first(items: list[pytest.Item]) -> None:
     """Sort ``items`` in place: ``SLOW_FIRST``'s modules first, each module's tests in their order."""
-    rank = {name: position for position, name in enumerate(SLOW_FIRST)}
-
-    def module_rank(item: pytest.Item) -> int:
-        return rank.get(item.path.relative_to(TESTS).as_posix(), len(rank))
-
-    items.sort(key=module_rank)
+    rank = {TESTS / name: position for position, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path, len(rank)))
