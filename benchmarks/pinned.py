@@ -18,6 +18,8 @@ Lua script. Points: one CSV row at c=1 and at c=64, and 64 rows per request at c
 Each repetition runs every point of every system once, the systems in a rotating order, so a
 change in the machine's background load hits all of them alike; the table shows medians over
 the repetitions, errors (non-2xx and socket errors) summed, and ratios within the run.
+Beside each run it reads the CPU time that the system's processes used (``/proc/<pid>/stat``) and
+prints it per answered request: on one core, that is what decides throughput.
 
 ``--chain`` adds the serverless chain at c=1 and c=16 — wrk → REST API → function → endpoint, beside a FastAPI
 front app calling the FastAPI model server over HTTP (``fastapi_chain.py``) — and modelport's
@@ -162,13 +164,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 answer.raise_for_status()
         doc["pinning"] = check_pinned([*(one.process.pid for one in servers), *(p.pid for p in started)])
-        runs = measure(urls, bodies, headers, args)
+        roots = {"floor": [floor.pid], "fastapi": [fastapi.pid], "modelport": [server.process.pid]}
+        if base_url:
+            roots["modelport@base"] = [servers[1].process.pid]
+        runs = measure(urls, bodies, headers, args, roots)
         if chain_urls:
             data_dirs = {
                 label: one.data_dir
                 for label, one in zip(("modelport", "modelport@base"), servers, strict=False)
             }
-            runs += measure_chain(chain_urls, json.dumps({"data": args.row}).encode(), args, data_dirs)
+            # FastAPI → FastAPI: the front app and the model server it calls, as one system.
+            chain_roots = {**roots, "fastapi": [front.pid, fastapi.pid]}
+            runs += measure_chain(
+                chain_urls, json.dumps({"data": args.row}).encode(), args, data_dirs, chain_roots
+            )
         doc["runs"] = runs
         doc["memory"] = memory(servers, started)
     finally:
@@ -238,8 +247,43 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def cpu_ticks(roots: list[int]) -> dict[str, dict[int, int]]:
+    """CPU ticks (user + system) so far of each root process ("server") and of each of their
+    descendants ("children": workers, function environments), read from /proc."""
+    found: dict[str, dict[int, int]] = {"server": {}, "children": {}}
+    for root in roots:
+        for part, pids in (("server", [root]), ("children", descendants(root))):
+            for pid in pids:
+                ticks = processes.cpu_ticks(pid)
+                if ticks is not None:
+                    found[part][pid] = ticks
+    return found
+
+
+def cpu_per_request(
+    before: dict[str, dict[int, int]], after: dict[str, dict[int, int]], measured: dict[str, Any]
+) -> dict[str, float]:
+    """µs of CPU per answered request, by part, over one wrk run. Only processes alive at both
+    reads count (a worker replaced meanwhile is missed); the clock tick (10 ms) over thousands of
+    requests makes the resolution a few µs."""
+    requests = measured.get("requests", 0)
+    if not requests:
+        return {}
+    per_tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for part in ("server", "children"):
+        ticks = sum(after[part][pid] - start for pid, start in before[part].items() if pid in after[part])
+        used[part] = ticks * per_tick_us / requests
+    used["total"] = used["server"] + used["children"]
+    return used
+
+
 def measure(
-    urls: dict[str, str], bodies: dict[int, bytes], headers: Any, args: argparse.Namespace
+    urls: dict[str, str],
+    bodies: dict[int, bytes],
+    headers: Any,
+    args: argparse.Namespace,
+    roots: dict[str, list[int]],
 ) -> list[dict[str, Any]]:
     runs = []
     wanted = None if not args.points else {label.strip() for label in args.points.split(",")}
@@ -252,6 +296,7 @@ def measure(
             for system in order:
                 body = bodies[rows]
                 say(f"  rep {rep + 1}: {system} {label} ...")
+                before = cpu_ticks(roots[system])
                 measured = wrk.run(
                     urls[system],
                     body,
@@ -262,6 +307,7 @@ def measure(
                     threads=1,
                     timeout_s=WRK_TIMEOUT_S,
                 )
+                measured["cpu_us"] = cpu_per_request(before, cpu_ticks(roots[system]), measured)
                 runs.append(
                     {"system": system, "point": label, "rows": rows, "rep": rep, **answered(measured)}
                 )
@@ -269,7 +315,11 @@ def measure(
 
 
 def measure_chain(
-    urls: dict[str, str], event: bytes, args: argparse.Namespace, data_dirs: dict[str, Path]
+    urls: dict[str, str],
+    event: bytes,
+    args: argparse.Namespace,
+    data_dirs: dict[str, Path],
+    roots: dict[str, list[int]],
 ) -> list[dict[str, Any]]:
     logs = {
         system: chain._FunctionLogs(data_dir / "logs" / "functions" / demo_chain.FUNCTION)
@@ -287,6 +337,7 @@ def measure_chain(
                 say(f"  rep {rep + 1}: {system} {label} ...")
                 if system in logs:
                     logs[system].mark()
+                before = cpu_ticks(roots[system])
                 measured = wrk.run(
                     urls[system],
                     event,
@@ -297,6 +348,7 @@ def measure_chain(
                     threads=1,
                     timeout_s=WRK_TIMEOUT_S,
                 )
+                measured["cpu_us"] = cpu_per_request(before, cpu_ticks(roots[system]), measured)
                 if system in logs:
                     measured["handler_duration_p50_ms"] = logs[system].duration_p50_since_mark()
                 runs.append({"system": system, "point": label, "rows": 1, "rep": rep, **answered(measured)})
@@ -312,7 +364,8 @@ def answered(measured: dict[str, Any]) -> dict[str, Any]:
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
-    """Per point and system: median req/s, rows/s, p50 and handler Duration; errors summed."""
+    """Per point and system: median req/s, rows/s, p50, handler Duration and CPU per request;
+    errors summed."""
     summary: dict[str, dict[str, dict[str, float]]] = {}
     for run in runs:
         summary.setdefault(run["point"], {}).setdefault(run["system"], {})
@@ -327,6 +380,10 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float
                 "reps": float(len(mine)),
             }
             row["rows_per_s"] = row["rps"] * mine[0]["rows"]
+            for part in ("server", "children", "total"):
+                spent = [r["cpu_us"][part] for r in mine if r.get("cpu_us")]
+                if spent:
+                    row[f"cpu_{part}_us"] = statistics.median(spent)
             durations = [r["handler_duration_p50_ms"] for r in mine if r.get("handler_duration_p50_ms")]
             if durations:
                 share = [
@@ -360,6 +417,7 @@ def render(doc: dict[str, Any]) -> str:
                 f"| {system} | {point} | {row['rps']:,.0f} | {row['rows_per_s']:,.0f} | {row['p50_ms']:.2f} |"
                 f" {row['p99_ms']:.2f} | {row['errors']:.0f} | {vs_fastapi} | {vs_floor} |"
             )
+    lines += cpu_table(summary)
     predict = doc.get("in_process")
     c1 = summary.get("c=1", {})
     if predict:
@@ -386,6 +444,27 @@ def render(doc: dict[str, Any]) -> str:
                     f" − handler Duration {systems[system]['handler_duration_p50_ms']:.2f} ms = {own:.2f} ms"
                 )
     return "\n".join(lines)
+
+
+def cpu_table(summary: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    """CPU per answered request on the pinned core, by process: on one core, what a system spends
+    is what it cannot give to the next request."""
+    lines = [
+        "",
+        "CPU per request, µs (medians; 'server': the system's own process(es); 'children': its "
+        "workers and function environments):",
+        "",
+        "| system | point | server | children | total |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for point, systems in summary.items():
+        for system, row in systems.items():
+            if "cpu_total_us" in row:
+                lines.append(
+                    f"| {system} | {point} | {row['cpu_server_us']:.0f} | {row['cpu_children_us']:.0f} |"
+                    f" {row['cpu_total_us']:.0f} |"
+                )
+    return lines
 
 
 if __name__ == "__main__":

@@ -143,3 +143,34 @@ def test_pinned_summary_counts_only_good_answers_and_takes_medians() -> None:
     assert row["rps"] == 120.0  # median of 100, 150 (300 req/s, half of them errors) and 120
     assert row["rows_per_s"] == 120.0 * 64
     assert (row["p50_ms"], row["errors"], row["reps"]) == (2.0, 500.0, 3.0)
+
+
+def test_pinned_cpu_per_request_counts_processes_alive_at_both_reads() -> None:
+    import os
+
+    from benchmarks.pinned import cpu_per_request, summarize
+
+    tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+    before = {"server": {10: 100}, "children": {11: 50, 12: 7}}
+    after = {"server": {10: 130}, "children": {11: 60, 13: 999}}  # 12 was replaced by 13 meanwhile
+    used = cpu_per_request(before, after, {"requests": 1000})
+    assert used["server"] == 30 * tick_us / 1000
+    assert used["children"] == 10 * tick_us / 1000
+    assert used["total"] == used["server"] + used["children"]
+    assert cpu_per_request(before, after, {"requests": 0}) == {}
+
+    runs = [
+        {
+            "system": "floor",
+            "point": "c=1",
+            "rows": 1,
+            "rep": rep,
+            "errors": 0,
+            "requests": 10,
+            "rps": 1.0,
+            "cpu_us": {"server": server, "children": 0.0, "total": server},
+        }
+        for rep, server in enumerate([140.0, 150.0, 145.0])
+    ]
+    row = summarize(runs)["c=1"]["floor"]
+    assert (row["cpu_server_us"], row["cpu_total_us"]) == (145.0, 145.0)
