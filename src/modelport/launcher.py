@@ -44,11 +44,18 @@ def free_port() -> int:
 
 
 def is_running(url: str, timeout_s: float = 0.5) -> bool:
-    import httpx  # here, not at the top: CLI commands that never call it start faster
+    """Does a server answer ``GET /health`` at ``url`` with 200?
+
+    The standard library's client, which honours the proxy variables and ``NO_PROXY`` as httpx
+    does: every CLI command that talks to a server asks this first, and importing httpx cost
+    each of them about 100 ms (docs/benchmarks.md, "CLI start-up")."""
+    import http.client
+    import urllib.request
 
     try:
-        return httpx.get(f"{url}/health", timeout=timeout_s).status_code == 200
-    except httpx.HTTPError:
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout_s) as answer:
+            return bool(answer.status == 200)
+    except (OSError, ValueError, http.client.HTTPException):  # URLError and HTTPError are OSErrors
         return False
 
 

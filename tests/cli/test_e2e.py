@@ -89,10 +89,14 @@ def test_describe(server: ModelportServer, workdir: Path) -> None:
 
 
 def test_the_instances_route_is_signed_and_authorized_as_describe_endpoint(server: ModelportServer) -> None:
+    import botocore.session
+
     from modelport.cli.client import Connection
     from modelport.cli.sagemaker.endpoints import INSTANCES_PATH, instance_locations
 
-    connection = Connection(endpoint_url=server.url, region="us-east-1", session=server.session())
+    keys = botocore.session.Session()
+    keys.set_credentials(server.access_key, server.secret_key)
+    connection = Connection(endpoint_url=server.url, region="us-east-1", session=keys)
     [instance] = instance_locations(connection, "iris")
     assert instance["VariantName"] == "AllTraffic" and instance["Node"] is None
     assert instance["Status"] == "InService" and instance["InstanceId"].startswith("iris/AllTraffic/")

@@ -3,7 +3,8 @@
 Every command is a new Python process, so what ``modelport.cli.main`` imports is paid on every
 call. These tests run commands in a fresh interpreter (click's ``CliRunner``, no timing) and
 read ``sys.modules`` afterwards: help imports no AWS SDK, HTTP client, rich or server code; commands
-that talk to a server import its client side only (boto3, botocore, httpx), never the server's.
+that talk to a server import its client side only (botocore; not boto3, s3transfer or httpx),
+never the server's.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ SERVER_SIDE = (
     "modelport.store",
 )
 
+# What no client command needs: botocore makes the clients boto3 would (without s3transfer),
+# and the health check is the standard library's.
+NOT_FOR_CLIENTS = ("boto3", "s3transfer", "httpx", "httpcore")
+
 # Commands that call the server, each through its own client (errors such as a missing
 # endpoint are fine: the command still connected and called the server).
 CLIENT_COMMANDS = [
@@ -113,7 +118,8 @@ def test_commands_without_a_server_import_only_the_client_side(tmp_path: Path) -
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens: each command stops at its first call
     answer = probe(json.dumps(with_endpoint(url)), cli_env(tmp_path))
     assert loaded(answer["modules"], SERVER_SIDE) == []
-    assert loaded(answer["modules"], ("boto3", "httpx")) != []  # the probe did reach the clients
+    assert loaded(answer["modules"], ("botocore",)) != []  # the probe did reach the clients
+    assert loaded(answer["modules"], NOT_FOR_CLIENTS) == []
 
 
 @pytest.mark.e2e
@@ -132,3 +138,4 @@ def test_commands_against_a_server_import_only_the_client_side(
     ]
     assert "startup-probe" in next(out for args, _, out in answer["codes"] if args[:2] == ["role", "ls"])
     assert loaded(answer["modules"], SERVER_SIDE) == []
+    assert loaded(answer["modules"], NOT_FOR_CLIENTS) == []

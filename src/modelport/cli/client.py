@@ -1,4 +1,4 @@
-"""Where the CLI finds the server and builds its boto3 clients — the one place that does.
+"""Where the CLI finds the server and builds its clients — the one place that does.
 
 Each connection option falls back in order:
 
@@ -9,7 +9,8 @@ Each connection option falls back in order:
   ``AWS_SECRET_ACCESS_KEY`` pair is exported, then boto3's default chain;
 - ``--region``: the profile's or ``AWS_DEFAULT_REGION``, then ``us-east-1``.
 
-Clients always get an explicit ``endpoint_url``: the CLI never talks to AWS itself.
+Clients always get an explicit ``endpoint_url``: the CLI never talks to AWS itself. They are
+botocore's clients, which are what boto3 hands out too, made without importing boto3.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from modelport.core.config import DEFAULT_DATA_DIR, DEFAULT_PORT
 from modelport.launcher import is_running
 
 if TYPE_CHECKING:
-    import boto3
+    import botocore.session
     from botocore.config import Config
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -62,18 +63,27 @@ class ConnectionOptions:
 class Connection:
     endpoint_url: str
     region: str
-    session: boto3.Session
+    # botocore's session, not boto3's: boto3 makes the very same clients, and importing it
+    # (s3transfer with it) costs ~90 ms of every command (docs/benchmarks.md, "CLI start-up").
+    session: botocore.session.Session
     # The profile the CLI named itself (--profile, or the server's profile it fell back to);
     # None when botocore chose (AWS_PROFILE, exported keys). Printed hints must name it too.
     profile: str | None = None
 
+    def client(self, service: str, config: Config | None = None) -> Any:
+        """A client of ``service`` aimed at the server (``client_config()`` unless told)."""
+        return self.session.create_client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            config=config if config is not None else client_config(),
+        )
+
     def sagemaker(self) -> Any:
-        return self.session.client("sagemaker", endpoint_url=self.endpoint_url, config=client_config())
+        return self.client("sagemaker")
 
     def runtime(self) -> Any:
-        return self.session.client(
-            "sagemaker-runtime", endpoint_url=self.endpoint_url, config=client_config()
-        )
+        return self.client("sagemaker-runtime")
 
 
 def connection_options(command: F) -> F:
@@ -167,7 +177,6 @@ def choose_endpoint_url(
 
 def connect(options: ConnectionOptions, environ: Mapping[str, str] | None = None) -> Connection:
     """Resolve the options into a session and URL. Reads the AWS config files afresh each call."""
-    import boto3
     import botocore.session
 
     env = os.environ if environ is None else environ
@@ -180,7 +189,7 @@ def connect(options: ConnectionOptions, environ: Mapping[str, str] | None = None
     return Connection(
         endpoint_url=url,
         region=region,
-        session=boto3.Session(botocore_session=core, region_name=region),
+        session=core,
         profile=profile,
     )
 

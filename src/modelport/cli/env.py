@@ -186,14 +186,10 @@ def env(
         else:
             unset.append("AWS_SESSION_TOKEN")
     else:
-        import boto3
+        import botocore.session
 
-        keys = boto3.Session(
-            aws_access_key_id=access_key,
-            aws_secret_access_key=secret_key,
-            aws_session_token=token,
-            region_name=conn.region,
-        )
+        keys = botocore.session.Session()
+        keys.set_credentials(access_key, secret_key, token)
         signer = Connection(endpoint_url=url, region=conn.region, session=keys)
         registered = register_role(signer, (access_key, secret_key, token), role, duration)
         comments.append(f"credentials of {registered['AssumedRoleArn']}, refreshed from the server")

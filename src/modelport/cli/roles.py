@@ -51,8 +51,8 @@ def server_connection(options: ConnectionOptions) -> Connection:
 
 
 def aws_client(conn: Connection, service: str) -> Any:
-    """A boto3 client of ``service`` (``iam``, ``lambda``, ``apigateway``) aimed at the server."""
-    return conn.session.client(service, endpoint_url=conn.endpoint_url, config=_config(service))
+    """A client of ``service`` (``iam``, ``lambda``, ``apigateway``) aimed at the server."""
+    return conn.client(service, _config(service))
 
 
 def error_code(error: ClientError) -> str:
