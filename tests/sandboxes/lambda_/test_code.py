@@ -89,7 +89,13 @@ def test_too_many_members_are_refused(tmp_path: Path) -> None:
         extract_zip(data, tmp_path / "code", ZipLimits(max_members=3))
 
 
-@pytest.mark.parametrize("data", [b"", b"not a zip at all", make_zip([("a.py", b"x" * 1000)])[:-40]])
+# Named ids: a zip's bytes hold the time it was made, and pytest-xdist refuses to run when its
+# processes collect different test ids (one collected a second later than another).
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"not a zip at all", make_zip([("a.py", b"x" * 1000)])[:-40]],
+    ids=["empty", "not a zip", "cut short"],
+)
 def test_corrupt_zips_are_refused(tmp_path: Path, data: bytes) -> None:
     with pytest.raises(InvalidZip, match="Could not unzip uploaded file"):
         extract_zip(data, tmp_path / "code")
