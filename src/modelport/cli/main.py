@@ -1,7 +1,8 @@
 """The ``modelport`` command: a thin boto3 client of the server, plus ``server`` and ``demo``.
 
 Every command but ``server`` talks to a running server through boto3's clients (made with
-botocore alone, ``cli/client.py``), exactly as a user's own code would. Errors are one clear line on stderr and a non-zero exit, never a traceback.
+botocore alone, ``cli/client.py``), exactly as a user's own code would. Errors are one clear
+line on stderr and a non-zero exit, never a traceback.
 """
 
 from __future__ import annotations
