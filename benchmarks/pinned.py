@@ -43,7 +43,7 @@ import boto3
 import httpx
 
 from benchmarks import baseline, chain, deploys, processes, wrk
-from benchmarks.run import CONTENT_TYPE, DEFAULT_ROW, say, start_app
+from benchmarks.run import CONTENT_TYPE, DEFAULT_ROW, TICKS, say, start_app
 from benchmarks.signing import Signer
 from modelport import demo_chain, seed
 from modelport.launcher import PrivateKeys, start_server
@@ -247,7 +247,7 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def cpu_ticks(roots: list[int]) -> dict[str, dict[int, int]]:
+def ticks_by_part(roots: list[int]) -> dict[str, dict[int, int]]:
     """CPU ticks (user + system) so far of each root process ("server") and of each of their
     descendants ("children": workers, function environments), read from /proc."""
     found: dict[str, dict[int, int]] = {"server": {}, "children": {}}
@@ -269,7 +269,7 @@ def cpu_per_request(
     requests = measured.get("requests", 0)
     if not requests:
         return {}
-    per_tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+    per_tick_us = 1e6 / TICKS
     used: dict[str, float] = {}
     for part in ("server", "children"):
         ticks = sum(after[part][pid] - start for pid, start in before[part].items() if pid in after[part])
@@ -296,7 +296,7 @@ def measure(
             for system in order:
                 body = bodies[rows]
                 say(f"  rep {rep + 1}: {system} {label} ...")
-                before = cpu_ticks(roots[system])
+                before = ticks_by_part(roots[system])
                 measured = wrk.run(
                     urls[system],
                     body,
@@ -307,7 +307,7 @@ def measure(
                     threads=1,
                     timeout_s=WRK_TIMEOUT_S,
                 )
-                measured["cpu_us"] = cpu_per_request(before, cpu_ticks(roots[system]), measured)
+                measured["cpu_us"] = cpu_per_request(before, ticks_by_part(roots[system]), measured)
                 runs.append(
                     {"system": system, "point": label, "rows": rows, "rep": rep, **answered(measured)}
                 )
@@ -337,7 +337,7 @@ def measure_chain(
                 say(f"  rep {rep + 1}: {system} {label} ...")
                 if system in logs:
                     logs[system].mark()
-                before = cpu_ticks(roots[system])
+                before = ticks_by_part(roots[system])
                 measured = wrk.run(
                     urls[system],
                     event,
@@ -348,7 +348,7 @@ def measure_chain(
                     threads=1,
                     timeout_s=WRK_TIMEOUT_S,
                 )
-                measured["cpu_us"] = cpu_per_request(before, cpu_ticks(roots[system]), measured)
+                measured["cpu_us"] = cpu_per_request(before, ticks_by_part(roots[system]), measured)
                 if system in logs:
                     measured["handler_duration_p50_ms"] = logs[system].duration_p50_since_mark()
                 runs.append({"system": system, "point": label, "rows": 1, "rep": rep, **answered(measured)})
