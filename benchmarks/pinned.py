@@ -397,6 +397,44 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float
     return summary
 
 
+def ratios_by_rep(runs: list[dict[str, Any]], against: str = "fastapi") -> dict[tuple[str, str], list[float]]:
+    """Per (point, system): its req/s over ``against``'s in each repetition, in repetition order.
+
+    The systems of one repetition run back to back, so each ratio shares that moment's machine;
+    their spread shows how far one run's median ratio can be trusted (an A/A run, ``--baseline-src``
+    of the same tree, gives the noise itself)."""
+    reference = {(r["point"], r["rep"]): r.get("rps", 0.0) for r in runs if r["system"] == against}
+    ratios: dict[tuple[str, str], list[float]] = {}
+    for run in sorted(runs, key=lambda r: r["rep"]):
+        base = reference.get((run["point"], run["rep"]))
+        if run["system"] in (against, "floor") or not base:
+            continue
+        ratios.setdefault((run["point"], run["system"]), []).append(run.get("rps", 0.0) / base)
+    return ratios
+
+
+def ratio_lines(runs: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "",
+        "req/s ÷ the same repetition's FastAPI req/s (and modelport@base ÷ modelport), by repetition:",
+        "",
+    ]
+    found = [
+        *(("FastAPI", key, values) for key, values in ratios_by_rep(runs).items()),
+        *(
+            ("modelport", key, values)
+            for key, values in ratios_by_rep(runs, against="modelport").items()
+            if key[1] == "modelport@base"
+        ),
+    ]
+    for against, (point, system), values in found:
+        spread = ", ".join(f"{value:.2f}" for value in values)
+        lines.append(
+            f"- {point}, {system} ÷ {against}: {spread} (min {min(values):.2f}, max {max(values):.2f})"
+        )
+    return lines if found else []
+
+
 def render(doc: dict[str, Any]) -> str:
     summary = doc["summary"]
     lines = [
@@ -418,6 +456,7 @@ def render(doc: dict[str, Any]) -> str:
                 f" {row['p99_ms']:.2f} | {row['errors']:.0f} | {vs_fastapi} | {vs_floor} |"
             )
     lines += cpu_table(summary)
+    lines += ratio_lines(doc["runs"])
     predict = doc.get("in_process")
     c1 = summary.get("c=1", {})
     if predict:

@@ -174,3 +174,26 @@ def test_pinned_cpu_per_request_counts_processes_alive_at_both_reads() -> None:
     ]
     row = summarize(runs)["c=1"]["floor"]
     assert (row["cpu_server_us"], row["cpu_total_us"]) == (145.0, 145.0)
+
+
+def test_pinned_ratios_pair_each_repetition_with_its_own_fastapi_run() -> None:
+    from benchmarks.pinned import ratio_lines, ratios_by_rep
+
+    def run(system: str, rep: int, rps: float, point: str = "c=1") -> dict[str, object]:
+        return {"system": system, "point": point, "rows": 1, "rep": rep, "errors": 0, "rps": rps}
+
+    runs = [
+        run("fastapi", 1, 200.0),  # out of order: paired by repetition, listed in its order
+        run("modelport", 1, 210.0),
+        run("fastapi", 0, 100.0),
+        run("modelport", 0, 90.0),
+        run("modelport@base", 0, 180.0),
+        run("floor", 0, 1000.0),
+        run("modelport", 0, 50.0, point="chain c=1"),  # no FastAPI run at that point: no ratio
+    ]
+    assert ratios_by_rep(runs) == {("c=1", "modelport"): [0.9, 1.05], ("c=1", "modelport@base"): [1.8]}
+    assert ratios_by_rep(runs, against="modelport")[("c=1", "modelport@base")] == [2.0]
+    lines = ratio_lines(runs)
+    assert "- c=1, modelport ÷ FastAPI: 0.90, 1.05 (min 0.90, max 1.05)" in lines
+    assert "- c=1, modelport@base ÷ modelport: 2.00 (min 2.00, max 2.00)" in lines
+    assert ratio_lines([run("floor", 0, 1.0)]) == []
