@@ -1,12 +1,15 @@
 """boto3's ``application-autoscaling`` on the shared server, as the SageMaker docs write it:
 register the iris variant, a target-tracking policy whose managed alarms CloudWatch lists, the
-AWS error codes a user meets, and IAM on ``application-autoscaling:*``. The shared server's
+AWS error codes a user meets, IAM on ``application-autoscaling:*``, and the console's endpoint
+page showing each variant's scaling. The shared server's
 autoscaler evaluates per minute, so nothing here scales; the target is deregistered at the end
 so that no other test's load scales iris."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from e2e.conftest import Deployed
+from support.console_http import ConsoleClients
 from support.modelport_server import ModelportServer, client
 
 pytestmark = pytest.mark.e2e
@@ -170,3 +174,60 @@ def test_iam_checks_application_autoscaling_actions(server: ModelportServer, tar
     iam.delete_user_policy(UserName=user, PolicyName="read-scaling")
     iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
     iam.delete_user(UserName=user)
+
+
+def _scaling_cell(page: str) -> str:
+    """The "Automatic scaling" cell of the endpoint page's one variant row."""
+    found = re.search(r'<td class="scaling">(.*?)</td>', page, re.S)
+    assert found is not None, "no automatic scaling column"
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def test_the_console_shows_each_variants_scaling(
+    server: ModelportServer, iris: Deployed, target: dict[str, str], console_http: ConsoleClients
+) -> None:
+    scaling, iam = server.client("application-autoscaling"), server.client("iam")
+    path = f"/sagemaker/endpoints/{iris.endpoint}"
+    console = console_http.root(server)
+    page = console.get(path).text
+    assert "<td>1 – 2</td>" in page and _scaling_cell(page) == "Yes, no policy"
+
+    scaling.put_scaling_policy(
+        PolicyName="iris-console <b>",
+        PolicyType="TargetTrackingScaling",
+        **target,
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 70.0,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+            },
+        },
+    )
+    scaling.register_scalable_target(**target, SuspendedState={"DynamicScalingInSuspended": True})
+    page = console.get(path).text
+    assert "iris-console &lt;b&gt;" in page  # a name is text, never markup
+    assert _scaling_cell(page) == "Yes: iris-console <b> (scale-in suspended)"
+
+    # A user who may read SageMaker but not Application Auto Scaling is told so, not shown "No".
+    user, policy = (
+        "e2e-console-sm-only",
+        {"Effect": "Allow", "Action": "sagemaker:Describe*", "Resource": "*"},
+    )
+    iam.create_user(UserName=user)
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="sagemaker-only",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [policy]}),
+    )
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    try:
+        reader = console_http.sign_in(
+            server, access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"]
+        )
+        assert _scaling_cell(reader.get(path).text) == "not readable by this user"
+    finally:
+        iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+        iam.delete_user_policy(UserName=user, PolicyName="sagemaker-only")
+        iam.delete_user(UserName=user)
+        scaling.delete_scaling_policy(PolicyName="iris-console <b>", **target)
+    assert _scaling_cell(console.get(path).text) == "Yes, no policy (scale-in suspended)"
