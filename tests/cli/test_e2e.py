@@ -86,6 +86,39 @@ def test_describe(server: ModelportServer, workdir: Path) -> None:
     assert "Variants of endpoint config iris-" in out
     assert "ml.m5.large" in out
     assert "Instances of endpoint iris" in out and "the server's machine" in out  # where each runs
+    assert _scaling_of_all_traffic(out) == "no"
+
+    # Scaled by Application Auto Scaling: its bounds and policy beside the variant (test_rm
+    # checks that rm deregisters it).
+    scaling = server.client("application-autoscaling")
+    scaling.register_scalable_target(**_target("iris"), MinCapacity=1, MaxCapacity=2)
+    scaling.put_scaling_policy(
+        PolicyName="cli-tracking",
+        PolicyType="TargetTrackingScaling",
+        **_target("iris"),
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 1000.0,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+            },
+        },
+    )
+    out = ok(run(workdir, "describe", "iris", url=server.url))
+    assert _scaling_of_all_traffic(out) == "1–2: cli-tracking"
+
+
+def _target(endpoint: str) -> dict[str, str]:
+    return {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": f"endpoint/{endpoint}/variant/AllTraffic",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+    }
+
+
+def _scaling_of_all_traffic(described: str) -> str:
+    """The "Automatic scaling" cell (the last) of the variants table's AllTraffic row."""
+    row = next(line for line in described.splitlines() if line.startswith("│ AllTraffic "))
+    return row.split("│")[-2].strip()
 
 
 def test_the_instances_route_is_signed_and_authorized_as_describe_endpoint(server: ModelportServer) -> None:
@@ -163,7 +196,10 @@ def test_rm_removes_endpoint_config_and_model(server: ModelportServer, workdir: 
     described = ok(run(workdir, "describe", "iris", url=server.url))
     config = described.split('"EndpointConfigName": "', 1)[1].split('"', 1)[0]
     out = ok(run(workdir, "rm", "iris", url=server.url))
+    assert out.startswith("Deregistered the automatic scaling of variant AllTraffic.\n")
     assert "Deleted endpoint iris." in out
+    targets = server.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
+    assert targets["ScalableTargets"] == []
     assert f"Deleted endpoint config {config}." in out
     assert f"Deleted model {config}." in out
     listing = ok(run(workdir, "ls", url=server.url))
@@ -173,12 +209,17 @@ def test_rm_removes_endpoint_config_and_model(server: ModelportServer, workdir: 
 
 def test_cleanup_all(server: ModelportServer, workdir: Path, model_file: Path) -> None:
     ok(run(workdir, "deploy", str(model_file), "--name", "second", url=server.url))
+    scaling = server.client("application-autoscaling")
+    scaling.register_scalable_target(**_target("second"), MinCapacity=1, MaxCapacity=3)
     refused = run(workdir, "cleanup", "--all", url=server.url, input="n\n")
     assert refused.returncode != 0
     assert "second" in ok(run(workdir, "ls", url=server.url))
     out = ok(run(workdir, "cleanup", "--all", "--yes", url=server.url))
     # the redeploy of iris deleted its superseded config and model, rm the rest
-    assert out.startswith("Deleted 1 endpoint(s), 1 endpoint config(s) and 1 model(s)")
+    assert out.startswith(
+        "Deleted 1 endpoint(s), 1 endpoint config(s) and 1 model(s); the automatic scaling of 1 variant(s)"
+    )
+    assert scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
     listing = ok(run(workdir, "ls", url=server.url))
     assert listing.splitlines() == ["No endpoints.", "No models.", "No endpoint configs."]
 

@@ -85,14 +85,18 @@ def named_table(title: str, key: str, rows: list[dict[str, Any]]) -> Table:
 
 
 def variants_table(
-    config_name: str, variants: list[dict[str, Any]], described: list[dict[str, Any]]
+    config_name: str,
+    variants: list[dict[str, Any]],
+    described: list[dict[str, Any]],
+    scaling: dict[str, str] | None = None,
 ) -> Table:
-    """The config's variants, with the endpoint's live instance counts where it reports them."""
+    """The config's variants, with the endpoint's live instance counts where it reports them and
+    each one's automatic scaling (``scaling``: by variant name; None when it could not be read)."""
     from rich.table import Table
 
     live = {v.get("VariantName"): v for v in described}
     table = Table(
-        "Variant", "Model", "Instance type", "Instances", "Weight",
+        "Variant", "Model", "Instance type", "Instances", "Weight", "Automatic scaling",
         title=f"Variants of endpoint config {escape(config_name)}", title_justify="left",
     )  # fmt: skip
     for variant in variants:
@@ -106,6 +110,7 @@ def variants_table(
             escape(str(variant.get("InstanceType", ""))),
             str(count),
             str(weight),
+            "not readable" if scaling is None else escape(scaling.get(str(name), "no")),
         )
     return table
 

@@ -18,6 +18,7 @@ from modelport.cli import apis, functions, output, roles
 from modelport.cli.client import Connection, ConnectionOptions, connect, connection_options, require_server
 from modelport.cli.logs import logs
 from modelport.cli.output import escape
+from modelport.cli.sagemaker import scaling
 from modelport.cli.sagemaker.deploy import deploy
 from modelport.cli.sagemaker.leftovers import (
     cli_configs_of,
@@ -114,7 +115,8 @@ def list_resources(connection: ConnectionOptions) -> None:
 def describe(name: str, connection: ConnectionOptions) -> None:
     """Show endpoint NAME (DescribeEndpoint as JSON), its config's variants and its instances.
 
-    The instances table says where each instance runs: its Ray node on the Ray backend.
+    Each variant's automatic scaling is shown beside it (min–max and policies). The instances
+    table says where each instance runs: its Ray node on the Ray backend.
     """
     conn = server_connection(connection)
     sm = conn.sagemaker()
@@ -124,9 +126,14 @@ def describe(name: str, connection: ConnectionOptions) -> None:
     config_name = described.get("EndpointConfigName")
     if config_name:
         config = sm.describe_endpoint_config(EndpointConfigName=config_name)
+        variants = config.get("ProductionVariants", [])
+        names = [str(v.get("VariantName", "")) for v in variants]
         out.print(
             output.variants_table(
-                config_name, config.get("ProductionVariants", []), described.get("ProductionVariants", [])
+                config_name,
+                variants,
+                described.get("ProductionVariants", []),
+                scaling.variant_scaling(conn, name, names),
             )
         )
     if running := instance_locations(conn, name):
@@ -161,12 +168,18 @@ def instance_locations(conn: Connection, name: str) -> list[dict[str, Any]]:
 def rm(name: str, connection: ConnectionOptions) -> None:
     """Delete endpoint NAME, then its endpoint config, model(s) and package(s).
 
+    Its variants' automatic scaling (scalable targets, policies, alarms) is deregistered first.
     Configs an earlier `modelport deploy NAME` left (named NAME-<stamp>) go too, with their models
     and packages, unless another endpoint runs them.
     """
-    sm = server_connection(connection).sagemaker()
+    conn = server_connection(connection)
+    sm = conn.sagemaker()
     config_name = sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
     out = output.stdout()
+    scaled = scaling.registered(conn, name)
+    scaling.deregister(conn, scaled)
+    for resource in scaled:
+        out.print(f"Deregistered the automatic scaling of variant {escape(resource.rsplit('/', 1)[-1])}.")
     with out.status(f"Deleting endpoint {escape(name)} ..."):
         sm.delete_endpoint(EndpointName=name)
         _wait_deleted(sm, name)
@@ -182,7 +195,8 @@ def rm(name: str, connection: ConnectionOptions) -> None:
 def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
     """Delete every endpoint, endpoint config, model, REST API, function and role on the server.
 
-    The packages `modelport deploy` made for the deleted models are deleted too.
+    The packages `modelport deploy` made for the deleted models are deleted too, and every
+    variant's automatic scaling is deregistered.
     """
     if not everything:
         raise click.UsageError("cleanup deletes everything on the server; say so with --all")
@@ -193,15 +207,19 @@ def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
     models = [m["ModelName"] for m in _all(sm, "list_models", "Models")]
     out = output.stdout()
     serverless = _serverless(conn)
+    scaled = scaling.registered(conn)
     summary = f"{len(endpoints)} endpoint(s), {len(configs)} endpoint config(s) and {len(models)} model(s)"
     if serverless:
         summary += f"; {serverless.summary()}"
-    if not (endpoints or configs or models or serverless):
+    if scaled:
+        summary += f"; the automatic scaling of {len(scaled)} variant(s)"
+    if not (endpoints or configs or models or serverless or scaled):
         out.print("Nothing to delete.")
         return
     if not yes:
         click.confirm(f"Delete {summary}?", abort=True, err=True)
     serverless.delete(conn)
+    scaling.deregister(conn, scaled)
     with out.status("Deleting endpoints ..."):
         for name in endpoints:
             _ignore_missing(sm.delete_endpoint, EndpointName=name)
