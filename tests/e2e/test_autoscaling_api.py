@@ -7,6 +7,7 @@ so that no other test's load scales iris."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -17,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from e2e.conftest import Deployed
-from support.console_http import ConsoleClients
+from support.console_http import ConsoleClients, csrf
 from support.modelport_server import ModelportServer, client
 
 pytestmark = pytest.mark.e2e
@@ -178,7 +179,7 @@ def test_iam_checks_application_autoscaling_actions(server: ModelportServer, tar
 
 def _scaling_cell(page: str) -> str:
     """The "Automatic scaling" cell of the endpoint page's one variant row."""
-    found = re.search(r'<td class="scaling">(.*?)</td>', page, re.S)
+    found = re.search(r'<td class="scaling">(.*?)(?: <a class="configure-scaling"|</td>)', page, re.S)
     assert found is not None, "no automatic scaling column"
     return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
 
@@ -231,3 +232,93 @@ def test_the_console_shows_each_variants_scaling(
         iam.delete_user(UserName=user)
         scaling.delete_scaling_policy(PolicyName="iris-console <b>", **target)
     assert _scaling_cell(console.get(path).text) == "Yes, no policy (scale-in suspended)"
+
+
+def test_the_console_configures_and_deregisters_a_variants_scaling(
+    server: ModelportServer, iris: Deployed, console_http: ConsoleClients
+) -> None:
+    """AWS's "Configure auto scaling": bounds and the built-in target-tracking policy, saved with
+    RegisterScalableTarget and PutScalingPolicy as the signed-in user; refusals keep what was typed."""
+    scaling = server.client("application-autoscaling")
+    target = {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": f"endpoint/{iris.endpoint}/variant/AllTraffic",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+    }
+    page_path = f"/sagemaker/endpoints/{iris.endpoint}"
+    path = f"{page_path}/variants/AllTraffic/autoscaling"
+    console = console_http.root(server)
+    assert f'href="/console{path}"' in console.get(page_path).text  # the variant row's "Configure"
+    form = console.get(path)
+    assert form.status_code == 200 and 'name="low" value="1"' in form.text
+    assert "deregister-scaling" not in form.text  # nothing to deregister yet
+    token = csrf(console, path)
+    fields = {
+        "csrf_token": token,
+        "low": "1",
+        "high": "3",
+        "target": "250",
+        "scale_in_cooldown": "600",
+        "scale_out_cooldown": "120",
+        "disable_scale_in": "on",
+        "registered": "",
+    }
+    try:
+        typo = console.post(path, data={**fields, "high": "many"})
+        assert typo.status_code == 400 and "Maximum instance count must be a whole number" in typo.text
+        assert 'name="high" value="many"' in typo.text and 'name="target" value="250"' in typo.text
+        refused = console.post(path, data={**fields, "low": "4"})  # the API's own check
+        assert refused.status_code == 400 and "ValidationException" in refused.text
+        assert "Minimum capacity cannot be greater than maximum capacity" in refused.text
+        assert (
+            scaling.describe_scalable_targets(
+                ServiceNamespace="sagemaker", ResourceIds=[target["ResourceId"]]
+            )["ScalableTargets"]
+            == []
+        )
+
+        saved = console.post(path, data=fields)
+        assert saved.status_code == 303 and saved.headers["location"] == f"/console{page_path}"
+        [registered] = scaling.describe_scalable_targets(
+            ServiceNamespace="sagemaker", ResourceIds=[target["ResourceId"]]
+        )["ScalableTargets"]
+        assert (registered["MinCapacity"], registered["MaxCapacity"]) == (1, 3)
+        [policy] = scaling.describe_scaling_policies(
+            ServiceNamespace="sagemaker", ResourceId=target["ResourceId"]
+        )["ScalingPolicies"]
+        tracking = policy["TargetTrackingScalingPolicyConfiguration"]
+        assert policy["PolicyName"] == "SageMakerEndpointInvocationScalingPolicy"
+        assert tracking["PredefinedMetricSpecification"] == {
+            "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+        }
+        assert (tracking["TargetValue"], tracking["ScaleInCooldown"], tracking["ScaleOutCooldown"]) == (
+            250,
+            600,
+            120,
+        )
+        assert tracking["DisableScaleIn"] is True
+        page = console.get(page_path).text
+        assert "saved: 1 to 3 instances" in page  # the flash
+        assert _scaling_cell(page) == "Yes: SageMakerEndpointInvocationScalingPolicy"
+        again = console.get(path).text  # the form shows what is saved
+        assert 'name="high" value="3"' in again and 'name="target" value="250"' in again
+        assert 'name="disable_scale_in" checked' in again and "deregister-scaling" in again
+
+        gone = console.post(f"{path}/deregister", data={"csrf_token": token})
+        assert gone.status_code == 303
+        assert (
+            scaling.describe_scalable_targets(
+                ServiceNamespace="sagemaker", ResourceIds=[target["ResourceId"]]
+            )["ScalableTargets"]
+            == []
+        )
+        assert (
+            scaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=target["ResourceId"])[
+                "ScalingPolicies"
+            ]
+            == []
+        )
+        assert _scaling_cell(console.get(page_path).text) == "No"
+    finally:
+        with contextlib.suppress(ClientError):
+            scaling.deregister_scalable_target(**target)

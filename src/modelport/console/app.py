@@ -35,13 +35,15 @@ from modelport.console.pages import (
     sagemaker_endpoints,
     sagemaker_models,
     sagemaker_notebooks,
+    sagemaker_scaling,
 )
 from modelport.console.session import SessionStore
 
 STATIC = Path(__file__).parent / "static"
 
 # Each area's pages, in the order of the left navigation.
-PAGES = [home, sagemaker_notebooks, sagemaker_models, sagemaker_endpoints, iam_roles, iam_policies, iam_users]
+PAGES = [home, sagemaker_notebooks, sagemaker_models, sagemaker_endpoints, sagemaker_scaling]
+PAGES += [iam_roles, iam_policies, iam_users]
 PAGES += [lambda_functions, lambda_function, apigateway_apis, apigateway_resources, cloudwatch]
 
 

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from modelport.console import charts, rendering
 from modelport.console.actions import AwsError, call
+from modelport.console.pages import sagemaker_scaling
 
 # Statuses an endpoint leaves by itself: while one is shown, the page refreshes it (data-live).
 MOVING = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
@@ -114,7 +115,9 @@ async def _page(
     except AwsError as exc:
         error = error or exc
     context["variants"] = _variants(endpoint, context["config"])
-    context["scaling"] = await _scaling(request, name, [v["VariantName"] for v in context["variants"]])
+    context["scaling"] = await sagemaker_scaling.scaling_of(
+        request, name, [v["VariantName"] for v in context["variants"]]
+    )
     shadows = [v["VariantName"] for v in endpoint.get("ShadowProductionVariants", [])]
     context["instances"] = _instances(request, name)
     context["charts"] = await _charts(request, name, shadows)
@@ -191,59 +194,6 @@ def _variants(endpoint: dict[str, Any], config: dict[str, Any] | None) -> list[d
             }
         )
     return variants
-
-
-SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-
-
-async def _scaling(request: Request, name: str, variants: list[str]) -> dict[str, dict[str, Any]] | None:
-    """Each registered variant's automatic scaling, by variant name: ``low`` and ``high``
-    (MinCapacity, MaxCapacity), its scaling ``policies`` (names), and which kinds of scaling are
-    ``suspended``, from Application Auto Scaling. None when the caller may not read it (the
-    column then says so instead of claiming "No")."""
-    if not variants:
-        return {}
-    ids = {f"endpoint/{name}/variant/{variant}": variant for variant in variants}
-    base = {"ServiceNamespace": "sagemaker", "ScalableDimension": SCALABLE_DIMENSION}
-    try:
-        targets = (
-            await call(
-                request,
-                "application-autoscaling",
-                "DescribeScalableTargets",
-                {**base, "ResourceIds": list(ids)},
-            )
-        )["ScalableTargets"]
-        found: dict[str, dict[str, Any]] = {}
-        for target in targets:
-            suspended = [
-                kind
-                for kind, key in (
-                    ("scale-in", "DynamicScalingInSuspended"),
-                    ("scale-out", "DynamicScalingOutSuspended"),
-                    ("scheduled", "ScheduledScalingSuspended"),
-                )
-                if target.get("SuspendedState", {}).get(key)
-            ]
-            found[ids[target["ResourceId"]]] = {
-                "low": target["MinCapacity"],
-                "high": target["MaxCapacity"],
-                "policies": await _policy_names(request, {**base, "ResourceId": target["ResourceId"]}),
-                "suspended": suspended,
-            }
-    except AwsError:
-        return None
-    return found
-
-
-async def _policy_names(request: Request, params: dict[str, Any]) -> list[str]:
-    names: list[str] = []
-    while True:
-        page = await call(request, "application-autoscaling", "DescribeScalingPolicies", params)
-        names += [policy["PolicyName"] for policy in page["ScalingPolicies"]]
-        if not page.get("NextToken"):
-            return names
-        params = {**params, "NextToken": page["NextToken"]}
 
 
 def _instances(request: Request, name: str) -> list[dict[str, Any]]:
