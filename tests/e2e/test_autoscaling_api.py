@@ -277,6 +277,11 @@ def test_the_console_configures_and_deregisters_a_variants_scaling(
             == []
         )
 
+        # The bounds are registered before the policy is refused: the form offers to deregister.
+        half = console.post(path, data={**fields, "target": "0"})
+        assert half.status_code == 400 and "TargetValue must be greater than 0" in half.text
+        assert "deregister-scaling" in half.text
+
         saved = console.post(path, data=fields)
         assert saved.status_code == 303 and saved.headers["location"] == f"/console{page_path}"
         [registered] = scaling.describe_scalable_targets(

@@ -168,6 +168,7 @@ async def configure(request: Request) -> Response:
             "RegisterScalableTarget",
             {**target, "MinCapacity": numbers["low"], "MaxCapacity": numbers["high"]},
         )
+        registered = True  # even if the policy is refused next: the form then offers to deregister
         await call(
             request,
             SERVICE,
