@@ -68,9 +68,8 @@ async def scaling_of(request: Request, name: str, variants: list[str]) -> dict[s
     if not variants:
         return {}
     ids = {resource_id(name, variant): variant for variant in variants}
-    params = {"ServiceNamespace": "sagemaker", "ScalableDimension": DIMENSION, "ResourceIds": list(ids)}
     try:
-        targets = (await call(request, SERVICE, "DescribeScalableTargets", params))["ScalableTargets"]
+        targets = await _registered(request, name, variants)
         found: dict[str, dict[str, Any]] = {}
         for target in targets:
             state = target.get("SuspendedState", {})
@@ -87,6 +86,19 @@ async def scaling_of(request: Request, name: str, variants: list[str]) -> dict[s
     return found
 
 
+async def _registered(request: Request, endpoint: str, variants: list[str]) -> list[dict[str, Any]]:
+    """The scalable targets of these variants (those registered)."""
+    params = {
+        "ServiceNamespace": "sagemaker",
+        "ScalableDimension": DIMENSION,
+        "ResourceIds": [resource_id(endpoint, variant) for variant in variants],
+    }
+    targets: list[dict[str, Any]] = (await call(request, SERVICE, "DescribeScalableTargets", params))[
+        "ScalableTargets"
+    ]
+    return targets
+
+
 async def _policies(request: Request, endpoint: str, variant: str) -> list[dict[str, Any]]:
     params: dict[str, Any] = _target(endpoint, variant)
     policies: list[dict[str, Any]] = []
@@ -101,19 +113,18 @@ async def _policies(request: Request, endpoint: str, variant: str) -> list[dict[
 async def _current(request: Request, endpoint: str, variant: str) -> tuple[dict[str, str], bool]:
     """The form's values for the variant as it is now, and whether it is registered."""
     values = dict(DEFAULTS, disable_scale_in="")
-    params = {**_target(endpoint, variant), "ResourceIds": [resource_id(endpoint, variant)]}
-    params.pop("ResourceId")
-    targets = (await call(request, SERVICE, "DescribeScalableTargets", params))["ScalableTargets"]
+    targets = await _registered(request, endpoint, [variant])
     if not targets:
         return values, False
     values.update(low=str(targets[0]["MinCapacity"]), high=str(targets[0]["MaxCapacity"]))
     for policy in await _policies(request, endpoint, variant):
         if policy["PolicyName"] == POLICY:
             tracking = policy.get("TargetTrackingScalingPolicyConfiguration", {})
+            target = float(tracking.get("TargetValue", DEFAULTS["target"]))
             values.update(
-                target=f"{tracking.get('TargetValue', 70):g}",
-                scale_in_cooldown=str(tracking.get("ScaleInCooldown", 300)),
-                scale_out_cooldown=str(tracking.get("ScaleOutCooldown", 300)),
+                target=str(int(target)) if target.is_integer() else repr(target),
+                scale_in_cooldown=str(tracking.get("ScaleInCooldown", DEFAULTS["scale_in_cooldown"])),
+                scale_out_cooldown=str(tracking.get("ScaleOutCooldown", DEFAULTS["scale_out_cooldown"])),
                 disable_scale_in="on" if tracking.get("DisableScaleIn") else "",
             )
     return values, True
