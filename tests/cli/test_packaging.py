@@ -81,3 +81,22 @@ def test_progress_of_a_copied_archive(tmp_path: Path) -> None:
     package(source, tmp_path / "packages", "copied", lambda done, total: seen.append((done, total)))
     size = source.stat().st_size
     assert seen[0] == (0, size) and seen[-1] == (size, size)
+
+
+def test_deploys_of_one_name_in_one_second_get_their_own_stamps(tmp_path: Path) -> None:
+    """A deploy can take less than a second: the next one must not reuse (and so overwrite, then
+    delete) the package the first one's model reads."""
+    from datetime import datetime
+
+    from modelport.cli.sagemaker.deploy import reserve_stamp
+
+    packages = tmp_path / "packages"
+    now = datetime(2026, 12, 8, 0, 35, 30, 123456)
+    stamps = [reserve_stamp(packages, "again", now) for _ in range(3)]
+    assert stamps == ["20261208-003530", "20261208-003531", "20261208-003532"]
+    assert sorted(p.name for p in packages.iterdir()) == [f"again-{stamp}.tar.gz" for stamp in stamps]
+    assert reserve_stamp(packages, "other", now) == "20261208-003530"  # names do not share stamps
+    source = tmp_path / "model.bst"
+    source.write_bytes(b"x")
+    archive = package(source, packages, f"again-{stamps[0]}")  # the package takes its reserved name
+    assert tar_names(archive) == ["model.bst"]

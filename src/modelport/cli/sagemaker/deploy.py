@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +50,28 @@ VARIANT = "AllTraffic"
 POLL_S = 0.25
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_STAMP_FORMAT = "%Y%m%d-%H%M%S"
 _STAMP_LENGTH = len("20240101-120000")
+
+
+def reserve_stamp(packages: Path, name: str, now: datetime | None = None) -> str:
+    """The ``<stamp>`` of this deploy's ``<name>-<stamp>``: the current second, or the first later
+    one whose package name is free, reserved by creating the (empty) package file.
+
+    A deploy can take less than a second. Two deploys of one name in the same second would
+    otherwise share one package and one model name: the second would overwrite the package the
+    first model reads, fail on the model name, and then delete the package as its own.
+    """
+    packages.mkdir(parents=True, exist_ok=True)
+    when = (now or datetime.now()).replace(microsecond=0)
+    while True:
+        stamp = when.strftime(_STAMP_FORMAT)
+        try:
+            (packages / f"{name}-{stamp}.tar.gz").open("xb").close()
+        except FileExistsError:
+            when += timedelta(seconds=1)
+            continue
+        return stamp
 
 
 def name_from_path(path: Path) -> str:
@@ -153,9 +174,13 @@ def deploy(
     out.print(f"Framework: {escape(how)}")
 
     folder = resolve_data_dir(data_dir)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = reserve_stamp(folder / "packages", name)
     resource_name = f"{name[: 63 - _STAMP_LENGTH - 1]}-{stamp}"
-    archive = _package_with_progress(path, folder, f"{name}-{stamp}", out)
+    try:
+        archive = _package_with_progress(path, folder, f"{name}-{stamp}", out)
+    except BaseException:
+        (folder / "packages" / f"{name}-{stamp}.tar.gz").unlink(missing_ok=True)  # the reservation
+        raise
     out.print(f"Packaged:  {escape(str(archive))}")
 
     started_server: DetachedServer | None = None
