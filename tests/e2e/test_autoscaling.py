@@ -1,6 +1,7 @@
 """Autoscaling on a real server, as a user drives it with boto3: a target-tracking policy on
-``SageMakerVariantInvocationsPerInstance`` scales a variant out under load and back in when idle;
-a step policy runs when a CloudWatch alarm naming it goes to ALARM.
+``SageMakerVariantInvocationsPerInstance`` scales a variant out under load and back in when idle
+(the console's endpoint page lists those activities); a step policy runs when a CloudWatch alarm
+naming it goes to ALARM.
 
 The module's server evaluates every half second instead of every minute
 (``MODELPORT_AUTOSCALING_PERIOD_S=0.5``), scales out after 2 periods above the target and in
@@ -20,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from e2e.conftest import GOOD_ROW, deploy
+from support.console_http import ConsoleClients
 from support.fixtures import ServerPool
 from support.modelport_server import ModelportServer
 
@@ -103,7 +105,7 @@ class Load:
 
 
 def test_target_tracking_scales_out_under_load_and_back_in_when_idle(
-    fast: ModelportServer, model_archive: Path
+    fast: ModelportServer, model_archive: Path, console_http: ConsoleClients
 ) -> None:
     sm, scaling = fast.client("sagemaker"), fast.client("application-autoscaling")
     endpoint = deploy(sm, model_archive, "tracked").endpoint
@@ -144,6 +146,14 @@ def test_target_tracking_scales_out_under_load_and_back_in_when_idle(
     )
     assert newest["Description"] == "Setting desired instance count to 1." and "-AlarmLow-" in newest["Cause"]
     assert newest["StatusMessage"].startswith("Successfully set desired instance count to 1.")
+    # The console's endpoint page lists the same activities, newest first.
+    page = console_http.root(fast).get(f"/sagemaker/endpoints/{endpoint}").text
+    shown = page.split('<table id="scaling-activities">', 1)[1].split("</table>", 1)[0]
+    assert shown.count("<tr>") == len(activities) + 1  # the header row, then one per activity
+    assert shown.index("Setting desired instance count to 1.") < shown.index(
+        "Setting desired instance count to 3."
+    )
+    assert "Successful" in shown and "triggered policy invocations-per-instance" in shown
 
     scaling.deregister_scalable_target(**resource(endpoint))
     rid = resource(endpoint)["ResourceId"]

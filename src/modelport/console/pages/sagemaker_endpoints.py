@@ -94,6 +94,7 @@ async def _page(
         "test": test or {"content_type": "text/csv", "body": "", "answer": None, "error": None},
         "log_group": log_group(name),
         "scaling": {},
+        "activities": [],
     }
     try:
         endpoint = await call(request, "sagemaker", "DescribeEndpoint", {"EndpointName": name})
@@ -115,9 +116,9 @@ async def _page(
     except AwsError as exc:
         error = error or exc
     context["variants"] = _variants(endpoint, context["config"])
-    context["scaling"] = await sagemaker_scaling.scaling_of(
-        request, name, [v["VariantName"] for v in context["variants"]]
-    )
+    variant_names = [v["VariantName"] for v in context["variants"]]
+    context["scaling"] = await sagemaker_scaling.scaling_of(request, name, variant_names)
+    context["activities"] = await sagemaker_scaling.activities_of(request, name, variant_names)
     shadows = [v["VariantName"] for v in endpoint.get("ShadowProductionVariants", [])]
     context["instances"] = _instances(request, name)
     context["charts"] = await _charts(request, name, shadows)

@@ -1,5 +1,6 @@
 """SageMaker → Endpoints → a variant's automatic scaling, as AWS's console offers it: the endpoint
-page's column (``scaling_of``), and "Configure auto scaling": a form for the variant's instance
+page's column (``scaling_of``) and its latest scaling activities (``activities_of``), and
+"Configure auto scaling": a form for the variant's instance
 minimum and maximum and the built-in target-tracking policy on
 ``SageMakerVariantInvocationsPerInstance``, saved with Application Auto Scaling's
 ``RegisterScalableTarget`` and ``PutScalingPolicy``; and "Deregister auto scaling".
@@ -32,6 +33,7 @@ FIELDS = {
 }
 # What the form shows for a variant not yet scaled (the AWS console's defaults).
 DEFAULTS = {"low": "1", "high": "2", "target": "70", "scale_in_cooldown": "300", "scale_out_cooldown": "300"}
+ACTIVITIES_SHOWN = 10
 SUSPENDED = (
     ("scale-in", "DynamicScalingInSuspended"),
     ("scale-out", "DynamicScalingOutSuspended"),
@@ -84,6 +86,21 @@ async def scaling_of(request: Request, name: str, variants: list[str]) -> dict[s
     except AwsError:
         return None
     return found
+
+
+async def activities_of(request: Request, name: str, variants: list[str]) -> list[dict[str, Any]]:
+    """The endpoint's latest ``ACTIVITIES_SHOWN`` scaling activities, newest first, each with its
+    ``variant``; none when the caller may not read them."""
+    found: list[dict[str, Any]] = []
+    try:
+        for variant in variants:
+            params = {**_target(name, variant), "MaxResults": ACTIVITIES_SHOWN}
+            page = await call(request, SERVICE, "DescribeScalingActivities", params)
+            found += [{**activity, "variant": variant} for activity in page["ScalingActivities"]]
+    except AwsError:
+        return []
+    found.sort(key=lambda activity: activity["StartTime"], reverse=True)
+    return found[:ACTIVITIES_SHOWN]
 
 
 async def _registered(request: Request, endpoint: str, variants: list[str]) -> list[dict[str, Any]]:
