@@ -92,10 +92,10 @@ def test_deploys_of_one_name_in_one_second_get_their_own_stamps(tmp_path: Path) 
 
     packages = tmp_path / "packages"
     now = datetime(2026, 12, 8, 0, 35, 30, 123456)
-    stamps = [reserve_stamp(packages, "again", now) for _ in range(3)]
+    stamps = [reserve_stamp(packages, "again", now)[0] for _ in range(3)]
     assert stamps == ["20261208-003530", "20261208-003531", "20261208-003532"]
     assert sorted(p.name for p in packages.iterdir()) == [f"again-{stamp}.tar.gz" for stamp in stamps]
-    assert reserve_stamp(packages, "other", now) == "20261208-003530"  # names do not share stamps
+    assert reserve_stamp(packages, "other", now)[0] == "20261208-003530"  # names do not share stamps
     source = tmp_path / "model.bst"
     source.write_bytes(b"x")
     archive = package(source, packages, f"again-{stamps[0]}")  # the package takes its reserved name

@@ -54,9 +54,9 @@ _STAMP_FORMAT = "%Y%m%d-%H%M%S"
 _STAMP_LENGTH = len("20240101-120000")
 
 
-def reserve_stamp(packages: Path, name: str, now: datetime | None = None) -> str:
+def reserve_stamp(packages: Path, name: str, now: datetime | None = None) -> tuple[str, Path]:
     """The ``<stamp>`` of this deploy's ``<name>-<stamp>``: the current second, or the first later
-    one whose package name is free, reserved by creating the (empty) package file.
+    one whose package name is free, reserved by creating the (empty) package file; and that file.
 
     A deploy can take less than a second. Two deploys of one name in the same second would
     otherwise share one package and one model name: the second would overwrite the package the
@@ -66,12 +66,13 @@ def reserve_stamp(packages: Path, name: str, now: datetime | None = None) -> str
     when = (now or datetime.now()).replace(microsecond=0)
     while True:
         stamp = when.strftime(_STAMP_FORMAT)
+        reserved = packages / f"{name}-{stamp}.tar.gz"
         try:
-            (packages / f"{name}-{stamp}.tar.gz").open("xb").close()
+            reserved.open("xb").close()
         except FileExistsError:
             when += timedelta(seconds=1)
             continue
-        return stamp
+        return stamp, reserved
 
 
 def name_from_path(path: Path) -> str:
@@ -174,12 +175,12 @@ def deploy(
     out.print(f"Framework: {escape(how)}")
 
     folder = resolve_data_dir(data_dir)
-    stamp = reserve_stamp(folder / "packages", name)
+    stamp, reserved = reserve_stamp(folder / "packages", name)
     resource_name = f"{name[: 63 - _STAMP_LENGTH - 1]}-{stamp}"
     try:
         archive = _package_with_progress(path, folder, f"{name}-{stamp}", out)
     except BaseException:
-        (folder / "packages" / f"{name}-{stamp}.tar.gz").unlink(missing_ok=True)  # the reservation
+        reserved.unlink(missing_ok=True)
         raise
     out.print(f"Packaged:  {escape(str(archive))}")
 

@@ -176,8 +176,9 @@ def rm(name: str, connection: ConnectionOptions) -> None:
     sm = conn.sagemaker()
     config_name = sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
     out = output.stdout()
-    scaled = scaling.registered(conn, name)
-    scaling.deregister(conn, scaled)
+    autoscaling = scaling.client(conn)
+    scaled = scaling.registered(autoscaling, name)
+    scaling.deregister(autoscaling, scaled)
     for resource in scaled:
         out.print(f"Deregistered the automatic scaling of variant {escape(resource.rsplit('/', 1)[-1])}.")
     with out.status(f"Deleting endpoint {escape(name)} ..."):
@@ -207,7 +208,8 @@ def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
     models = [m["ModelName"] for m in _all(sm, "list_models", "Models")]
     out = output.stdout()
     serverless = _serverless(conn)
-    scaled = scaling.registered(conn)
+    autoscaling = scaling.client(conn)
+    scaled = scaling.registered(autoscaling)
     summary = f"{len(endpoints)} endpoint(s), {len(configs)} endpoint config(s) and {len(models)} model(s)"
     if serverless:
         summary += f"; {serverless.summary()}"
@@ -219,7 +221,7 @@ def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
     if not yes:
         click.confirm(f"Delete {summary}?", abort=True, err=True)
     serverless.delete(conn)
-    scaling.deregister(conn, scaled)
+    scaling.deregister(autoscaling, scaled)
     with out.status("Deleting endpoints ..."):
         for name in endpoints:
             _ignore_missing(sm.delete_endpoint, EndpointName=name)

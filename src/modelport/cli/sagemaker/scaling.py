@@ -8,6 +8,8 @@ endpoints deregister their targets first, as the SageMaker guide tells users to.
 
 from __future__ import annotations
 
+from typing import Any
+
 from modelport.cli.client import Connection
 
 NAMESPACE = "sagemaker"
@@ -25,7 +27,7 @@ def variant_scaling(conn: Connection, endpoint: str, variants: list[str]) -> dic
 
     if not variants:
         return {}
-    scaling = conn.client("application-autoscaling")
+    scaling = client(conn)
     ids = {resource_id(endpoint, variant): variant for variant in variants}
     try:
         targets = scaling.describe_scalable_targets(
@@ -49,10 +51,14 @@ def variant_scaling(conn: Connection, endpoint: str, variants: list[str]) -> dic
     return shown
 
 
-def registered(conn: Connection, endpoint: str | None = None) -> list[str]:
+def client(conn: Connection) -> Any:
+    """An Application Auto Scaling client aimed at the server, for ``registered`` and ``deregister``."""
+    return conn.client("application-autoscaling")
+
+
+def registered(scaling: Any, endpoint: str | None = None) -> list[str]:
     """The resource ids of ``endpoint``'s variants that have a scalable target (of every
     endpoint when None)."""
-    scaling = conn.client("application-autoscaling")
     prefix = None if endpoint is None else f"endpoint/{endpoint}/variant/"
     return [
         target["ResourceId"]
@@ -64,9 +70,8 @@ def registered(conn: Connection, endpoint: str | None = None) -> list[str]:
     ]
 
 
-def deregister(conn: Connection, resource_ids: list[str]) -> None:
+def deregister(scaling: Any, resource_ids: list[str]) -> None:
     """Deregister these scalable targets, which deletes their policies and alarms too."""
-    scaling = conn.client("application-autoscaling")
     for resource in resource_ids:
         scaling.deregister_scalable_target(
             ServiceNamespace=NAMESPACE, ScalableDimension=DIMENSION, ResourceId=resource

@@ -1,6 +1,6 @@
 """SageMaker → Endpoints: the list with live status; an endpoint's page (its variants' weights,
-instance counts and automatic scaling, a test box that runs the runtime's InvokeEndpoint, a link to its CloudWatch
-log group); delete.
+instance counts and automatic scaling, a test box that runs the runtime's InvokeEndpoint, a link
+to its CloudWatch log group); delete.
 
 Lists show 100 at a time (one List call: SageMaker's maximum page), newest first, with a name
 filter and a next-page link, as the AWS console pages them (``list_page``, shared with the models
