@@ -29,6 +29,8 @@ from modelport.hosting.metrics.flusher import Metrics
 from modelport.hosting.metrics.store import MetricStore
 from modelport.hosting.router import Router
 from modelport.hosting.shadow import ShadowSender
+from modelport.hosting.transform import job as transform_job
+from modelport.hosting.transform.runner import TransformRunner
 from modelport.sandboxes.lambda_.spares import FunctionSpares
 from modelport.sandboxes.model_environments import ModelEnvironments
 from modelport.sandboxes.notebooks import NotebookHost
@@ -66,6 +68,7 @@ class Platform:
     capture: CaptureWriter
     shadow: ShadowSender
     autoscaler: Autoscaler
+    transforms: TransformRunner
     _log_task: asyncio.Task[None] | None = None
     _capture_task: asyncio.Task[None] | None = None
     _metrics_task: asyncio.Task[None] | None = None
@@ -95,6 +98,7 @@ class Platform:
                 await self._autoscaling_task
         await self.autoscaler.close()
         await self.shadow.close()
+        await self.transforms.close()  # before the controller stops every worker
         await self.controller.stop()
         await self.functions.close()
         await self.notebooks.close()
@@ -126,9 +130,23 @@ def endpoint_log_sources(supervisor: Supervisor) -> Callable[[], Iterator[FileSo
             if seen is None or worker.log_file_size_at_start >= seen.log_file_size_at_start:
                 newest[worker.spec.log_path] = worker
         for worker in newest.values():
-            yield endpoint_log_source(worker)
+            yield instance_log_source(worker)
 
     return sources
+
+
+def instance_log_source(worker: WorkerProcess) -> FileSource:
+    """An endpoint instance's log, or a transform job instance's (``/aws/sagemaker/TransformJobs``,
+    stream ``<job>/i-<n>``)."""
+    if transform_job.is_transform_instance(worker.spec.instance_id):
+        return FileSource(
+            key=str(worker.spec.log_path),
+            path=worker.spec.log_path,
+            group=transform_job.LOG_GROUP,
+            stream=transform_job.log_stream(worker.spec.instance_id),
+            start=worker.log_file_size_at_start,
+        )
+    return endpoint_log_source(worker)
 
 
 def endpoint_log_source(worker: WorkerProcess) -> FileSource:
@@ -166,7 +184,9 @@ def log_sources(supervisor: Supervisor, notebooks: NotebookHost) -> Callable[[],
 
 def record_setup(metrics: Metrics, worker: WorkerProcess, seconds: float) -> None:
     """ModelSetupTime: an instance's start, to its first healthy ping (instance id
-    ``<endpoint>/<variant>/<n>-<generation>``)."""
+    ``<endpoint>/<variant>/<n>-<generation>``); a transform job's instances record none."""
+    if transform_job.is_transform_instance(worker.spec.instance_id):
+        return
     endpoint, variant, _ = worker.spec.instance_id.rsplit("/", 2)
     metrics.recorder.setup(endpoint, variant, seconds * 1_000_000)
 
@@ -261,7 +281,17 @@ def build_platform(
     )
     logs = LogWriter(LogStore(settings.log_store_path), clock, max_group_bytes=limits.max_log_group_bytes)
     logs.sources = log_sources(supervisor, notebooks)
-    supervisor.on_stopped = lambda worker: logs.stopped(endpoint_log_source(worker))
+    supervisor.on_stopped = lambda worker: logs.stopped(instance_log_source(worker))
+    transforms = TransformRunner(
+        store=store,
+        settings=settings,
+        clock=clock,
+        supervisor=supervisor,
+        artifacts=cache,
+        append_log=logs.append,
+        framed=router.framed,
+    )
+    controller.collector.also_live = transforms.live_model_keys
     metrics = Metrics(
         MetricStore(settings.metrics_store_path),
         clock,
@@ -281,6 +311,7 @@ def build_platform(
         role_tokens=RoleTokens(),
         logs=logs,
         metrics=metrics,
+        transforms=transforms,
     )
     capture = CaptureWriter(settings)
     metrics.after_flush = lambda: evaluate_all(context)
@@ -306,4 +337,5 @@ def build_platform(
             capture=capture, metrics=metrics.recorder, timeout_s=settings.limits.invocation_timeout_s
         ),
         autoscaler=Autoscaler(context),
+        transforms=transforms,
     )

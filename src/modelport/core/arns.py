@@ -15,6 +15,7 @@ SAGEMAKER_ARN_KINDS = {
     "endpoint": "endpoint",
     "notebook_instance": "notebook-instance",
     "notebook_lifecycle_config": "notebook-instance-lifecycle-config",
+    "transform_job": "transform-job",
 }
 
 

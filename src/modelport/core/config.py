@@ -43,6 +43,11 @@ class Limits:
     min_free_disk_bytes: int = 1024**3  # unpacking stops before the data folder's disk has less free
     max_download_bytes: int = 8 * 1024**3
     max_instances_per_variant: int = 16
+    # Batch transform reads each input object into memory (after gunzip): larger ones fail their object.
+    max_transform_object_bytes: int = 512 * 1024 * 1024
+    max_transform_instances: int = 16  # InstanceCount of one transform job
+    # CreateTransformJob answers once the job has ended, or after this (below botocore's 60 s read timeout)
+    transform_settle_timeout_s: float = 45.0
     warm_workers_per_runtime: int = 2  # spare workers with libraries imported, for fast deploys
     max_function_concurrency: int = 16  # execution environments per function; beyond: TooManyRequests
     warm_function_environments: int = 2  # spare function processes with boto3 imported, for cold starts

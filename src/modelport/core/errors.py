@@ -7,7 +7,9 @@ there, logged with a request id, never a traceback to the client.
     ModelportError
     ├── InvalidRequest            a request that can never succeed as sent
     │   ├── ResourceNotFound      a named resource does not exist
+    │   │   └── JobNotFound       a SageMaker job (batch transform): its modeled ResourceNotFound
     │   ├── ResourceAlreadyExists a create whose name is taken
+    │   │   └── JobNameInUse      a SageMaker job's name is taken: its modeled ResourceInUse
     │   ├── InvalidState          the resource's status forbids the call
     │   ├── PreconditionFailed    a conditional update whose revision id is out of date
     │   ├── PayloadTooLarge       a body over a named limit
@@ -81,6 +83,14 @@ class ResourceNotFound(InvalidRequest):
 
 class ResourceAlreadyExists(InvalidRequest):
     """A create call names a resource that already exists."""
+
+
+class JobNotFound(ResourceNotFound):
+    """A SageMaker job that does not exist: unlike endpoints, jobs answer the modeled ResourceNotFound."""
+
+
+class JobNameInUse(ResourceAlreadyExists):
+    """A SageMaker job's name is taken (the modeled ResourceInUse); names stay taken after the job ends."""
 
 
 class InvalidState(InvalidRequest):

@@ -5,7 +5,8 @@ A model's unpacked folder (``hosting/artifacts/cache.py``) is live while any of 
 - a Model record: CreateEndpoint may snapshot the model at any time;
 - an endpoint record's deployment snapshot, or its pending one: an endpoint keeps serving after
   its Model is deleted, and comes back from its snapshot after a restart;
-- a fleet the router runs.
+- a fleet the router runs;
+- a running batch transform job (``also_live``, the runner's keys).
 
 Every other folder is deleted: at start-up, every ``COLLECT_INTERVAL_S``, and soon after an
 endpoint or a Model is deleted (``request``). One round runs at a time. Its live keys are read in the event
@@ -52,6 +53,7 @@ class ArtifactCollector:
         self.router = router
         self.collect = collect
         self.interval_s = interval_s
+        self.also_live: Callable[[], set[str]] = set  # more live keys: running transform jobs'
         self._wanted = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -64,7 +66,7 @@ class ArtifactCollector:
             keys |= endpoint_model_keys(endpoint.body)
         for fleet in self.router.fleets.values():
             keys |= deployment_model_keys(fleet.deployment)
-        return keys
+        return keys | self.also_live()
 
     def request(self) -> None:
         """Ask for a round as soon as the current one (if any) ends."""

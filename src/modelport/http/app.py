@@ -145,6 +145,7 @@ def _starlette_app(platform: Platform) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         platform.start_logs()
         await platform.controller.start()
+        await platform.transforms.resume()
         await restore_notebook_instances(platform.context)
         try:
             yield

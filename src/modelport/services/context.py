@@ -48,6 +48,22 @@ class EndpointEngine(Protocol):
         ...
 
 
+class TransformEngine(Protocol):
+    """The part of the transform runner the service layer drives (``hosting/transform/runner.py``)."""
+
+    def start(self, name: str) -> None:
+        """Run the transform job just stored (InProgress)."""
+        ...
+
+    async def finished(self, name: str, timeout_s: float) -> bool:
+        """Wait until the job has ended, at most ``timeout_s``; False when the time ran out first."""
+        ...
+
+    def stop(self, name: str) -> None:
+        """End the job (now Stopping) as soon as possible, Stopped."""
+        ...
+
+
 @dataclass(frozen=True)
 class ServiceContext:
     """Shared by every call; ``acting_as`` gives the per-request copy that knows the caller."""
@@ -72,6 +88,8 @@ class ServiceContext:
     logs: LogWriter | None = None
     # Endpoint metrics: the recorder and the store CloudWatch's reads query.
     metrics: Metrics | None = None
+    # Batch transform jobs (None in contexts built by tests without them).
+    transforms: TransformEngine | None = None
 
     def acting_as(self, principal: Principal) -> ServiceContext:
         # What ``dataclasses.replace(self, principal=principal)`` gives, at a sixth of its cost

@@ -44,6 +44,7 @@ MEMBERS = [
     "RoleArn",
     "NotebookInstanceName",
     "NotebookInstanceLifecycleConfigName",
+    "TransformJobName",
     "logGroupName",
     "logStreamName",
 ]
@@ -90,6 +91,12 @@ def test_sagemaker_covers_every_operation_served() -> None:
             f"arn:aws:sagemaker:{R}:{A}:notebook-instance-lifecycle-config/marks",
         ),
         ("ListNotebookInstances", {}, "*"),
+        (
+            "CreateTransformJob",
+            {"TransformJobName": "Nightly"},
+            f"arn:aws:sagemaker:{R}:{A}:transform-job/nightly",
+        ),
+        ("ListTransformJobs", {}, "*"),
         (
             "AddTags",
             {"ResourceArn": f"arn:aws:sagemaker:{R}:{A}:model/m"},

@@ -100,6 +100,8 @@ _QUERY_COMMON: dict[type[BaseException], WireError] = {
 ERROR_TABLE: dict[str, dict[type[BaseException], WireError]] = {
     "sagemaker": {
         e.InvalidRequest: WireError("ValidationException", 400),
+        e.JobNotFound: WireError("ResourceNotFound", 400),
+        e.JobNameInUse: WireError("ResourceInUse", 400),
         e.ArtifactError: WireError("ValidationException", 400),
         e.UnsupportedMediaType: WireError("SerializationException", 400),
         e.UnknownOperation: WireError("UnknownOperationException", 400),

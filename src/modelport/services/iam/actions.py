@@ -81,6 +81,7 @@ _CONFIG = _sagemaker("endpoint-config", "EndpointConfigName")
 _ENDPOINT = _sagemaker("endpoint", "EndpointName")
 _NOTEBOOK = _sagemaker("notebook-instance", "NotebookInstanceName")
 _LIFECYCLE = _sagemaker("notebook-instance-lifecycle-config", "NotebookInstanceLifecycleConfigName")
+_TRANSFORM_JOB = _sagemaker("transform-job", "TransformJobName")
 
 SAGEMAKER: dict[str, _Rule] = {
     "CreateModel": _Rule("sagemaker:CreateModel", _MODEL),
@@ -118,6 +119,10 @@ SAGEMAKER: dict[str, _Rule] = {
         "sagemaker:DeleteNotebookInstanceLifecycleConfig", _LIFECYCLE
     ),
     "ListNotebookInstanceLifecycleConfigs": _Rule("sagemaker:ListNotebookInstanceLifecycleConfigs", _any),
+    "CreateTransformJob": _Rule("sagemaker:CreateTransformJob", _TRANSFORM_JOB),
+    "DescribeTransformJob": _Rule("sagemaker:DescribeTransformJob", _TRANSFORM_JOB),
+    "ListTransformJobs": _Rule("sagemaker:ListTransformJobs", _any),
+    "StopTransformJob": _Rule("sagemaker:StopTransformJob", _TRANSFORM_JOB),
     "AddTags": _Rule("sagemaker:AddTags", _resource_arn),
     "ListTags": _Rule("sagemaker:ListTags", _resource_arn),
     "DeleteTags": _Rule("sagemaker:DeleteTags", _resource_arn),

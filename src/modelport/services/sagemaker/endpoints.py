@@ -21,14 +21,13 @@ from typing import Any
 
 from modelport.core.errors import InvalidState
 from modelport.hosting.capture import capture_summary
-from modelport.hosting.deployments import ENDPOINT_KIND, model_key, variant_summaries
+from modelport.hosting.deployments import ENDPOINT_KIND, variant_summaries
 from modelport.hosting.status import IN_PROGRESS, EndpointStatus
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import resources
 from modelport.services.sagemaker.endpoint_configs import get_endpoint_config
 from modelport.services.sagemaker.endpoint_updates import check_deployment_config, refuse_rolling_with_shadows
-from modelport.services.sagemaker.images import resolve_image
-from modelport.services.sagemaker.models import get_model, model_container
+from modelport.services.sagemaker.models import get_model, model_snapshot
 from modelport.store.base import Resource
 
 KIND = ENDPOINT_KIND
@@ -199,20 +198,11 @@ def deployment_snapshot(ctx: ServiceContext, config_name: str) -> dict[str, Any]
 
 
 def _variant_snapshot(ctx: ServiceContext, variant: dict[str, Any]) -> dict[str, Any]:
-    model = get_model(ctx, variant["ModelName"])
-    container = model_container(model)
-    image = resolve_image(container["Image"])
+    model = model_snapshot(ctx, get_model(ctx, variant["ModelName"]))
     serverless = variant.get("ServerlessConfig")
     return {
         "VariantName": variant["VariantName"],
-        "ModelName": model.name,
-        # Artifacts are unpacked once per model; a re-created model gets a new key.
-        "ModelKey": model_key(model.name, model.creation_time),
-        "Image": container["Image"],
-        "Runtime": image.runtime,
-        "FrameworkVersion": image.version,
-        "ModelDataUrl": container.get("ModelDataUrl"),
-        "Environment": dict(container.get("Environment") or {}),
+        **model,
         "InstanceType": variant.get("InstanceType"),
         "InstanceCount": 1 if serverless else int(variant["InitialInstanceCount"]),
         "Weight": float(variant.get("InitialVariantWeight", 1.0)),

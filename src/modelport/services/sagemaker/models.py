@@ -6,7 +6,7 @@ from typing import Any
 
 from modelport.core.errors import InvalidRequest
 from modelport.hosting.artifacts.urls import parse_model_data_url
-from modelport.hosting.deployments import MODEL_KIND
+from modelport.hosting.deployments import MODEL_KIND, model_key
 from modelport.services.context import ServiceContext
 from modelport.services.sagemaker import resources
 from modelport.services.sagemaker.images import resolve_image
@@ -68,6 +68,23 @@ def delete_model(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def get_model(ctx: ServiceContext, name: str) -> Resource:
     return resources.find(ctx, KIND, name)
+
+
+def model_snapshot(ctx: ServiceContext, model: Resource) -> dict[str, Any]:
+    """What running the model needs, frozen: an endpoint's variant or a transform job keeps it, so
+    it runs on (and comes back after a restart) even if the Model is deleted."""
+    container = model_container(model)
+    image = resolve_image(container["Image"])
+    return {
+        "ModelName": model.name,
+        # Artifacts are unpacked once per model; a re-created model gets a new key.
+        "ModelKey": model_key(model.name, model.creation_time),
+        "Image": container["Image"],
+        "Runtime": image.runtime,
+        "FrameworkVersion": image.version,
+        "ModelDataUrl": container.get("ModelDataUrl"),
+        "Environment": dict(container.get("Environment") or {}),
+    }
 
 
 def model_container(model: Resource) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from modelport.services.sagemaker import (
     notebook_lifecycle,
     notebook_urls,
     tags,
+    transform_jobs,
 )
 
 Handler = Callable[[ServiceContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
@@ -47,6 +48,10 @@ OPERATIONS: dict[str, Handler] = {
     "ListNotebookInstanceLifecycleConfigs": notebook_lifecycle.list_notebook_instance_lifecycle_configs,
     "UpdateNotebookInstanceLifecycleConfig": notebook_lifecycle.update_notebook_instance_lifecycle_config,
     "DeleteNotebookInstanceLifecycleConfig": notebook_lifecycle.delete_notebook_instance_lifecycle_config,
+    "CreateTransformJob": transform_jobs.create_transform_job,
+    "DescribeTransformJob": transform_jobs.describe_transform_job,
+    "ListTransformJobs": transform_jobs.list_transform_jobs,
+    "StopTransformJob": transform_jobs.stop_transform_job,
     "AddTags": tags.add_tags,
     "ListTags": tags.list_tags,
     "DeleteTags": tags.delete_tags,

@@ -21,6 +21,7 @@ NOUNS = {
     "endpoint": "endpoint",
     "notebook_instance": "notebook instance",
     "notebook_lifecycle_config": "notebook instance lifecycle configuration",
+    "transform_job": "transform job",
 }
 
 

@@ -52,8 +52,8 @@ def _existing_arn(ctx: ServiceContext, arn: str) -> str:
     kind = _KIND_BY_ARN_WORD.get(word)
     if not arn.startswith(prefix) or kind is None or not name:
         raise InvalidRequest(
-            f"Resource ARN '{arn}' is not a model, endpoint-config, endpoint, notebook-instance or "
-            "notebook-instance-lifecycle-config ARN of this server "
+            f"Resource ARN '{arn}' is not a model, endpoint-config, endpoint, notebook-instance, "
+            "notebook-instance-lifecycle-config or transform-job ARN of this server "
             f"(they start with {prefix})."
         )
     resource = ctx.store.get(kind, name)
