@@ -12,7 +12,9 @@ wait (``FAST_POLL``), which changes no call the SDK makes. Scenarios:
 - ``model``: ``Model(image_uri, model_data, role).deploy`` → ``Predictor.predict`` (CSV) beside a
   boto3 InvokeEndpoint of the same rows → ``delete_model``, ``delete_endpoint``;
 - ``frameworks``: ``SKLearnModel`` and ``XGBoostModel`` with ``entry_point`` (script mode; the SDK
-  packs and uploads the code), each deployed, invoked and deleted.
+  packs and uploads the code), each deployed, invoked and deleted;
+- ``transform``: ``Model.transformer(...).transform(..., wait=True, logs=True)`` over a CSV in
+  S3 (batch transform), what the SDK printed while it waited, and the ``.out`` object.
 """
 
 from __future__ import annotations
@@ -114,6 +116,40 @@ def model(workdir: Path) -> dict[str, Any]:
     }
 
 
+def transform(workdir: Path) -> dict[str, Any]:
+    import io
+
+    from sagemaker.model import Model
+
+    from modelport import seed as tutorial
+
+    archive = tutorial.package_model(tutorial.train_iris_model(), workdir / "transform" / "iris")
+    model_data = _upload(archive, "iris-batch/model.tar.gz")
+    session = sagemaker.Session()
+    session.upload_string_as_file_body(CSV, BUCKET, "batch/in/points.csv")
+    image = image_uris.retrieve("xgboost", session.boto_region_name, "1.7-1")
+    batch_model = Model(image_uri=image, model_data=model_data, role=ROLE, sagemaker_session=session)
+    transformer = batch_model.transformer(
+        instance_count=1,
+        instance_type="ml.m5.large",
+        strategy="MultiRecord",
+        assemble_with="Line",
+        accept="text/csv",
+        output_path=f"s3://{BUCKET}/batch/out",
+    )
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        transformer.transform(
+            f"s3://{BUCKET}/batch/in", content_type="text/csv", split_type="Line", wait=True, logs=True
+        )
+    job = session.sagemaker_client.describe_transform_job(
+        TransformJobName=transformer.latest_transform_job.name
+    )
+    output = boto3.client("s3").get_object(Bucket=BUCKET, Key="batch/out/points.csv.out")["Body"].read()
+    transformer.delete_model()
+    return {"status": job["TransformJobStatus"], "printed": printed.getvalue(), "output": output.decode()}
+
+
 SKLEARN_SCRIPT = """\
 import json
 import os
@@ -210,6 +246,7 @@ def main() -> None:
     sagemaker.Session.wait_for_endpoint.__defaults__ = (FAST_POLL, False)
     runs: dict[str, Callable[[], dict[str, Any]]] = {"seed": seed, "role": role, "bucket": bucket}
     runs |= {"model": lambda: model(Path(workdir)), "frameworks": lambda: frameworks(Path(workdir))}
+    runs["transform"] = lambda: transform(Path(workdir))
     results: dict[str, Any] = {}
     for scenario in scenarios:
         try:

@@ -99,8 +99,8 @@ def run_sdk(env: dict[str, str], workdir: Path, *scenarios: str) -> dict[str, An
 
 @pytest.fixture(scope="module")
 def sdk_results(user_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The seed's calls, Model.deploy and the framework models, in one SDK process."""
-    return run_sdk(user_env, tmp_path_factory.mktemp("sdk"), "seed", "model", "frameworks")
+    """The seed's calls, Model.deploy, the framework models and a transformer, in one SDK process."""
+    return run_sdk(user_env, tmp_path_factory.mktemp("sdk"), "seed", "model", "frameworks", "transform")
 
 
 def result(results: dict[str, Any], scenario: str) -> dict[str, Any]:
@@ -134,6 +134,18 @@ def test_model_deploy_predict_and_delete(sdk_results: dict[str, Any], server: Mo
     assert sagemaker.list_endpoints()["Endpoints"] == []
     assert sagemaker.list_endpoint_configs()["EndpointConfigs"] == []
     assert sagemaker.list_models()["Models"] == []
+
+
+def test_a_transformer_runs_a_batch_transform_job(
+    sdk_results: dict[str, Any], server: ModelportServer
+) -> None:
+    found = result(sdk_results, "transform")
+    assert found["status"] == "Completed"
+    rows = [json.loads(line) for line in found["output"].splitlines()]  # batch mode: a list per row
+    assert [row.index(max(row)) for row in rows] == [0, 2]  # setosa, virginica
+    # The SDK's waiter read the job's data log through CloudWatch Logs as it waited.
+    assert "MaxConcurrentTransforms=" in found["printed"]
+    assert server.client("sagemaker").list_models()["Models"] == []
 
 
 def test_script_mode_framework_models(sdk_results: dict[str, Any], server: ModelportServer) -> None:
