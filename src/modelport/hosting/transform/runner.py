@@ -35,6 +35,7 @@ import httpx
 from modelport.core.clock import Clock
 from modelport.core.config import Settings
 from modelport.core.errors import ArtifactError
+from modelport.core.logfiles import shorten
 from modelport.hosting.artifacts.code import remote_code_url, worker_environment
 from modelport.hosting.artifacts.fetch import s3_client
 from modelport.hosting.deployments import model_source
@@ -58,6 +59,7 @@ from modelport.store.base import Store
 log = logging.getLogger(__name__)
 
 MAX_REASON = 1024
+_LOG_CHECK_INTERVAL_S = 1.0
 _WORKER_ERRORS = (WorkerUnreachable, WorkerTimeout, WorkerBroken)
 
 
@@ -94,7 +96,9 @@ class TransformRunner:
     # -- what the service layer calls -------------------------------------------------------------
 
     def start(self, name: str) -> None:
-        self._tasks[name] = asyncio.get_running_loop().create_task(self._run(name), name=f"transform {name}")
+        task = asyncio.get_running_loop().create_task(self._run(name), name=f"transform {name}")
+        self._tasks[name] = task
+        task.add_done_callback(lambda _: self._ended(name))
 
     async def finished(self, name: str, timeout_s: float) -> bool:
         """Wait until the job's task ends, at most ``timeout_s``; False when the time ran out first."""
@@ -146,6 +150,7 @@ class TransformRunner:
     async def _run(self, name: str) -> None:
         workers: list[WorkerProcess] = []
         clients: list[WorkerClient] = []
+        bounding: asyncio.Task[None] | None = None
         try:
             record = self.store.get(TRANSFORM_JOB_KIND, name)
             if record is None:
@@ -154,6 +159,7 @@ class TransformRunner:
             self._set(name, TransformJobStatus.IN_PROGRESS, started=True)
             try:
                 workers = await self._start_workers(plan)
+                bounding = asyncio.get_running_loop().create_task(self._bound_logs(workers))
                 execution = Execution.resolve(plan, await _execution_parameters(workers[0]))
                 clients = [self._client(worker, plan, execution) for worker in workers]
                 for worker in workers:
@@ -182,8 +188,8 @@ class TransformRunner:
             log.exception("transform job %s failed", name)
             self._set(name, TransformJobStatus.FAILED, ended=True, reason=f"InternalServerError: {exc}")
         finally:
-            self._stopping.discard(name)
-            self._tasks.pop(name, None)
+            if bounding is not None:
+                bounding.cancel()
             for client in clients:
                 await client.aclose()
             for worker in workers:
@@ -315,6 +321,26 @@ class TransformRunner:
         return records.assemble(list(answers), plan.assemble_with)
 
     # -- bookkeeping ------------------------------------------------------------------------------
+
+    def _ended(self, name: str) -> None:
+        """The job's task is done, however it ended: a stop that came before the task ever ran
+        (it then never reached its own ``except``) still ends the job Stopped."""
+        self._tasks.pop(name, None)
+        if name in self._stopping:
+            self._stopping.discard(name)
+            record = self.store.get(TRANSFORM_JOB_KIND, name)
+            if record is not None and record.status == TransformJobStatus.STOPPING:
+                self._set(name, TransformJobStatus.STOPPED, ended=True)
+
+    async def _bound_logs(self, workers: list[WorkerProcess]) -> None:
+        """Keep each instance's log under ``max_endpoint_log_bytes`` (model code may print per record)."""
+        while True:
+            await asyncio.sleep(_LOG_CHECK_INTERVAL_S)
+            for worker in workers:
+                try:
+                    shorten(worker.spec.log_path, self.settings.limits.max_endpoint_log_bytes)
+                except OSError:
+                    log.exception("cannot shorten the log of %s", worker.spec.log_path)
 
     def _data_log(self, worker: WorkerProcess, text: str) -> None:
         stamp = self.clock.now()
