@@ -243,6 +243,7 @@ def test_data_processing_drops_the_id_column_and_joins_it_back(
             "s3://transform-join/in/ids.csv",
             "s3://transform-join/out",
             TransformOutput={"Accept": "text/csv"},
+            MaxPayloadInMB=20,  # past 8 MiB the runner sends HTTP to the worker, not frames
             DataProcessing={"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"},
         )
     )
