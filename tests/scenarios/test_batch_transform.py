@@ -18,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from modelport import seed
+from support.console_http import ConsoleClients, csrf
 from support.fixtures import ServerPool, s3_env
 from support.modelport_server import ModelportServer
 from support.s3server import S3Endpoint
@@ -265,6 +266,66 @@ def test_data_processing_drops_the_id_column_and_joins_it_back(
     )
     with pytest.raises(ClientError, match="SplitType"):
         sagemaker.create_transform_job(**refused)
+
+
+def test_the_console_lists_a_job_shows_its_settings_and_logs_and_refuses_to_stop_it_once_ended(
+    s3_server: ModelportServer, s3: S3Endpoint, model_archive: Path, console_http: ConsoleClients
+) -> None:
+    client, sagemaker = s3.client(), s3_server.client("sagemaker")
+    a_model(sagemaker, client, "transform-console", "transform-console", model_archive)
+    client.put_object(Bucket="transform-console", Key="in/points.csv", Body=seed.test_points_csv())
+    sagemaker.create_transform_job(
+        **job_request(
+            "transform-console",
+            "transform-console",
+            "s3://transform-console/in",
+            "s3://transform-console/out",
+        )
+    )
+    # A job whose input URL holds markup: it fails (no such objects), and the page shows it as text.
+    sagemaker.create_transform_job(
+        **job_request(
+            "transform-console-markup",
+            "transform-console",
+            "s3://transform-console/<b>in</b>",
+            "s3://transform-console/out",
+        )
+    )
+    console = console_http.root(s3_server)
+
+    listed = console.get("/sagemaker/transform-jobs", params={"name": "transform-console"})
+    assert listed.status_code == 200
+    assert 'href="/console/sagemaker/transform-jobs/transform-console"' in listed.text
+    assert "Completed" in listed.text and "Failed" in listed.text
+
+    page = console.get("/sagemaker/transform-jobs/transform-console")
+    assert page.status_code == 200
+    for shown in (
+        "s3://transform-console/in",
+        "s3://transform-console/out",
+        'href="/console/sagemaker/models/transform-console"',
+        "transform-console/i-0/data-log",
+        "Line",
+    ):
+        assert shown in page.text, shown
+    assert ">Stop<" not in page.text  # only an InProgress job has the button
+
+    failed = console.get("/sagemaker/transform-jobs/transform-console-markup").text
+    assert "s3://transform-console/&lt;b&gt;in&lt;/b&gt;" in failed
+    assert "<b>in</b>" not in failed
+    assert "No S3 objects found under S3 URL" in failed
+
+    stop = console.post(
+        "/sagemaker/transform-jobs/transform-console/stop",
+        data={"csrf_token": csrf(console, "/sagemaker/transform-jobs/transform-console")},
+    )
+    assert stop.status_code == 303
+    after = console.get(stop.headers["location"])
+    assert "because its status is Completed" in after.text
+
+    missing = console.get("/sagemaker/transform-jobs/transform-console-never")
+    assert missing.status_code == 404
+    assert "Could not find requested job with name transform-console-never" in missing.text
 
 
 @pytest.mark.parametrize(

@@ -36,13 +36,21 @@ from modelport.console.pages import (
     sagemaker_models,
     sagemaker_notebooks,
     sagemaker_scaling,
+    sagemaker_transform_jobs,
 )
 from modelport.console.session import SessionStore
 
 STATIC = Path(__file__).parent / "static"
 
 # Each area's pages, in the order of the left navigation.
-PAGES = [home, sagemaker_notebooks, sagemaker_models, sagemaker_endpoints, sagemaker_scaling]
+PAGES = [
+    home,
+    sagemaker_notebooks,
+    sagemaker_models,
+    sagemaker_endpoints,
+    sagemaker_scaling,
+    sagemaker_transform_jobs,
+]
 PAGES += [iam_roles, iam_policies, iam_users]
 PAGES += [lambda_functions, lambda_function, apigateway_apis, apigateway_resources, cloudwatch]
 

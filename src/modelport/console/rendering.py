@@ -34,6 +34,7 @@ NAVIGATION: list[tuple[str, list[tuple[str, str]]]] = [
             ("Models", "/sagemaker/models"),
             ("Endpoint configurations", "/sagemaker/endpoint-configs"),
             ("Endpoints", "/sagemaker/endpoints"),
+            ("Batch transform jobs", "/sagemaker/transform-jobs"),
         ],
     ),
     ("IAM", [("Roles", "/iam/roles"), ("Policies", "/iam/policies"), ("Users", "/iam/users")]),
