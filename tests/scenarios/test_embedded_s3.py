@@ -127,6 +127,20 @@ def test_model_data_from_the_embedded_s3_deploys_and_predicts(
     assert len(response["Body"].read().decode().strip().splitlines()) == len(seed.test_points())
 
 
+def test_the_embedded_s3_takes_many_buckets(server: ModelportServer) -> None:
+    """SeaweedFS grew 7 volumes per new bucket and allows free disk ÷ volume size of them: the
+    tenth bucket's first write failed (``InternalError``) on a disk with 70 GB free. Now a new
+    bucket takes one 256 MiB volume."""
+    url = recorded_s3_url(server)
+    assert url is not None
+    s3 = s3_client(server, url)
+    wait_until(lambda: _answers(s3), "timed out waiting for the embedded S3 to answer", timeout_s=60)
+    for number in range(30):
+        s3.create_bucket(Bucket=f"many-{number}")
+        s3.put_object(Bucket=f"many-{number}", Key="first", Body=b"written")
+    assert s3.get_object(Bucket="many-29", Key="first")["Body"].read() == b"written"
+
+
 def test_kill_9_leaves_no_weed_and_a_restart_keeps_the_objects(server: ModelportServer) -> None:
     assert server.process is not None
     (weed,) = weed_children(server.pid)

@@ -10,6 +10,11 @@ is on, ``modelport server`` starts ``weed server`` with its S3 gateway:
 - its data in ``<data dir>/s3/`` (kept across restarts), its log in ``<data dir>/logs/s3.log``;
 - one S3 identity: the server's root access key, so boto3 with the ``modelport`` profile (or
   ``modelport credentials``) reaches it; ``s3.json`` holding it is written with mode 0600;
+- room for many buckets: each bucket is a SeaweedFS collection, and SeaweedFS grows 7 volumes
+  for a new one while it allows only (free disk ÷ volume size) volumes: at 1 GiB volumes and
+  70 GB free, the tenth bucket's first write failed with ``InternalError``. So a new bucket gets
+  one volume (``master.toml`` in the working folder, ``[master.volume_growth]``), more as it
+  fills, and volumes are 256 MiB (objects are chunked, so this bounds no object's size);
 - in its own process group, with ``PR_SET_PDEATHSIG`` (set between fork and exec, it survives
   the exec) so it dies with the server even on ``kill -9``; a clean stop sends SIGTERM to the
   group, waits ``embedded_s3_stop_timeout_s``, then SIGKILLs it.
@@ -38,6 +43,16 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("modelport.s3")
+
+VOLUME_SIZE_MB = 256
+# One volume for a new collection (bucket), whatever its replication; SeaweedFS's default is 7.
+_MASTER_TOML = """\
+[master.volume_growth]
+copy_1 = 1
+copy_2 = 2
+copy_3 = 3
+copy_other = 1
+"""
 
 _PR_SET_PDEATHSIG = 1
 _NICENESS = 10
@@ -109,6 +124,7 @@ class EmbeddedS3:
         (self.data_dir / "data").mkdir(exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
         (self.data_dir / "tmp").mkdir(exist_ok=True)
+        (self.data_dir / "master.toml").write_text(_MASTER_TOML)  # read from weed's working folder
         config = self.data_dir / "s3.json"
         descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as stream:
@@ -133,7 +149,7 @@ class EmbeddedS3:
             "-master.telemetry=false",
             f"-master.port={p['master']}",
             f"-master.port.grpc={p['master_grpc']}",
-            "-master.volumeSizeLimitMB=1024",
+            f"-master.volumeSizeLimitMB={VOLUME_SIZE_MB}",
             "-volume.max=0",
             f"-volume.port={p['volume']}",
             f"-volume.port.grpc={p['volume_grpc']}",
