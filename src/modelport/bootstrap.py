@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from modelport.aws.auth.keys import KeyStoreLookup
+from modelport.aws.auth.principal import Principal, PrincipalKind
 from modelport.aws.auth.sqlite_keys import SqliteKeyStore
 from modelport.core.clock import Clock, SystemClock
 from modelport.core.config import Settings
+from modelport.core.errors import AccessDenied
 from modelport.hosting.artifacts.cache import ArtifactCache
 from modelport.hosting.batching import BatchPolicy
 from modelport.hosting.capture import CaptureWriter
@@ -182,6 +184,21 @@ def log_sources(supervisor: Supervisor, notebooks: NotebookHost) -> Callable[[],
     return sources
 
 
+def s3_denial(
+    context: ServiceContext, caller: dict[str, str] | None, operation: str, params: dict[str, str]
+) -> str | None:
+    """Why ``caller`` (a transform job's creator, as stored) may not make this S3 call, or None:
+    what the S3 front would have answered them."""
+    if caller is None:
+        return None
+    principal = Principal(access_key_id="", kind=PrincipalKind(caller["Kind"]), name=caller["Name"])
+    try:
+        authorize(context.acting_as(principal), "s3", operation, params)
+    except AccessDenied as exc:
+        return exc.message
+    return None
+
+
 def record_setup(metrics: Metrics, worker: WorkerProcess, seconds: float) -> None:
     """ModelSetupTime: an instance's start, to its first healthy ping (instance id
     ``<endpoint>/<variant>/<n>-<generation>``); a transform job's instances record none."""
@@ -290,6 +307,7 @@ def build_platform(
         artifacts=cache,
         append_log=logs.append,
         framed=router.framed,
+        s3_access=lambda caller, operation, params: s3_denial(context, caller, operation, params),
     )
     controller.collector.also_live = transforms.live_model_keys
     metrics = Metrics(

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from modelport import seed
 from support.console_http import ConsoleClients, csrf
 from support.fixtures import ServerPool, s3_env
-from support.modelport_server import ModelportServer
+from support.modelport_server import ModelportServer, client
 from support.s3server import S3Endpoint
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -326,6 +326,71 @@ def test_the_console_lists_a_job_shows_its_settings_and_logs_and_refuses_to_stop
     missing = console.get("/sagemaker/transform-jobs/transform-console-never")
     assert missing.status_code == 404
     assert "Could not find requested job with name transform-console-never" in missing.text
+
+
+def test_a_job_reads_and_writes_only_what_its_creator_may_in_s3(
+    s3_server: ModelportServer, s3: S3Endpoint, iris_model: Any, model_archive: Path
+) -> None:
+    """The server reads and writes S3 with its own key: a job may touch only the objects the
+    user who created it could reach through the S3 front, checked object by object."""
+    storage, sagemaker = s3.client(), s3_server.client("sagemaker")
+    a_model(sagemaker, storage, "transform-iam", "transform-iam", model_archive)
+    rows = seed.test_points()
+    storage.put_object(Bucket="transform-iam", Key="in/points.csv", Body="\n".join(rows))
+    iam = s3_server.client("iam")
+    iam.create_user(UserName="transform-reader")
+    reads_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::transform-iam"},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::transform-iam/in/*"},
+        ],
+    }
+    iam.put_user_policy(
+        UserName="transform-reader", PolicyName="reads", PolicyDocument=json.dumps(reads_only)
+    )
+    key = iam.create_access_key(UserName="transform-reader")["AccessKey"]
+    as_reader = client(s3_server, "sagemaker", credentials=key)
+    request = job_request(
+        "transform-iam-1", "transform-iam", "s3://transform-iam/in", "s3://transform-iam/out"
+    )
+
+    as_reader.create_transform_job(**request)
+    job = as_reader.describe_transform_job(TransformJobName="transform-iam-1")
+    assert job["TransformJobStatus"] == "Failed"
+    assert "s3:PutObject" in job["FailureReason"]
+    assert "arn:aws:s3:::transform-iam/out/points.csv.out" in job["FailureReason"]
+    assert keys_under(storage, "transform-iam", "out/") == []
+
+    elsewhere = job_request(
+        "transform-iam-2", "transform-iam", "s3://transform-other/in", "s3://transform-iam/out"
+    )
+    as_reader.create_transform_job(**elsewhere)
+    job = as_reader.describe_transform_job(TransformJobName="transform-iam-2")
+    assert job["TransformJobStatus"] == "Failed"
+    assert (
+        "not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::transform-other"
+        in job["FailureReason"]
+    )
+
+    writes_too = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::transform-iam/out/*"}
+        ],
+    }
+    iam.put_user_policy(
+        UserName="transform-reader", PolicyName="writes", PolicyDocument=json.dumps(writes_too)
+    )
+    as_reader.create_transform_job(**{**request, "TransformJobName": "transform-iam-3"})
+    assert (
+        as_reader.describe_transform_job(TransformJobName="transform-iam-3")["TransformJobStatus"]
+        == "Completed"
+    )
+    assert object_text(storage, "transform-iam", "out/points.csv.out") == batch_rows(
+        probabilities_of(iris_model, rows)
+    )
 
 
 @pytest.mark.parametrize(

@@ -73,9 +73,12 @@ class JobPlan:
     strategy: str | None
     invocation_timeout_s: float
     max_retries: int
+    caller: dict[str, str] | None = None  # whose S3 permissions the job has (None: the root user's)
 
     @classmethod
-    def from_request(cls, name: str, request: dict[str, Any], model: dict[str, Any]) -> JobPlan:
+    def from_request(
+        cls, name: str, request: dict[str, Any], model: dict[str, Any], caller: dict[str, str] | None = None
+    ) -> JobPlan:
         source = request["TransformInput"]["DataSource"]["S3DataSource"]
         transform_input = request["TransformInput"]
         output = request["TransformOutput"]
@@ -102,6 +105,7 @@ class JobPlan:
                 client.get("InvocationsTimeoutInSeconds", DEFAULT_INVOCATION_TIMEOUT_S)
             ),
             max_retries=int(client.get("InvocationsMaxRetries", DEFAULT_MAX_RETRIES)),
+            caller=caller,
         )
 
     def container_environment(self) -> dict[str, str]:

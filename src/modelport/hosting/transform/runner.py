@@ -67,6 +67,11 @@ class ArtifactPreparer(Protocol):
     def prepare(self, model_key: str, model_data_url: str | None, code_url: str | None = None) -> Path: ...
 
 
+# (the job's caller as stored, an S3 operation, its Bucket and Key) -> None when the caller may, else
+# IAM's denial: the server reads and writes S3 with its own key, on the caller's behalf.
+S3Access = Callable[[dict[str, str] | None, str, dict[str, str]], str | None]
+
+
 class ObjectFailed(Exception):
     """One input object that got no ``.out``; the message is its data-log entry."""
 
@@ -82,6 +87,7 @@ class TransformRunner:
         artifacts: ArtifactPreparer,
         append_log: Callable[[str, str, str], None],
         framed: bool,
+        s3_access: S3Access,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -90,6 +96,7 @@ class TransformRunner:
         self.artifacts = artifacts
         self.append_log = append_log  # (group, stream, text): CloudWatch Logs' writer
         self.framed = framed
+        self.s3_access = s3_access
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stopping: set[str] = set()
 
@@ -155,7 +162,9 @@ class TransformRunner:
             record = self.store.get(TRANSFORM_JOB_KIND, name)
             if record is None:
                 return
-            plan = JobPlan.from_request(name, record.body["Request"], record.body["Model"])
+            plan = JobPlan.from_request(
+                name, record.body["Request"], record.body["Model"], record.body.get("Caller")
+            )
             self._set(name, TransformJobStatus.IN_PROGRESS, started=True)
             try:
                 workers = await self._start_workers(plan)
@@ -165,6 +174,7 @@ class TransformRunner:
                 for worker in workers:
                     self._data_log(worker, execution.log_line())
                 s3 = s3_client(self.settings)
+                self._check_listing(plan)
                 inputs = await asyncio.to_thread(objects.list_inputs, s3, plan.s3_data_type, plan.s3_uri)
             except (StartupFailed, ArtifactError, objects.ObjectError) as exc:
                 self._set(name, TransformJobStatus.FAILED, ended=True, reason=_client_error(str(exc)))
@@ -271,12 +281,12 @@ class TransformRunner:
             while not queue.empty():
                 source = queue.get_nowait()
                 try:
+                    target = objects.output_location(output, source.relative)
+                    self._check(plan, "PutObject", target.bucket, target.key)  # before any work
                     data = await self._transform(
                         plan, execution, record_filter, source, client, in_flight, s3
                     )
-                    await asyncio.to_thread(
-                        objects.write, s3, objects.output_location(output, source.relative), data
-                    )
+                    await asyncio.to_thread(objects.write, s3, target, data)
                 except (ObjectFailed, objects.ObjectError, records.RecordsError, RecordError) as exc:
                     failures.append(
                         (source.url, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
@@ -302,6 +312,7 @@ class TransformRunner:
     ) -> bytes:
         """One object's ``.out`` bytes."""
         limit = self.settings.limits.max_transform_object_bytes
+        self._check(plan, "GetObject", source.bucket, source.key)
         data = await asyncio.to_thread(objects.read, s3, source, limit)
         read = records.split(records.decompress(data, plan.compression, limit), plan.split_type)
         sent = [record_filter.input(record) for record in read] if record_filter.active else read
@@ -322,6 +333,20 @@ class TransformRunner:
         return records.assemble(list(answers), plan.assemble_with)
 
     # -- bookkeeping ------------------------------------------------------------------------------
+
+    def _check_listing(self, plan: JobPlan) -> None:
+        location = objects.S3Location.parse(plan.s3_uri, "S3Uri")
+        if plan.s3_data_type == "ManifestFile":
+            self._check(plan, "GetObject", location.bucket, location.key)
+        else:
+            self._check(plan, "ListObjectsV2", location.bucket, None)
+
+    def _check(self, plan: JobPlan, operation: str, bucket: str, key: str | None) -> None:
+        """ObjectError with IAM's denial unless the job's caller may make this S3 call."""
+        params = {"Bucket": bucket} if key is None else {"Bucket": bucket, "Key": key}
+        denial = self.s3_access(plan.caller, operation, params)
+        if denial is not None:
+            raise objects.ObjectError(f"AccessDenied: {denial}")
 
     def _ended(self, name: str) -> None:
         """The job's task is done, however it ended: a stop that came before the task ever ran

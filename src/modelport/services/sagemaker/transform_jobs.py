@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelport.aws.auth.principal import Principal, PrincipalKind
 from modelport.core.errors import (
     InvalidRequest,
     InvalidState,
@@ -63,7 +64,7 @@ async def create_transform_job(ctx: ServiceContext, params: dict[str, Any]) -> d
         ctx,
         KIND,
         name,
-        {"Request": request, "Model": model},
+        {"Request": request, "Model": model, "Caller": _caller(ctx.principal)},
         params.get("Tags"),
         status=TransformJobStatus.IN_PROGRESS,
     )
@@ -140,6 +141,15 @@ def _summary(job: Resource) -> dict[str, Any]:
     if reason := job.body.get("FailureReason"):
         summary["FailureReason"] = reason
     return summary
+
+
+def _caller(principal: Principal | None) -> dict[str, str] | None:
+    """Who the job reads and writes S3 for: the server uses its own S3 key, so each object is
+    checked against this caller's IAM policies, as the S3 front checks its callers (None: the
+    root user, or authentication off: everything is allowed)."""
+    if principal is None or principal.kind is PrincipalKind.ROOT:
+        return None
+    return {"Kind": str(principal.kind), "Name": principal.name}
 
 
 def _runner(ctx: ServiceContext) -> TransformEngine:
