@@ -22,6 +22,7 @@ from support.console_http import ConsoleClients, csrf
 from support.fixtures import ServerPool, s3_env
 from support.modelport_server import ModelportServer, client
 from support.s3server import S3Endpoint
+from support.waiting import wait_until
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 
@@ -435,43 +436,37 @@ def answering_at_once(module_servers: ServerPool, s3: S3Endpoint) -> ModelportSe
     return module_servers.start(env={**s3_env(s3), "MODELPORT_TRANSFORM_SETTLE_TIMEOUT_S": "0"})
 
 
+def slow_job(sagemaker: Any, storage: Any, name: str, archive: Path, objects: int) -> dict[str, Any]:
+    """A model, ``objects`` input objects of 250 rows, and a request that sends them one row per
+    request: a job that runs for seconds."""
+    a_model(sagemaker, storage, name, name, archive)
+    for index in range(objects):
+        storage.put_object(Bucket=name, Key=f"in/{index:03d}.csv", Body="\n".join(seed.test_points() * 50))
+    return job_request(
+        name,
+        name,
+        f"s3://{name}/in/",
+        f"s3://{name}/out/",
+        BatchStrategy="SingleRecord",
+        MaxConcurrentTransforms=1,
+    )
+
+
+def status_of(sagemaker: Any, name: str) -> str:
+    return str(sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"])
+
+
 def test_stop_transform_job_stops_a_running_job(
     answering_at_once: ModelportServer, s3: S3Endpoint, model_archive: Path
 ) -> None:
-    server = answering_at_once
-    client, sagemaker = s3.client(), server.client("sagemaker")
-    a_model(sagemaker, client, "transform-stop", "transform-stop", model_archive)
-    rows = seed.test_points()
-    for index in range(200):
-        client.put_object(Bucket="transform-stop", Key=f"in/{index:03d}.csv", Body="\n".join(rows * 50))
-    sagemaker.create_transform_job(
-        **job_request(
-            "transform-stop",
-            "transform-stop",
-            "s3://transform-stop/in/",
-            "s3://transform-stop/out/",
-            BatchStrategy="SingleRecord",
-            MaxConcurrentTransforms=1,
-        )
-    )
-    assert (
-        sagemaker.describe_transform_job(TransformJobName="transform-stop")["TransformJobStatus"]
-        == "InProgress"
-    )
+    storage, sagemaker = s3.client(), answering_at_once.client("sagemaker")
+    sagemaker.create_transform_job(**slow_job(sagemaker, storage, "transform-stop", model_archive, 200))
+    assert status_of(sagemaker, "transform-stop") == "InProgress"
     sagemaker.stop_transform_job(TransformJobName="transform-stop")
-    assert sagemaker.describe_transform_job(TransformJobName="transform-stop")["TransformJobStatus"] in {
-        "Stopping",
-        "Stopped",
-    }
-    deadline = time.monotonic() + 30
-    while (
-        sagemaker.describe_transform_job(TransformJobName="transform-stop")["TransformJobStatus"] != "Stopped"
-    ):
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    job = sagemaker.describe_transform_job(TransformJobName="transform-stop")
-    assert "TransformEndTime" in job
-    assert len(keys_under(client, "transform-stop", "out/")) < 200
+    assert status_of(sagemaker, "transform-stop") in {"Stopping", "Stopped"}
+    wait_until(lambda: status_of(sagemaker, "transform-stop") == "Stopped", "the job did not stop")
+    assert "TransformEndTime" in sagemaker.describe_transform_job(TransformJobName="transform-stop")
+    assert len(keys_under(storage, "transform-stop", "out/")) < 200
     with pytest.raises(ClientError) as ended:
         sagemaker.stop_transform_job(TransformJobName="transform-stop")
     assert "because its status is Stopped" in ended.value.response["Error"]["Message"]
@@ -480,46 +475,27 @@ def test_stop_transform_job_stops_a_running_job(
 def test_a_job_that_a_server_stop_interrupts_runs_again_at_the_next_start(
     answering_at_once: ModelportServer, s3: S3Endpoint, iris_model: Any, model_archive: Path
 ) -> None:
-    server = answering_at_once
-    client, sagemaker = s3.client(), server.client("sagemaker")
-    a_model(sagemaker, client, "transform-restart", "transform-restart", model_archive)
-    rows = seed.test_points()
-    for index in range(20):
-        client.put_object(Bucket="transform-restart", Key=f"in/{index:02d}.csv", Body="\n".join(rows * 50))
-    request = job_request(
-        "transform-restart",
-        "transform-restart",
-        "s3://transform-restart/in/",
-        "s3://transform-restart/out/",
-        BatchStrategy="SingleRecord",
-        MaxConcurrentTransforms=1,
-    )
-    sagemaker.create_transform_job(**request)
+    server, storage = answering_at_once, s3.client()
+    sagemaker = server.client("sagemaker")
+    sagemaker.create_transform_job(**slow_job(sagemaker, storage, "transform-restart", model_archive, 20))
     server.stop()
     mark = server.log_mark()
     server.start()
     sagemaker = server.client("sagemaker")
-    assert sagemaker.describe_transform_job(TransformJobName="transform-restart")["TransformJobStatus"] in {
-        "InProgress",
-        "Completed",
-    }
-    deadline = time.monotonic() + 120
-    while (
-        sagemaker.describe_transform_job(TransformJobName="transform-restart")["TransformJobStatus"]
-        == "InProgress"
-    ):
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    assert (
-        sagemaker.describe_transform_job(TransformJobName="transform-restart")["TransformJobStatus"]
-        == "Completed"
+    assert status_of(sagemaker, "transform-restart") in {"InProgress", "Completed"}
+    wait_until(
+        lambda: status_of(sagemaker, "transform-restart") != "InProgress",
+        "the job did not end",
+        timeout_s=120,
     )
+    assert status_of(sagemaker, "transform-restart") == "Completed"
     assert (
         "transform job transform-restart was running when the server stopped: running it again"
         in server.log(mark)
     )
-    outputs = keys_under(client, "transform-restart", "out/")
-    assert outputs == [f"out/{index:02d}.csv.out" for index in range(20)]
-    assert object_text(client, "transform-restart", "out/07.csv.out") == batch_rows(
-        probabilities_of(iris_model, rows * 50)
+    assert keys_under(storage, "transform-restart", "out/") == [
+        f"out/{index:03d}.csv.out" for index in range(20)
+    ]
+    assert object_text(storage, "transform-restart", "out/007.csv.out") == batch_rows(
+        probabilities_of(iris_model, seed.test_points() * 50)
     )

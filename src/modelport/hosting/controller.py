@@ -29,16 +29,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from modelport.core.clock import Clock
 from modelport.core.config import Settings
 from modelport.core.errors import ArtifactError
 from modelport.core.logfiles import shorten
 from modelport.hosting import serverless
-from modelport.hosting.artifacts.code import remote_code_url, worker_environment
+from modelport.hosting.artifacts.cache import ArtifactPreparer
+from modelport.hosting.artifacts.code import worker_environment
 from modelport.hosting.collector import ArtifactCollector
 from modelport.hosting.deployments import ENDPOINT_KIND as KIND
 from modelport.hosting.deployments import model_source, variant_summaries
@@ -56,12 +57,6 @@ log = logging.getLogger(__name__)
 _HEALTH_INTERVAL_S = 0.25
 _LOG_CHECK_EVERY = 4  # health rounds between two checks of the instances' log sizes (1 s)
 _MAX_REASON = 1024
-
-
-class ArtifactPreparer(Protocol):
-    def prepare(self, model_key: str, model_data_url: str | None, code_url: str | None = None) -> Path: ...
-
-    def collect(self, live_keys: Collection[str]) -> list[Path]: ...
 
 
 class Controller:
@@ -238,12 +233,7 @@ class Controller:
         starts = []
         for variant in (*variants, *shadows):
             snapshot = variant.snapshot
-            model_dir = await asyncio.to_thread(
-                self.artifacts.prepare,
-                snapshot["ModelKey"],
-                snapshot.get("ModelDataUrl"),
-                remote_code_url(snapshot["Environment"]),
-            )
+            model_dir = await asyncio.to_thread(self.artifacts.prepare, *model_source(snapshot))
             for index in range(variant.desired_count):
                 starts.append(self.start_instance(name, variant, index, model_dir, variant.desired_count))
             if "ServerlessConfig" in snapshot:

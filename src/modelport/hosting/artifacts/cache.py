@@ -30,6 +30,7 @@ import tempfile
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from modelport.core.config import Settings
 from modelport.core.errors import ArtifactError
@@ -47,6 +48,14 @@ log = logging.getLogger(__name__)
 MARKER = "complete.json"
 MODEL_DIR = "model"
 LOCKS = ".locks"
+
+
+class ArtifactPreparer(Protocol):
+    """What the controller and the transform runner need of the cache (tests give fakes)."""
+
+    def prepare(self, model_key: str, model_data_url: str | None, code_url: str | None = None) -> Path: ...
+
+    def collect(self, live_keys: Collection[str]) -> list[Path]: ...
 
 
 class ArtifactCache:

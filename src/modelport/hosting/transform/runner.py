@@ -27,8 +27,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
@@ -36,7 +35,8 @@ from modelport.core.clock import Clock
 from modelport.core.config import Settings
 from modelport.core.errors import ArtifactError
 from modelport.core.logfiles import shorten
-from modelport.hosting.artifacts.code import remote_code_url, worker_environment
+from modelport.hosting.artifacts.cache import ArtifactPreparer
+from modelport.hosting.artifacts.code import worker_environment
 from modelport.hosting.artifacts.fetch import s3_client
 from modelport.hosting.deployments import model_source
 from modelport.hosting.transform import objects, records
@@ -61,10 +61,6 @@ log = logging.getLogger(__name__)
 MAX_REASON = 1024
 _LOG_CHECK_INTERVAL_S = 1.0
 _WORKER_ERRORS = (WorkerUnreachable, WorkerTimeout, WorkerBroken)
-
-
-class ArtifactPreparer(Protocol):
-    def prepare(self, model_key: str, model_data_url: str | None, code_url: str | None = None) -> Path: ...
 
 
 # (the job's caller as stored, an S3 operation, its Bucket and Key) -> None when the caller may, else
@@ -207,12 +203,7 @@ class TransformRunner:
 
     async def _start_workers(self, plan: JobPlan) -> list[WorkerProcess]:
         model = plan.model
-        model_dir = await asyncio.to_thread(
-            self.artifacts.prepare,
-            model["ModelKey"],
-            model.get("ModelDataUrl"),
-            remote_code_url(model["Environment"]),
-        )
+        model_dir = await asyncio.to_thread(self.artifacts.prepare, *model_source(model))
         environment = worker_environment({**model["Environment"], **plan.container_environment()}, model_dir)
         specs = [
             InstanceSpec(

@@ -25,7 +25,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from modelport.core.errors import ArtifactError
-from modelport.hosting.artifacts.code import remote_code_url
+from modelport.hosting.deployments import model_source
 from modelport.hosting.fleet import Fleet, Instance, VariantFleet, by_capacity
 from modelport.hosting.status import EndpointStatus
 from modelport.hosting.updates import run as updates
@@ -87,12 +87,7 @@ async def _grow(ctl: Controller, name: str, fleet: Fleet, count: int) -> None:
         if missing <= 0:
             continue
         snapshot = variant.snapshot
-        model_dir = await asyncio.to_thread(
-            ctl.artifacts.prepare,
-            snapshot["ModelKey"],
-            snapshot.get("ModelDataUrl"),
-            remote_code_url(snapshot["Environment"]),
-        )
+        model_dir = await asyncio.to_thread(ctl.artifacts.prepare, *model_source(snapshot))
         first = len(variant.instances)
         starts += [ctl.start_instance(name, variant, first + k, model_dir, missing) for k in range(missing)]
     results = await asyncio.gather(*starts, return_exceptions=True)

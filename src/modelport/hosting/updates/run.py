@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelport.core.errors import ArtifactError
-from modelport.hosting.artifacts.code import remote_code_url
+from modelport.hosting.deployments import model_source
 from modelport.hosting.fleet import Fleet, Instance, blend
 from modelport.hosting.status import EndpointStatus
 from modelport.hosting.updates import guard
@@ -214,12 +214,7 @@ async def _resize(ctl: Controller, name: str, desired: dict[str, Any]) -> None:
             model_dir = variant.instances[0].worker.spec.model_dir if variant.instances else None
             if model_dir is None:
                 snapshot = variant.snapshot
-                model_dir = await asyncio.to_thread(
-                    ctl.artifacts.prepare,
-                    snapshot["ModelKey"],
-                    snapshot.get("ModelDataUrl"),
-                    remote_code_url(snapshot["Environment"]),
-                )
+                model_dir = await asyncio.to_thread(ctl.artifacts.prepare, *model_source(snapshot))
             missing = int(target["InstanceCount"]) - len(variant.instances)
             first = len(variant.instances)
             results = await asyncio.gather(
