@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from modelport import seed
 from support.console_http import ConsoleClients, csrf
 from support.fixtures import ServerPool, s3_env
-from support.modelport_server import ModelportServer, client
+from support.modelport_server import ModelportServer, client, run_modelport
 from support.s3server import S3Endpoint
 from support.waiting import wait_until
 
@@ -211,6 +211,12 @@ def test_a_bad_record_fails_its_object_and_the_job_but_not_the_other_objects(
     )
     data_log = log_lines(s3_server, "/aws/sagemaker/TransformJobs", "transform-bad/i-0/data-log")
     assert any("s3://transform-bad/in/bad.csv: ClientError: 4" in line for line in data_log), data_log
+    # As docs/batch-transform.md says: modelport logs reads the group.
+    printed = run_modelport(
+        s3_server, "logs", "/aws/sagemaker/TransformJobs", "--endpoint-url", s3_server.url
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert "s3://transform-bad/in/bad.csv: ClientError: 4" in printed.stdout
     streams = s3_server.client("logs").describe_log_streams(
         logGroupName="/aws/sagemaker/TransformJobs", logStreamNamePrefix="transform-bad/"
     )["logStreams"]
@@ -392,6 +398,31 @@ def test_a_job_reads_and_writes_only_what_its_creator_may_in_s3(
     assert object_text(storage, "transform-iam", "out/points.csv.out") == batch_rows(
         probabilities_of(iris_model, rows)
     )
+
+
+def test_a_model_whose_data_cannot_be_fetched_fails_the_job_with_awss_reason(
+    s3_server: ModelportServer, s3: S3Endpoint
+) -> None:
+    storage, sagemaker = s3.client(), s3_server.client("sagemaker")
+    storage.create_bucket(Bucket="transform-nodata")
+    storage.put_object(Bucket="transform-nodata", Key="in/points.csv", Body=seed.test_points_csv())
+    sagemaker.create_model(
+        ModelName="transform-nodata",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker",
+        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": "s3://transform-nodata/model/missing.tar.gz"},
+    )
+    sagemaker.create_transform_job(
+        **job_request(
+            "transform-nodata", "transform-nodata", "s3://transform-nodata/in", "s3://transform-nodata/out"
+        )
+    )
+    job = sagemaker.describe_transform_job(TransformJobName="transform-nodata")
+    assert job["TransformJobStatus"] == "Failed"
+    assert job["FailureReason"].startswith(
+        'ClientError: Failed to download model data for container "container_1" from URL: '
+        '"s3://transform-nodata/model/missing.tar.gz".'
+    )
+    assert keys_under(storage, "transform-nodata", "out/") == []
 
 
 @pytest.mark.parametrize(
