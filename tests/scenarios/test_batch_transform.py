@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,11 @@ def test_the_seed_model_transforms_a_folder_of_csv_files(
     assert data_log[0].endswith(
         f"[sagemaker logs]: MaxConcurrentTransforms={os.cpu_count()}, MaxPayloadInMB=6, BatchStrategy=MULTI_RECORD"
     )
+
+    listed = run_modelport(s3_server, "ls", "--endpoint-url", s3_server.url)
+    assert listed.returncode == 0, listed.stderr
+    assert "Transform jobs" in listed.stdout
+    assert re.search(r"transform-folder\s+│\s+Completed", listed.stdout), listed.stdout
 
     with pytest.raises(ClientError) as taken:
         sagemaker.create_transform_job(**request)
@@ -501,6 +507,20 @@ def test_stop_transform_job_stops_a_running_job(
     with pytest.raises(ClientError) as ended:
         sagemaker.stop_transform_job(TransformJobName="transform-stop")
     assert "because its status is Stopped" in ended.value.response["Error"]["Message"]
+
+
+def test_cleanup_stops_the_running_transform_jobs(
+    answering_at_once: ModelportServer, s3: S3Endpoint, model_archive: Path
+) -> None:
+    storage, sagemaker = s3.client(), answering_at_once.client("sagemaker")
+    sagemaker.create_transform_job(**slow_job(sagemaker, storage, "transform-cleanup", model_archive, 100))
+    cleaned = run_modelport(
+        answering_at_once, "cleanup", "--all", "--yes", "--endpoint-url", answering_at_once.url
+    )
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert "stopped 1 running transform job(s)." in cleaned.stdout
+    wait_until(lambda: status_of(sagemaker, "transform-cleanup") == "Stopped", "cleanup did not stop the job")
+    assert sagemaker.list_models()["Models"] == []
 
 
 def test_a_job_that_a_server_stop_interrupts_runs_again_at_the_next_start(

@@ -54,7 +54,7 @@ def when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else str(value or "")
 
 
-_STATUS_STYLE = {"InService": "green", "Failed": "red", "OutOfService": "red"}
+_STATUS_STYLE = {"InService": "green", "Completed": "green", "Failed": "red", "OutOfService": "red"}
 
 
 def status_text(status: str) -> str:
@@ -71,6 +71,20 @@ def endpoints_table(endpoints: list[dict[str, Any]]) -> Table:
             status_text(endpoint.get("EndpointStatus", "")),
             when(endpoint.get("CreationTime")),
             when(endpoint.get("LastModifiedTime")),
+        )
+    return table
+
+
+def transform_jobs_table(jobs: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
+    table = Table("Transform job", "Status", "Created", "Ended", title="Transform jobs", title_justify="left")
+    for job in jobs:
+        table.add_row(
+            escape(job["TransformJobName"]),
+            status_text(job.get("TransformJobStatus", "")),
+            when(job.get("CreationTime")),
+            when(job.get("TransformEndTime")),
         )
     return table
 

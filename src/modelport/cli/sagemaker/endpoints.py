@@ -83,9 +83,10 @@ def invoke(
 @click.command(name="ls")
 @connection_options
 def list_resources(connection: ConnectionOptions) -> None:
-    """List endpoints with their status, models, endpoint configs, then functions, APIs and roles.
+    """List endpoints with their status, models, endpoint configs, then transform jobs, functions,
+    APIs and roles.
 
-    Functions, REST APIs and roles are listed only when there are some.
+    Transform jobs, functions, REST APIs and roles are listed only when there are some.
     """
     conn = server_connection(connection)
     sm = conn.sagemaker()
@@ -100,6 +101,8 @@ def list_resources(connection: ConnectionOptions) -> None:
         if configs
         else "No endpoint configs."
     )
+    if jobs := _all(sm, "list_transform_jobs", "TransformJobSummaries"):
+        out.print(output.transform_jobs_table(jobs))
     serverless = _serverless(conn)
     if serverless.functions:
         out.print(functions.functions_table(serverless.functions))
@@ -196,8 +199,9 @@ def rm(name: str, connection: ConnectionOptions) -> None:
 def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
     """Delete every endpoint, endpoint config, model, REST API, function and role on the server.
 
-    The packages `modelport deploy` made for the deleted models are deleted too, and every
-    variant's automatic scaling is deregistered.
+    The packages `modelport deploy` made for the deleted models are deleted too, every variant's
+    automatic scaling is deregistered, and running transform jobs are stopped (jobs cannot be
+    deleted, on AWS as here).
     """
     if not everything:
         raise click.UsageError("cleanup deletes everything on the server; say so with --all")
@@ -210,16 +214,24 @@ def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
     serverless = _serverless(conn)
     autoscaling = scaling.client(conn)
     scaled = scaling.registered(autoscaling)
+    running = [
+        job["TransformJobName"]
+        for job in _all(sm, "list_transform_jobs", "TransformJobSummaries")
+        if job["TransformJobStatus"] == "InProgress"
+    ]
     summary = f"{len(endpoints)} endpoint(s), {len(configs)} endpoint config(s) and {len(models)} model(s)"
     if serverless:
         summary += f"; {serverless.summary()}"
     if scaled:
         summary += f"; the automatic scaling of {len(scaled)} variant(s)"
-    if not (endpoints or configs or models or serverless or scaled):
+    stopping = f" and stop {len(running)} running transform job(s)" if running else ""
+    if not (endpoints or configs or models or serverless or scaled or running):
         out.print("Nothing to delete.")
         return
     if not yes:
-        click.confirm(f"Delete {summary}?", abort=True, err=True)
+        click.confirm(f"Delete {summary}{stopping}?", abort=True, err=True)
+    for name in running:
+        _stop_job(sm, name)
     serverless.delete(conn)
     scaling.deregister(autoscaling, scaled)
     with out.status("Deleting endpoints ..."):
@@ -234,7 +246,8 @@ def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
         package = model_package(sm, name)
         if _ignore_missing(sm.delete_model, ModelName=name) and package is not None:
             packages += delete_package(package)
-    out.print(f"Deleted {summary}" + (f"; {packages} package(s)." if packages else "."))
+    stopped = f"; stopped {len(running)} running transform job(s)" if running else ""
+    out.print(f"Deleted {summary}" + (f"; {packages} package(s)" if packages else "") + f"{stopped}.")
 
 
 @dataclass(frozen=True)
@@ -272,6 +285,17 @@ def _serverless(conn: Connection) -> _Serverless:
         functions=functions.list_functions(roles.aws_client(conn, "lambda")),
         roles=roles.list_roles(roles.aws_client(conn, "iam")),
     )
+
+
+def _stop_job(sm: Any, name: str) -> None:
+    """StopTransformJob; a job that ended meanwhile is left as it is."""
+    from botocore.exceptions import ClientError
+
+    try:
+        sm.stop_transform_job(TransformJobName=name)
+    except ClientError as error:
+        if "because its status is" not in str(error.response.get("Error", {}).get("Message", "")):
+            raise
 
 
 def _all(sm: Any, operation: str, key: str) -> list[dict[str, Any]]:
