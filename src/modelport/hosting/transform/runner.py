@@ -196,10 +196,14 @@ class TransformRunner:
         finally:
             if bounding is not None:
                 bounding.cancel()
-            for client in clients:
-                await client.aclose()
-            for worker in workers:
-                await self.supervisor.stop(worker)
+            # Shielded: a stop or shutdown that lands during the clean-up must not leave workers running.
+            await asyncio.shield(self._release(clients, workers))
+
+    async def _release(self, clients: list[WorkerClient], workers: list[WorkerProcess]) -> None:
+        for client in clients:
+            await client.aclose()
+        for worker in workers:
+            await self.supervisor.stop(worker)
 
     async def _start_workers(self, plan: JobPlan) -> list[WorkerProcess]:
         model = plan.model
