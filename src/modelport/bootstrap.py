@@ -306,7 +306,7 @@ def build_platform(
         supervisor=supervisor,
         artifacts=cache,
         append_log=logs.append,
-        framed=router.framed,
+        new_client=router.new_client,
         s3_access=lambda caller, operation, params: s3_denial(context, caller, operation, params),
     )
     controller.collector.also_live = transforms.live_model_keys

@@ -76,10 +76,26 @@ class Router:
     def remove(self, endpoint_name: str) -> Fleet | None:
         return self.fleets.pop(endpoint_name.lower(), None)
 
-    def new_client(self, port: int, host: str = "127.0.0.1") -> WorkerClient:
+    def new_client(
+        self,
+        port: int,
+        host: str = "127.0.0.1",
+        *,
+        timeout_s: float | None = None,
+        max_idle: int | None = None,
+        frames: bool = True,
+    ) -> WorkerClient:
+        """A client of one worker: the router's timeout and idle bound unless given (a transform
+        job has its own); ``frames=False`` when requests may outgrow a frame."""
         # Frames need the worker's Unix socket, on this machine; a Ray node's worker gets HTTP.
-        framed = self.framed and host == "127.0.0.1"
-        return WorkerClient(host, port, timeout_s=self.timeout_s, max_idle=self.max_in_flight, framed=framed)
+        framed = frames and self.framed and host == "127.0.0.1"
+        return WorkerClient(
+            host,
+            port,
+            timeout_s=self.timeout_s if timeout_s is None else timeout_s,
+            max_idle=self.max_in_flight if max_idle is None else max_idle,
+            framed=framed,
+        )
 
     async def invoke(
         self,

@@ -27,7 +27,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -68,6 +68,20 @@ _WORKER_ERRORS = (WorkerUnreachable, WorkerTimeout, WorkerBroken)
 S3Access = Callable[[dict[str, str] | None, str, dict[str, str]], str | None]
 
 
+class NewClient(Protocol):
+    """The router's worker-client factory (``Router.new_client``)."""
+
+    def __call__(
+        self,
+        port: int,
+        host: str = ...,
+        *,
+        timeout_s: float | None = ...,
+        max_idle: int | None = ...,
+        frames: bool = ...,
+    ) -> WorkerClient: ...
+
+
 class ObjectFailed(Exception):
     """One input object that got no ``.out``; the message is its data-log entry."""
 
@@ -82,7 +96,7 @@ class TransformRunner:
         supervisor: Supervisor,
         artifacts: ArtifactPreparer,
         append_log: Callable[[str, str, str], None],
-        framed: bool,
+        new_client: NewClient,
         s3_access: S3Access,
     ) -> None:
         self.store = store
@@ -91,7 +105,7 @@ class TransformRunner:
         self.supervisor = supervisor
         self.artifacts = artifacts
         self.append_log = append_log  # (group, stream, text): CloudWatch Logs' writer
-        self.framed = framed
+        self.new_client = new_client
         self.s3_access = s3_access
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stopping: set[str] = set()
@@ -238,19 +252,14 @@ class TransformRunner:
         return started
 
     def _client(self, worker: WorkerProcess, plan: JobPlan, execution: Execution) -> WorkerClient:
-        # Frames need the worker's Unix socket (this machine) and fit 64 MiB, and an answer can be
-        # several times its request (a CSV row of 4 features answers 3 probabilities): HTTP past 8 MiB.
-        framed = (
-            self.framed
-            and worker.host == "127.0.0.1"
-            and execution.max_payload_bytes <= framing.MAX_FRAME // 8
-        )
-        return WorkerClient(
-            worker.host,
+        # A frame holds 64 MiB, and an answer can be several times its request (a CSV row of 4
+        # features answers 3 probabilities): HTTP past 8 MiB.
+        return self.new_client(
             worker.port,
+            worker.host,
             timeout_s=plan.invocation_timeout_s,
             max_idle=execution.max_concurrent,
-            framed=framed,
+            frames=execution.max_payload_bytes <= framing.MAX_FRAME // 8,
         )
 
     async def _transform_all(
