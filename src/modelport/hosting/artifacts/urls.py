@@ -138,10 +138,16 @@ def _parse_https(url: str) -> ParsedUrl:
     return ParsedUrl(kind=UrlKind.S3, url=url, bucket=bucket, key=key, region=region)
 
 
+def is_bucket_name(name: str) -> bool:
+    """S3's bucket-name rule: 3–63 lowercase letters, digits, dots, hyphens (and underscores, which
+    older buckets have), starting and ending with a letter or digit, no ``..``."""
+    return bool(_BUCKET.match(name)) and ".." not in name
+
+
 def _check_bucket(url: str, bucket: str) -> None:
     if not bucket:
         raise InvalidRequest(f'ModelDataUrl "{url}" has no bucket name; write s3://bucket/key.')
-    if not _BUCKET.match(bucket) or ".." in bucket:
+    if not is_bucket_name(bucket):
         raise InvalidRequest(
             f'ModelDataUrl "{url}" has an invalid bucket name "{bucket}": use 3-63 lowercase '
             "letters, digits, dots or hyphens, starting and ending with a letter or digit."

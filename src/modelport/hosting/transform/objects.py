@@ -12,7 +12,6 @@ name (``s3://b/in/data`` matching ``in/data1.csv``) keeps the objects' names who
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +20,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from modelport.core.errors import InvalidRequest
+from modelport.hosting.artifacts.urls import is_bucket_name
 
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9]$")
 
 
 class ObjectError(Exception):
@@ -45,7 +44,7 @@ class S3Location:
         if not url.startswith("s3://"):
             raise InvalidRequest(f'{field} "{url}" is not an S3 URL; write s3://bucket/prefix.')
         bucket, _, key = url[len("s3://") :].partition("/")
-        if not _BUCKET.match(bucket):
+        if not is_bucket_name(bucket):
             raise InvalidRequest(f'{field} "{url}" does not name a valid S3 bucket ("{bucket}").')
         return cls(bucket, key)
 

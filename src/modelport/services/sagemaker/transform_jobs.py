@@ -24,7 +24,12 @@ from modelport.core.errors import (
     ResourceLimitExceeded,
 )
 from modelport.hosting.transform.data_processing import check_data_processing
-from modelport.hosting.transform.job import TRANSFORM_JOB_KIND, TransformJobStatus
+from modelport.hosting.transform.job import (
+    DEFAULT_MAX_CONCURRENT,
+    DEFAULT_MAX_PAYLOAD_MB,
+    TRANSFORM_JOB_KIND,
+    TransformJobStatus,
+)
 from modelport.hosting.transform.objects import S3Location
 from modelport.services.context import ServiceContext, TransformEngine
 from modelport.services.sagemaker import resources
@@ -179,10 +184,11 @@ def _check(ctx: ServiceContext, params: dict[str, Any]) -> None:
             "MaxPayloadInMB 0 (chunked requests) is not supported by the built-in containers; "
             "give a size in MB (1 to 100; default 6)."
         )
-    concurrent = params.get("MaxConcurrentTransforms") or 1
-    if (payload_mb or 6) * concurrent > MAX_TOTAL_PAYLOAD_MB:
+    concurrent = params.get("MaxConcurrentTransforms") or DEFAULT_MAX_CONCURRENT
+    payload_mb = payload_mb or DEFAULT_MAX_PAYLOAD_MB
+    if payload_mb * concurrent > MAX_TOTAL_PAYLOAD_MB:
         raise InvalidRequest(
-            f"MaxConcurrentTransforms ({concurrent}) times MaxPayloadInMB ({payload_mb or 6}) must not "
+            f"MaxConcurrentTransforms ({concurrent}) times MaxPayloadInMB ({payload_mb}) must not "
             f"exceed {MAX_TOTAL_PAYLOAD_MB} MB; lower one of them."
         )
     count = int(params["TransformResources"]["InstanceCount"])
