@@ -216,8 +216,7 @@ def cleanup(everything: bool, yes: bool, connection: ConnectionOptions) -> None:
     scaled = scaling.registered(autoscaling)
     running = [
         job["TransformJobName"]
-        for job in _all(sm, "list_transform_jobs", "TransformJobSummaries")
-        if job["TransformJobStatus"] == "InProgress"
+        for job in _all(sm, "list_transform_jobs", "TransformJobSummaries", StatusEquals="InProgress")
     ]
     summary = f"{len(endpoints)} endpoint(s), {len(configs)} endpoint config(s) and {len(models)} model(s)"
     if serverless:
@@ -288,19 +287,19 @@ def _serverless(conn: Connection) -> _Serverless:
 
 
 def _stop_job(sm: Any, name: str) -> None:
-    """StopTransformJob; a job that ended meanwhile is left as it is."""
+    """StopTransformJob; a job that ended meanwhile (ValidationException) is left as it is."""
     from botocore.exceptions import ClientError
 
     try:
         sm.stop_transform_job(TransformJobName=name)
     except ClientError as error:
-        if "because its status is" not in str(error.response.get("Error", {}).get("Message", "")):
+        if error.response.get("Error", {}).get("Code") != "ValidationException":
             raise
 
 
-def _all(sm: Any, operation: str, key: str) -> list[dict[str, Any]]:
+def _all(sm: Any, operation: str, key: str, **filters: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    for page in sm.get_paginator(operation).paginate():
+    for page in sm.get_paginator(operation).paginate(**filters):
         items.extend(page[key])
     return items
 
