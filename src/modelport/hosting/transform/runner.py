@@ -129,7 +129,7 @@ class TransformRunner:
         """StopTransformJob: the job's task ends as soon as it can, ``Stopped``."""
         task = self._tasks.get(name)
         if task is None:  # not running here (a restart between Stopping and Stopped)
-            self._set(name, TransformJobStatus.STOPPED, ended=True)
+            self._set(name, TransformJobStatus.STOPPED)
             return
         self._stopping.add(name)
         task.cancel()
@@ -151,7 +151,7 @@ class TransformRunner:
                 log.info("transform job %s was running when the server stopped: running it again", job.name)
                 self.start(job.name)
             elif job.status == TransformJobStatus.STOPPING:
-                self._set(job.name, TransformJobStatus.STOPPED, ended=True)
+                self._set(job.name, TransformJobStatus.STOPPED)
 
     async def close(self) -> None:
         """Stop every job's task; the jobs stay InProgress, for ``resume``."""
@@ -175,7 +175,7 @@ class TransformRunner:
             plan = JobPlan.from_request(
                 name, record.body["Request"], record.body["Model"], record.body.get("Caller")
             )
-            self._set(name, TransformJobStatus.IN_PROGRESS, started=True)
+            self._set(name, TransformJobStatus.IN_PROGRESS)
             try:
                 workers = await self._start_workers(plan)
                 bounding = asyncio.get_running_loop().create_task(self._bound_logs(workers))
@@ -187,7 +187,7 @@ class TransformRunner:
                 self._check_listing(plan)
                 inputs = await asyncio.to_thread(objects.list_inputs, s3, plan.s3_data_type, plan.s3_uri)
             except (StartupFailed, ArtifactError, objects.ObjectError) as exc:
-                self._set(name, TransformJobStatus.FAILED, ended=True, reason=_client_error(str(exc)))
+                self._set(name, TransformJobStatus.FAILED, reason=_client_error(str(exc)))
                 return
             failures = await self._transform_all(plan, execution, inputs, workers, clients, s3)
             if failures:
@@ -197,16 +197,16 @@ class TransformRunner:
                     f"{first_url}: {first_reason} See job logs for more information (log group "
                     f"{LOG_GROUP}, streams {name}/i-<n>/data-log)."
                 )
-                self._set(name, TransformJobStatus.FAILED, ended=True, reason=reason)
+                self._set(name, TransformJobStatus.FAILED, reason=reason)
             else:
-                self._set(name, TransformJobStatus.COMPLETED, ended=True)
+                self._set(name, TransformJobStatus.COMPLETED)
         except asyncio.CancelledError:
             if name not in self._stopping:
                 raise  # the server stops: the job stays InProgress, for resume
-            self._set(name, TransformJobStatus.STOPPED, ended=True)
+            self._set(name, TransformJobStatus.STOPPED)
         except Exception as exc:  # a bug: the job fails with what happened, the server goes on
             log.exception("transform job %s failed", name)
-            self._set(name, TransformJobStatus.FAILED, ended=True, reason=f"InternalServerError: {exc}")
+            self._set(name, TransformJobStatus.FAILED, reason=f"InternalServerError: {exc}")
         finally:
             if bounding is not None:
                 bounding.cancel()
@@ -360,7 +360,7 @@ class TransformRunner:
             self._stopping.discard(name)
             record = self.store.get(TRANSFORM_JOB_KIND, name)
             if record is not None and record.status == TransformJobStatus.STOPPING:
-                self._set(name, TransformJobStatus.STOPPED, ended=True)
+                self._set(name, TransformJobStatus.STOPPED)
 
     async def _bound_logs(self, workers: list[WorkerProcess]) -> None:
         """Keep each instance's log under ``max_endpoint_log_bytes`` (model code may print per record)."""
@@ -385,20 +385,19 @@ class TransformRunner:
         name: str,
         status: TransformJobStatus,
         *,
-        started: bool = False,
-        ended: bool = False,
         reason: str | None = None,
     ) -> None:
+        """The job's new status: InProgress (re)starts its clock, any other status ends it."""
         record = self.store.get(TRANSFORM_JOB_KIND, name)
         if record is None:
             return
         now = self.clock.now()
         body = dict(record.body)
-        if started:
+        if status == TransformJobStatus.IN_PROGRESS:
             body["TransformStartTime"] = now
             body.pop("TransformEndTime", None)
             body.pop("FailureReason", None)
-        if ended:
+        else:
             body["TransformEndTime"] = now
         if reason is not None:
             body["FailureReason"] = reason[:MAX_REASON]
