@@ -20,7 +20,10 @@ is on, ``modelport server`` starts ``weed server`` with its S3 gateway:
   group, waits ``embedded_s3_stop_timeout_s``, then SIGKILLs it.
 
 Start-up is in the background: ``start`` returns as soon as the process is spawned and a thread
-waits for a signed S3 call to succeed; model-data reads call ``wait_ready`` first.
+waits for a signed S3 call to succeed; model-data reads call ``wait_ready`` first. Ports are
+probed free and then bound by weed, so one can be taken in between (weed's own outgoing
+connections took one in a test run) and weed exits: the thread then starts it again on fresh
+internal ports, keeping the S3 port whose URL is already handed out, up to three times.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from typing import Any
 log = logging.getLogger("modelport.s3")
 
 VOLUME_SIZE_MB = 256
+_START_ATTEMPTS = 3
 # One volume for a new collection (bucket), whatever its replication; SeaweedFS's default is 7.
 _MASTER_TOML = """\
 [master.volume_growth]
@@ -107,6 +111,8 @@ class EmbeddedS3:
         self._ready = threading.Event()
         self._failure: str | None = None
         self._stopping = False
+        self._weed = ""
+        self._lock = threading.Lock()  # a retry's spawn and a stop never interleave
 
     @property
     def endpoint_url(self) -> str:
@@ -129,8 +135,19 @@ class EmbeddedS3:
         descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as stream:
             json.dump(self._identities(), stream)
+        self._weed = weed
+        self._pick_ports()
+        self._spawn()
+        threading.Thread(target=self._watch_start, name="embedded-s3-ready", daemon=True).start()
+
+    def _pick_ports(self, keep_s3: int | None = None) -> None:
+        """Free ports for every listener; ``keep_s3``: the S3 port a retry keeps (its URL is out)."""
         self.ports = dict(zip(_PORT_NAMES, free_ports(len(_PORT_NAMES)), strict=True))
-        if self.s3_port and _port_is_free(self.s3_port) and self.s3_port not in self.ports.values():
+        while keep_s3 is not None and keep_s3 in self.ports.values():
+            self.ports = dict(zip(_PORT_NAMES, free_ports(len(_PORT_NAMES)), strict=True))
+        if keep_s3 is not None:
+            self.ports["s3"] = keep_s3
+        elif self.s3_port and _port_is_free(self.s3_port) and self.s3_port not in self.ports.values():
             self.ports["s3"] = self.s3_port
         elif self.s3_port:
             log.warning(
@@ -138,9 +155,12 @@ class EmbeddedS3:
                 self.s3_port,
                 self.ports["s3"],
             )
+
+    def _spawn(self) -> None:
         p = self.ports
+        config = self.data_dir / "s3.json"
         command = [
-            weed,
+            self._weed,
             f"-logdir={self.data_dir / 'logs'}",
             "server",
             "-ip=127.0.0.1",
@@ -169,7 +189,9 @@ class EmbeddedS3:
         if self.domain_names:
             command.append("-s3.domainName=" + ",".join(self.domain_names))
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as output:
+        with self._lock, open(self.log_path, "ab") as output:
+            if self._stopping:
+                return
             self.process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
@@ -180,8 +202,7 @@ class EmbeddedS3:
                 start_new_session=True,  # its own process group, stopped as one
                 preexec_fn=_die_with_parent,  # prctl only: safe between fork and exec
             )
-        log.info("embedded S3 (SeaweedFS, pid %d) starting on %s", self.process.pid, self.endpoint_url)
-        threading.Thread(target=self._watch_start, name="embedded-s3-ready", daemon=True).start()
+            log.info("embedded S3 (SeaweedFS, pid %d) starting on %s", self.process.pid, self.endpoint_url)
 
     def wait_ready(self) -> str | None:
         """Block until S3 answers (at most ``ready_timeout_s``); None when ready, else why not."""
@@ -193,8 +214,9 @@ class EmbeddedS3:
 
     def stop(self) -> None:
         """SIGTERM to the process group, SIGKILL after ``stop_timeout_s``; never raises."""
-        self._stopping = True
-        process, self.process = self.process, None
+        with self._lock:
+            self._stopping = True
+            process, self.process = self.process, None
         if process is None:
             return
         try:
@@ -216,8 +238,22 @@ class EmbeddedS3:
     def _watch_start(self) -> None:
         began = time.monotonic()
         deadline = began + self.ready_timeout_s
+        attempts = 1
         while not self._stopping:
             process = self.process
+            if process is not None and process.poll() is not None and attempts < _START_ATTEMPTS:
+                # Ports are probed free and then bound by weed: another process (or one of weed's
+                # own outgoing connections) can take one in between, and weed exits. Again, on
+                # fresh internal ports; the S3 port stays, since its URL is already handed out.
+                log.warning(
+                    "the embedded S3 exited with code %s while starting; starting it again (see %s)",
+                    process.returncode,
+                    self.log_path,
+                )
+                attempts += 1
+                self._pick_ports(keep_s3=self.ports["s3"])
+                self._spawn()
+                continue
             if process is None or process.poll() is not None:
                 code = None if process is None else process.returncode
                 self._failure = (
