@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from modelport.aws.auth.keys import KeyStoreLookup
-from modelport.aws.auth.principal import Principal, PrincipalKind
+from modelport.aws.auth.principal import caller_principal
 from modelport.aws.auth.sqlite_keys import SqliteKeyStore
 from modelport.core.clock import Clock, SystemClock
 from modelport.core.config import Settings
 from modelport.core.errors import AccessDenied
 from modelport.hosting.artifacts.cache import ArtifactCache
+from modelport.hosting.async_inference.dispatcher import AsyncDispatcher
 from modelport.hosting.batching import BatchPolicy
 from modelport.hosting.capture import CaptureWriter
 from modelport.hosting.controller import Controller
@@ -71,6 +72,7 @@ class Platform:
     shadow: ShadowSender
     autoscaler: Autoscaler
     transforms: TransformRunner
+    async_inference: AsyncDispatcher
     _log_task: asyncio.Task[None] | None = None
     _capture_task: asyncio.Task[None] | None = None
     _metrics_task: asyncio.Task[None] | None = None
@@ -101,6 +103,7 @@ class Platform:
         await self.autoscaler.close()
         await self.shadow.close()
         await self.transforms.close()  # before the controller stops every worker
+        await self.async_inference.close()
         await self.controller.stop()
         await self.functions.close()
         await self.notebooks.close()
@@ -187,13 +190,12 @@ def log_sources(supervisor: Supervisor, notebooks: NotebookHost) -> Callable[[],
 def s3_denial(
     context: ServiceContext, caller: dict[str, str] | None, operation: str, params: dict[str, str]
 ) -> str | None:
-    """Why ``caller`` (a transform job's creator, as stored) may not make this S3 call, or None:
-    what the S3 front would have answered them."""
+    """Why ``caller`` (a transform job's creator or an asynchronous request's sender, as stored) may
+    not make this S3 call, or None: what the S3 front would have answered them."""
     if caller is None:
         return None
-    principal = Principal(access_key_id="", kind=PrincipalKind(caller["Kind"]), name=caller["Name"])
     try:
-        authorize(context.acting_as(principal), "s3", operation, params)
+        authorize(context.acting_as(caller_principal(caller)), "s3", operation, params)
     except AccessDenied as exc:
         return exc.message
     return None
@@ -317,6 +319,15 @@ def build_platform(
         retention_s=limits.metrics_retention_s,
         interval_s=limits.metrics_flush_interval_s,
     )
+    async_inference = AsyncDispatcher(
+        store=store,
+        settings=settings,
+        clock=clock,
+        router=router,
+        append_log=logs.append,
+        s3_access=lambda caller, operation, params: s3_denial(context, caller, operation, params),
+        metrics=metrics.recorder,
+    )
     context = ServiceContext(
         store=store,
         settings=settings,
@@ -330,6 +341,7 @@ def build_platform(
         logs=logs,
         metrics=metrics,
         transforms=transforms,
+        async_inference=async_inference,
     )
     capture = CaptureWriter(settings)
     metrics.after_flush = lambda: evaluate_all(context)
@@ -356,4 +368,5 @@ def build_platform(
         ),
         autoscaler=Autoscaler(context),
         transforms=transforms,
+        async_inference=async_inference,
     )

@@ -14,13 +14,17 @@ wait (``FAST_POLL``), which changes no call the SDK makes. Scenarios:
 - ``frameworks``: ``SKLearnModel`` and ``XGBoostModel`` with ``entry_point`` (script mode; the SDK
   packs and uploads the code), each deployed, invoked and deleted;
 - ``transform``: ``Model.transformer(...).transform(..., wait=True, logs=True)`` over a CSV in
-  S3 (batch transform), what the SDK printed while it waited, and the ``.out`` object.
+  S3 (batch transform), what the SDK printed while it waited, and the ``.out`` object;
+- ``async_inference``: ``Model.deploy(async_inference_config=AsyncInferenceConfig())`` →
+  ``AsyncPredictor.predict`` (uploads the rows, invokes, waits for the answer in S3 with the SDK's
+  default waiter: 15 s between polls) and ``predict_async(...).get_result()`` → deletes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import tarfile
 import traceback
@@ -150,6 +154,45 @@ def transform(workdir: Path) -> dict[str, Any]:
     return {"status": job["TransformJobStatus"], "printed": printed.getvalue(), "output": output.decode()}
 
 
+def async_inference(workdir: Path) -> dict[str, Any]:
+    import time
+
+    from sagemaker.async_inference import AsyncInferenceConfig
+    from sagemaker.model import Model
+    from sagemaker.predictor import Predictor
+    from sagemaker.predictor_async import AsyncPredictor
+    from sagemaker.serializers import CSVSerializer
+
+    from modelport import seed as tutorial
+
+    archive = tutorial.package_model(tutorial.train_iris_model(), workdir / "async" / "iris")
+    model_data = _upload(archive, "iris-async/model.tar.gz")
+    session = sagemaker.Session()
+    image = image_uris.retrieve("xgboost", session.boto_region_name, "1.7-1")
+    deployed = Model(image_uri=image, model_data=model_data, role=ROLE, sagemaker_session=session)
+    deployed.deploy(
+        initial_instance_count=1, instance_type="ml.m5.large", async_inference_config=AsyncInferenceConfig()
+    )
+    predictor = AsyncPredictor(Predictor(deployed.endpoint_name, serializer=CSVSerializer()))
+    began = time.monotonic()
+    answer = predictor.predict(ROWS)
+    waited_s = time.monotonic() - began
+    response = predictor.predict_async(ROWS)
+    later = response.get_result()
+    config = session.sagemaker_client.describe_endpoint(EndpointName=deployed.endpoint_name)[
+        "AsyncInferenceConfig"
+    ]
+    predictor.delete_model()  # first: it reads the endpoint config, which delete_endpoint deletes
+    predictor.delete_endpoint()
+    return {
+        "answer": answer.decode(),
+        "later": later.decode(),
+        "waited_s": waited_s,
+        "output_path": response.output_path,
+        "config": config,
+    }
+
+
 SKLEARN_SCRIPT = """\
 import json
 import os
@@ -247,13 +290,17 @@ def main() -> None:
     runs: dict[str, Callable[[], dict[str, Any]]] = {"seed": seed, "role": role, "bucket": bucket}
     runs |= {"model": lambda: model(Path(workdir)), "frameworks": lambda: frameworks(Path(workdir))}
     runs["transform"] = lambda: transform(Path(workdir))
+    runs["async_inference"] = lambda: async_inference(Path(workdir))
     results: dict[str, Any] = {}
     for scenario in scenarios:
         try:
             results[scenario] = runs[scenario]()
         except Exception:
             results[scenario] = {"error": traceback.format_exc()}
-    print(f"\n{MARK}{json.dumps(results)}")  # the SDK prints its progress dots without a newline
+    print(f"\n{MARK}{json.dumps(results)}", flush=True)  # the SDK prints progress dots without a newline
+    # AsyncPredictor.predict leaves the thread that polls the failure location running after the
+    # answer came (up to 60 polls 15 s apart), and Python waits for it at exit.
+    os._exit(0)
 
 
 if __name__ == "__main__":

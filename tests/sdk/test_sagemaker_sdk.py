@@ -148,6 +148,23 @@ def test_a_transformer_runs_a_batch_transform_job(
     assert server.client("sagemaker").list_models()["Models"] == []
 
 
+def test_an_async_predictor_gets_its_answer_at_the_first_poll(
+    user_env: dict[str, str], server: ModelportServer, s3: S3Endpoint, tmp_path: Path
+) -> None:
+    # The SDK's default S3 paths are in its default bucket, which it names after an STS call:
+    # through the transparent proxy, as in a notebook instance.
+    env = user_env | modelport_env(server, s3, "--transparent")
+    found = result(run_sdk(env, tmp_path, "async_inference"), "async_inference")
+    rows = [[float(p) for p in line.split(",")] for line in found["answer"].splitlines()]
+    assert [row.index(max(row)) for row in rows] == [0, 2]  # setosa, virginica
+    assert found["later"] == found["answer"]
+    assert found["waited_s"] < 10  # the SDK's waiter sleeps 15 s after a poll that finds nothing
+    output = found["config"]["OutputConfig"]
+    assert output["S3OutputPath"].startswith("s3://sagemaker-us-east-1-123456789012/async-endpoint-outputs/")
+    assert found["output_path"].startswith(output["S3OutputPath"])
+    assert server.client("sagemaker").list_endpoints()["Endpoints"] == []
+
+
 def test_script_mode_framework_models(sdk_results: dict[str, Any], server: ModelportServer) -> None:
     found = result(sdk_results, "frameworks")
     sklearn, xgboost = found["sklearn"], found["xgboost"]

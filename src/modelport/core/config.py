@@ -48,6 +48,13 @@ class Limits:
     max_transform_instances: int = 16  # InstanceCount of one transform job
     # CreateTransformJob answers once the job has ended, or after this (below botocore's 60 s read timeout)
     transform_settle_timeout_s: float = 45.0
+    # Asynchronous inference (docs/async-inference.md): an input object is read into memory and sent
+    # to the instance in one request (AWS: 1 GB; larger inputs belong in batch transform).
+    max_async_input_bytes: int = 32 * 1024 * 1024
+    max_async_queue: int = 10_000  # queued requests per endpoint; beyond: ThrottlingException
+    # InvokeEndpointAsync answers at once, or, when the request starts at once, once its output is
+    # written or after this: an S3 waiter's first poll then finds it. 0: always at once.
+    async_settle_timeout_s: float = 2.0
     warm_workers_per_runtime: int = 2  # spare workers with libraries imported, for fast deploys
     max_function_concurrency: int = 16  # execution environments per function; beyond: TooManyRequests
     warm_function_environments: int = 2  # spare function processes with boto3 imported, for cold starts

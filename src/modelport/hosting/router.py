@@ -106,12 +106,19 @@ class Router:
         accept: str | None,
         custom_attributes: str | None,
         target_variant: str | None,
+        timeout_s: float | None = None,
     ) -> WorkerAnswer:
+        """``timeout_s``: this request's own timeout instead of the router's (an asynchronous
+        request's InvocationTimeoutSeconds); such a request is never batched with others."""
         variant = self._variant(fleet, target_variant)
         if variant.gate is None:
-            return await self._invoke_variant(variant, body, content_type, accept, custom_attributes)
+            return await self._invoke_variant(
+                variant, body, content_type, accept, custom_attributes, timeout_s
+            )
         async with variant.gate.admit():  # serverless: MaxConcurrency, and a cold start when scaled to zero
-            return await self._invoke_variant(variant, body, content_type, accept, custom_attributes)
+            return await self._invoke_variant(
+                variant, body, content_type, accept, custom_attributes, timeout_s
+            )
 
     async def _invoke_variant(
         self,
@@ -120,6 +127,7 @@ class Router:
         content_type: str | None,
         accept: str | None,
         custom_attributes: str | None,
+        timeout_s: float | None,
     ) -> WorkerAnswer:
         headers = {}
         if content_type is not None:
@@ -134,7 +142,7 @@ class Router:
             tried.add(id(instance))
             instance.outstanding += 1
             try:
-                response = await self._send(instance.client, body, headers)
+                response = await self._send(instance.client, body, headers, timeout_s)
             except WorkerUnreachable:
                 continue  # never reached the worker: safe to try another instance
             except WorkerTimeout:
@@ -158,8 +166,12 @@ class Router:
                 variant=variant.name,
             )
 
-    async def _send(self, client: WorkerClient, body: bytes, headers: dict[str, str]) -> WorkerResponse:
+    async def _send(
+        self, client: WorkerClient, body: bytes, headers: dict[str, str], timeout_s: float | None
+    ) -> WorkerResponse:
         """One request to one worker, through its gatherer when batching is on (``batching.py``)."""
+        if timeout_s is not None:
+            return await client.invoke(body, headers, timeout_s=timeout_s)
         if self.batching is None:
             return await client.invoke(body, headers)
         gatherer = self._gatherers.get(client)

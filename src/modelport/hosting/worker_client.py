@@ -225,7 +225,12 @@ class WorkerClient:
         self._idle: list[_Connection] = []
         self._head = f"POST /invocations HTTP/1.1\r\nHost: {host}:{port}\r\n".encode()
 
-    async def invoke(self, body: bytes, headers: dict[str, str]) -> WorkerResponse:
+    async def invoke(
+        self, body: bytes, headers: dict[str, str], *, timeout_s: float | None = None
+    ) -> WorkerResponse:
+        """One request; ``timeout_s`` replaces the client's own timeout (an asynchronous
+        request's InvocationTimeoutSeconds)."""
+        timeout_s = self.timeout_s if timeout_s is None else timeout_s
         connection = await self._connection()
         if self.framed:
             request = framing.request_frame(
@@ -241,7 +246,7 @@ class WorkerClient:
             request = self._http_request(body, headers)
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[WorkerResponse] = loop.create_future()
-        timer = loop.call_later(self.timeout_s, _time_out, waiter, self.timeout_s)
+        timer = loop.call_later(timeout_s, _time_out, waiter, timeout_s)
         try:
             connection.send(request, waiter)
             response = await waiter

@@ -146,6 +146,7 @@ def _starlette_app(platform: Platform) -> Starlette:
         platform.start_logs()
         await platform.controller.start()
         await platform.transforms.resume()
+        await platform.async_inference.resume()
         await restore_notebook_instances(platform.context)
         try:
             yield
@@ -183,7 +184,7 @@ def console_tables(platform: Platform) -> dict[str, Mapping[str, Handler]]:
             metrics=platform.metrics.recorder,
         )
 
-    tables["sagemaker-runtime"] = {"InvokeEndpoint": invoke}
+    tables["sagemaker-runtime"] = {**tables["sagemaker-runtime"], "InvokeEndpoint": invoke}
     return tables
 
 

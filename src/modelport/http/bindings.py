@@ -21,11 +21,14 @@ from modelport.services.lambda_ import functions
 from modelport.services.logs import operations as logs
 from modelport.services.s3 import requests as s3
 from modelport.services.sagemaker import operations as sagemaker
+from modelport.services.sagemaker import runtime_operations as sagemaker_runtime
 from modelport.services.sts import operations as sts
 
 # botocore service name -> (SigV4 signing name, operation table), in the order docs/operations.md lists them.
 OPERATIONS: dict[str, tuple[str, Mapping[str, Handler]]] = {
     "sagemaker": ("sagemaker", sagemaker.OPERATIONS),
+    # Both SageMaker APIs sign as "sagemaker"; the runtime's InvokeEndpoint is not in its table.
+    "sagemaker-runtime": ("sagemaker", sagemaker_runtime.OPERATIONS),
     "iam": ("iam", iam.OPERATIONS),
     "sts": ("sts", sts.OPERATIONS),
     "lambda": ("lambda", functions.OPERATIONS),
@@ -34,13 +37,14 @@ OPERATIONS: dict[str, tuple[str, Mapping[str, Handler]]] = {
     "cloudwatch": ("monitoring", cloudwatch.OPERATIONS),
     "application-autoscaling": ("application-autoscaling", application_autoscaling.OPERATIONS),
 }
-# The runtime's one operation has its own hot path (http/invocations.py), outside the tables.
-RUNTIME_OPERATIONS = frozenset({"InvokeEndpoint"})
+# The runtime's InvokeEndpoint has its own hot path (http/invocations.py), outside the tables.
+HOT_PATH_OPERATIONS = {"sagemaker-runtime": frozenset({"InvokeEndpoint"})}
 
 IMPLEMENTED: dict[str, frozenset[str]] = {
-    "sagemaker": frozenset(OPERATIONS["sagemaker"][1]),
-    "sagemaker-runtime": RUNTIME_OPERATIONS,
-    **{service: frozenset(table) for service, (_, table) in OPERATIONS.items() if service != "sagemaker"},
+    **{
+        service: frozenset(table) | HOT_PATH_OPERATIONS.get(service, frozenset())
+        for service, (_, table) in OPERATIONS.items()
+    },
     # S3 is forwarded, not served: the S3 front (http/s3/front.py) checks IAM for these, then
     # hands them to the S3 in use.
     "s3": s3.OPERATIONS,
@@ -48,7 +52,7 @@ IMPLEMENTED: dict[str, frozenset[str]] = {
 
 
 def bindings(platform: Platform) -> dict[str, Binding]:
-    """Every control-plane API, by botocore service name (the runtime has its own hot path)."""
+    """Every API the front door's Starlette app serves, by botocore service name."""
     return {
         service: Binding(service, signing_name, ServiceProtocol.load(service), table)
         for service, (signing_name, table) in OPERATIONS.items()

@@ -58,6 +58,8 @@ def classify(
             version = parse_qs(form).get("Version", [""])[0]
             return "sts" if version == STS_VERSION else "iam"
         return "sagemaker" if method == "POST" else None
+    if path.startswith("/endpoints/"):  # the runtime's other operations (InvokeEndpoint has its own door)
+        return "sagemaker-runtime"
     if path.startswith("/2015-03-31/functions"):
         return "lambda"
     if path.startswith(("/restapis", "/apikeys")):

@@ -20,6 +20,8 @@ from modelport.hosting.router import Router
 from modelport.store.base import Store
 
 if TYPE_CHECKING:  # the host's module takes a ServiceContext in every call: no import at run time
+    from modelport.hosting.async_inference.dispatcher import Submitted
+    from modelport.hosting.async_inference.request import AsyncRequest
     from modelport.hosting.metrics.flusher import Metrics
     from modelport.sandboxes.notebooks import NotebookHost
     from modelport.services.lambda_.host import FunctionHost
@@ -64,6 +66,18 @@ class TransformEngine(Protocol):
         ...
 
 
+class AsyncEngine(Protocol):
+    """The part of the async dispatcher the service layer drives (``hosting/async_inference``)."""
+
+    def submit(self, request: AsyncRequest) -> Submitted:
+        """Queue the asynchronous request just stored."""
+        ...
+
+    def backlog(self, endpoint_name: str) -> int:
+        """The endpoint's requests waiting or running."""
+        ...
+
+
 @dataclass(frozen=True)
 class ServiceContext:
     """Shared by every call; ``acting_as`` gives the per-request copy that knows the caller."""
@@ -90,6 +104,8 @@ class ServiceContext:
     metrics: Metrics | None = None
     # Batch transform jobs (None in contexts built by tests without them).
     transforms: TransformEngine | None = None
+    # Asynchronous inference queues (None in contexts built by tests without them).
+    async_inference: AsyncEngine | None = None
 
     def acting_as(self, principal: Principal) -> ServiceContext:
         # What ``dataclasses.replace(self, principal=principal)`` gives, at a sixth of its cost

@@ -26,3 +26,17 @@ class Principal:
     kind: PrincipalKind
     name: str
     session_token: str | None = field(default=None, repr=False)
+
+
+def stored_caller(principal: Principal | None) -> dict[str, str] | None:
+    """Who work done later (a transform job, an asynchronous request) reads and writes S3 for, as
+    stored with it: the server uses its own S3 key, so each object is checked against this
+    caller's IAM policies (None: the root user, or authentication off: everything is allowed)."""
+    if principal is None or principal.kind is PrincipalKind.ROOT:
+        return None
+    return {"Kind": str(principal.kind), "Name": principal.name}
+
+
+def caller_principal(caller: dict[str, str]) -> Principal:
+    """The principal a stored caller (``stored_caller``) stands for, for an IAM check."""
+    return Principal(access_key_id="", kind=PrincipalKind(caller["Kind"]), name=caller["Name"])

@@ -137,29 +137,44 @@ def _manifest_objects(client: Any, location: S3Location) -> list[InputObject]:
     return [InputObject(prefix.bucket, prefix.key + relative, relative) for relative in relatives]
 
 
-def read(client: Any, source: InputObject, limit: int) -> bytes:
-    """The object's bytes; ObjectError past ``limit`` bytes (nothing more is read)."""
+def read(
+    client: Any,
+    source: InputObject | S3Location,
+    limit: int,
+    *,
+    setting: str = "MODELPORT_MAX_TRANSFORM_OBJECT_BYTES",
+) -> bytes:
+    """The object's bytes; ObjectError past ``limit`` bytes (nothing more is read), naming the
+    server ``setting`` that sets the limit."""
+    return read_typed(client, source, limit, setting=setting)[0]
+
+
+def read_typed(
+    client: Any, source: InputObject | S3Location, limit: int, *, setting: str
+) -> tuple[bytes, str | None]:
+    """``read``, with the object's Content-Type as S3 stored it (None when S3 has none)."""
     with s3_errors(f"Reading {source.url}"):
         response = client.get_object(Bucket=source.bucket, Key=source.key)
         body = response["Body"]
         try:
             if int(response.get("ContentLength") or 0) > limit:
-                raise ObjectError(_too_large(source, limit))
+                raise ObjectError(_too_large(source, limit, setting))
             data = body.read(limit + 1)
         finally:
             body.close()
     if len(data) > limit:
-        raise ObjectError(_too_large(source, limit))
-    return bytes(data)
+        raise ObjectError(_too_large(source, limit, setting))
+    return bytes(data), response.get("ContentType")
 
 
-def write(client: Any, target: S3Location, data: bytes) -> None:
+def write(client: Any, target: S3Location, data: bytes, content_type: str | None = None) -> None:
+    extra = {"ContentType": content_type} if content_type else {}
     with s3_errors(f"Writing {target.url}"):
-        client.put_object(Bucket=target.bucket, Key=target.key, Body=data)
+        client.put_object(Bucket=target.bucket, Key=target.key, Body=data, **extra)
 
 
-def _too_large(source: InputObject, limit: int) -> str:
+def _too_large(source: InputObject | S3Location, limit: int, setting: str) -> str:
     return (
-        f"{source.url} is larger than {limit} bytes, the server's MODELPORT_MAX_TRANSFORM_OBJECT_BYTES; "
+        f"{source.url} is larger than {limit} bytes, the server's {setting}; "
         "split it into smaller objects or raise the limit."
     )

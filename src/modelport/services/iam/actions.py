@@ -130,6 +130,7 @@ SAGEMAKER: dict[str, _Rule] = {
 
 SAGEMAKER_RUNTIME: dict[str, _Rule] = {
     "InvokeEndpoint": _Rule("sagemaker:InvokeEndpoint", _ENDPOINT),
+    "InvokeEndpointAsync": _Rule("sagemaker:InvokeEndpointAsync", _ENDPOINT),
 }
 
 # --- Lambda ----------------------------------------------------------------------------------

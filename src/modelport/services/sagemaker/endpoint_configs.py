@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelport.core.errors import InvalidRequest, ResourceLimitExceeded
+from modelport.hosting.async_inference.request import validate as validate_async
 from modelport.hosting.capture import validate as validate_capture
 from modelport.hosting.serverless import validate as validate_serverless
 from modelport.services.context import ServiceContext
@@ -17,7 +18,6 @@ KIND = "endpoint_config"
 # Features whose members the API accepts but modelport does not serve yet: refusing them is
 # honest, accepting and ignoring them would not be.
 _NOT_YET = {
-    "AsyncInferenceConfig": "asynchronous inference (AsyncInferenceConfig)",
     "ExplainerConfig": "Clarify explainers (ExplainerConfig)",
 }
 
@@ -37,6 +37,8 @@ def create_endpoint_config(ctx: ServiceContext, params: dict[str, Any]) -> dict[
             "An endpoint configuration with ShadowProductionVariants must have exactly one production "
             f"variant and one shadow variant; this one has {len(variants)} and {len(shadows)}."
         )
+    if async_config := params.get("AsyncInferenceConfig"):
+        validate_async(async_config, variants, shadows)
     names = [v["VariantName"].lower() for v in (*variants, *shadows)]
     if len(set(names)) != len(names):
         raise InvalidRequest(

@@ -73,6 +73,8 @@ def describe_endpoint(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, 
         answer["ShadowProductionVariants"] = variant_summaries({"Variants": shadows}, running=running)
     if capture := deployment.get("DataCaptureConfig"):
         answer["DataCaptureConfig"] = capture_summary(capture)
+    if async_config := deployment.get("AsyncInferenceConfig"):
+        answer["AsyncInferenceConfig"] = async_config
     return answer
 
 
@@ -194,6 +196,8 @@ def deployment_snapshot(ctx: ServiceContext, config_name: str) -> dict[str, Any]
         snapshot["ShadowVariants"] = [_variant_snapshot(ctx, v) for v in shadows]
     if capture := config.body.get("DataCaptureConfig"):
         snapshot["DataCaptureConfig"] = capture
+    if async_config := config.body.get("AsyncInferenceConfig"):
+        snapshot["AsyncInferenceConfig"] = async_config
     return snapshot
 
 

@@ -59,6 +59,11 @@ async def invoke_endpoint(
             f"Endpoint {name} has no instance able to serve: its instances are not running "
             f"(see modelport logs {name}). Retry shortly."
         )
+    if "AsyncInferenceConfig" in fleet.deployment:
+        raise InvalidRequest(
+            f"Endpoint {name} is an asynchronous inference endpoint: call InvokeEndpointAsync with the "
+            "input's S3 location (InvokeEndpoint is for real-time endpoints)."
+        )
     answered = time.perf_counter_ns()
     answer = await router.invoke(
         fleet,

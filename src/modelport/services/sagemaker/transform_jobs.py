@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelport.aws.auth.principal import Principal, PrincipalKind
+from modelport.aws.auth.principal import stored_caller
 from modelport.core.errors import (
     InvalidRequest,
     InvalidState,
@@ -69,7 +69,7 @@ async def create_transform_job(ctx: ServiceContext, params: dict[str, Any]) -> d
         ctx,
         KIND,
         name,
-        {"Request": request, "Model": model, "Caller": _caller(ctx.principal)},
+        {"Request": request, "Model": model, "Caller": stored_caller(ctx.principal)},
         params.get("Tags"),
         status=TransformJobStatus.IN_PROGRESS,
     )
@@ -146,15 +146,6 @@ def _summary(job: Resource) -> dict[str, Any]:
     if reason := job.body.get("FailureReason"):
         summary["FailureReason"] = reason
     return summary
-
-
-def _caller(principal: Principal | None) -> dict[str, str] | None:
-    """Who the job reads and writes S3 for: the server uses its own S3 key, so each object is
-    checked against this caller's IAM policies, as the S3 front checks its callers (None: the
-    root user, or authentication off: everything is allowed)."""
-    if principal is None or principal.kind is PrincipalKind.ROOT:
-        return None
-    return {"Kind": str(principal.kind), "Name": principal.name}
 
 
 def _runner(ctx: ServiceContext) -> TransformEngine:
