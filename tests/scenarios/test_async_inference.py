@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from modelport import seed
+from support.console_http import ConsoleClients
 from support.fixtures import ServerPool, s3_env
 from support.modelport_server import ModelportServer, client
 from support.s3server import S3Endpoint
@@ -419,3 +420,18 @@ def test_a_request_reads_and_writes_only_what_its_sender_may_in_s3(
     with pytest.raises(ClientError) as denied:
         as_sender.invoke_endpoint(EndpointName="async-iam", ContentType="text/csv", Body=b"1,2,3,4")
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_the_console_shows_the_async_config_and_how_to_invoke(
+    s3_server: ModelportServer, s3: S3Endpoint, model_archive: Path, console_http: ConsoleClients
+) -> None:
+    storage, sagemaker = s3.client(), s3_server.client("sagemaker")
+    async_endpoint(sagemaker, storage, "async-console", model_archive, failures=False)
+    page = console_http.root(s3_server).get("/sagemaker/endpoints/async-console")
+    assert page.status_code == 200
+    settings = page.text.split('id="async-config"', 1)[1].split("</dl>", 1)[0]
+    assert "<code>s3://async-console/out</code>" in settings
+    assert "4 (the default)" in settings
+    assert "failures are only in the log" in settings
+    assert 'id="async-hint"' in page.text and "InvokeEndpointAsync" in page.text
+    assert 'id="test-invoke"' not in page.text  # InvokeEndpoint would be refused
