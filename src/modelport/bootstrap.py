@@ -77,9 +77,11 @@ class Platform:
     _capture_task: asyncio.Task[None] | None = None
     _metrics_task: asyncio.Task[None] | None = None
     _autoscaling_task: asyncio.Task[None] | None = None
+    _async_task: asyncio.Task[None] | None = None
 
     def start_logs(self) -> None:
-        """Start the log writer's flushing loop (in the running event loop)."""
+        """Start the background loops (in the running event loop): the log writer, data capture,
+        metrics, autoscaling and the asynchronous inference queues."""
         if self._log_task is None:
             self._log_task = asyncio.get_running_loop().create_task(self.logs.run(), name="log-writer")
         if self._capture_task is None:
@@ -92,6 +94,10 @@ class Platform:
             self._autoscaling_task = asyncio.get_running_loop().create_task(
                 self.autoscaler.run(), name="autoscaling"
             )
+        if self._async_task is None:
+            self._async_task = asyncio.get_running_loop().create_task(
+                self.async_inference.run(), name="async-inference"
+            )
 
     async def close(self) -> None:
         """Stop everything that runs: endpoint instances, function environments, notebook servers;
@@ -103,6 +109,10 @@ class Platform:
         await self.autoscaler.close()
         await self.shadow.close()
         await self.transforms.close()  # before the controller stops every worker
+        if self._async_task is not None:
+            self._async_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._async_task
         await self.async_inference.close()
         await self.controller.stop()
         await self.functions.close()
@@ -345,6 +355,7 @@ def build_platform(
     )
     capture = CaptureWriter(settings)
     metrics.after_flush = lambda: evaluate_all(context)
+    metrics.backlog = async_inference.gauges
     controller.alarm_states = lambda names: alarm_states(context, names)  # AutoRollbackConfiguration
     supervisor.on_started = lambda worker, seconds: record_setup(metrics, worker, seconds)
     return Platform(

@@ -305,7 +305,16 @@ def test_an_async_config_that_cannot_run_is_refused(
 
 @pytest.fixture(scope="module")
 def restartable(module_servers: ServerPool, s3: S3Endpoint) -> ModelportServer:
-    return module_servers.start(env={**s3_env(s3), "MODELPORT_ASYNC_SETTLE_TIMEOUT_S": "0"})
+    """A server of its own (its tests stop it, or need it to answer at once, as SageMaker does),
+    whose autoscaler decides every 0.5 s and whose metrics loop samples every second."""
+    fast = {
+        "MODELPORT_ASYNC_SETTLE_TIMEOUT_S": "0",
+        "MODELPORT_AUTOSCALING_PERIOD_S": "0.5",
+        "MODELPORT_AUTOSCALING_SCALE_OUT_PERIODS": "2",
+        "MODELPORT_AUTOSCALING_SCALE_IN_PERIODS": "3",
+        "MODELPORT_METRICS_FLUSH_INTERVAL_S": "1",
+    }
+    return module_servers.start(env={**s3_env(s3), **fast})
 
 
 def answered(storage: Any, bucket: str) -> int:
@@ -435,3 +444,96 @@ def test_the_console_shows_the_async_config_and_how_to_invoke(
     assert "failures are only in the log" in settings
     assert 'id="async-hint"' in page.text and "InvokeEndpointAsync" in page.text
     assert 'id="test-invoke"' not in page.text  # InvokeEndpoint would be refused
+
+
+def test_an_async_endpoint_scales_to_zero_and_back_for_its_backlog(
+    restartable: ModelportServer, s3: S3Endpoint, model_archive: Path
+) -> None:
+    """AWS's recipe: target tracking on ApproximateBacklogSizePerInstance with MinCapacity 0, and a
+    step policy run by an alarm on HasBacklogWithoutCapacity to scale out from zero."""
+    storage, sagemaker = s3.client(), restartable.client("sagemaker")
+    scaling, cloudwatch = restartable.client("application-autoscaling"), restartable.client("cloudwatch")
+    runtime = restartable.client("sagemaker-runtime")
+    async_endpoint(sagemaker, storage, "async-zero", model_archive)
+    storage.put_object(Bucket="async-zero", Key="in/one.csv", Body=seed.test_points()[0])
+    resource = {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": "endpoint/async-zero/variant/AllTraffic",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+    }
+    by_endpoint = [{"Name": "EndpointName", "Value": "async-zero"}]
+    scaling.register_scalable_target(**resource, MinCapacity=0, MaxCapacity=1)
+    scaling.put_scaling_policy(
+        PolicyName="async-zero-backlog",
+        PolicyType="TargetTrackingScaling",
+        **resource,
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 5.0,
+            "CustomizedMetricSpecification": {
+                "MetricName": "ApproximateBacklogSizePerInstance",
+                "Namespace": "AWS/SageMaker",
+                "Dimensions": by_endpoint,
+                "Statistic": "Average",
+            },
+            "ScaleInCooldown": 60,
+            "ScaleOutCooldown": 60,
+        },
+    )
+
+    def instances() -> int:
+        variant = sagemaker.describe_endpoint(EndpointName="async-zero")["ProductionVariants"][0]
+        return int(variant["CurrentInstanceCount"])
+
+    wait_until(lambda: instances() == 0, "an idle asynchronous endpoint did not scale in to zero")
+
+    step = scaling.put_scaling_policy(
+        PolicyName="async-zero-wake",
+        PolicyType="StepScaling",
+        **resource,
+        StepScalingPolicyConfiguration={
+            "AdjustmentType": "ChangeInCapacity",
+            "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}],
+            "Cooldown": 60,
+        },
+    )["PolicyARN"]
+    cloudwatch.put_metric_alarm(
+        AlarmName="async-zero-wake",
+        Namespace="AWS/SageMaker",
+        MetricName="HasBacklogWithoutCapacity",
+        Dimensions=by_endpoint,
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[step],
+    )
+    sent = runtime.invoke_endpoint_async(
+        EndpointName="async-zero", InputLocation="s3://async-zero/in/one.csv", ContentType="text/csv"
+    )
+    time.sleep(0.5)
+    assert not exists(storage, sent["FailureLocation"])  # it waits for an instance, it does not fail
+    wait_until(lambda: exists(storage, sent["OutputLocation"]), "the endpoint did not scale out from zero")
+    assert not exists(storage, sent["FailureLocation"])
+
+    end = time.time() + 60
+    waiting = cloudwatch.get_metric_statistics(
+        Namespace="AWS/SageMaker",
+        MetricName="HasBacklogWithoutCapacity",
+        Dimensions=by_endpoint,
+        StartTime=end - 600,
+        EndTime=end,
+        Period=60,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    assert max(point["Maximum"] for point in waiting) == 1.0
+    listed = cloudwatch.list_metrics(Namespace="AWS/SageMaker", MetricName="ApproximateBacklogSize")[
+        "Metrics"
+    ]
+    assert {
+        "Namespace": "AWS/SageMaker",
+        "MetricName": "ApproximateBacklogSize",
+        "Dimensions": by_endpoint,
+    } in listed
+    cloudwatch.delete_alarms(AlarmNames=["async-zero-wake"])
+    scaling.deregister_scalable_target(**resource)

@@ -17,6 +17,11 @@ Running one request:
    when the endpoint config names ``S3FailurePath``;
 4. one line per request goes to the endpoint's log group, stream ``async-inference/data-log``.
 
+An endpoint scaled to zero instances (``MinCapacity`` 0, for asynchronous endpoints only) keeps
+its requests queued until it has an instance again: ``HasBacklogWithoutCapacity``, one of the
+backlog metrics ``gauges`` gives the metrics loop, is what a scaling alarm watches for that.
+``run`` checks every second for requests past their TTL and for room that appeared.
+
 The server reads and writes S3 with its own key, so every object is first checked against the
 requester's IAM policies, as the S3 front would check them (``s3_access``).
 """
@@ -51,6 +56,8 @@ from modelport.store.base import Store
 
 log = logging.getLogger(__name__)
 
+TICK_S = 1.0
+
 # (the requester as stored, an S3 operation, its Bucket and Key) -> None when they may, else IAM's
 # denial (the same check as a transform job's).
 S3Access = Callable[[dict[str, str] | None, str, dict[str, str]], str | None]
@@ -60,12 +67,23 @@ class RequestFailed(Exception):
     """A request that got no answer object; the message is what its failure object says."""
 
 
+class NoInstance(Exception):
+    """The endpoint has no instance now (scaled to zero): the request waits in the queue again."""
+
+
 @dataclass
 class _Queue:
-    """One endpoint's requests: those waiting, in arrival order, and those running."""
+    """One endpoint's requests: those waiting, in arrival order, and those running (by key)."""
 
     waiting: deque[AsyncRequest] = field(default_factory=deque)
-    running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    running: dict[str, tuple[AsyncRequest, asyncio.Task[None]]] = field(default_factory=dict)
+
+    def oldest(self) -> float | None:
+        """When the oldest request still waiting or running came (epoch seconds)."""
+        times = [request.received_at for request, _ in self.running.values()]
+        if self.waiting:
+            times.append(self.waiting[0].received_at)
+        return min(times) if times else None
 
 
 @dataclass(frozen=True)
@@ -120,9 +138,56 @@ class AsyncDispatcher:
         if stored:
             log.info("resumed %d asynchronous inference requests", len(stored))
 
+    async def run(self) -> None:
+        """Every second: fail the queued requests past their TTL, and start what the endpoints
+        have room for (an endpoint scaled to zero instances gets room when it scales out)."""
+        while True:
+            await asyncio.sleep(TICK_S)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("asynchronous inference: a round failed; the next one will try again")
+
+    def tick(self) -> None:
+        now = self.clock.now()
+        for queue in list(self._queues.values()):
+            expired = [request for request in queue.waiting if now > request.expires_at]
+            for request in expired:
+                queue.waiting.remove(request)
+                self._start(queue, request)  # it fails at once, without an instance
+            if queue.waiting:
+                self._pump(queue.waiting[0].endpoint_name)
+
+    def gauges(self) -> list[tuple[str, str, float]]:
+        """(endpoint, metric, value) of SageMaker's backlog metrics, for every asynchronous
+        endpoint that runs or has requests: sampled with the instances' CPU and memory."""
+        now = self.clock.now()
+        endpoints = {
+            fleet.endpoint_name.lower(): fleet.endpoint_name
+            for fleet in list(self.router.fleets.values())
+            if "AsyncInferenceConfig" in fleet.deployment
+        }
+        for key, queue in self._queues.items():
+            first = next(iter(queue.waiting), None) or next((r for r, _ in queue.running.values()), None)
+            if first is not None:
+                endpoints.setdefault(key, first.endpoint_name)
+        found: list[tuple[str, str, float]] = []
+        for key, name in endpoints.items():
+            queue = self._queues.get(key) or _Queue()
+            backlog = float(len(queue.waiting) + len(queue.running))
+            instances = self._instances(name)
+            oldest = queue.oldest()
+            found += [
+                (name, "ApproximateBacklogSize", backlog),
+                (name, "ApproximateBacklogSizePerInstance", backlog / instances if instances else backlog),
+                (name, "ApproximateAgeOfOldestRequest", now - oldest if oldest is not None else 0.0),
+                (name, "HasBacklogWithoutCapacity", 1.0 if backlog and not instances else 0.0),
+            ]
+        return found
+
     async def close(self) -> None:
         """Stop running requests (they stay stored and run again at the next start)."""
-        tasks = [task for queue in self._queues.values() for task in queue.running.values()]
+        tasks = [task for queue in self._queues.values() for _, task in queue.running.values()]
         self._queues.clear()
         for task in tasks:
             task.cancel()
@@ -137,25 +202,34 @@ class AsyncDispatcher:
         if queue is None:
             return
         while queue.waiting and len(queue.running) < self._capacity(endpoint_name):
-            request = queue.waiting.popleft()
-            task = asyncio.get_running_loop().create_task(
-                self._run(request), name=f"async inference {request.key}"
-            )
-            queue.running[request.key] = task
+            self._start(queue, queue.waiting.popleft())
+
+    def _start(self, queue: _Queue, request: AsyncRequest) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._run(request), name=f"async inference {request.key}"
+        )
+        queue.running[request.key] = (request, task)
 
     def _capacity(self, endpoint_name: str) -> int:
-        """How many of the endpoint's requests may run at once; 1 while it has no fleet (that
-        request waits for one)."""
+        """How many of the endpoint's requests may run at once: none while it has no instance
+        (scaled to zero: they wait), 1 while it has no fleet (that request waits for one, or
+        fails when none comes) or no longer has AsyncInferenceConfig (it fails)."""
         fleet = self.router.fleet(endpoint_name)
         config = fleet.deployment.get("AsyncInferenceConfig") if fleet is not None else None
         if fleet is None or config is None:
             return 1
-        instances = sum(len(variant.instances) for variant in fleet.variants)
-        return max(1, instances) * max_concurrent_per_instance(config)
+        return self._instances(endpoint_name) * max_concurrent_per_instance(config)
+
+    def _instances(self, endpoint_name: str) -> int:
+        fleet = self.router.fleet(endpoint_name)
+        return 0 if fleet is None else sum(len(variant.instances) for variant in fleet.variants)
 
     async def _run(self, request: AsyncRequest) -> None:
+        requeued = False
         try:
             await self._serve(request)
+        except NoInstance:
+            requeued = True  # scaled in to zero since it started: it waits again, first in line
         except asyncio.CancelledError:
             raise  # the server stops: the request stays stored
         except Exception:  # a bug must not take the queue with it
@@ -164,7 +238,11 @@ class AsyncDispatcher:
             queue = self._queues.get(request.endpoint_name.lower())
             if queue is not None:
                 queue.running.pop(request.key, None)
+                if requeued:
+                    queue.waiting.appendleft(request)
                 self._pump(request.endpoint_name)
+        if requeued:
+            return
         self.store.delete(ASYNC_REQUEST_KIND, request.key)
         done = self._done.pop(request.key, None)
         if done is not None and not done.done():
@@ -196,6 +274,8 @@ class AsyncDispatcher:
             raise RequestFailed(
                 f"Endpoint {request.endpoint_name} no longer runs an endpoint config with AsyncInferenceConfig."
             )
+        if not self._instances(request.endpoint_name):
+            raise NoInstance()
         body, stored_type = await self._read(request)
         sent = time.perf_counter_ns()
         try:

@@ -1,4 +1,5 @@
-"""The metrics loop: every ``interval_s`` it samples the instances' CPU and memory, moves the
+"""The metrics loop: every ``interval_s`` it samples the instances' CPU and memory (and the
+asynchronous endpoints' backlogs), moves the
 recorder's pending minutes to the store (in a worker thread, off the event loop) and forgets
 minutes older than the retention.
 
@@ -42,6 +43,9 @@ class Metrics:
         self.sampler = sampler or UsageSampler()
         # Run in a worker thread after each flush (bootstrap: CloudWatch's alarm evaluation).
         self.after_flush: Callable[[], None] | None = None
+        # Asynchronous endpoints' backlog metrics, sampled with CPU and memory (bootstrap: the
+        # async dispatcher's ``gauges``): (endpoint, metric, value).
+        self.backlog: Callable[[], list[tuple[str, str, float]]] | None = None
 
     def sample_usage(self) -> None:
         """One CPU and memory reading of every running instance."""
@@ -56,6 +60,8 @@ class Metrics:
             endpoint, variant_name, instance_id = instances[pid]
             self.recorder.usage(endpoint, variant_name, instance_id, cpu, memory)
         self.recorder.forget_instances(set(instances.values()))
+        if self.backlog is not None:
+            self.recorder.backlog_sample(self.backlog())
 
     def flush(self) -> None:
         """Store what the recorder holds (synchronously: a few rows, well under a millisecond)."""

@@ -19,6 +19,8 @@ USAGE_NAMESPACE = "/aws/sagemaker/Endpoints"
 MICROSECONDS = "Microseconds"
 COUNT = "None"  # CloudWatch's unit for SageMaker's counts
 PERCENT = "Percent"
+SECONDS = "Seconds"
+ENDPOINT_ONLY = ""  # the variant of a metric whose only dimension is EndpointName
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,14 @@ USAGE_METRICS: dict[str, tuple[str, str, str]] = {
     "cpu": (USAGE_NAMESPACE, "CPUUtilization", PERCENT),
     "memory": (USAGE_NAMESPACE, "MemoryUtilization", PERCENT),
 }
+# An asynchronous endpoint's backlog, sampled by the metrics loop: metric -> unit. Their only
+# dimension is EndpointName (stored under the variant ENDPOINT_ONLY).
+BACKLOG_METRICS: dict[str, str] = {
+    "ApproximateBacklogSize": COUNT,
+    "ApproximateBacklogSizePerInstance": COUNT,
+    "ApproximateAgeOfOldestRequest": SECONDS,
+    "HasBacklogWithoutCapacity": COUNT,
+}
 Key = tuple[str, str, int]  # endpoint, variant, minute start (epoch seconds)
 
 
@@ -102,6 +112,8 @@ class MetricsRecorder:
         self.totals: dict[tuple[str, str], Bucket] = {}
         # endpoint, variant, instance -> (CPUUtilization, MemoryUtilization) last sampled
         self.instances: dict[tuple[str, str, str], tuple[float, float]] = {}
+        self._backlog: dict[tuple[str, int, str], Statistic] = {}
+        self.backlog: dict[tuple[str, str], float] = {}  # endpoint, metric -> the last sample
 
     def _key(self, endpoint: str, variant: str) -> Key:
         now = self.clock.now()
@@ -133,6 +145,15 @@ class MetricsRecorder:
         self._usage.setdefault((endpoint_, variant_, minute, "memory"), Statistic()).add(memory)
         self.instances[(endpoint, variant, instance)] = (cpu, memory)
 
+    def backlog_sample(self, samples: list[tuple[str, str, float]]) -> None:
+        """One sampling of every asynchronous endpoint's backlog metrics: (endpoint, metric, value);
+        an endpoint missing from ``samples`` has none any more."""
+        self.backlog = {}
+        for endpoint, metric, value in samples:
+            _, _, minute = self._key(endpoint, ENDPOINT_ONLY)
+            self._backlog.setdefault((endpoint, minute, metric), Statistic()).add(value)
+            self.backlog[(endpoint, metric)] = value
+
     def forget_instances(self, live: set[tuple[str, str, str]]) -> None:
         """Drop the last samples of instances that no longer run, and totals of gone endpoints."""
         for instance in [instance for instance in self.instances if instance not in live]:
@@ -145,6 +166,7 @@ class MetricsRecorder:
         """Every pending aggregate as datapoints; the recorder starts afresh."""
         pending, self._pending = self._pending, {}
         usage, self._usage = self._usage, {}
+        backlog, self._backlog = self._backlog, {}
         points: list[Datapoint] = []
         for (endpoint, variant, minute), bucket in pending.items():
             for attribute, (namespace, metric, unit) in INVOCATION_METRICS.items():
@@ -154,6 +176,10 @@ class MetricsRecorder:
         for (endpoint, variant, minute, kind), stat in usage.items():
             namespace, metric, unit = USAGE_METRICS[kind]
             points.append(_point(namespace, metric, endpoint, variant, minute, unit, stat))
+        for (endpoint, minute, metric), stat in backlog.items():
+            points.append(
+                _point(NAMESPACE, metric, endpoint, ENDPOINT_ONLY, minute, BACKLOG_METRICS[metric], stat)
+            )
         return points
 
 

@@ -8,6 +8,8 @@ sums (``Sum``, ``SampleCount``; the predefined ``SageMakerVariantInvocationsPerI
 it means on AWS whatever the period; ``Average`` is the period's. ``CPUUtilization`` and
 ``MemoryUtilization`` are the variant's instances' last samples. A period without invocations
 counts as 0 (an ``Average`` then has no datapoint), so an idle variant scales in to its minimum.
+An asynchronous endpoint's backlog metrics (``ApproximateBacklogSizePerInstance``, …; dimension
+``EndpointName`` only) are their last sample, taken by the metrics loop.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from typing import Any
 
 from modelport.core.errors import InvalidRequest
 from modelport.hosting.metrics.flusher import Metrics
-from modelport.hosting.metrics.recorder import INVOCATION_METRICS, NAMESPACE, USAGE_METRICS, USAGE_NAMESPACE
+from modelport.hosting.metrics.recorder import (
+    BACKLOG_METRICS,
+    INVOCATION_METRICS,
+    NAMESPACE,
+    USAGE_METRICS,
+    USAGE_NAMESPACE,
+)
 
 # CloudWatch metric name -> the recorder's Bucket attribute (AWS/SageMaker) or usage kind.
 _INVOCATION = {metric: attribute for attribute, (_, metric, _) in INVOCATION_METRICS.items()}
@@ -47,10 +55,13 @@ def check_customized(spec: dict[str, Any]) -> None:
         )
     if namespace == NAMESPACE and metric in _INVOCATION:
         allowed: tuple[str, ...] = _COUNTED
-    elif namespace == USAGE_NAMESPACE and metric in _USAGE:
+    elif (namespace == USAGE_NAMESPACE and metric in _USAGE) or (
+        namespace == NAMESPACE and metric in BACKLOG_METRICS
+    ):
         allowed = _SAMPLED
     else:
-        known = [f"{NAMESPACE} {m}" for m in _INVOCATION] + [f"{USAGE_NAMESPACE} {m}" for m in _USAGE]
+        known = [f"{NAMESPACE} {m}" for m in (*_INVOCATION, *BACKLOG_METRICS)]
+        known += [f"{USAGE_NAMESPACE} {m}" for m in _USAGE]
         raise InvalidRequest(
             f"modelport cannot scale on {namespace} {metric}: the metrics it measures are {', '.join(known)}."
         )
@@ -108,11 +119,13 @@ class Datapoints:
         """One new datapoint for each policy (``policies``: name -> the series it watches)."""
         totals: dict[Series, tuple[float, float]] = {}
         for series in set(policies.values()):
-            if series[0] == NAMESPACE:
+            if series[0] == NAMESPACE and series[1] in _INVOCATION:
                 totals[series] = self._totals(series)
         for name, series in policies.items():
-            if series[0] == NAMESPACE:
+            if series in totals:
                 new = self._counted(series, totals[series], at)
+            elif series[1] in BACKLOG_METRICS:
+                new = [self._backlog(series)]
             else:
                 new = [self._sampled(series)]
             self.history.setdefault(name, deque(maxlen=self.keep)).extend(new)
@@ -151,6 +164,16 @@ class Datapoints:
         if statistic == "SampleCount":
             return [d_count * per_minute]
         return [d_total / d_count if d_count else None]
+
+    def _backlog(self, series: Series) -> float | None:
+        """The endpoint's last sample (one value: every statistic but SampleCount is itself)."""
+        _, metric, endpoint, _, statistic = series
+        if self.metrics is None:
+            return None
+        sample = self.metrics.recorder.backlog.get((endpoint, metric))
+        if sample is None:
+            return None
+        return 1.0 if statistic == "SampleCount" else sample
 
     def _sampled(self, series: Series) -> float | None:
         _, metric, endpoint, variant, statistic = series

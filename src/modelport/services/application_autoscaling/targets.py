@@ -23,15 +23,16 @@ def register_scalable_target(ctx: ServiceContext, params: dict[str, Any]) -> dic
     variant = records.variant_of(params)
     if params.get("ScalableDimension") is None:
         raise InvalidRequest("ScalableDimension is required: sagemaker:variant:DesiredInstanceCount.")
-    _check_variant(ctx, variant)
+    lowest = _check_variant(ctx, variant)
     old = ctx.store.get(records.TARGET_KIND, variant.resource_id)
     body = dict(old.body) if old is not None else {}
     for bound in ("MinCapacity", "MaxCapacity"):
         if params.get(bound) is not None:
-            if params[bound] < 1:
+            if params[bound] < lowest or (bound == "MaxCapacity" and params[bound] < 1):
                 raise InvalidRequest(
-                    f"{bound} must be at least 1 for a SageMaker variant's DesiredInstanceCount; "
-                    f"got {params[bound]}. To stop serving, delete the endpoint."
+                    f"{bound} must be at least 1 for a SageMaker variant's DesiredInstanceCount (MinCapacity "
+                    f"may be 0 on an asynchronous inference endpoint); got {params[bound]}. To stop serving, "
+                    "delete the endpoint."
                 )
             body[bound] = int(params[bound])
         elif old is None:
@@ -64,7 +65,9 @@ def register_scalable_target(ctx: ServiceContext, params: dict[str, Any]) -> dic
     return {"ScalableTargetARN": target.arn}
 
 
-def _check_variant(ctx: ServiceContext, variant: records.Variant) -> None:
+def _check_variant(ctx: ServiceContext, variant: records.Variant) -> int:
+    """Refuse a variant that cannot be scaled; else its lowest capacity: 0 on an asynchronous
+    inference endpoint (its requests wait in its queue), else 1."""
     endpoint = ctx.store.get("endpoint", variant.endpoint)
     if endpoint is None:
         raise InvalidRequest(
@@ -83,6 +86,7 @@ def _check_variant(ctx: ServiceContext, variant: records.Variant) -> None:
             f"Cannot register {variant.resource_id}: variant {variant.variant} is serverless and "
             "scales by itself; sagemaker:variant:DesiredInstanceCount applies to instance-based variants."
         )
+    return 0 if "AsyncInferenceConfig" in endpoint.body["Deployment"] else 1
 
 
 def shown(target: Resource) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from modelport.core.errors import InvalidRequest
 from modelport.hosting.deployments import ENDPOINT_KIND
+from modelport.hosting.metrics.recorder import ENDPOINT_ONLY
 from modelport.hosting.metrics.store import MetricStore, Period
 from modelport.services.context import ServiceContext
 
@@ -152,6 +153,8 @@ def list_metrics(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
         have = {"EndpointName": endpoint, "VariantName": variant}
         if any(name not in have or value not in (None, have[name]) for name, value in wanted.items()):
             continue
-        dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
+        dimensions = [{"Name": "EndpointName", "Value": endpoint}]
+        if variant != ENDPOINT_ONLY:  # an asynchronous endpoint's backlog has no VariantName
+            dimensions.append({"Name": "VariantName", "Value": variant})
         metrics.append({"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions})
     return {"Metrics": metrics}

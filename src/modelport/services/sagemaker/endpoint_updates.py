@@ -82,10 +82,13 @@ def _apply(
         variant = variants[name]
         if "DesiredInstanceCount" in item:
             count = int(item["DesiredInstanceCount"])
-            if count < 1:
+            # An asynchronous endpoint may scale to zero: its requests wait in its queue.
+            lowest = 0 if "AsyncInferenceConfig" in deployment else 1
+            if count < lowest:
                 raise InvalidRequest(
-                    f"DesiredInstanceCount for variant {name} must be at least 1; to stop serving, "
-                    "delete the endpoint or set the variant's DesiredWeight to 0."
+                    f"DesiredInstanceCount for variant {name} must be at least 1 (0 only on an asynchronous "
+                    "inference endpoint); to stop serving, delete the endpoint or set the variant's "
+                    "DesiredWeight to 0."
                 )
             if count > limit:
                 raise ResourceLimitExceeded(
