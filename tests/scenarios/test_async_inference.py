@@ -322,26 +322,23 @@ def answered(storage: Any, bucket: str) -> int:
     return sum(len(page.get("Contents", [])) for page in pages)
 
 
+def a_long_queue(server: ModelportServer, s3: S3Endpoint, name: str, archive: Path, count: int) -> list[Any]:
+    """An endpoint ``name`` that runs one request at a time, sent ``count`` requests at once
+    (each with an S3 read and write: they take seconds); their InvokeEndpointAsync answers."""
+    storage, sagemaker = s3.client(), server.client("sagemaker")
+    one_at_a_time = {"MaxConcurrentInvocationsPerInstance": 1}
+    async_endpoint(sagemaker, storage, name, archive, client_config=one_at_a_time)
+    storage.put_object(Bucket=name, Key="in/one.csv", Body=seed.test_points()[0])
+    runtime = server.client("sagemaker-runtime")
+    where = {"EndpointName": name, "InputLocation": f"s3://{name}/in/one.csv", "ContentType": "text/csv"}
+    return [runtime.invoke_endpoint_async(**where) for _ in range(count)]
+
+
 def test_queued_requests_survive_a_server_stop(
     restartable: ModelportServer, s3: S3Endpoint, model_archive: Path
 ) -> None:
-    storage, sagemaker = s3.client(), restartable.client("sagemaker")
-    runtime = restartable.client("sagemaker-runtime")
-    async_endpoint(
-        sagemaker,
-        storage,
-        "async-restart",
-        model_archive,
-        client_config={"MaxConcurrentInvocationsPerInstance": 1},
-    )
-    storage.put_object(Bucket="async-restart", Key="in/one.csv", Body=seed.test_points()[0])
-    total = 300
-    for _ in range(total):
-        runtime.invoke_endpoint_async(
-            EndpointName="async-restart",
-            InputLocation="s3://async-restart/in/one.csv",
-            ContentType="text/csv",
-        )
+    storage, total = s3.client(), 300
+    a_long_queue(restartable, s3, "async-restart", model_archive, total)
     restartable.stop()
     before = answered(storage, "async-restart")
     assert before < total  # one at a time, with an S3 read and write each: far from done
@@ -357,21 +354,7 @@ def test_deleting_the_endpoint_fails_its_queued_requests(
     restartable: ModelportServer, s3: S3Endpoint, model_archive: Path
 ) -> None:
     storage, sagemaker = s3.client(), restartable.client("sagemaker")
-    runtime = restartable.client("sagemaker-runtime")
-    async_endpoint(
-        sagemaker,
-        storage,
-        "async-delete",
-        model_archive,
-        client_config={"MaxConcurrentInvocationsPerInstance": 1},
-    )
-    storage.put_object(Bucket="async-delete", Key="in/one.csv", Body=seed.test_points()[0])
-    sent = [
-        runtime.invoke_endpoint_async(
-            EndpointName="async-delete", InputLocation="s3://async-delete/in/one.csv", ContentType="text/csv"
-        )
-        for _ in range(100)
-    ]
+    sent = a_long_queue(restartable, s3, "async-delete", model_archive, 100)
     sagemaker.delete_endpoint(EndpointName="async-delete")
 
     def every_request_ended() -> bool:
@@ -381,7 +364,7 @@ def test_deleting_the_endpoint_fails_its_queued_requests(
 
     wait_until(every_request_ended, "a request got neither its answer nor its failure")
     failed = [r for r in sent if exists(storage, r["FailureLocation"])]
-    assert failed, "the endpoint was deleted before its queue ran out"
+    assert failed, "the queue ran out before the endpoint was deleted"
     assert (
         "has no instance able to serve"
         in read_object(storage, failed[-1]["FailureLocation"])["Body"].decode()
