@@ -71,12 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     try:
         record = json.loads((workdir / "data" / "server.json").read_text())
-        s3 = _s3(record["s3_endpoint_url"], keys)
+        s3 = s3_client(record["s3_endpoint_url"], keys)
         sm = deploys.sagemaker_client(server.url, keys.access_key, keys.secret_key)
         runtime = deploys.runtime_client(server.url, keys.access_key, keys.secret_key)
         deploys.create_model_and_config(sm, "bench", str(archive))
         deploys.deploy(sm, "transform-bench", "bench")
-        _create_bucket(s3)
+        create_bucket(s3)
         # input name -> (objects, rows in each)
         inputs = {"one": (1, args.rows), "four": (4, args.rows // 4), "single": (1, args.single_rows)}
         for name, (objects, rows) in inputs.items():
@@ -114,19 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _s3(url: str, keys: PrivateKeys) -> Any:
+def s3_client(url: str, keys: PrivateKeys) -> Any:
+    """A client of the embedded S3 with the server's keys."""
     session = boto3.Session(
         aws_access_key_id=keys.access_key, aws_secret_access_key=keys.secret_key, region_name="us-east-1"
     )
     return session.client("s3", endpoint_url=url, config=Config(s3={"addressing_style": "path"}))
 
 
-def _create_bucket(s3: Any) -> None:
-    """Once the embedded S3, which starts beside the server, answers."""
+def create_bucket(s3: Any, bucket: str = BUCKET) -> None:
+    """``bucket``, once the embedded S3, which starts beside the server, answers."""
     deadline = time.monotonic() + 60
     while True:
         try:
-            s3.create_bucket(Bucket=BUCKET)
+            s3.create_bucket(Bucket=bucket)
             return
         except Exception:
             if time.monotonic() > deadline:

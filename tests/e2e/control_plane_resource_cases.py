@@ -307,9 +307,16 @@ UNSUPPORTED = [
     Case(
         "async-config",
         "CreateEndpointConfig",
-        config(AsyncInferenceConfig={"OutputConfig": {"S3OutputPath": "s3://out/x"}}),
+        config(
+            AsyncInferenceConfig={
+                "OutputConfig": {
+                    "S3OutputPath": "s3://out/x",
+                    "NotificationConfig": {"ErrorTopic": "arn:aws:sns:us-east-1:123456789012:errors"},
+                }
+            }
+        ),
         VALIDATION,
-        "modelport does not support asynchronous inference (AsyncInferenceConfig) yet",
+        "modelport does not support Amazon SNS notifications",
     ),
     Case(
         "data-capture-destination",

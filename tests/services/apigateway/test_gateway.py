@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -93,7 +94,8 @@ class FakeRouter:
         self.arrivals = Arrivals()  # no fleet is ever on its way here
 
     def fleet(self, endpoint_name: str) -> object | None:
-        return object() if endpoint_name == "iris-ep" else None
+        # A real-time endpoint's fleet, as far as invoke_endpoint looks: no AsyncInferenceConfig.
+        return SimpleNamespace(deployment={}) if endpoint_name == "iris-ep" else None
 
     async def invoke(
         self, fleet: object, body: bytes, *, content_type: str | None, **kwargs: Any
