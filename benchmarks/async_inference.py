@@ -7,8 +7,8 @@ One server with its embedded S3 (SeaweedFS) and the seed's model, behind an asyn
 - ``answer in S3``: ``--latency`` requests one after the other, each timed from the
   ``InvokeEndpointAsync`` call until a ``HeadObject`` of its output location succeeds (polled
   every 10 ms after the call answers); and how many were there at the first poll;
-- ``queue throughput``: ``--burst`` requests sent as fast as one client can, timed until every
-  answer is in S3 (listed every 50 ms);
+- ``queue throughput``: ``--burst`` requests sent as fast as ``--clients`` boto3 clients (threads)
+  can, timed until every answer is in S3 (listed every 50 ms);
 - ``invoke_endpoint loop``: the same row sent ``--burst`` times to the real-time endpoint, one
   call after the other: what the caller would do without the queue.
 
@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--latency", type=int, default=100, help="requests timed one by one (default 100)")
     parser.add_argument("--burst", type=int, default=1000, help="requests sent at once (default 1000)")
+    parser.add_argument("--clients", type=int, default=4, help="threads sending the burst (default 4)")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=None,
+        help="the server's MODELPORT_ASYNC_SETTLE_TIMEOUT_S (default: the server's, 2 s; 0 answers at once)",
+    )
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     return parser.parse_args(argv)
 
@@ -54,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="modelport-async-"))
     archive = seed.package_model(seed.train_iris_model(), workdir / "model")
     keys = PrivateKeys.new()
-    server = start_server(workdir / "data", env=keys.server_env())
+    env = keys.server_env()
+    if args.settle is not None:
+        env["MODELPORT_ASYNC_SETTLE_TIMEOUT_S"] = str(args.settle)
+    server = start_server(workdir / "data", env=env)
     try:
         record = json.loads((workdir / "data" / "server.json").read_text())
         s3 = s3_client(record["s3_endpoint_url"], keys)
@@ -70,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  answer in S3, {args.latency} requests one by one ...")
         latency = _latency(runtime, s3, args.latency, answer)
         say(f"  queue throughput, {args.burst} requests at once ...")
-        burst = _burst(runtime, s3, args.burst, answer)
+        burst = _burst(server.url, keys, s3, args.burst, args.clients, answer)
         say(f"  invoke_endpoint loop, {args.burst} requests ...")
         loop = _loop(runtime, args.burst)
     finally:
@@ -131,9 +142,17 @@ def _latency(runtime: Any, s3: Any, count: int, answer: bytes) -> dict[str, Any]
     }
 
 
-def _burst(runtime: Any, s3: Any, count: int, answer: bytes) -> dict[str, Any]:
+def _burst(
+    url: str, server_keys: PrivateKeys, s3: Any, count: int, clients: int, answer: bytes
+) -> dict[str, Any]:
+    runtimes = [
+        deploys.runtime_client(url, server_keys.access_key, server_keys.secret_key) for _ in range(clients)
+    ]
     began = time.perf_counter()
-    keys = {_send(runtime) for _ in range(count)}
+    with ThreadPoolExecutor(clients) as pool:
+        shares = pool.map(lambda runtime: [_send(runtime) for _ in range(count // clients)], runtimes)
+        keys = {key for share in shares for key in share}
+    count = len(keys)
     sent = time.perf_counter() - began
     while True:
         listed = {
@@ -148,7 +167,13 @@ def _burst(runtime: Any, s3: Any, count: int, answer: bytes) -> dict[str, Any]:
     sample = sorted(keys)[0]
     if s3.get_object(Bucket=BUCKET, Key=sample)["Body"].read() != answer:
         raise SystemExit(f"{sample} differs from the real-time endpoint's answer")
-    return {"requests": count, "sending_s": sent, "seconds": seconds, "per_s": count / seconds}
+    return {
+        "requests": count,
+        "clients": clients,
+        "sending_s": sent,
+        "seconds": seconds,
+        "per_s": count / seconds,
+    }
 
 
 def _loop(runtime: Any, count: int) -> dict[str, Any]:
@@ -170,7 +195,7 @@ def render(results: dict[str, Any]) -> str:
             f"| answer in S3 after InvokeEndpointAsync, p50 | {latency['p50_ms']:.1f} ms |",
             f"| answer in S3 after InvokeEndpointAsync, p90 | {latency['p90_ms']:.1f} ms |",
             f"| answers there at the first poll | {latency['at_first_poll']} of {latency['requests']} |",
-            f"| queue: {burst['requests']} requests sent (one client) | {burst['sending_s']:.2f} s |",
+            f"| queue: {burst['requests']} requests sent ({burst['clients']} clients) | {burst['sending_s']:.2f} s |",
             f"| queue: all {burst['requests']} answers in S3 | {burst['seconds']:.2f} s ({burst['per_s']:.0f} requests/s) |",
             f"| invoke_endpoint loop, {loop['requests']} requests | {loop['seconds']:.2f} s ({loop['per_s']:.0f} requests/s) |",
             f"| queue throughput vs the loop | {burst['per_s'] / loop['per_s']:.2f}× |",
