@@ -139,3 +139,30 @@ def test_prometheus_text_parses_with_prometheus_client() -> None:
     }
     assert families["sagemaker_invocation_5xx_errors"].samples[0].value == 1
     assert families["sagemaker_cpu_utilization_percent"].samples[0].value == 12.5
+
+
+def test_an_async_endpoints_backlog_is_sampled_per_minute_without_a_variant() -> None:
+    clock = FakeClock(START)
+    recorder = MetricsRecorder(clock)
+    recorder.backlog_sample([("ep", "ApproximateBacklogSize", 4.0), ("ep", "HasBacklogWithoutCapacity", 1.0)])
+    clock.advance(10)
+    recorder.backlog_sample([("ep", "ApproximateBacklogSize", 2.0), ("ep", "HasBacklogWithoutCapacity", 0.0)])
+    assert recorder.backlog == {
+        ("ep", "ApproximateBacklogSize"): 2.0,
+        ("ep", "HasBacklogWithoutCapacity"): 0.0,
+    }
+    points = {p.metric: p for p in recorder.drain()}
+    size = points["ApproximateBacklogSize"]
+    assert (size.namespace, size.variant, size.sample_count, size.sum, size.maximum) == (
+        NAMESPACE,
+        "",
+        2,
+        6.0,
+        4.0,
+    )
+    assert points["HasBacklogWithoutCapacity"].maximum == 1.0
+    families = {f.name: f for f in parser.text_string_to_metric_families(prometheus.render(recorder))}
+    (sample,) = families["sagemaker_approximate_backlog_size"].samples
+    assert (sample.labels, sample.value) == ({"EndpointName": "ep"}, 2.0)
+    recorder.backlog_sample([])  # the endpoint is gone
+    assert "sagemaker_approximate_backlog_size" not in prometheus.render(recorder)

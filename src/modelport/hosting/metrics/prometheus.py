@@ -2,7 +2,8 @@
 
 Counters are cumulative since the server started, as Prometheus expects (a restart is a counter
 reset, which ``rate()`` handles). Labels keep SageMaker's dimension names, ``EndpointName`` and
-``VariantName``; latencies are summaries in microseconds, SageMaker's unit.
+``VariantName``; latencies are summaries in microseconds, SageMaker's unit. Asynchronous
+endpoints' backlog is a gauge per endpoint, from the last sampling.
 """
 
 from __future__ import annotations
@@ -85,7 +86,41 @@ def render(recorder: MetricsRecorder) -> str:
         for (endpoint, variant, instance), values in sorted(recorder.instances.items()):
             labels = _labels(endpoint, variant, instance)
             lines.append(f"{name}{labels} {_number(values[index])}")
+    lines += _backlog(recorder)
     return "\n".join(lines) + "\n"
+
+
+# Asynchronous endpoints' backlog metrics, last sampled: CloudWatch name -> (name, help).
+BACKLOG_SERIES: dict[str, tuple[str, str]] = {
+    "ApproximateBacklogSize": (
+        "sagemaker_approximate_backlog_size",
+        "Asynchronous requests queued or running (ApproximateBacklogSize).",
+    ),
+    "ApproximateAgeOfOldestRequest": (
+        "sagemaker_approximate_age_of_oldest_request_seconds",
+        "Age of the oldest queued or running asynchronous request (ApproximateAgeOfOldestRequest).",
+    ),
+    "HasBacklogWithoutCapacity": (
+        "sagemaker_has_backlog_without_capacity",
+        "1 when asynchronous requests wait and the endpoint has no instance (HasBacklogWithoutCapacity).",
+    ),
+}
+
+
+def _backlog(recorder: MetricsRecorder) -> list[str]:
+    lines: list[str] = []
+    for metric, (name, help_text) in BACKLOG_SERIES.items():
+        samples = sorted(
+            (endpoint, value) for (endpoint, m), value in recorder.backlog.items() if m == metric
+        )
+        if not samples:
+            continue
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} gauge")
+        lines += [
+            f'{name}{{EndpointName="{_escape(endpoint)}"}} {_number(value)}' for endpoint, value in samples
+        ]
+    return lines
 
 
 def _labels(endpoint: str, variant: str, instance: str | None = None) -> str:
