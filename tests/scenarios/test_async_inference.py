@@ -427,6 +427,7 @@ def test_the_console_shows_the_async_config_and_how_to_invoke(
     assert "failures are only in the log" in settings
     assert 'id="async-hint"' in page.text and "InvokeEndpointAsync" in page.text
     assert 'id="test-invoke"' not in page.text  # InvokeEndpoint would be refused
+    assert "<figcaption>ApproximateBacklogSize, average</figcaption>" in page.text
 
 
 def test_an_async_endpoint_scales_to_zero_and_back_for_its_backlog(

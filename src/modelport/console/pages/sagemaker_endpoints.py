@@ -121,7 +121,7 @@ async def _page(
     context["activities"] = await sagemaker_scaling.activities_of(request, name, variant_names)
     shadows = [v["VariantName"] for v in endpoint.get("ShadowProductionVariants", [])]
     context["instances"] = _instances(request, name)
-    context["charts"] = await _charts(request, name, shadows)
+    context["charts"] = await _charts(request, name, shadows, asynchronous="AsyncInferenceConfig" in endpoint)
     return rendering.render(request, "sagemaker/endpoint.html", context, error=error, status_code=status_code)
 
 
@@ -134,13 +134,22 @@ CHARTS = {
 }
 
 
-async def _charts(request: Request, name: str, shadows: list[str]) -> list[dict[str, Any]]:
-    """The last hour of Invocations and ModelLatency, as SVG; none when CloudWatch refuses."""
+# An asynchronous endpoint's queue (dimension EndpointName only), after the production charts.
+ASYNC_CHARTS = {"ApproximateBacklogSize, average": ("ApproximateBacklogSize", "Average", "")}
+
+
+async def _charts(
+    request: Request, name: str, shadows: list[str], *, asynchronous: bool = False
+) -> list[dict[str, Any]]:
+    """The last hour of Invocations and ModelLatency (and an asynchronous endpoint's backlog), as
+    SVG; none when CloudWatch refuses."""
     now = request.app.state.platform.clock.now()
     start = now - now % 60 - (CHART_MINUTES - 1) * 60
     shown: list[tuple[str, str, str, str, str | None]] = [
         (title, metric, stat, unit, None) for title, (metric, stat, unit) in CHARTS.items()
     ]
+    if asynchronous:
+        shown += [(title, metric, stat, unit, None) for title, (metric, stat, unit) in ASYNC_CHARTS.items()]
     shown += [
         (f"Shadow variant {shadow}: {title[0].lower()}{title[1:]}", metric, stat, unit, shadow)
         for shadow in shadows
