@@ -150,11 +150,11 @@ def list_metrics(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     for namespace, metric, endpoint, variant in _store(ctx).metrics(params.get("Namespace")):
         if params.get("MetricName") not in (None, metric):
             continue
-        have = {"EndpointName": endpoint, "VariantName": variant}
+        have = {"EndpointName": endpoint}
+        if variant != ENDPOINT_ONLY:  # an asynchronous endpoint's backlog has no VariantName
+            have["VariantName"] = variant
         if any(name not in have or value not in (None, have[name]) for name, value in wanted.items()):
             continue
-        dimensions = [{"Name": "EndpointName", "Value": endpoint}]
-        if variant != ENDPOINT_ONLY:  # an asynchronous endpoint's backlog has no VariantName
-            dimensions.append({"Name": "VariantName", "Value": variant})
+        dimensions = [{"Name": name, "Value": value} for name, value in have.items()]
         metrics.append({"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions})
     return {"Metrics": metrics}
