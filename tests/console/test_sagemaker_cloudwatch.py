@@ -240,6 +240,24 @@ def test_create_model_and_configuration_from_forms(
             "ProductionVariants"
         ][0]
         assert (variant["ModelName"], variant["InitialInstanceCount"]) == ("console-sm-form", 2)
+        asynchronous = {**config, "name": "console-sm-async", "instance_type": "ml.m5.large", "count": "1"}
+        half = client.post(
+            "/sagemaker/endpoint-configs/create", data={**asynchronous, "async_failure": "s3://b/f"}
+        )
+        assert half.status_code == 400 and "give the S3 output path too" in half.text
+        assert 'value="s3://b/f"' in half.text  # what was typed is kept
+        paths = {"async_output": "s3://b/out", "async_failure": "s3://b/failed", "async_concurrency": "2"}
+        made = client.post("/sagemaker/endpoint-configs/create", data={**asynchronous, **paths})
+        assert made.status_code == 303
+        described = sagemaker.describe_endpoint_config(EndpointConfigName="console-sm-async")
+        assert described["AsyncInferenceConfig"] == {
+            "OutputConfig": {"S3OutputPath": "s3://b/out", "S3FailurePath": "s3://b/failed"},
+            "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 2},
+        }
+        page = client.get("/sagemaker/endpoint-configs/console-sm-async").text
+        assert (
+            "answers to <code>s3://b/out</code>, failures to <code>s3://b/failed</code>, 2 at a time" in page
+        )
         no_config = client.post(
             "/sagemaker/endpoints/create",
             data={"csrf_token": token, "name": "console-sm-form", "config": "none"},
@@ -247,6 +265,7 @@ def test_create_model_and_configuration_from_forms(
         assert no_config.status_code == 400 and "Could not find endpoint configuration" in no_config.text
         assert 'value="console-sm-form"' in no_config.text
     finally:
-        with contextlib.suppress(ClientError):
-            sagemaker.delete_endpoint_config(EndpointConfigName="console-sm-form")
+        for name in ("console-sm-form", "console-sm-async"):
+            with contextlib.suppress(ClientError):
+                sagemaker.delete_endpoint_config(EndpointConfigName=name)
         sagemaker.delete_model(ModelName="console-sm-form")

@@ -165,12 +165,14 @@ async def _config_page(request: Request, values: dict[str, str], error: AwsError
 async def config_form(request: Request) -> Response:
     model = request.query_params.get("model", "")
     values = {"name": model, "model": model, "instance_type": ENDPOINT_TYPES[0], "count": "1"}
+    values |= {"async_output": "", "async_failure": "", "async_concurrency": ""}
     return await _config_page(request, values, None)
 
 
 async def create_config(request: Request) -> Response:
     form = rendering.form(request)
-    values = {k: form.get(k).strip() for k in ("name", "model", "instance_type", "count")}
+    names = ("name", "model", "instance_type", "count", "async_output", "async_failure", "async_concurrency")
+    values = {k: (form.get(k) or "").strip() for k in names}
     try:
         if not values["count"].isdigit():
             raise AwsError("ValidationException", "Instance count: write a whole number, such as 1.")
@@ -180,9 +182,34 @@ async def create_config(request: Request) -> Response:
             "InstanceType": values["instance_type"],
             "InitialInstanceCount": int(values["count"]),
         }
-        params = {"EndpointConfigName": values["name"], "ProductionVariants": [variant]}
+        params: dict[str, Any] = {"EndpointConfigName": values["name"], "ProductionVariants": [variant]}
+        if async_config := _async_config(values):
+            params["AsyncInferenceConfig"] = async_config
         await call(request, "sagemaker", "CreateEndpointConfig", params)
     except AwsError as exc:
         return await _config_page(request, values, exc)
     path = f"/sagemaker/endpoint-configs/{rendering.part(values['name'])}"
     return rendering.redirect(request, path, flash=f"Endpoint configuration {values['name']} created.")
+
+
+def _async_config(values: dict[str, str]) -> dict[str, Any] | None:
+    """The form's AsyncInferenceConfig, or None when no S3 output path was given."""
+    if not values["async_output"]:
+        if values["async_failure"] or values["async_concurrency"]:
+            raise AwsError(
+                "ValidationException",
+                "Asynchronous invocation config: give the S3 output path too, or leave all three empty.",
+            )
+        return None
+    output = {"S3OutputPath": values["async_output"]}
+    if values["async_failure"]:
+        output["S3FailurePath"] = values["async_failure"]
+    config: dict[str, Any] = {"OutputConfig": output}
+    if values["async_concurrency"]:
+        if not values["async_concurrency"].isdigit():
+            raise AwsError(
+                "ValidationException",
+                "Max concurrent invocations per instance: write a whole number from 1 to 1000, or leave it empty.",
+            )
+        config["ClientConfig"] = {"MaxConcurrentInvocationsPerInstance": int(values["async_concurrency"])}
+    return config
