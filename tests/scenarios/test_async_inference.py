@@ -521,3 +521,47 @@ def test_an_async_endpoint_scales_to_zero_and_back_for_its_backlog(
     } in listed
     cloudwatch.delete_alarms(AlarmNames=["async-zero-wake"])
     scaling.deregister_scalable_target(**resource)
+
+
+def test_a_full_queue_refuses_more_and_an_endpoint_at_zero_keeps_its_queue(
+    servers: ServerPool, s3: S3Endpoint, model_archive: Path
+) -> None:
+    server = servers.start(env={**s3_env(s3), "MODELPORT_MAX_ASYNC_QUEUE": "2"})
+    storage, sagemaker = s3.client(), server.client("sagemaker")
+    runtime = server.client("sagemaker-runtime")
+    async_endpoint(sagemaker, storage, "async-full", model_archive, realtime_too=True)
+    storage.put_object(Bucket="async-full", Key="in/one.csv", Body=seed.test_points()[0])
+    with pytest.raises(ClientError) as realtime_only:
+        sagemaker.update_endpoint_weights_and_capacities(
+            EndpointName="async-full-rt",
+            DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 0}],
+        )
+    assert "0 only on an asynchronous inference endpoint" in realtime_only.value.response["Error"]["Message"]
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName="async-full",
+        DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 0}],
+    )
+    variant = sagemaker.describe_endpoint(EndpointName="async-full")["ProductionVariants"][0]
+    assert variant["CurrentInstanceCount"] == 0
+
+    where = {
+        "EndpointName": "async-full",
+        "InputLocation": "s3://async-full/in/one.csv",
+        "ContentType": "text/csv",
+    }
+    queued = [runtime.invoke_endpoint_async(**where) for _ in range(2)]
+    with pytest.raises(ClientError) as full:
+        runtime.invoke_endpoint_async(**where)
+    assert full.value.response["Error"]["Code"] == "ThrottlingException"
+    assert "MODELPORT_MAX_ASYNC_QUEUE" in full.value.response["Error"]["Message"]
+    time.sleep(1.5)  # a tick of the queue: nothing runs, nothing fails
+    assert not any(
+        exists(storage, r["OutputLocation"]) or exists(storage, r["FailureLocation"]) for r in queued
+    )
+
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName="async-full",
+        DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 1}],
+    )
+    wait_until(lambda: all(exists(storage, r["OutputLocation"]) for r in queued), "the queue did not run")
+    runtime.invoke_endpoint_async(**where)  # room again

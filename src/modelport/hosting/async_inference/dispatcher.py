@@ -218,7 +218,9 @@ class AsyncDispatcher:
         config = fleet.deployment.get("AsyncInferenceConfig") if fleet is not None else None
         if fleet is None or config is None:
             return 1
-        return self._instances(endpoint_name) * max_concurrent_per_instance(config)
+        # Never more per instance than the router lets in flight (beyond: ThrottlingException).
+        per_instance = min(max_concurrent_per_instance(config), self.router.max_in_flight)
+        return self._instances(endpoint_name) * per_instance
 
     def _instances(self, endpoint_name: str) -> int:
         fleet = self.router.fleet(endpoint_name)
