@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import tarfile
 import zipfile
 from pathlib import Path
@@ -52,6 +53,8 @@ def test_unknown_route_is_missing_authentication_token(chain: str) -> None:
     response = httpx.post(chain.replace("irisprediction", "nothing-here"), json={"data": "1,2,3,4"})
     assert response.status_code == 403
     assert response.json() == {"message": "Missing Authentication Token"}
+    assert response.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+    assert response.headers["x-amzn-requestid"] and response.headers["x-amz-apigw-id"]  # on errors too
 
 
 def test_a_body_that_is_not_json_gets_api_gateways_500_and_the_cause_is_logged(
@@ -94,7 +97,10 @@ def handler(event, context):
     body = json.loads(event["body"])
     return {
         "statusCode": 201,
-        "headers": {"X-Route": event["resource"]},
+        "headers": {
+            "X-Route": event["resource"],
+            "X-Ids": event["requestContext"]["requestId"] + " " + event["requestContext"]["extendedRequestId"],
+        },
         "body": json.dumps({"echo": body["data"], "method": event["httpMethod"], "id": event["pathParameters"]["id"]}),
     }
 """
@@ -152,6 +158,10 @@ def test_a_proxy_integration_passes_the_whole_request(server: ModelportServer, c
     )
     assert response.status_code == 201
     assert response.headers["x-route"] == "/items/{id}"
+    # API Gateway's ids on the answer are the ones the function's event carried.
+    ids = f"{response.headers['x-amzn-requestid']} {response.headers['x-amz-apigw-id']}"
+    assert response.headers["x-ids"] == ids
+    assert re.fullmatch(r"[0-9a-f-]{36} [A-Za-z0-9+/]{15}=", ids), ids
     assert response.json() == {"echo": "hello", "method": "POST", "id": "42"}
 
 

@@ -8,9 +8,13 @@ where the method requires one).
 
 from __future__ import annotations
 
+import base64
+import os
+
 from starlette.types import Receive, Scope, Send
 
 from modelport.bootstrap import Platform
+from modelport.core.arns import request_id
 from modelport.http.invocations import read_body, send_raw
 from modelport.services.apigateway.gateway import execute
 from modelport.services.apigateway.responses import GatewayResponse, gateway_error
@@ -37,6 +41,7 @@ class GatewayHandler:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = parse_invoke_url(_host(scope), scope["path"])
         assert target is not None
+        ids = (request_id(), extended_request_id())
         try:
             body = await read_body(scope, receive, _PAYLOAD_LIMIT)
         except Exception:
@@ -53,8 +58,9 @@ class GatewayHandler:
                 query_string=scope.get("query_string", b"").decode("latin-1"),
                 body=body,
                 source_ip=str(client[0]),
+                request_ids=ids,
             )
-        await _send(send, response)
+        await _send(send, response, ids)
 
 
 def _host(scope: Scope) -> str:
@@ -64,6 +70,15 @@ def _host(scope: Scope) -> str:
     return ""
 
 
-async def _send(send: Send, response: GatewayResponse) -> None:
+async def _send(send: Send, response: GatewayResponse, ids: tuple[str, str]) -> None:
+    """The response, with the ids API Gateway puts on every answer (an integration's own headers
+    of these names are replaced)."""
     headers = {k.lower(): v for k, v in response.headers.items()}
+    headers["x-amzn-requestid"], headers["x-amz-apigw-id"] = ids
     await send_raw(send, response.status, headers, response.body)
+
+
+def extended_request_id() -> str:
+    """An ``x-amz-apigw-id`` (a proxy event's ``extendedRequestId``): 16 base64 characters, as
+    API Gateway's (``Nw1k4E4NoAMFpOg=``)."""
+    return base64.b64encode(os.urandom(11)).decode()

@@ -119,8 +119,12 @@ async def execute(
     query_string: str,
     body: bytes,
     source_ip: str,
+    request_ids: tuple[str, str] | None = None,
 ) -> GatewayResponse:
-    """The client's answer for ``method path`` on ``api_id``/``stage`` (``path`` raw, no stage)."""
+    """The client's answer for ``method path`` on ``api_id``/``stage`` (``path`` raw, no stage).
+
+    ``request_ids``: the request's ``x-amzn-RequestId`` and ``x-amz-apigw-id``, which a proxy
+    integration's event carries as ``requestId`` and ``extendedRequestId`` (new ones when None)."""
     # Shared with other invocations until the API is next written: read only, never changed.
     record = ctx.store.get_shared(API_KIND, api_id)
     if record is None:
@@ -157,7 +161,8 @@ async def execute(
             account_id=ctx.settings.account_id,
             api_id=api_id,
             stage=stage,
-            request_id=request_id(),
+            request_id=request_ids[0] if request_ids else request_id(),
+            extended_request_id=request_ids[1] if request_ids else "",
             request_time_epoch_ms=now_ms,
             domain_name=header_value(headers, "Host") or f"{api_id}.execute-api.localhost",
             stage_variables=variables,

@@ -3,8 +3,8 @@
 Gateway-generated errors have the body ``{"message": "<text>"}`` and the header
 ``x-amzn-ErrorType: <Code>`` (spec §2). The body bytes are copied from the spec as AWS sends
 them, spacing included: the 4xx responses are compact (``{"message":"Forbidden"}``), the 5xx
-"Internal server error" has a space after the colon. The HTTP layer adds ``x-amzn-RequestId``
-and friends; nothing here knows about sockets.
+"Internal server error" has a space after the colon. The HTTP layer (``http/gateway.py``) adds
+``x-amzn-RequestId`` and ``x-amz-apigw-id``; nothing here knows about sockets.
 """
 
 from __future__ import annotations
