@@ -35,6 +35,7 @@ MEMBERS = [
     "httpMethod",
     "statusCode",
     "stageName",
+    "deploymentId",
     "ApiId",
     "Stage",
     "Method",

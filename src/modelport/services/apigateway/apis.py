@@ -22,6 +22,7 @@ from typing import Any
 
 from modelport.core.errors import InvalidRequest, ResourceNotFound
 from modelport.services.apigateway import keys as apis_keys
+from modelport.services.apigateway import patches
 from modelport.services.apigateway import stages as apis_stages
 from modelport.services.apigateway.documents import (
     API_KIND,
@@ -100,6 +101,31 @@ def get_rest_apis(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]
 
 def get_rest_api(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     return rest_api_shape(ctx, load_api(ctx, params["restApiId"]))
+
+
+def update_rest_api(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Patch paths: ``/name``, ``/description``, ``/apiKeySource`` (HEADER or AUTHORIZER),
+    ``/binaryMediaTypes/<type>`` (add or remove; ``/`` in the type written ``~1``)."""
+    record = load_api(ctx, params["restApiId"])
+    body = editable(record)
+
+    def name(value: str) -> str:
+        if not value:
+            raise InvalidRequest("Invalid REST API name specified")
+        return value
+
+    def key_source(value: str) -> str:
+        if value not in ("HEADER", "AUTHORIZER"):
+            raise InvalidRequest(f"Invalid API Key Source: {value}. Must be one of: [HEADER, AUTHORIZER]")
+        return value
+
+    paths = patches.PatchPaths(
+        scalars={"name": name, "description": lambda value: value or None, "apiKeySource": key_source},
+        keyed={"binaryMediaTypes": "list"},
+    )
+    changed = patches.apply(body, params.get("patchOperations") or [], paths)
+    save_api(ctx, record, changed)
+    return rest_api_shape(ctx, record.evolve(body=changed))
 
 
 def delete_rest_api(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -328,6 +354,7 @@ OPERATIONS: dict[str, Handler] = {
     "CreateRestApi": create_rest_api,
     "GetRestApis": get_rest_apis,
     "GetRestApi": get_rest_api,
+    "UpdateRestApi": update_rest_api,
     "DeleteRestApi": delete_rest_api,
     "GetResources": get_resources,
     "GetResource": get_resource,

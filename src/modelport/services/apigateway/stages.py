@@ -1,5 +1,5 @@
-"""Deployments and stages of a REST API: CreateDeployment, GetDeployments, CreateStage,
-GetStage, GetStages, DeleteStage.
+"""Deployments and stages of a REST API: CreateDeployment, GetDeployment(s), DeleteDeployment,
+CreateStage, GetStage, GetStages, UpdateStage, DeleteStage.
 
 A deployment is a snapshot of the resource tree with its methods and integrations at the
 moment it was made; a stage points at one deployment, and the gateway serves that snapshot, so
@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from modelport.core.errors import InvalidRequest, ResourceAlreadyExists, ResourceNotFound
+from modelport.services.apigateway import patches
 from modelport.services.apigateway.documents import editable, load_api, new_id, save_api
 from modelport.services.context import ServiceContext
 
@@ -109,6 +110,29 @@ def get_deployments(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, An
     return {"items": [deployment_shape(d) for d in items]}
 
 
+def get_deployment(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    body = load_api(ctx, params["restApiId"]).body
+    return deployment_shape(_deployment(body, params["deploymentId"]))
+
+
+def delete_deployment(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    record = load_api(ctx, params["restApiId"])
+    body = editable(record)
+    deployment_id = _deployment(body, params["deploymentId"])["id"]
+    if any(stage["deploymentId"] == deployment_id for stage in body["stages"].values()):
+        raise InvalidRequest("Active stages pointing to this deployment must be moved or deleted")
+    del body["deployments"][deployment_id]
+    save_api(ctx, record, body)
+    return {}
+
+
+def _deployment(body: Mapping[str, Any], deployment_id: str) -> dict[str, Any]:
+    deployment: dict[str, Any] | None = body["deployments"].get(deployment_id)
+    if deployment is None:
+        raise ResourceNotFound("Invalid Deployment identifier specified")
+    return deployment
+
+
 def create_stage(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     record = load_api(ctx, params["restApiId"])
     body = editable(record)
@@ -139,6 +163,30 @@ def get_stages(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"item": [stage_shape(s) for s in sorted(stages, key=lambda s: s["stageName"])]}
 
 
+def update_stage(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Patch paths: ``/deploymentId`` (move the stage to another deployment: what it serves
+    changes at once), ``/description``, ``/variables/<name>``."""
+    record = load_api(ctx, params["restApiId"])
+    body = editable(record)
+    stage = body["stages"].get(params["stageName"])
+    if stage is None:
+        raise ResourceNotFound("Invalid Stage identifier specified")
+
+    def deployment(value: str) -> str:
+        return str(_deployment(body, value)["id"])
+
+    paths = patches.PatchPaths(
+        scalars={"deploymentId": deployment, "description": lambda value: value or None},
+        keyed={"variables": "map"},
+    )
+    changed = patches.apply(stage, params.get("patchOperations") or [], paths)
+    _check_variables(changed.get("variables"))
+    changed["lastUpdatedDate"] = ctx.clock.now()
+    body["stages"][stage["stageName"]] = changed
+    save_api(ctx, record, body)
+    return stage_shape(changed)
+
+
 def delete_stage(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     record = load_api(ctx, params["restApiId"])
     body = editable(record)
@@ -151,8 +199,11 @@ def delete_stage(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
 OPERATIONS: dict[str, Handler] = {
     "CreateDeployment": create_deployment,
     "GetDeployments": get_deployments,
+    "GetDeployment": get_deployment,
+    "DeleteDeployment": delete_deployment,
     "CreateStage": create_stage,
     "GetStage": get_stage,
     "GetStages": get_stages,
+    "UpdateStage": update_stage,
     "DeleteStage": delete_stage,
 }

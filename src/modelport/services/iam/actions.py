@@ -213,9 +213,12 @@ APIGATEWAY_ROUTES: dict[str, tuple[str, str]] = {
     ),
     "CreateDeployment": ("POST", "/restapis/{restApiId}/deployments"),
     "GetDeployments": ("GET", "/restapis/{restApiId}/deployments"),
+    "GetDeployment": ("GET", "/restapis/{restApiId}/deployments/{deploymentId}"),
+    "DeleteDeployment": ("DELETE", "/restapis/{restApiId}/deployments/{deploymentId}"),
     "CreateStage": ("POST", "/restapis/{restApiId}/stages"),
     "GetStages": ("GET", "/restapis/{restApiId}/stages"),
     "GetStage": ("GET", "/restapis/{restApiId}/stages/{stageName}"),
+    "UpdateStage": ("PATCH", "/restapis/{restApiId}/stages/{stageName}"),
     "DeleteStage": ("DELETE", "/restapis/{restApiId}/stages/{stageName}"),
 }
 
