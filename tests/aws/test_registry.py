@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from modelport.aws.registry import SERVED_SERVICES
 from modelport.http.bindings import HOT_PATH_OPERATIONS, IMPLEMENTED, OPERATIONS
-from modelport.services.apigateway import apis
+from modelport.services.apigateway import operations as apigateway
 from modelport.services.application_autoscaling import operations as application_autoscaling
 from modelport.services.cloudwatch import operations as cloudwatch
 from modelport.services.iam import operations as iam
@@ -23,7 +23,7 @@ def test_implemented_operations_are_exactly_the_served_ones() -> None:
         "iam": iam.OPERATIONS,
         "sts": sts.OPERATIONS,
         "lambda": functions.OPERATIONS,
-        "apigateway": apis.OPERATIONS,
+        "apigateway": apigateway.OPERATIONS,
         "logs": logs.OPERATIONS,
         "cloudwatch": cloudwatch.OPERATIONS,
         "application-autoscaling": application_autoscaling.OPERATIONS,

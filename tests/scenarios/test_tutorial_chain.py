@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import joblib
 import pytest
+from botocore.exceptions import ClientError
 
 from modelport import demo_chain, seed
 from support.modelport_server import ModelportServer, deploy, wait_in_service
@@ -272,3 +273,33 @@ def test_the_tutorials_own_handler_answers_setosa_through_the_api(
     assert (
         'Received event: {\n  "data": "6.3,2.8,5.1,1.5"\n}' in base64.b64decode(invoked["LogResult"]).decode()
     )
+
+
+def test_the_consoles_test_tab_call_answers_setosa(server: ModelportServer, chain: str) -> None:
+    """TestInvokeMethod, what API Gateway's console sends for its Test tab: the method as edited,
+    on the stage ``test-invoke-stage``, which the tutorial's Lambda permission (``*`` for the
+    stage) lets through."""
+    apis = server.client("apigateway")
+    api_id = next(api["id"] for api in apis.get_rest_apis()["items"] if api["name"] == demo_chain.API)
+    resource = next(
+        r for r in apis.get_resources(restApiId=api_id)["items"] if r["path"] == "/irisprediction"
+    )
+    tried = apis.test_invoke_method(
+        restApiId=api_id,
+        resourceId=resource["id"],
+        httpMethod="POST",
+        pathWithQueryString="/irisprediction",
+        body=json.dumps({"data": "5.1,3.3,1.7,0.5"}),
+    )
+    assert (tried["status"], tried["body"]) == (200, '"Setosa"')
+    assert tried["headers"]["Content-Type"] == "application/json"
+    assert "Method completed with status: 200" in tried["log"]
+    assert tried["latency"] >= 0
+    with pytest.raises(ClientError) as elsewhere:
+        apis.test_invoke_method(
+            restApiId=api_id, resourceId=resource["id"], httpMethod="POST", pathWithQueryString="/other"
+        )
+    assert elsewhere.value.response["Error"]["Code"] == "BadRequestException"
+    with pytest.raises(ClientError) as no_method:
+        apis.test_invoke_method(restApiId=api_id, resourceId=resource["id"], httpMethod="GET")
+    assert no_method.value.response["Error"]["Code"] == "NotFoundException"

@@ -6,6 +6,7 @@ API Gateway's own resources have no account.
 
 from __future__ import annotations
 
+import base64
 import os
 
 # SageMaker resource kind -> the word used in its ARN.
@@ -85,3 +86,9 @@ def request_id() -> str:
     """
     hexed = os.urandom(16).hex()
     return f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{_VARIANT_DIGIT[hexed[16]]}{hexed[17:20]}-{hexed[20:]}"
+
+
+def extended_request_id() -> str:
+    """An API Gateway ``x-amz-apigw-id`` (a proxy event's ``extendedRequestId``): 16 base64
+    characters, as API Gateway's (``Nw1k4E4NoAMFpOg=``)."""
+    return base64.b64encode(os.urandom(11)).decode()

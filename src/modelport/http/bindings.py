@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from modelport.aws.protocol.models import ServiceProtocol
 from modelport.bootstrap import Platform
 from modelport.http.services import Binding, Handler
-from modelport.services.apigateway import apis
+from modelport.services.apigateway import operations as apigateway
 from modelport.services.application_autoscaling import operations as application_autoscaling
 from modelport.services.cloudwatch import operations as cloudwatch
 from modelport.services.iam import operations as iam
@@ -32,7 +32,7 @@ OPERATIONS: dict[str, tuple[str, Mapping[str, Handler]]] = {
     "iam": ("iam", iam.OPERATIONS),
     "sts": ("sts", sts.OPERATIONS),
     "lambda": ("lambda", functions.OPERATIONS),
-    "apigateway": ("apigateway", apis.OPERATIONS),
+    "apigateway": ("apigateway", apigateway.OPERATIONS),
     "logs": ("logs", logs.OPERATIONS),
     "cloudwatch": ("monitoring", cloudwatch.OPERATIONS),
     "application-autoscaling": ("application-autoscaling", application_autoscaling.OPERATIONS),

@@ -8,13 +8,10 @@ where the method requires one).
 
 from __future__ import annotations
 
-import base64
-import os
-
 from starlette.types import Receive, Scope, Send
 
 from modelport.bootstrap import Platform
-from modelport.core.arns import request_id
+from modelport.core.arns import extended_request_id, request_id
 from modelport.http.invocations import read_body, send_raw
 from modelport.services.apigateway.gateway import execute
 from modelport.services.apigateway.responses import GatewayResponse, gateway_error
@@ -76,9 +73,3 @@ async def _send(send: Send, response: GatewayResponse, ids: tuple[str, str]) -> 
     headers = {k.lower(): v for k, v in response.headers.items()}
     headers["x-amzn-requestid"], headers["x-amz-apigw-id"] = ids
     await send_raw(send, response.status, headers, response.body)
-
-
-def extended_request_id() -> str:
-    """An ``x-amz-apigw-id`` (a proxy event's ``extendedRequestId``): 16 base64 characters, as
-    API Gateway's (``Nw1k4E4NoAMFpOg=``)."""
-    return base64.b64encode(os.urandom(11)).decode()

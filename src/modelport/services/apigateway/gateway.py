@@ -29,6 +29,7 @@ import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from modelport.core.arns import request_id
@@ -72,7 +73,7 @@ from modelport.services.apigateway.responses import (
     GatewayResponse,
     gateway_error,
 )
-from modelport.services.apigateway.routes import NoRoute, ResourceTree
+from modelport.services.apigateway.routes import NoRoute, ResourceTree, RouteMatch
 from modelport.services.apigateway.urls import path_style_url
 from modelport.services.context import ServiceContext
 from modelport.services.lambda_.invoke import invoke
@@ -146,10 +147,57 @@ async def execute(
     )
     if refused is not None:
         return refused
+    return await run_method(
+        ctx,
+        api,
+        Call(
+            api_id,
+            stage,
+            stage_doc.get("variables") or {},
+            method,
+            path,
+            headers,
+            query_string,
+            body,
+            source_ip,
+        ),
+        resources,
+        route,
+        request_ids,
+    )
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a method: where it goes and what the client sent."""
+
+    api_id: str
+    stage: str  # TestInvokeMethod's calls are on AWS's "test-invoke-stage"
+    variables: Mapping[str, str]  # the stage's variables
+    method: str
+    path: str  # raw, without the stage
+    headers: list[tuple[str, str]]
+    query_string: str
+    body: bytes
+    source_ip: str
+
+
+async def run_method(
+    ctx: ServiceContext,
+    api: Mapping[str, Any],
+    call: Call,
+    resources: Mapping[str, Mapping[str, Any]],
+    route: RouteMatch,
+    request_ids: tuple[str, str] | None = None,
+) -> GatewayResponse:
+    """A routed call through its method's integration (the API key, if any, already checked)."""
+    api_id, stage, method, path = call.api_id, call.stage, call.method, call.path
+    headers, query_string, body, source_ip = call.headers, call.query_string, call.body, call.source_ip
+    method_doc: Mapping[str, Any] = resources[route.resource_id]["resourceMethods"][route.method_key]
     integration: Mapping[str, Any] | None = method_doc.get("methodIntegration")
     if integration is None:
         return INTERNAL_SERVER_ERROR
-    variables: dict[str, str] = stage_doc.get("variables") or {}
+    variables: dict[str, str] = dict(call.variables)
     kind = integration["type"]
     settings = ctx.settings
     resource_path = str(resources[route.resource_id].get("path") or "/")
