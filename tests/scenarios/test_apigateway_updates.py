@@ -1,5 +1,6 @@
 """Changing a REST API after it is deployed, with boto3 against the shared server: UpdateRestApi,
-UpdateStage (moving a stage to another deployment), GetDeployment and DeleteDeployment."""
+UpdateStage (moving a stage to another deployment), GetDeployment, DeleteDeployment, UpdateMethod
+and UpdateIntegration."""
 
 from __future__ import annotations
 
@@ -98,4 +99,54 @@ def test_a_stage_moves_between_deployments_and_the_api_is_renamed(server: Modelp
             patchOperations=[{"op": "replace", "path": "/deploymentId", "value": "nope"}],
         )
     assert bad_deployment.value.response["Error"]["Code"] == "NotFoundException"
+    apis.delete_rest_api(restApiId=api_id)
+
+
+def test_a_method_and_its_integration_are_patched_and_serve_once_deployed(server: ModelportServer) -> None:
+    apis = server.client("apigateway")
+    api_id = apis.create_rest_api(name="patched-methods")["id"]
+    root = apis.get_resources(restApiId=api_id)["items"][0]["id"]
+    mock_method(apis, api_id, root)
+    apis.create_deployment(restApiId=api_id, stageName="live")
+    url = f"{server.url}/restapis/{api_id}/live/_user_request_/"
+    assert httpx.get(url).status_code == 200
+    where = {"restApiId": api_id, "resourceId": root, "httpMethod": "GET"}
+
+    method = apis.update_method(
+        **where, patchOperations=[{"op": "replace", "path": "/apiKeyRequired", "value": "true"}]
+    )
+    assert method["apiKeyRequired"] is True
+    assert httpx.get(url).status_code == 200  # not live until deployed, as on AWS
+    apis.create_deployment(restApiId=api_id, stageName="live")
+    assert httpx.get(url).status_code == 403  # now a key is needed
+
+    integration = apis.update_integration(
+        **where,
+        patchOperations=[
+            {"op": "replace", "path": "/timeoutInMillis", "value": "5000"},
+            {"op": "add", "path": "/requestTemplates/text~1plain", "value": '{"statusCode": 200}'},
+        ],
+    )
+    assert integration["timeoutInMillis"] == 5000
+    assert integration["requestTemplates"] == {
+        "application/json": '{"statusCode": 200}',
+        "text/plain": '{"statusCode": 200}',
+    }
+    for patch, message in [
+        ({"op": "replace", "path": "/timeoutInMillis", "value": "40000"}, "between 50 ms and 29000 ms"),
+        (
+            {"op": "replace", "path": "/credentials", "value": "arn:aws:iam::123456789012:role/x"},
+            "Invalid patch path",
+        ),
+        ({"op": "replace", "path": "/apiKeyRequired", "value": "yes"}, "Invalid patch path"),
+    ]:
+        with pytest.raises(ClientError) as refused:
+            apis.update_integration(**where, patchOperations=[patch])
+        assert message in refused.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as not_boolean:
+        apis.update_method(
+            **where, patchOperations=[{"op": "replace", "path": "/apiKeyRequired", "value": "yes"}]
+        )
+    assert "write true or false" in not_boolean.value.response["Error"]["Message"]
+    assert apis.get_integration(**where)["timeoutInMillis"] == 5000  # the refused patches changed nothing
     apis.delete_rest_api(restApiId=api_id)

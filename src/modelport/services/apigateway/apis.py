@@ -210,6 +210,41 @@ def put_method(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     return dict(method)
 
 
+def update_method(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Patch paths: ``/apiKeyRequired`` (``true`` or ``false``), ``/operationName``,
+    ``/authorizationType`` (``NONE`` only, as for PutMethod)."""
+    record = load_api(ctx, params["restApiId"])
+    body = editable(record)
+    method = method_of(body, params["resourceId"], params["httpMethod"])
+
+    def authorization(value: str) -> str:
+        if value != "NONE":
+            raise InvalidRequest(f"modelport supports authorizationType NONE only, not {value}")
+        return value
+
+    paths = patches.PatchPaths(
+        scalars={
+            "apiKeyRequired": _boolean("apiKeyRequired"),
+            "operationName": lambda value: value or None,
+            "authorizationType": authorization,
+        },
+        keyed={},
+    )
+    changed = patches.apply(method, params.get("patchOperations") or [], paths)
+    resource_of(body, params["resourceId"])["resourceMethods"][params["httpMethod"]] = changed
+    save_api(ctx, record, body)
+    return {k: v for k, v in changed.items() if v is not None}
+
+
+def _boolean(member: str) -> Callable[[str], bool]:
+    def parse(value: str) -> bool:
+        if value not in ("true", "false"):
+            raise InvalidRequest(f"Invalid value for {member}: {value!r}; write true or false")
+        return value == "true"
+
+    return parse
+
+
 def get_method(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     body = load_api(ctx, params["restApiId"]).body
     return dict(method_of(body, params["resourceId"], params["httpMethod"]))
@@ -245,6 +280,53 @@ def put_method_response(ctx: ServiceContext, params: dict[str, Any]) -> dict[str
 
 
 # --- integrations ---------------------------------------------------------------------------
+
+
+def update_integration(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Patch paths: ``/uri`` (checked as PutIntegration checks it), ``/httpMethod`` (the
+    integration's own), ``/timeoutInMillis``, ``/passthroughBehavior``,
+    ``/requestTemplates/<content type>``. ``/credentials`` is not among them: give a role with
+    PutIntegration, where ``iam:PassRole`` is checked."""
+    record = load_api(ctx, params["restApiId"])
+    body = editable(record)
+    method = method_of(body, params["resourceId"], params["httpMethod"])
+    integration = method.get("methodIntegration")
+    if integration is None:
+        raise ResourceNotFound("Invalid Integration identifier specified")
+    kind = integration["type"]
+
+    def uri(value: str) -> str:
+        _check_integration_uri(kind, value)
+        return value
+
+    def verb(value: str) -> str:
+        if not value:
+            raise InvalidRequest("Enumeration value for HttpMethod must be non-empty")
+        return value
+
+    def timeout(value: str) -> int:
+        if not value.isdigit() or not 50 <= int(value) <= 29000:
+            raise InvalidRequest("Timeout should be between 50 ms and 29000 ms")
+        return int(value)
+
+    def passthrough(value: str) -> str:
+        if value not in PassthroughBehavior.__members__:
+            raise InvalidRequest(f"Invalid passthrough behavior specified: {value}")
+        return value
+
+    paths = patches.PatchPaths(
+        scalars={
+            "uri": uri,
+            "httpMethod": verb,
+            "timeoutInMillis": timeout,
+            "passthroughBehavior": passthrough,
+        },
+        keyed={"requestTemplates": "map"},
+    )
+    changed = patches.apply(integration, params.get("patchOperations") or [], paths)
+    method["methodIntegration"] = changed
+    save_api(ctx, record, body)
+    return {k: v for k, v in changed.items() if v is not None}
 
 
 def _check_integration_uri(kind: str, uri: str | None) -> None:
@@ -362,10 +444,12 @@ OPERATIONS: dict[str, Handler] = {
     "DeleteResource": delete_resource,
     "PutMethod": put_method,
     "GetMethod": get_method,
+    "UpdateMethod": update_method,
     "DeleteMethod": delete_method,
     "PutMethodResponse": put_method_response,
     "PutIntegration": put_integration,
     "GetIntegration": get_integration,
+    "UpdateIntegration": update_integration,
     "PutIntegrationResponse": put_integration_response,
     **apis_stages.OPERATIONS,
     **apis_keys.OPERATIONS,

@@ -194,6 +194,7 @@ APIGATEWAY_ROUTES: dict[str, tuple[str, str]] = {
     "PutMethod": ("PUT", "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}"),
     "GetMethod": ("GET", "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}"),
     "DeleteMethod": ("DELETE", "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}"),
+    "UpdateMethod": ("PATCH", "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}"),
     "TestInvokeMethod": ("POST", "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}"),
     "PutMethodResponse": (
         "PUT",
@@ -205,6 +206,10 @@ APIGATEWAY_ROUTES: dict[str, tuple[str, str]] = {
     ),
     "GetIntegration": (
         "GET",
+        "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}/integration",
+    ),
+    "UpdateIntegration": (
+        "PATCH",
         "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}/integration",
     ),
     "PutIntegrationResponse": (
