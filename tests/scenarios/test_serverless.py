@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +147,82 @@ def test_scales_to_zero_and_back_under_concurrent_clients(
     assert failures == [], f"{len(failures)} failed of {answered + len(failures)}: {failures[:3]}"
     assert answered == 120
     sagemaker.delete_endpoint(EndpointName="sls")
+
+
+def test_serverless_update_config_changes_max_concurrency_at_once(
+    server: ModelportServer,
+    script_model: Path,  # noqa: F811
+) -> None:
+    sagemaker, runtime = server.client("sagemaker"), server.client("sagemaker-runtime")
+    deploy_serverless(
+        sagemaker,
+        "sls-update",
+        str(script_model),
+        {"MemorySizeInMB": 1024, "MaxConcurrency": 1},
+        image=SKLEARN,
+    )
+    for item, message in [
+        ({"DesiredInstanceCount": 2}, "has no DesiredInstanceCount"),
+        (
+            {"ServerlessUpdateConfig": {"MaxConcurrency": 3, "ProvisionedConcurrency": 4}},
+            "ProvisionedConcurrency",
+        ),
+    ]:
+        with pytest.raises(ClientError) as refused:
+            sagemaker.update_endpoint_weights_and_capacities(
+                EndpointName="sls-update", DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", **item}]
+            )
+        assert message in refused.value.response["Error"]["Message"]
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName="sls-update",
+        DesiredWeightsAndCapacities=[
+            {"VariantName": "AllTraffic", "ServerlessUpdateConfig": {"MaxConcurrency": 3}}
+        ],
+    )
+    summary = wait_in_service(sagemaker, "sls-update")["ProductionVariants"][0]
+    assert summary["CurrentServerlessConfig"] == {"MemorySizeInMB": 1024, "MaxConcurrency": 3}
+    assert summary["DesiredServerlessConfig"] == summary["CurrentServerlessConfig"]
+    codes: list[str] = []
+    lock = threading.Lock()
+
+    def slow_request() -> None:
+        body = json.dumps({"rows": [[5.1, 3.3, 1.7, 0.5]], "sleep": 1.0})
+        try:
+            runtime.invoke_endpoint(EndpointName="sls-update", ContentType="application/json", Body=body)
+            code = "ok"
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=slow_request) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert codes == ["ok"] * 3  # with MaxConcurrency 1, two would have been throttled
+    sagemaker.delete_endpoint(EndpointName="sls-update")
+
+
+def test_provisioned_concurrency_given_at_zero_starts_and_keeps_an_instance(
+    quick_idle_server: ModelportServer, model_archive: Path
+) -> None:
+    server = quick_idle_server
+    sagemaker, runtime = server.client("sagemaker"), server.client("sagemaker-runtime")
+    deploy_serverless(
+        sagemaker, "sls-warm", str(model_archive), {"MemorySizeInMB": 2048, "MaxConcurrency": 2}
+    )
+    wait_until(lambda: "scaling to zero" in server.log(), "scale to zero", timeout_s=15)
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName="sls-warm",
+        DesiredWeightsAndCapacities=[
+            {"VariantName": "AllTraffic", "ServerlessUpdateConfig": {"ProvisionedConcurrency": 1}}
+        ],
+    )
+    wait_in_service(sagemaker, "sls-warm")
+    time.sleep(3)  # longer than the idle timeout (2 s): a provisioned variant stays warm
+    runtime.invoke_endpoint(EndpointName="sls-warm", ContentType="text/csv", Body=ROW)["Body"].read()
+    log = server.log()
+    assert "cold start" not in log  # the update started the instance; the request found it
+    assert log.count("scaling to zero") == 1
+    sagemaker.delete_endpoint(EndpointName="sls-warm")

@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 from modelport.core.errors import ArtifactError
 from modelport.hosting.deployments import model_source
-from modelport.hosting.fleet import Fleet, Instance, blend
+from modelport.hosting.fleet import Fleet, Instance, VariantFleet, blend
+from modelport.hosting.serverless import ServerlessSpec
 from modelport.hosting.status import EndpointStatus
 from modelport.hosting.updates import guard
 from modelport.hosting.updates.guard import watched_alarms
@@ -215,7 +216,9 @@ async def _resize(ctl: Controller, name: str, desired: dict[str, Any]) -> None:
             if model_dir is None:
                 snapshot = variant.snapshot
                 model_dir = await asyncio.to_thread(ctl.artifacts.prepare, *model_source(snapshot))
-            missing = int(target["InstanceCount"]) - len(variant.instances)
+            if variant.gate is not None:  # serverless: a new MaxConcurrency takes effect at once
+                variant.gate.spec = ServerlessSpec.from_config(target["ServerlessConfig"])
+            missing = _wanted_instances(variant, target) - len(variant.instances)
             first = len(variant.instances)
             results = await asyncio.gather(
                 *(ctl.start_instance(name, variant, first + k, model_dir, missing) for k in range(missing)),
@@ -245,3 +248,13 @@ async def _resize(ctl: Controller, name: str, desired: dict[str, Any]) -> None:
     fleet.deployment = desired
     await drain(ctl, surplus)
     finish(ctl, name)
+
+
+def _wanted_instances(variant: VariantFleet, target: dict[str, Any]) -> int:
+    """The instances a resize starts up to: the count asked for; for a serverless variant, the one
+    it has, or one when it is scaled to zero and now has ProvisionedConcurrency (kept warm)."""
+    if variant.gate is None:
+        return int(target["InstanceCount"])
+    if variant.instances or not variant.gate.spec.provisioned_concurrency:
+        return len(variant.instances)
+    return 1

@@ -15,6 +15,7 @@ import copy
 from typing import Any
 
 from modelport.core.errors import InvalidRequest, InvalidState, ResourceLimitExceeded
+from modelport.hosting.serverless import validate as validate_serverless
 from modelport.hosting.status import IN_PROGRESS, EndpointStatus
 from modelport.hosting.updates.shifting import capacity_share
 from modelport.services.context import ServiceContext
@@ -65,11 +66,8 @@ def _apply(
             raise InvalidRequest(f"Variant {name} is listed more than once in DesiredWeightsAndCapacities.")
         seen.add(name)
         if "ServerlessConfig" in variants[name]:
-            raise InvalidRequest(
-                f"Variant {name} is serverless: it scales by itself, and modelport does not support "
-                "ServerlessUpdateConfig yet. Change its ServerlessConfig with UpdateEndpoint and a new "
-                "endpoint config."
-            )
+            _update_serverless(name, variants[name], item)
+            continue
         if "ServerlessUpdateConfig" in item:
             raise InvalidRequest(
                 f"Variant {name} is not a serverless variant; ServerlessUpdateConfig applies only to "
@@ -150,3 +148,24 @@ def _check_size(size: dict[str, Any], instances: int, what: str, highest: float,
             f"{what} ({size['Value']} {size['Type']}) must be between {lowest:.0%} and {highest:.0%} of "
             f"the new fleet's {instances} instances; it is {share:.0%}."
         )
+
+
+def _update_serverless(name: str, variant: dict[str, Any], item: dict[str, Any]) -> None:
+    """A serverless variant takes DesiredWeight and ServerlessUpdateConfig (MaxConcurrency,
+    ProvisionedConcurrency); it has no instance count to set."""
+    if "DesiredInstanceCount" in item:
+        raise InvalidRequest(
+            f"Variant {name} is serverless: it scales by itself and has no DesiredInstanceCount; "
+            "give ServerlessUpdateConfig (MaxConcurrency, ProvisionedConcurrency) instead."
+        )
+    update = item.get("ServerlessUpdateConfig")
+    if "DesiredWeight" not in item and not update:
+        raise InvalidRequest(
+            f"Variant {name} needs DesiredWeight, ServerlessUpdateConfig or both in DesiredWeightsAndCapacities."
+        )
+    if update:
+        config = {**variant["ServerlessConfig"], **update}
+        validate_serverless(name, config)
+        variant["ServerlessConfig"] = config
+    if "DesiredWeight" in item:
+        variant["Weight"] = float(item["DesiredWeight"])
