@@ -62,6 +62,30 @@ def test_serverless_config_is_checked_as_sagemaker_does(server: ModelportServer,
     sagemaker.delete_model(ModelName="sls-bad")
 
 
+def slow_requests_at_once(runtime: Any, endpoint: str, count: int, *, sleep_s: float) -> list[str]:
+    """``count`` requests sent together, each taking ``sleep_s`` in the script model; each one's
+    outcome: ``ok`` or its error code."""
+    codes: list[str] = []
+    lock = threading.Lock()
+
+    def slow_request() -> None:
+        body = json.dumps({"rows": [[5.1, 3.3, 1.7, 0.5]], "sleep": sleep_s})
+        try:
+            runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json", Body=body)
+            code = "ok"
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=slow_request) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return codes
+
+
 def test_beyond_max_concurrency_answers_throttling_exception(
     server: ModelportServer,
     script_model: Path,  # noqa: F811
@@ -78,24 +102,7 @@ def test_beyond_max_concurrency_answers_throttling_exception(
     assert summary["CurrentServerlessConfig"] == {"MemorySizeInMB": 1024, "MaxConcurrency": 2}
     assert summary["DesiredServerlessConfig"] == summary["CurrentServerlessConfig"]
     assert "CurrentInstanceCount" not in summary
-    codes: list[str] = []
-    lock = threading.Lock()
-
-    def slow_request() -> None:
-        body = json.dumps({"rows": [[5.1, 3.3, 1.7, 0.5]], "sleep": 2.0})
-        try:
-            runtime.invoke_endpoint(EndpointName="sls-throttle", ContentType="application/json", Body=body)
-            code = "ok"
-        except ClientError as exc:
-            code = exc.response["Error"]["Code"]
-        with lock:
-            codes.append(code)
-
-    threads = [threading.Thread(target=slow_request) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    codes = slow_requests_at_once(runtime, "sls-throttle", 5, sleep_s=2.0)
     assert sorted(codes) == ["ThrottlingException"] * 3 + ["ok"] * 2
     sagemaker.delete_endpoint(EndpointName="sls-throttle")
 
@@ -182,24 +189,7 @@ def test_serverless_update_config_changes_max_concurrency_at_once(
     summary = wait_in_service(sagemaker, "sls-update")["ProductionVariants"][0]
     assert summary["CurrentServerlessConfig"] == {"MemorySizeInMB": 1024, "MaxConcurrency": 3}
     assert summary["DesiredServerlessConfig"] == summary["CurrentServerlessConfig"]
-    codes: list[str] = []
-    lock = threading.Lock()
-
-    def slow_request() -> None:
-        body = json.dumps({"rows": [[5.1, 3.3, 1.7, 0.5]], "sleep": 1.0})
-        try:
-            runtime.invoke_endpoint(EndpointName="sls-update", ContentType="application/json", Body=body)
-            code = "ok"
-        except ClientError as exc:
-            code = exc.response["Error"]["Code"]
-        with lock:
-            codes.append(code)
-
-    threads = [threading.Thread(target=slow_request) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    codes = slow_requests_at_once(runtime, "sls-update", 3, sleep_s=1.0)
     assert codes == ["ok"] * 3  # with MaxConcurrency 1, two would have been throttled
     sagemaker.delete_endpoint(EndpointName="sls-update")
 
