@@ -311,6 +311,11 @@ def build_platform(
     logs = LogWriter(LogStore(settings.log_store_path), clock, max_group_bytes=limits.max_log_group_bytes)
     logs.sources = log_sources(supervisor, notebooks)
     supervisor.on_stopped = lambda worker: logs.stopped(instance_log_source(worker))
+
+    def s3_access(caller: dict[str, str] | None, operation: str, params: dict[str, str]) -> str | None:
+        """Transform jobs' and asynchronous requests' S3 check, for the caller stored with them."""
+        return s3_denial(context, caller, operation, params)
+
     transforms = TransformRunner(
         store=store,
         settings=settings,
@@ -319,7 +324,7 @@ def build_platform(
         artifacts=cache,
         append_log=logs.append,
         new_client=router.new_client,
-        s3_access=lambda caller, operation, params: s3_denial(context, caller, operation, params),
+        s3_access=s3_access,
     )
     controller.collector.also_live = transforms.live_model_keys
     metrics = Metrics(
@@ -335,7 +340,7 @@ def build_platform(
         clock=clock,
         router=router,
         append_log=logs.append,
-        s3_access=lambda caller, operation, params: s3_denial(context, caller, operation, params),
+        s3_access=s3_access,
         metrics=metrics.recorder,
     )
     context = ServiceContext(

@@ -51,16 +51,12 @@ from modelport.hosting.fleet import Fleet
 from modelport.hosting.metrics.recorder import MetricsRecorder
 from modelport.hosting.router import Router, WorkerAnswer
 from modelport.hosting.transform import objects
-from modelport.hosting.transform.objects import ObjectError, S3Location
+from modelport.hosting.transform.objects import ObjectError, S3Access, S3Location
 from modelport.store.base import Store
 
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
-
-# (the requester as stored, an S3 operation, its Bucket and Key) -> None when they may, else IAM's
-# denial (the same check as a transform job's).
-S3Access = Callable[[dict[str, str] | None, str, dict[str, str]], str | None]
 
 
 class RequestFailed(Exception):
@@ -73,8 +69,10 @@ class NoInstance(Exception):
 
 @dataclass
 class _Queue:
-    """One endpoint's requests: those waiting, in arrival order, and those running (by key)."""
+    """One endpoint's requests: those waiting, in arrival order, and those running (by key).
+    A queue exists while it holds a request."""
 
+    endpoint_name: str
     waiting: deque[AsyncRequest] = field(default_factory=deque)
     running: dict[str, tuple[AsyncRequest, asyncio.Task[None]]] = field(default_factory=dict)
 
@@ -120,7 +118,7 @@ class AsyncDispatcher:
         """Queue a stored request; it starts at once when its endpoint has room."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._done[request.key] = done
-        queue = self._queues.setdefault(request.endpoint_name.lower(), _Queue())
+        queue = self._queues.setdefault(request.endpoint_name.lower(), _Queue(request.endpoint_name))
         queue.waiting.append(request)
         self._pump(request.endpoint_name)
         return Submitted(started=request.key in queue.running, done=done)
@@ -156,7 +154,7 @@ class AsyncDispatcher:
                 queue.waiting.remove(request)
                 self._start(queue, request)  # it fails at once, without an instance
             if queue.waiting:
-                self._pump(queue.waiting[0].endpoint_name)
+                self._pump(queue.endpoint_name)
 
     def gauges(self) -> list[tuple[str, str, float]]:
         """(endpoint, metric, value) of SageMaker's backlog metrics, for every asynchronous
@@ -168,12 +166,10 @@ class AsyncDispatcher:
             if "AsyncInferenceConfig" in fleet.deployment
         }
         for key, queue in self._queues.items():
-            first = next(iter(queue.waiting), None) or next((r for r, _ in queue.running.values()), None)
-            if first is not None:
-                endpoints.setdefault(key, first.endpoint_name)
+            endpoints.setdefault(key, queue.endpoint_name)
         found: list[tuple[str, str, float]] = []
         for key, name in endpoints.items():
-            queue = self._queues.get(key) or _Queue()
+            queue = self._queues.get(key) or _Queue(name)
             backlog = float(len(queue.waiting) + len(queue.running))
             instances = self._instances(name)
             oldest = queue.oldest()
@@ -237,12 +233,15 @@ class AsyncDispatcher:
         except Exception:  # a bug must not take the queue with it
             log.exception("asynchronous inference request %s failed unexpectedly", request.key)
         finally:
-            queue = self._queues.get(request.endpoint_name.lower())
+            key = request.endpoint_name.lower()
+            queue = self._queues.get(key)
             if queue is not None:
                 queue.running.pop(request.key, None)
                 if requeued:
                     queue.waiting.appendleft(request)
                 self._pump(request.endpoint_name)
+                if not queue.waiting and not queue.running:
+                    del self._queues[key]  # a deleted endpoint leaves no queue behind
         if requeued:
             return
         self.store.delete(ASYNC_REQUEST_KIND, request.key)

@@ -12,7 +12,7 @@ name (``s3://b/in/data`` matching ``in/data1.csv``) keeps the objects' names who
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +23,11 @@ from modelport.core.errors import InvalidRequest
 from modelport.hosting.artifacts.urls import is_bucket_name
 
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+
+# (a caller as stored with a job or request, an S3 operation, its Bucket and Key) -> None when the
+# caller may, else IAM's denial: the server reads and writes S3 with its own key, on the caller's
+# behalf (bootstrap.s3_denial). Transform jobs and asynchronous requests both check with it.
+S3Access = Callable[[dict[str, str] | None, str, dict[str, str]], str | None]
 
 
 class ObjectError(Exception):

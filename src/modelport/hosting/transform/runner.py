@@ -63,11 +63,6 @@ _LOG_CHECK_INTERVAL_S = 1.0
 _WORKER_ERRORS = (WorkerUnreachable, WorkerTimeout, WorkerBroken)
 
 
-# (the job's caller as stored, an S3 operation, its Bucket and Key) -> None when the caller may, else
-# IAM's denial: the server reads and writes S3 with its own key, on the caller's behalf.
-S3Access = Callable[[dict[str, str] | None, str, dict[str, str]], str | None]
-
-
 class NewClient(Protocol):
     """The router's worker-client factory (``Router.new_client``)."""
 
@@ -97,7 +92,7 @@ class TransformRunner:
         artifacts: ArtifactPreparer,
         append_log: Callable[[str, str, str], None],
         new_client: NewClient,
-        s3_access: S3Access,
+        s3_access: objects.S3Access,
     ) -> None:
         self.store = store
         self.settings = settings

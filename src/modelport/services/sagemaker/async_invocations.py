@@ -24,30 +24,21 @@ from modelport.hosting.async_inference.request import (
     AsyncRequest,
     locations,
 )
-from modelport.hosting.deployments import ENDPOINT_KIND
-from modelport.hosting.status import SERVING, EndpointStatus
 from modelport.hosting.transform.objects import S3Location
 from modelport.services.context import AsyncEngine, ServiceContext
+from modelport.services.sagemaker.invocations import serving_endpoint
 from modelport.store.base import Resource
 
 
 async def invoke_endpoint_async(ctx: ServiceContext, params: dict[str, Any]) -> dict[str, Any]:
     engine = _engine(ctx)
     name = params["EndpointName"]
-    endpoint = ctx.store.get(ENDPOINT_KIND, name)
-    if endpoint is None:
-        raise InvalidRequest(f"Endpoint {name} of account {ctx.settings.account_id} not found.")
+    endpoint = serving_endpoint(name, ctx.store, ctx.settings)
     config = endpoint.body["Deployment"].get("AsyncInferenceConfig")
     if config is None:
         raise InvalidRequest(
             f"Endpoint {endpoint.name} of account {ctx.settings.account_id} is not an asynchronous inference "
             "endpoint: create it from an endpoint config with AsyncInferenceConfig, or call InvokeEndpoint."
-        )
-    if endpoint.status not in SERVING:
-        status = EndpointStatus(endpoint.status or EndpointStatus.FAILED)
-        raise InvalidRequest(
-            f"Endpoint {endpoint.name} of account {ctx.settings.account_id} is in status {status} and cannot "
-            "serve invocations; it serves in InService, Updating, RollingBack and UpdateRollbackFailed."
         )
     input_location = params["InputLocation"]
     if input_location.startswith("https://"):

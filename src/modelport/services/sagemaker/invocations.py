@@ -24,7 +24,7 @@ from modelport.hosting.metrics.recorder import MetricsRecorder
 from modelport.hosting.router import Router, WorkerAnswer
 from modelport.hosting.shadow import ShadowSender
 from modelport.hosting.status import SERVING, EndpointStatus
-from modelport.store.base import Store
+from modelport.store.base import Resource, Store
 
 
 async def invoke_endpoint(
@@ -54,7 +54,7 @@ async def invoke_endpoint(
     if fleet is None and await router.arrivals.wait(name, settings.limits.startup_timeout_s):
         fleet = router.fleet(name)
     if fleet is None:
-        _explain_missing_fleet(name, store, settings)
+        serving_endpoint(name, store, settings)  # refuses an unknown or a stopped endpoint
         raise ServiceUnavailable(
             f"Endpoint {name} has no instance able to serve: its instances are not running "
             f"(see modelport logs {name}). Retry shortly."
@@ -114,7 +114,9 @@ def _record(
     )
 
 
-def _explain_missing_fleet(name: str, store: Store, settings: Settings) -> None:
+def serving_endpoint(name: str, store: Store, settings: Settings) -> Resource:
+    """The endpoint's record; the runtime's ValidationError when there is none, or when its status
+    is not one that serves invocations."""
     record = store.get(ENDPOINT_KIND, name)
     if record is None:
         raise InvalidRequest(f"Endpoint {name} of account {settings.account_id} not found.")
@@ -124,6 +126,7 @@ def _explain_missing_fleet(name: str, store: Store, settings: Settings) -> None:
             f"Endpoint {name} of account {settings.account_id} is in status {status} and cannot serve "
             "invocations; it serves in InService, Updating, RollingBack and UpdateRollbackFailed."
         )
+    return record
 
 
 def model_failure(answer: WorkerAnswer, *, endpoint_name: str, settings: Settings) -> ModelFailure:
