@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         s3.put_object(Bucket=BUCKET, Key="in/row.csv", Body=DEFAULT_ROW)
         deploys.create_model_and_config(sm, "bench", str(archive))
         deploys.deploy(sm, "realtime", "bench")
-        _deploy_async(sm, archive)
+        _deploy_async(sm)
         expected = runtime.invoke_endpoint(EndpointName="realtime", ContentType="text/csv", Body=DEFAULT_ROW)
         answer = expected["Body"].read()
         say(f"  answer in S3, {args.latency} requests one by one ...")
@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _deploy_async(sm: Any, archive: Path) -> None:
+def _deploy_async(sm: Any) -> None:
+    """An asynchronous endpoint on the model "bench" (made with the real-time one)."""
     sm.create_endpoint_config(
         EndpointConfigName="async",
         ProductionVariants=[
